@@ -1,0 +1,131 @@
+//! Command-line wiring: clap definitions, one file per subcommand.
+//!
+//! Nothing here decides anything: each subcommand resolves its settings
+//! (flags over profile) and calls the library. Exit codes are mapped in one
+//! place, [`main`]: 0 success, 1 the job ran but failed (or a verdict
+//! blocked), 2 bad input or usage (nothing was judged).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::printer::Printer;
+
+pub mod demo;
+pub mod run;
+pub mod target;
+
+/// loadline: production-shaped load, data and promotion gates for staging.
+#[derive(Debug, Parser)]
+#[command(name = "loadline", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Print nothing but warnings and errors (results are still written to disk).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Replay a traffic profile against an HTTP service and record latency.
+    Run(run::RunArgs),
+    /// Start the built-in sample service (a multi-tenant shop API with fault injection).
+    Target(target::TargetArgs),
+    /// Start the sample service and replay profiles/demo.yaml against it (self-contained).
+    Demo(demo::DemoArgs),
+}
+
+/// How a command ended when it did not fail outright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Exit code 0.
+    Success,
+    /// Exit code 1: the job ran, and its result is a failure.
+    Failure,
+}
+
+/// An error that knows its exit code: 2 for bad input (the user must change
+/// something), 1 for everything else.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: u8,
+    pub error: anyhow::Error,
+}
+
+impl CliError {
+    /// Bad input: a profile, a flag, a file the user named.
+    pub fn input(error: impl Into<anyhow::Error>) -> Self {
+        CliError {
+            code: 2,
+            error: error.into(),
+        }
+    }
+}
+
+impl<E: Into<anyhow::Error>> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError {
+            code: 1,
+            error: e.into(),
+        }
+    }
+}
+
+pub type CliResult = Result<Exit, CliError>;
+
+/// Parse arguments, run the subcommand, and turn the outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout with code 0, usage errors with 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    init_tracing(cli.quiet);
+    let printer = Printer::new(cli.quiet);
+    match execute(cli, printer) {
+        Ok(Exit::Success) => ExitCode::SUCCESS,
+        Ok(Exit::Failure) => ExitCode::from(1),
+        Err(e) => {
+            printer.error(format_chain(&e.error));
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+/// Run a parsed command line.
+pub fn execute(cli: Cli, printer: Printer) -> CliResult {
+    match cli.command {
+        Command::Run(args) => run::execute(args, printer),
+        Command::Target(args) => target::execute(args, printer),
+        Command::Demo(args) => demo::execute(args, printer),
+    }
+}
+
+/// The whole cause chain, one cause per line, so no context is lost.
+pub fn format_chain(e: &anyhow::Error) -> String {
+    let mut s = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !s.contains(&c) {
+            s.push_str("\n  caused by: ");
+            s.push_str(&c);
+        }
+    }
+    s
+}
+
+fn init_tracing(quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = if quiet { "error" } else { "warn" };
+    let filter = EnvFilter::try_from_env("LOADLINE_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
+}

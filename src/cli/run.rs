@@ -1,0 +1,123 @@
+//! `loadline run PROFILE`: replay a traffic profile and write its results.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{CliError, CliResult, Exit};
+use crate::load::{self, RunOptions};
+use crate::printer::Printer;
+use crate::profile::{self, Overrides};
+use crate::units::Dur;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The traffic profile (YAML), e.g. profiles/shop.yaml.
+    pub profile: PathBuf,
+
+    /// Directory for the results (summary.json, latency.hlog, timeseries.csv).
+    /// Default: results/<profile name>-<UTC time>.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+
+    /// Run for this long instead of the profile's duration (e.g. 30s, 10m).
+    #[arg(long)]
+    pub duration: Option<Dur>,
+
+    /// Multiply the open model's rate by this factor (0.5 = half the load).
+    #[arg(long, value_name = "FACTOR")]
+    pub rate_scale: Option<f64>,
+
+    /// Override one profile value: KEY=VALUE with a dotted key path
+    /// (`load.rate=500/s`, `endpoints.search.weight=0`). Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+
+    /// Seed for every random choice (overrides the profile's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+
+    /// Run one shard of the load: INDEX/COUNT, 0-based (e.g. 0/4).
+    #[arg(long, value_name = "INDEX/COUNT", value_parser = parse_shard)]
+    pub shard: Option<(u32, u32)>,
+
+    /// Allow a target labelled `environment: prod`.
+    #[arg(long)]
+    pub allow_prod: bool,
+}
+
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let (i, n) = s.split_once('/').ok_or("write INDEX/COUNT, e.g. 0/4")?;
+    let i: u32 = i.trim().parse().map_err(|_| format!("`{i}` is not a shard index"))?;
+    let n: u32 = n.trim().parse().map_err(|_| format!("`{n}` is not a shard count"))?;
+    if n == 0 || i >= n {
+        return Err(format!("shard {i}/{n}: the index must be below the count"));
+    }
+    Ok((i, n))
+}
+
+pub fn execute(args: RunArgs, printer: Printer) -> CliResult {
+    if let Some(f) = args.rate_scale {
+        if !(f.is_finite() && f >= 0.0) {
+            return Err(CliError::input(anyhow::anyhow!(
+                "--rate-scale must be a non-negative number"
+            )));
+        }
+    }
+    let overrides = Overrides {
+        set: args.set,
+        duration: args.duration.map(|d| d.0),
+        rate_scale: args.rate_scale,
+        seed: args.seed,
+    };
+    let profile = profile::load(&args.profile, &overrides).map_err(CliError::input)?;
+    if profile.seed_chosen {
+        printer.info(format!(
+            "no seed in the profile; using seed {} (pass --seed {} to repeat this run)",
+            profile.seed, profile.seed
+        ));
+    }
+    let out = args.out.unwrap_or_else(|| default_out(&profile.name));
+    let mut opts = RunOptions::new(out);
+    opts.workers = args.workers;
+    opts.shard = args.shard;
+    opts.allow_prod = args.allow_prod;
+    opts.progress = printer.progress_enabled();
+    opts.handle_ctrl_c = true;
+    run_and_print(profile, &opts, printer)
+}
+
+/// Run a validated profile, print the result table, map errors to exit codes.
+pub fn run_and_print(profile: profile::Profile, opts: &RunOptions, printer: Printer) -> CliResult {
+    printer.info(format!(
+        "running {} against {} for {} ({} warm-up)",
+        profile.name,
+        profile.target.base,
+        Dur(profile.duration),
+        Dur(profile.warmup)
+    ));
+    let report = load::run(profile, opts).map_err(|e| match e {
+        load::Error::ProdRefused { .. } | load::Error::BadShard { .. } | load::Error::EmptyShard { .. } => {
+            CliError::input(e)
+        }
+        other => CliError::from(other),
+    })?;
+    printer.out(crate::results::table::render(&report.summary, &report.dir));
+    if report.summary.schedule.generator_saturated {
+        printer.warn("the generator could not keep the schedule: see `schedule` in summary.json");
+    }
+    Ok(Exit::Success)
+}
+
+fn default_out(name: &str) -> PathBuf {
+    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+        .to_string()
+        .replace([':', '-'], "")
+        .trim_end_matches('Z')
+        .to_string();
+    PathBuf::from("results").join(format!("{name}-{stamp}"))
+}

@@ -1,0 +1,191 @@
+//! `loadline target`: run the built-in sample service in the foreground,
+//! until Ctrl-C or for a fixed duration.
+//!
+//! Only wiring: flags become a [`TargetConfig`], the service runs from
+//! [`crate::target`], and one line says where it listens and which faults
+//! are on, so a script (or a person) can point a profile at it.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::{CliError, CliResult, Exit};
+use crate::printer::Printer;
+use crate::target::{self, RunningTarget, StatsSnapshot, TargetConfig, TlsMode};
+use crate::units::{Dur, Percent};
+
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Port to listen on (0 picks any free port).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+
+    /// Address to listen on; loopback only (127.0.0.1 or ::1).
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub bind: IpAddr,
+
+    /// Fixed extra latency added to every response, e.g. `2ms`.
+    #[arg(long, default_value = "0", value_name = "DURATION")]
+    pub latency: Dur,
+
+    /// Extra random latency, uniform in [0, this], on top of --latency.
+    #[arg(long, default_value = "0", value_name = "DURATION")]
+    pub latency_jitter: Dur,
+
+    /// Share of requests answered 500, e.g. `1%`.
+    #[arg(long, default_value = "0%", value_name = "PERCENT")]
+    pub error_rate: Percent,
+
+    /// Share of requests answered by resetting the TCP connection, e.g. `0.5%`.
+    #[arg(long, default_value = "0%", value_name = "PERCENT")]
+    pub reset_rate: Percent,
+
+    /// Stall periodically: the first stall starts this long after start, then again every period.
+    #[arg(long, value_name = "DURATION")]
+    pub stall_every: Option<Dur>,
+
+    /// How long each periodic stall holds every response.
+    #[arg(long, default_value = "500ms", value_name = "DURATION", requires = "stall_every")]
+    pub stall_for: Dur,
+
+    /// Worker threads [default: the number of CPUs].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: Option<u32>,
+
+    /// Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with a self-signed certificate.
+    #[arg(long)]
+    pub tls: bool,
+
+    /// Write the self-signed certificate (PEM) here, for a profile's `tls.ca_file`.
+    #[arg(long, value_name = "PATH", requires = "tls")]
+    pub write_ca: Option<PathBuf>,
+
+    /// Stop after this long [default: run until Ctrl-C].
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<Dur>,
+
+    /// Seed of the random faults [default: a random seed, printed].
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+pub fn execute(args: TargetArgs, printer: Printer) -> CliResult {
+    let defaults = TargetConfig::default();
+    let config = TargetConfig {
+        bind: SocketAddr::new(args.bind, args.port),
+        latency: args.latency.0,
+        latency_jitter: args.latency_jitter.0,
+        error_rate: args.error_rate.fraction(),
+        reset_rate: args.reset_rate.fraction(),
+        stall_every: args.stall_every.map(|d| d.0),
+        stall_for: args.stall_for.0,
+        threads: args.threads.map_or(defaults.threads, |n| n as usize),
+        tls: args.tls.then_some(TlsMode::SelfSigned),
+        seed: args.seed.unwrap_or_else(rand::random),
+    };
+    let summary = faults_summary(&config);
+    let server = RunningTarget::start(config).map_err(|e| match e {
+        target::Error::Bind { .. } | target::Error::Runtime(_) | target::Error::Tls(_) => CliError::from(e),
+        bad_setting => CliError::input(bad_setting),
+    })?;
+
+    if let (Some(path), Some(pem)) = (&args.write_ca, server.ca_pem()) {
+        write_atomically(path, pem.as_bytes()).map_err(CliError::input)?;
+        printer.info(format!("wrote the certificate to trust to {}", path.display()));
+    }
+    printer.out(format!("listening on {} ({summary})", server.base_url()));
+
+    wait(args.duration.map(|d| d.0))?;
+    printer.out(stats_summary(&server.stats()));
+    server.shutdown();
+    Ok(Exit::Success)
+}
+
+/// Block until Ctrl-C, or until `duration` has passed if given.
+fn wait(duration: Option<Duration>) -> Result<(), CliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start a runtime to wait for Ctrl-C")?;
+    runtime.block_on(async {
+        let sleep = async {
+            match duration {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("cannot listen for Ctrl-C"),
+            () = sleep => Ok(()),
+        }
+    })?;
+    Ok(())
+}
+
+/// The faults part of the "listening on" line, e.g. `faults: latency 2ms, stall 500ms every 10s`.
+fn faults_summary(c: &TargetConfig) -> String {
+    let mut parts = Vec::new();
+    match (c.latency.is_zero(), c.latency_jitter.is_zero()) {
+        (true, true) => {}
+        (false, true) => parts.push(format!("latency {}", Dur(c.latency))),
+        (_, false) => parts.push(format!("latency {} + up to {}", Dur(c.latency), Dur(c.latency_jitter))),
+    }
+    if c.error_rate > 0.0 {
+        parts.push(format!("errors {}", Percent::from_fraction(c.error_rate)));
+    }
+    if c.reset_rate > 0.0 {
+        parts.push(format!("resets {}", Percent::from_fraction(c.reset_rate)));
+    }
+    if let Some(every) = c.stall_every {
+        parts.push(format!("stall {} every {}", Dur(c.stall_for), Dur(every)));
+    }
+    if parts.is_empty() {
+        return "no faults".into();
+    }
+    // The seed only matters when something is drawn at random.
+    if c.error_rate > 0.0 || c.reset_rate > 0.0 || !c.latency_jitter.is_zero() {
+        parts.push(format!("seed {}", c.seed));
+    }
+    format!("faults: {}", parts.join(", "))
+}
+
+/// One line, e.g. `served 1200 requests (2xx 1180, 5xx 20), 3 resets, 64 connections, 12 tenants`.
+fn stats_summary(s: &StatsSnapshot) -> String {
+    let classes: Vec<String> = s
+        .statuses
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(class, n)| format!("{class} {n}"))
+        .collect();
+    let classes = if classes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", classes.join(", "))
+    };
+    format!(
+        "served {} requests{classes}, {} resets, {} connections, {} tenants",
+        s.total,
+        s.resets,
+        s.connections,
+        s.tenants.len()
+    )
+}
+
+/// Write through a temporary file and rename, so a reader never sees half a certificate.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let file_name = path
+        .file_name()
+        .with_context(|| format!("--write-ca {}: not a file path", path.display()))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(file_name);
+    tmp_name.push(".tmp");
+    let tmp = path.with_file_name(tmp_name);
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot move {} to {}", tmp.display(), path.display())
+    })
+}

@@ -1,0 +1,22 @@
+//! loadline: make staging predictive of production.
+//!
+//! The library behind the `loadline` binary. Each part is usable from Rust
+//! as well as from the command line:
+//!
+//! - [`profile`]: the traffic profile format (YAML), validated into a plan;
+//! - [`load`]: the engine that replays a profile against an HTTP service and
+//!   records latency from each request's *intended* send time;
+//! - [`results`]: the run result on disk (summary JSON, HdrHistogram interval
+//!   log, per-second time series);
+//! - [`target`]: a built-in sample service with fault injection, for the demo
+//!   and the tests;
+//! - [`cli`]: the command-line wiring (nothing else depends on it).
+
+pub mod cli;
+pub mod load;
+pub mod printer;
+pub mod profile;
+pub mod results;
+pub mod target;
+pub mod units;
+pub mod values;

@@ -1,0 +1,145 @@
+//! HTTP clients for the request loop: one connection per slot, owned by the
+//! slot, no pool and no channel between the loop and the socket.
+//!
+//! HTTP/1.1 is written by hand ([`h1`]): the request is rendered into a
+//! reused buffer and the response head parsed with `httparse`, which is the
+//! measured hot path (see BENCHMARKS.md). HTTP/2 uses hyper's
+//! per-connection client ([`h2`]). TLS is rustls for both.
+
+pub mod h1;
+pub mod h2;
+pub mod stream;
+pub mod tls;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+
+pub use self::stream::Stream;
+use crate::profile::{HttpMode, Scheme, Target};
+use crate::results::Outcome;
+
+/// Which protocol a new connection speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proto {
+    H1,
+    H2,
+}
+
+/// Opens connections to the target: resolved address, TLS, ALPN.
+#[derive(Clone)]
+pub struct Connector {
+    addrs: Arc<Vec<SocketAddr>>,
+    tls: Option<(tokio_rustls::TlsConnector, rustls::pki_types::ServerName<'static>)>,
+    mode: HttpMode,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connector")
+            .field("addrs", &self.addrs)
+            .field("tls", &self.tls.is_some())
+            .field("mode", &self.mode)
+            .finish()
+    }
+}
+
+/// Why the target could not be set up (before any request).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("cannot resolve {host}: {source}")]
+    Resolve { host: String, source: std::io::Error },
+    #[error("{host} resolves to no address")]
+    NoAddress { host: String },
+    #[error("TLS setup: {0}")]
+    Tls(String),
+}
+
+impl Connector {
+    /// Resolve the target once and prepare TLS.
+    pub async fn new(target: &Target) -> Result<Connector, SetupError> {
+        let host = target.base.host.clone();
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), target.base.port))
+            .await
+            .map_err(|source| SetupError::Resolve {
+                host: host.clone(),
+                source,
+            })?
+            .collect();
+        if addrs.is_empty() {
+            return Err(SetupError::NoAddress { host });
+        }
+        let tls = match target.base.scheme {
+            Scheme::Http => None,
+            Scheme::Https => Some(tls::connector(target)?),
+        };
+        Ok(Connector {
+            addrs: Arc::new(addrs),
+            tls,
+            mode: target.http,
+            timeout: target.timeout,
+        })
+    }
+
+    /// The addresses the target resolved to.
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// Open a connection; returns the stream and the protocol to speak on it.
+    pub async fn connect(&self) -> Result<(Stream, Proto), Outcome> {
+        let fut = async {
+            let mut last = Outcome::Connect;
+            for addr in self.addrs.iter() {
+                match TcpStream::connect(addr).await {
+                    Ok(tcp) => {
+                        let _ = tcp.set_nodelay(true);
+                        return match &self.tls {
+                            None => Ok((
+                                Stream::Plain(tcp),
+                                if self.mode == HttpMode::Http2 {
+                                    Proto::H2
+                                } else {
+                                    Proto::H1
+                                },
+                            )),
+                            Some((connector, name)) => match connector.connect(name.clone(), tcp).await {
+                                Ok(tls) => {
+                                    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+                                    Ok((Stream::Tls(Box::new(tls)), if h2 { Proto::H2 } else { Proto::H1 }))
+                                }
+                                Err(e) => {
+                                    tracing::debug!("TLS handshake with {addr} failed: {e}");
+                                    Err(Outcome::Connect)
+                                }
+                            },
+                        };
+                    }
+                    Err(e) => {
+                        tracing::debug!("connect to {addr} failed: {e}");
+                        last = Outcome::Connect;
+                    }
+                }
+            }
+            Err(last)
+        };
+        match tokio::time::timeout(self.timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(Outcome::Timeout),
+        }
+    }
+}
+
+/// Map an I/O error during an exchange to an outcome class.
+pub fn io_outcome(e: &std::io::Error) -> Outcome {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => Outcome::Reset,
+        TimedOut => Outcome::Timeout,
+        ConnectionRefused => Outcome::Connect,
+        _ => Outcome::Other,
+    }
+}

@@ -1,0 +1,65 @@
+//! Live progress on stderr: elapsed time, target and achieved rate, p99 of
+//! the last second, errors so far. Drawn only on a terminal; silent when
+//! stderr is a file or a pipe (CI logs stay clean).
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::results::{fmt_us, new_hist, IntervalData};
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    pub fn new(enabled: bool, duration: Duration) -> Progress {
+        if !enabled {
+            return Progress { bar: None };
+        }
+        let bar = ProgressBar::with_draw_target(Some(duration.as_secs().max(1)), ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len}s  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        bar.set_style(style);
+        Progress { bar: Some(bar) }
+    }
+
+    /// Show one finished interval.
+    pub fn interval(&self, d: &IntervalData, errors: u64) {
+        let Some(bar) = &self.bar else { return };
+        let mut all = new_hist();
+        for h in d.series.values() {
+            let _ = all.add(h);
+        }
+        let secs = d.length.as_secs_f64().max(1e-9);
+        let target = d
+            .target
+            .map(|t| format!("target {:.0}/s  ", t / secs))
+            .unwrap_or_default();
+        let p99 = if all.is_empty() {
+            "-".to_string()
+        } else {
+            fmt_us(all.value_at_quantile(0.99))
+        };
+        let warm = if d.warmup { "  (warm-up)" } else { "" };
+        bar.set_position(d.index + 1);
+        bar.set_message(format!(
+            "{target}sent {:.0}/s  p99 {p99}  errors {errors}{warm}",
+            d.sent as f64 / secs
+        ));
+    }
+
+    pub fn note(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => tracing::info!("{text}"),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

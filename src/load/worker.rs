@@ -1,0 +1,406 @@
+//! One worker: a thread with its own single-threaded runtime, its own
+//! connections and its own histograms. Workers share nothing while the run
+//! goes; each hands the collector one message per second.
+//!
+//! Every slot (a connection, or a stream of an HTTP/2 connection) runs the
+//! same request loop; the load model only decides *when* the next request
+//! is due: at its arrival in the open model, after the think time in the
+//! closed one.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::client::h1::H1Conn;
+use super::client::h2::H2Conn;
+use super::client::{Connector, Proto};
+use super::recorder::{IntervalSink, Recorder, WorkerInterval, WorkerTotals};
+use super::schedule::{Schedule, Slice};
+use crate::profile::{Kind, RequestBuf, RequestPlan};
+use crate::results::hist::record;
+use crate::results::Outcome;
+use crate::values::{derive_seed, rng_for};
+
+/// Messages from workers to the collector.
+#[derive(Debug)]
+pub enum WorkerMsg {
+    Interval(WorkerInterval),
+    Done(Box<WorkerTotals>),
+}
+
+/// How this worker's requests are paced.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one per run (or worker), never on a hot path
+pub enum Pacing {
+    /// The open model: this worker's slice of the global schedule.
+    Open { schedule: Schedule, slice: Slice },
+    /// The closed model: these users (global numbers), each thinking between requests.
+    Closed { users: Vec<u32>, think: Duration },
+}
+
+/// Everything a worker needs; built by the engine.
+pub struct WorkerSpec {
+    pub plan: Arc<RequestPlan>,
+    pub connector: Connector,
+    pub proto: Proto,
+    pub pacing: Pacing,
+    /// Connections this worker opens (open model).
+    pub connections: u32,
+    pub streams: u32,
+    pub timeout: Duration,
+    pub duration: Duration,
+    pub warmup: Duration,
+    pub late_threshold: Duration,
+    pub stop: Arc<AtomicBool>,
+    pub stop_notify: Arc<Notify>,
+    pub tx: UnboundedSender<WorkerMsg>,
+}
+
+struct Sink(UnboundedSender<WorkerMsg>);
+
+impl IntervalSink for Sink {
+    fn interval(&mut self, iv: WorkerInterval) {
+        let _ = self.0.send(WorkerMsg::Interval(iv));
+    }
+}
+
+/// State shared by the slots of one worker (one thread, so `RefCell`).
+struct Shared {
+    spec: WorkerSpec,
+    start: Instant,
+    recorder: Recorder,
+    sink: Sink,
+    schedule: Option<(Schedule, Slice)>,
+    uri_base: String,
+}
+
+impl Shared {
+    fn interval_of(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.start).as_secs()
+    }
+
+    /// The next arrival of this worker's slice, if the run is still on.
+    fn claim(&mut self) -> Option<super::schedule::Arrival> {
+        let warmup_ns = self.spec.warmup.as_nanos() as u64;
+        let (schedule, slice) = self.schedule.as_mut()?;
+        for a in schedule.by_ref() {
+            if slice.contains(a.index) {
+                if a.at_ns >= warmup_ns {
+                    self.recorder.totals.intended += 1;
+                }
+                return Some(a);
+            }
+        }
+        None
+    }
+}
+
+/// A slot's connection.
+pub enum Conn {
+    H1(H1Conn),
+    H2(Rc<RefCell<Option<H2Conn>>>),
+}
+
+/// The request loop, the same for every model and protocol.
+async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, user: Option<u32>) {
+    let (plan, stop, notify, duration, timeout, think, start) = {
+        let s = shared.borrow();
+        let think = match &s.spec.pacing {
+            Pacing::Closed { think, .. } => *think,
+            _ => Duration::ZERO,
+        };
+        (
+            s.spec.plan.clone(),
+            s.spec.stop.clone(),
+            s.spec.stop_notify.clone(),
+            s.spec.duration,
+            s.spec.timeout,
+            think,
+            s.start,
+        )
+    };
+    let end = start + duration;
+    // Past this, stop claiming arrivals that could not be sent in time:
+    // they are counted as dropped, not sent into the next run's window.
+    let cutoff = end + timeout;
+    let mut buf = RequestBuf::default();
+    let mut user_rng = user.map(|u| rng_for(derive_seed(plan.profile().seed, "users"), u64::from(u)));
+    let mut user_count: u64 = 0;
+    let warmup = shared.borrow().spec.warmup;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        // When is this request due, and what is it?
+        let now = Instant::now();
+        let (intended, claimed_early) = match user {
+            None => {
+                if now >= cutoff {
+                    break;
+                }
+                let Some(a) = shared.borrow_mut().claim() else { break };
+                let at = start + Duration::from_nanos(a.at_ns);
+                plan.render(a.index, &mut buf);
+                (at, at > now)
+            }
+            Some(u) => {
+                if now >= end {
+                    break;
+                }
+                let users = plan.profile().load_users().max(1);
+                let index = user_count * u64::from(users) + u64::from(u);
+                user_count += 1;
+                if let Some(rng) = user_rng.as_mut() {
+                    plan.render_with(index, rng, &mut buf);
+                }
+                (now, true)
+            }
+        };
+        if intended > Instant::now() {
+            tokio::select! {
+                _ = tokio::time::sleep_until(intended) => {}
+                _ = notify.notified() => break,
+            }
+        }
+        let sent_at = Instant::now();
+        // A slot that was free and waiting charges its timer's slack to the
+        // generator (reported as schedule lag), not to the server; a request
+        // that waited for a free connection is measured from its intended
+        // instant, which is what its user would have seen.
+        let measure_from = if claimed_early { sent_at } else { intended };
+        let lag = sent_at.saturating_duration_since(intended);
+        {
+            let mut s = shared.borrow_mut();
+            let idx = s.interval_of(sent_at);
+            let Shared { recorder, sink, .. } = &mut *s;
+            recorder.sent(idx, sink);
+            record(&mut recorder.totals.lag, lag.as_micros() as u64);
+            if lag > s.spec.late_threshold {
+                s.recorder.totals.late += 1;
+            }
+        }
+        let result = tokio::time::timeout(timeout, exchange(&mut conn, &shared, &plan, &buf)).await;
+        let done = Instant::now();
+        let (outcome, status) = match result {
+            Ok(Ok(status)) => (Outcome::from_status(status), Some(status)),
+            Ok(Err(o)) => (o, None),
+            Err(_) => {
+                if let Conn::H1(c) = &mut conn {
+                    c.close();
+                }
+                (Outcome::Timeout, None)
+            }
+        };
+        let measured = intended.saturating_duration_since(start) >= warmup;
+        {
+            let mut s = shared.borrow_mut();
+            let idx = s.interval_of(done);
+            let Shared { recorder, sink, .. } = &mut *s;
+            if measured {
+                let us = done.saturating_duration_since(measure_from).as_micros() as u64;
+                recorder.latency(idx, buf.endpoint, outcome, us, sink);
+                let ep = &plan.profile().endpoints[buf.endpoint];
+                match ep.kind {
+                    Kind::Read => recorder.totals.read += 1,
+                    Kind::Write => recorder.totals.write += 1,
+                }
+                if let (Some(expect), Some(st)) = (&ep.expect, status) {
+                    if !expect.contains(&st) {
+                        recorder.totals.unexpected[buf.endpoint] += 1;
+                    }
+                }
+                if let Some(t) = buf.tenant {
+                    if let Some(c) = recorder.totals.tenants.get_mut(t as usize) {
+                        *c += 1;
+                    }
+                }
+            } else {
+                recorder.totals.warmup_requests += 1;
+            }
+        }
+        if user.is_some() && !think.is_zero() {
+            let wake = Instant::now() + think;
+            if wake >= end {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep_until(wake) => {}
+                _ = notify.notified() => break,
+            }
+        }
+    }
+}
+
+/// Send one request on the slot's connection, connecting first if needed.
+async fn exchange(
+    conn: &mut Conn,
+    shared: &Rc<RefCell<Shared>>,
+    plan: &RequestPlan,
+    buf: &RequestBuf,
+) -> Result<u16, Outcome> {
+    let connector = shared.borrow().spec.connector.clone();
+    let head = plan.profile().endpoints[buf.endpoint].method == http::Method::HEAD;
+    match conn {
+        Conn::H1(c) => {
+            if !c.is_connected() {
+                let (stream, _) = connector.connect().await?;
+                c.attach(stream);
+            }
+            c.wbuf.clear();
+            plan.write_h1(buf, &mut c.wbuf);
+            c.exchange(head).await
+        }
+        Conn::H2(cell) => {
+            let existing = cell.borrow().as_ref().filter(|c| c.is_usable()).cloned();
+            let mut h2 = match existing {
+                Some(c) => c,
+                None => {
+                    let (stream, _) = connector.connect().await?;
+                    let c = H2Conn::handshake(stream).await?;
+                    *cell.borrow_mut() = Some(c.clone());
+                    c
+                }
+            };
+            let uri_base = shared.borrow().uri_base.clone();
+            let req = plan.to_http_request(buf, &uri_base).map_err(|_| Outcome::Other)?;
+            let r = h2.exchange(req).await;
+            if matches!(r, Err(Outcome::Reset | Outcome::Other)) {
+                *cell.borrow_mut() = None;
+            }
+            r
+        }
+    }
+}
+
+/// Connect this worker's connections (before the start, so connection
+/// set-up is not in the first requests' latency). Failures are left for
+/// the request loop, where they are counted.
+pub async fn preconnect(spec: &WorkerSpec) -> Vec<Conn> {
+    let n = match &spec.pacing {
+        Pacing::Open { .. } => spec.connections as usize,
+        Pacing::Closed { users, .. } => users.len(),
+    };
+    let mut conns = Vec::with_capacity(n);
+    for _ in 0..n {
+        let attempt = spec.connector.connect().await;
+        let conn = match (spec.proto, attempt) {
+            (Proto::H1, Ok((stream, _))) => {
+                let mut c = H1Conn::new();
+                c.attach(stream);
+                Conn::H1(c)
+            }
+            (Proto::H1, Err(_)) => Conn::H1(H1Conn::new()),
+            (Proto::H2, Ok((stream, _))) => Conn::H2(Rc::new(RefCell::new(H2Conn::handshake(stream).await.ok()))),
+            (Proto::H2, Err(_)) => Conn::H2(Rc::new(RefCell::new(None))),
+        };
+        conns.push(conn);
+    }
+    conns
+}
+
+/// Run a worker to the end. Call on the worker's own thread, inside a
+/// `LocalSet` of a current-thread runtime.
+pub async fn run(spec: WorkerSpec, conns: Vec<Conn>, start: Instant) {
+    let n_endpoints = spec.plan.profile().endpoints.len();
+    let n_tenants = spec
+        .plan
+        .profile()
+        .tenants
+        .as_ref()
+        .map(|t| t.count as usize)
+        .unwrap_or(0);
+    let uri_base = spec
+        .plan
+        .profile()
+        .target
+        .base
+        .to_string()
+        .trim_end_matches(spec.plan.profile().target.base.path_prefix.as_str())
+        .to_string();
+    let (schedule, users, streams) = match &spec.pacing {
+        Pacing::Open { schedule, slice } => (Some((schedule.clone(), *slice)), Vec::new(), spec.streams.max(1)),
+        Pacing::Closed { users, .. } => (None, users.clone(), 1),
+    };
+    let tx = spec.tx.clone();
+    let shared = Rc::new(RefCell::new(Shared {
+        recorder: Recorder::new(n_endpoints, n_tenants),
+        sink: Sink(tx.clone()),
+        schedule,
+        start,
+        uri_base,
+        spec,
+    }));
+    let mut tasks = Vec::new();
+    for (i, conn) in conns.into_iter().enumerate() {
+        let user = users.get(i).copied();
+        match conn {
+            Conn::H1(c) => tasks.push(tokio::task::spawn_local(slot_loop(shared.clone(), Conn::H1(c), user))),
+            Conn::H2(cell) => {
+                for _ in 0..streams {
+                    tasks.push(tokio::task::spawn_local(slot_loop(
+                        shared.clone(),
+                        Conn::H2(cell.clone()),
+                        user,
+                    )));
+                }
+            }
+        }
+    }
+    // Close intervals on time even when nothing completes, and measure how
+    // late this thread's event loop runs (a busy generator shows here first).
+    let ticker = {
+        let shared = shared.clone();
+        tokio::task::spawn_local(async move {
+            let mut next = start + Duration::from_millis(10);
+            loop {
+                tokio::time::sleep_until(next).await;
+                let now = Instant::now();
+                let mut s = shared.borrow_mut();
+                record(
+                    &mut s.recorder.totals.loop_lag,
+                    now.saturating_duration_since(next).as_micros() as u64,
+                );
+                let idx = s.interval_of(now);
+                if idx > s.recorder.current() {
+                    let Shared { recorder, sink, .. } = &mut *s;
+                    recorder.roll_to(idx, sink);
+                }
+                next += Duration::from_millis(10);
+                if next < now {
+                    next = now + Duration::from_millis(10);
+                }
+            }
+        })
+    };
+    for t in tasks {
+        let _ = t.await;
+    }
+    ticker.abort();
+    let mut s = shared.borrow_mut();
+    // Arrivals never sent (the run ended while every connection was busy).
+    let warmup_ns = s.spec.warmup.as_nanos() as u64;
+    let stopped = s.spec.stop.load(Ordering::Relaxed);
+    let mut dropped = 0;
+    if !stopped {
+        if let Some((schedule, slice)) = s.schedule.as_mut() {
+            for a in schedule.by_ref() {
+                if slice.contains(a.index) && a.at_ns >= warmup_ns {
+                    dropped += 1;
+                }
+            }
+        }
+    }
+    s.recorder.totals.intended += dropped;
+    s.recorder.totals.dropped = dropped;
+    let last = s.interval_of(Instant::now()) + 1;
+    let Shared { recorder, sink, .. } = &mut *s;
+    recorder.roll_to(last, sink);
+    let totals = std::mem::replace(&mut s.recorder.totals, Recorder::new(0, 0).totals);
+    let _ = tx.send(WorkerMsg::Done(Box::new(totals)));
+}

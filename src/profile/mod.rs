@@ -1,0 +1,412 @@
+//! The traffic profile: what production's traffic looks like, as a YAML
+//! file (`profiles/shop.yaml`), validated into a [`Profile`].
+//!
+//! Parsing happens in two steps. [`raw`] mirrors the file (unknown keys
+//! rejected, source locations kept); [`validate`] turns it into the types
+//! below, where an invalid state cannot be written: an endpoint list is never
+//! empty, weights are positive, every template variable is defined. Every
+//! error names the file, the line and the key.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub mod overrides;
+pub mod plan;
+pub mod raw;
+pub mod shape;
+pub mod template;
+mod validate;
+pub mod vars;
+
+pub use plan::{RequestBuf, RequestPlan};
+pub use shape::RateShape;
+pub use template::Template;
+pub use vars::VarGen;
+
+/// A profile that could not be read. Each variant says where, and what to
+/// change.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read profile {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+
+    /// The YAML does not parse, or does not fit the format (unknown key,
+    /// wrong type, missing field).
+    #[error("{path}:{line}:{column}: {key_part}{message}\n{snippet}", key_part = key.as_deref().map(|k| format!("key `{k}`: ")).unwrap_or_default())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        key: Option<String>,
+        message: String,
+        snippet: String,
+    },
+
+    /// The file parses but a value is not acceptable.
+    #[error("{path}:{line}: key `{key}`: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
+
+    /// A `--set` override does not apply.
+    #[error("--set {assignment}: {message}")]
+    Override { assignment: String, message: String },
+}
+
+impl Error {
+    /// The line the error points at, if any (for tests and editors).
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            Error::Syntax { line, .. } | Error::Invalid { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+}
+
+/// Which environment a target belongs to. Load is refused on `prod` unless
+/// the user says `--allow-prod`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Dev,
+    Staging,
+    Prod,
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Environment::Dev => "dev",
+            Environment::Staging => "staging",
+            Environment::Prod => "prod",
+        })
+    }
+}
+
+/// Which HTTP version to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HttpMode {
+    /// HTTP/1.1 on `http://`; ALPN (h2, then http/1.1) on `https://`.
+    Auto,
+    Http1,
+    /// h2c with prior knowledge on `http://`; ALPN h2 on `https://`.
+    Http2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+/// Where the load goes: `http://127.0.0.1:8080/api`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl {
+    pub scheme: Scheme,
+    pub host: String,
+    pub port: u16,
+    /// Path prefix without a trailing slash (`/api`), or empty.
+    pub path_prefix: String,
+}
+
+impl BaseUrl {
+    /// The `Host` header value: the port is left out when it is the scheme's default.
+    pub fn authority(&self) -> String {
+        let default = match self.scheme {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        };
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.port == default {
+            host
+        } else {
+            format!("{host}:{}", self.port)
+        }
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = match self.scheme {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        };
+        write!(f, "{scheme}://{}{}", self.authority(), self.path_prefix)
+    }
+}
+
+/// TLS settings for `https://` targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// Check the server's certificate (default). `false` accepts any.
+    pub verify: bool,
+    /// Extra CA certificates (PEM) to trust besides the system's.
+    pub ca_file: Option<PathBuf>,
+    /// SNI and certificate name, when it differs from the URL's host.
+    pub server_name: Option<String>,
+}
+
+/// A header sent with every request. Values that came from the
+/// environment, and credentials, are secret: `Debug` never shows them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+    pub secret: bool,
+}
+
+impl fmt::Debug for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = if self.secret { "<redacted>" } else { self.value.as_str() };
+        f.debug_struct("Header")
+            .field("name", &self.name)
+            .field("value", &value)
+            .finish()
+    }
+}
+
+/// The target section, validated.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub base: BaseUrl,
+    pub environment: Option<Environment>,
+    pub http: HttpMode,
+    pub connections: u32,
+    pub streams: u32,
+    pub timeout: Duration,
+    pub tls: TlsSettings,
+    pub headers: Vec<Header>,
+}
+
+/// Arrival process of the open model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arrivals {
+    /// Exponential gaps: how independent users arrive.
+    Poisson,
+    /// Evenly spaced arrivals.
+    Uniform,
+}
+
+/// The load model.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one per run (or worker), never on a hot path
+pub enum Load {
+    /// Arrivals per second follow `shape`, whatever the server does.
+    Open { shape: RateShape, arrivals: Arrivals },
+    /// `users` each send, wait for the response, think, and repeat.
+    Closed { users: u32, think_time: Duration },
+}
+
+/// Read or write: lets `read_write: 85/15` rescale the mix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Read,
+    Write,
+}
+
+/// How the tenant of each request is chosen.
+#[derive(Debug, Clone)]
+pub enum Skew {
+    Uniform,
+    /// Tenant of rank k (1-based) is chosen with probability ∝ k^-s.
+    Zipf(f64),
+    /// Explicit weights, one per tenant, from a CSV column.
+    Weights(Vec<f64>),
+}
+
+/// How the tenant id is sent, besides the `{{tenant}}` template variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendAs {
+    Header(String),
+    /// Only as a template variable of this name (`{{tenant}}` is always set too).
+    PathVar(String),
+    Query(String),
+}
+
+/// Tenants: ids `t-00001`.. and how often each is hit.
+#[derive(Debug, Clone)]
+pub struct Tenants {
+    pub count: u32,
+    /// The id template, e.g. `t-{index:05}`; index is 1-based.
+    pub id_format: String,
+    pub skew: Skew,
+    pub send_as: Option<SendAs>,
+}
+
+impl Tenants {
+    /// The id of tenant `index` (1-based).
+    pub fn id(&self, index: u32) -> String {
+        format_index(&self.id_format, u64::from(index))
+    }
+}
+
+/// Expand `{index}` and `{index:05}` (zero-padded width) in a key template.
+pub fn format_index(template: &str, index: u64) -> String {
+    let mut out = String::with_capacity(template.len() + 8);
+    let mut rest = template;
+    while let Some(start) = rest.find("{index") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 6..];
+        match after.find('}') {
+            Some(end) => {
+                let spec = &after[..end];
+                let width: usize = spec
+                    .strip_prefix(":0")
+                    .or_else(|| spec.strip_prefix(':'))
+                    .and_then(|w| w.parse().ok())
+                    .unwrap_or(0);
+                let pad = if spec.starts_with(":0") { '0' } else { ' ' };
+                let digits = index.to_string();
+                for _ in digits.len()..width {
+                    out.push(pad);
+                }
+                out.push_str(&digits);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// One endpoint of the mix.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub name: String,
+    /// Weight as written.
+    pub weight: f64,
+    /// Share of all requests after `read_write` rescaling (sums to 1).
+    pub share: f64,
+    pub kind: Kind,
+    pub method: http::Method,
+    pub path: Template,
+    pub headers: Vec<(String, Template)>,
+    pub body: Option<Template>,
+    /// Variables in the order templates refer to them by index. Index 0 is
+    /// the tenant and index 1 the request number (built-ins).
+    pub vars: Vec<(String, Option<VarGen>)>,
+    /// Statuses that count as success; `None` means any 1xx-3xx.
+    pub expect: Option<Vec<u16>>,
+}
+
+/// Index of the built-in `{{tenant}}` variable in every endpoint's table.
+pub const VAR_TENANT: usize = 0;
+/// Index of the built-in `{{request}}` variable (the request's number).
+pub const VAR_REQUEST: usize = 1;
+
+/// A validated traffic profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub description: Option<String>,
+    pub source: PathBuf,
+    pub target: Target,
+    pub seed: u64,
+    /// True when the profile gave no seed and one was picked.
+    pub seed_chosen: bool,
+    pub duration: Duration,
+    pub warmup: Duration,
+    pub load: Load,
+    pub tenants: Option<Tenants>,
+    pub endpoints: Vec<Endpoint>,
+}
+
+impl Profile {
+    /// Users of the closed model (0 for the open model).
+    pub fn load_users(&self) -> u32 {
+        match &self.load {
+            Load::Closed { users, .. } => *users,
+            Load::Open { .. } => 0,
+        }
+    }
+
+    /// The endpoint names, in profile order (the series' indices).
+    pub fn endpoint_names(&self) -> Vec<String> {
+        self.endpoints.iter().map(|e| e.name.clone()).collect()
+    }
+}
+
+/// Command-line changes to a profile, applied before validation (`--set`)
+/// or after it.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `key.path=value` assignments.
+    pub set: Vec<String>,
+    pub duration: Option<Duration>,
+    pub rate_scale: Option<f64>,
+    pub seed: Option<u64>,
+}
+
+/// Read, parse and validate a profile file.
+pub fn load(path: &Path, overrides: &Overrides) -> Result<Profile, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    from_str(&text, path, overrides)
+}
+
+/// Parse and validate profile text; `path` is used in messages and to
+/// resolve relative file names.
+pub fn from_str(text: &str, path: &Path, overrides: &Overrides) -> Result<Profile, Error> {
+    // The file as written is checked first, so every error in it points at
+    // its real line; `--set` is applied to a checked file.
+    let raw = validate::parse(text, path)?;
+    let mut profile = if overrides.set.is_empty() {
+        validate::validate(raw, text, path)?
+    } else {
+        validate::validate(raw, text, path)?;
+        let changed = overrides::apply(text, &overrides.set)?;
+        let raw = validate::parse(&changed, path).map_err(|e| overrides::blame(&overrides.set, e))?;
+        validate::validate(raw, &changed, path).map_err(|e| overrides::blame(&overrides.set, e))?
+    };
+    if let Some(d) = overrides.duration {
+        profile.duration = d;
+    }
+    if let Some(seed) = overrides.seed {
+        profile.seed = seed;
+        profile.seed_chosen = false;
+    }
+    if let (Some(scale), Load::Open { shape, .. }) = (overrides.rate_scale, &mut profile.load) {
+        shape.scale *= scale;
+    }
+    if profile.warmup >= profile.duration {
+        return Err(Error::Override {
+            assignment: format!("duration={}", crate::units::Dur(profile.duration)),
+            message: format!(
+                "the run must last longer than its warm-up ({})",
+                crate::units::Dur(profile.warmup)
+            ),
+        });
+    }
+    Ok(profile)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_formats() {
+        assert_eq!(format_index("t-{index:05}", 42), "t-00042");
+        assert_eq!(format_index("u{index}", 7), "u7");
+        assert_eq!(format_index("{index:3}x", 7), "  7x");
+        assert_eq!(format_index("plain", 7), "plain");
+    }
+}

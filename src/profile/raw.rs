@@ -1,0 +1,244 @@
+//! The profile file as written: serde structs that mirror the YAML, with
+//! unknown keys rejected and source locations kept where validation needs
+//! to point at a value. [`super::validate`] turns these into the typed
+//! [`super::Profile`]; nothing else should read them.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::units::{Count, Dur, Percent, Rate, Split};
+
+pub type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProfile {
+    pub name: S<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub target: RawTarget,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub duration: Option<S<Dur>>,
+    #[serde(default)]
+    pub warmup: Option<S<Dur>>,
+    pub load: RawLoad,
+    #[serde(default)]
+    pub tenants: Option<RawTenants>,
+    pub endpoints: S<Vec<RawEndpoint>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    pub base_url: S<String>,
+    #[serde(default)]
+    pub environment: Option<S<String>>,
+    #[serde(default)]
+    pub http: Option<S<String>>,
+    #[serde(default)]
+    pub connections: Option<S<Count>>,
+    /// HTTP/2 only: concurrent streams per connection.
+    #[serde(default)]
+    pub streams: Option<S<Count>>,
+    #[serde(default)]
+    pub timeout: Option<S<Dur>>,
+    #[serde(default)]
+    pub tls: Option<RawTls>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    #[serde(default)]
+    pub verify: Option<bool>,
+    #[serde(default)]
+    pub ca_file: Option<S<String>>,
+    #[serde(default)]
+    pub server_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoad {
+    pub model: S<String>,
+    #[serde(default)]
+    pub rate: Option<S<Rate>>,
+    #[serde(default)]
+    pub arrivals: Option<S<String>>,
+    #[serde(default)]
+    pub users: Option<S<Count>>,
+    #[serde(default)]
+    pub think_time: Option<S<Dur>>,
+    #[serde(default)]
+    pub read_write: Option<S<Split>>,
+    #[serde(default)]
+    pub shape: Option<RawShape>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShape {
+    #[serde(default)]
+    pub diurnal: Option<RawDiurnal>,
+    #[serde(default)]
+    pub spikes: Vec<S<RawSpike>>,
+    #[serde(default)]
+    pub stages: Option<S<Vec<S<RawStage>>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDiurnal {
+    pub period: S<Dur>,
+    pub hourly: S<Vec<f64>>,
+    /// Where in the day the run starts (`9h` starts at 09:00).
+    #[serde(default)]
+    pub start: Option<S<Dur>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpike {
+    pub at: Dur,
+    #[serde(rename = "for")]
+    pub for_: Dur,
+    pub factor: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStage {
+    #[serde(default)]
+    pub to: Option<Rate>,
+    #[serde(default)]
+    pub over: Option<Dur>,
+    #[serde(default)]
+    pub hold: Option<Dur>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTenants {
+    pub count: S<Count>,
+    #[serde(default)]
+    pub skew: Option<S<RawSkew>>,
+    #[serde(default)]
+    pub id: Option<S<String>>,
+    #[serde(default)]
+    pub send_as: Option<S<RawSendAs>>,
+}
+
+/// `uniform`, `{zipf: 1.1}` or `{weights_csv: path, column: weight}`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawSkew {
+    Name(String),
+    Map(RawSkewMap),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSkewMap {
+    #[serde(default)]
+    pub zipf: Option<f64>,
+    #[serde(default)]
+    pub weights_csv: Option<String>,
+    #[serde(default)]
+    pub column: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSendAs {
+    #[serde(default)]
+    pub header: Option<String>,
+    #[serde(default)]
+    pub path_var: Option<String>,
+    #[serde(default)]
+    pub query: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEndpoint {
+    pub name: S<String>,
+    pub weight: S<f64>,
+    #[serde(default)]
+    pub kind: Option<S<String>>,
+    #[serde(default)]
+    pub method: Option<S<String>>,
+    pub path: S<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, S<String>>,
+    #[serde(default)]
+    pub body: Option<S<String>>,
+    #[serde(default)]
+    pub vars: BTreeMap<String, S<RawVar>>,
+    #[serde(default)]
+    pub expect: Option<S<Vec<u16>>>,
+}
+
+/// A template variable's generator: a map with exactly one key naming it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVar {
+    #[serde(default)]
+    pub zipf: Option<RawZipf>,
+    #[serde(default)]
+    pub uniform: Option<[f64; 2]>,
+    #[serde(default)]
+    pub fake: Option<RawFake>,
+    #[serde(default)]
+    pub csv: Option<RawCsv>,
+    #[serde(default)]
+    pub one_of: Option<RawOneOf>,
+    #[serde(default)]
+    pub sequence: Option<RawSequence>,
+    #[serde(default)]
+    pub uuid: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawZipf {
+    pub n: Count,
+    pub s: f64,
+}
+
+/// `{fake: safe_email}` or `{fake: {name: safe_email, locale: fr_fr}}`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawFake {
+    Name(String),
+    Full { name: String, locale: Option<String> },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCsv {
+    pub path: String,
+    pub column: String,
+    #[serde(default)]
+    pub pick: Option<String>,
+}
+
+/// `[a, b, c]` (equal weights) or `{a: 70%, b: 30%}`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawOneOf {
+    List(Vec<String>),
+    Weighted(BTreeMap<String, Percent>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSequence {
+    #[serde(default)]
+    pub start: Option<i64>,
+}

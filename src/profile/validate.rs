@@ -1,0 +1,980 @@
+//! From the file as written ([`super::raw`]) to a [`super::Profile`]:
+//! every rule of the format, each failure pointing at a file, line and key.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand_distr::weighted::WeightedAliasIndex;
+use rand_distr::Zipf;
+use serde_saphyr::Spanned;
+
+use super::raw::*;
+use super::shape::{Diurnal, RateShape, Spike, Stage};
+use super::template::{Context, Template};
+use super::vars::{Pick, VarGen};
+use super::*;
+use crate::values::{FakeKind, Locale};
+
+/// Parse the YAML into the raw structs; syntax and shape errors get a
+/// location, the key and a snippet of the offending line.
+pub(super) fn parse(text: &str, path: &Path) -> Result<RawProfile, Error> {
+    serde_saphyr::from_str::<RawProfile>(text).map_err(|e| syntax_error(&e, text, path))
+}
+
+fn syntax_error(e: &serde_saphyr::Error, text: &str, path: &Path) -> Error {
+    let rendered = e.to_string();
+    let first = rendered.lines().next().unwrap_or_default();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    // "line 3 column 1: unknown field `zz`, ..." -> the part after the location.
+    let message = match first.find(": ") {
+        Some(i) if first.starts_with("line ") => first[i + 2..].to_string(),
+        _ => first.to_string(),
+    };
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line() as usize, l.column() as usize))
+        .unwrap_or((0, 0));
+    let key = message
+        .strip_prefix("unknown field `")
+        .and_then(|r| r.split('`').next())
+        .map(str::to_string)
+        .or_else(|| key_on_line(text, line));
+    Error::Syntax {
+        path: path.to_path_buf(),
+        line,
+        column,
+        key,
+        message: message
+            .replace("unknown field", "unknown key")
+            .replace("missing field", "missing key"),
+        snippet: snippet(text, line, column),
+    }
+}
+
+/// The mapping key written on a line (`  rate: 2000` -> `rate`).
+fn key_on_line(text: &str, line: usize) -> Option<String> {
+    let l = text.lines().nth(line.checked_sub(1)?)?;
+    let t = l.trim_start().trim_start_matches("- ").trim_start();
+    let (k, _) = t.split_once(':')?;
+    let k = k.trim().trim_start_matches(['{', ' ']);
+    (!k.is_empty() && !k.contains(' ')).then(|| k.to_string())
+}
+
+fn snippet(text: &str, line: usize, column: usize) -> String {
+    match line.checked_sub(1).and_then(|i| text.lines().nth(i)) {
+        Some(l) => format!("{line:>5} | {l}\n      | {}^", " ".repeat(column.saturating_sub(1))),
+        None => String::new(),
+    }
+}
+
+/// Builds errors for one file.
+struct Ctx<'a> {
+    path: &'a Path,
+}
+
+impl Ctx<'_> {
+    fn err(&self, line: u64, key: &str, message: impl Into<String>) -> Error {
+        Error::Invalid {
+            path: self.path.to_path_buf(),
+            line: line as usize,
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn at<T>(&self, s: &Spanned<T>, key: &str, message: impl Into<String>) -> Error {
+        self.err(s.referenced.line(), key, message)
+    }
+
+    /// A file named in the profile: relative to the profile's folder, or else
+    /// to the current directory.
+    fn resolve(&self, file: &str, line: u64, key: &str) -> Result<PathBuf, Error> {
+        let p = Path::new(file);
+        if p.is_absolute() {
+            return if p.exists() {
+                Ok(p.to_path_buf())
+            } else {
+                Err(self.err(line, key, format!("file {file} does not exist")))
+            };
+        }
+        let beside = self.path.parent().unwrap_or(Path::new(".")).join(p);
+        if beside.exists() {
+            return Ok(beside);
+        }
+        if p.exists() {
+            return Ok(p.to_path_buf());
+        }
+        Err(self.err(
+            line,
+            key,
+            format!(
+                "file {file} not found (looked in {} and in the current directory)",
+                beside.parent().unwrap_or(Path::new(".")).display()
+            ),
+        ))
+    }
+}
+
+/// Replace `${env:NAME}` with the variable's value. Returns the text and
+/// whether anything was substituted (such values are treated as secrets).
+fn expand_env(ctx: &Ctx, s: &Spanned<String>, key: &str) -> Result<(String, bool), Error> {
+    let mut out = String::new();
+    let mut rest = s.value.as_str();
+    let mut used = false;
+    while let Some(i) = rest.find("${env:") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 6..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| ctx.at(s, key, "`${env:` is never closed with `}`"))?;
+        let name = &after[..end];
+        let value = std::env::var(name).map_err(|_| {
+            ctx.at(
+                s,
+                key,
+                format!("environment variable {name} is not set (the profile takes this value from it)"),
+            )
+        })?;
+        out.push_str(&value);
+        used = true;
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok((out, used))
+}
+
+fn is_credential_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "x-api-key",
+        "api-key",
+        "x-auth-token",
+    ]
+    .contains(&n.as_str())
+        || n.contains("token")
+        || n.contains("secret")
+}
+
+pub(super) fn validate(raw: RawProfile, _text: &str, path: &Path) -> Result<Profile, Error> {
+    let ctx = Ctx { path };
+    let name = raw.name.value.trim().to_string();
+    if name.is_empty() {
+        return Err(ctx.at(&raw.name, "name", "the profile needs a name"));
+    }
+    let target = target(&ctx, raw.target)?;
+    let (load, stages_len) = load(&ctx, &raw.load)?;
+    let duration = match (&raw.duration, stages_len) {
+        (Some(d), _) if d.value.0.is_zero() => return Err(ctx.at(d, "duration", "the duration must be longer than 0")),
+        (Some(d), _) => d.value.0,
+        (None, Some(len)) => len,
+        (None, None) => {
+            return Err(ctx.err(
+                raw.name.referenced.line(),
+                "duration",
+                "missing key `duration` (how long to run, e.g. `duration: 60s`)",
+            ))
+        }
+    };
+    let warmup = raw.warmup.as_ref().map(|w| w.value.0).unwrap_or(Duration::ZERO);
+    if let Some(w) = &raw.warmup {
+        if warmup >= duration {
+            return Err(ctx.at(
+                w,
+                "warmup",
+                format!(
+                    "the warm-up ({}) must be shorter than the duration ({})",
+                    w.value,
+                    crate::units::Dur(duration)
+                ),
+            ));
+        }
+    }
+    let tenants = match raw.tenants {
+        Some(t) => Some(tenants(&ctx, t)?),
+        None => None,
+    };
+    let endpoints = endpoints(&ctx, raw.endpoints, raw.load.read_write.as_ref(), tenants.as_ref())?;
+    let (seed, seed_chosen) = match raw.seed {
+        Some(s) => (s, false),
+        None => (rand::random::<u64>() >> 11, true),
+    };
+    Ok(Profile {
+        name,
+        description: raw.description,
+        source: path.to_path_buf(),
+        target,
+        seed,
+        seed_chosen,
+        duration,
+        warmup,
+        load,
+        tenants,
+        endpoints,
+    })
+}
+
+fn target(ctx: &Ctx, t: RawTarget) -> Result<Target, Error> {
+    let (url, _) = expand_env(ctx, &t.base_url, "target.base_url")?;
+    let base = parse_base_url(&url).map_err(|m| ctx.at(&t.base_url, "target.base_url", m))?;
+    let environment = match &t.environment {
+        None => None,
+        Some(e) => Some(match e.value.to_ascii_lowercase().as_str() {
+            "dev" | "development" => Environment::Dev,
+            "staging" | "stage" => Environment::Staging,
+            "prod" | "production" => Environment::Prod,
+            other => {
+                return Err(ctx.at(
+                    e,
+                    "target.environment",
+                    format!("unknown environment `{other}` (expected dev, staging or prod)"),
+                ))
+            }
+        }),
+    };
+    let http = match &t.http {
+        None => HttpMode::Auto,
+        Some(h) => match h.value.as_str() {
+            "auto" => HttpMode::Auto,
+            "http1" | "http1.1" | "h1" => HttpMode::Http1,
+            "http2" | "h2" | "h2c" => HttpMode::Http2,
+            other => {
+                return Err(ctx.at(
+                    h,
+                    "target.http",
+                    format!("unknown HTTP mode `{other}` (expected auto, http1 or http2)"),
+                ))
+            }
+        },
+    };
+    let positive = |v: &Option<Spanned<crate::units::Count>>, key: &str, default: u32| -> Result<u32, Error> {
+        match v {
+            None => Ok(default),
+            Some(c) if c.value.0 == 0 || c.value.0 > 1_000_000 => Err(ctx.at(c, key, "must be between 1 and 1000000")),
+            Some(c) => Ok(c.value.0 as u32),
+        }
+    };
+    let connections = positive(&t.connections, "target.connections", 64)?;
+    let streams = positive(&t.streams, "target.streams", 1)?;
+    let timeout = match &t.timeout {
+        None => Duration::from_secs(10),
+        Some(d) if d.value.0.is_zero() => return Err(ctx.at(d, "target.timeout", "the timeout must be longer than 0")),
+        Some(d) => d.value.0,
+    };
+    let tls = match t.tls {
+        None => TlsSettings {
+            verify: true,
+            ca_file: None,
+            server_name: None,
+        },
+        Some(tls) => TlsSettings {
+            verify: tls.verify.unwrap_or(true),
+            ca_file: match &tls.ca_file {
+                Some(f) => Some(ctx.resolve(&f.value, f.referenced.line(), "target.tls.ca_file")?),
+                None => None,
+            },
+            server_name: tls.server_name,
+        },
+    };
+    let mut headers = Vec::new();
+    for (name, value) in &t.headers {
+        let key = format!("target.headers.{name}");
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(ctx.at(value, &key, format!("`{name}` is not a valid header name")));
+        }
+        let (v, from_env) = expand_env(ctx, value, &key)?;
+        if http::HeaderValue::from_str(&v).is_err() {
+            return Err(ctx.at(
+                value,
+                &key,
+                "the value is not a valid header value (line breaks or control characters)",
+            ));
+        }
+        headers.push(Header {
+            name: name.clone(),
+            value: v,
+            secret: from_env || is_credential_header(name),
+        });
+    }
+    Ok(Target {
+        base,
+        environment,
+        http,
+        connections,
+        streams,
+        timeout,
+        tls,
+        headers,
+    })
+}
+
+/// `http://host:port/prefix` into its parts; the message says what is wrong.
+pub fn parse_base_url(url: &str) -> Result<BaseUrl, String> {
+    let uri: http::Uri = url.parse().map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+    let scheme = match uri.scheme_str() {
+        Some("http") => Scheme::Http,
+        Some("https") => Scheme::Https,
+        Some(other) => return Err(format!("unsupported scheme `{other}` (expected http or https)")),
+        None => return Err(format!("`{url}` has no scheme (write http://{url})")),
+    };
+    let host = uri
+        .host()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| format!("`{url}` has no host"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    let port = uri.port_u16().unwrap_or(match scheme {
+        Scheme::Http => 80,
+        Scheme::Https => 443,
+    });
+    if uri.query().is_some() {
+        return Err("the base URL cannot have a query string (put it in the endpoint paths)".into());
+    }
+    Ok(BaseUrl {
+        scheme,
+        host,
+        port,
+        path_prefix: uri.path().trim_end_matches('/').to_string(),
+    })
+}
+
+fn load(ctx: &Ctx, l: &RawLoad) -> Result<(Load, Option<Duration>), Error> {
+    match l.model.value.as_str() {
+        "open" => {
+            if let Some(u) = &l.users {
+                return Err(ctx.at(
+                    u,
+                    "load.users",
+                    "`users` is for the closed model (`model: closed`); the open model takes `rate`",
+                ));
+            }
+            if let Some(t) = &l.think_time {
+                return Err(ctx.at(
+                    t,
+                    "load.think_time",
+                    "`think_time` is for the closed model (`model: closed`)",
+                ));
+            }
+            let arrivals = match &l.arrivals {
+                None => Arrivals::Poisson,
+                Some(a) => match a.value.as_str() {
+                    "poisson" => Arrivals::Poisson,
+                    "uniform" | "constant" => Arrivals::Uniform,
+                    other => {
+                        return Err(ctx.at(
+                            a,
+                            "load.arrivals",
+                            format!("unknown arrival process `{other}` (expected poisson or uniform)"),
+                        ))
+                    }
+                },
+            };
+            let mut shape = RateShape::constant(l.rate.as_ref().map(|r| r.value.as_per_sec()).unwrap_or(0.0));
+            let has_stages = l.shape.as_ref().is_some_and(|s| s.stages.is_some());
+            if l.rate.is_none() && !has_stages {
+                return Err(ctx.at(
+                    &l.model,
+                    "load.rate",
+                    "missing key `rate` (arrivals per second of the open model, e.g. `rate: 2000/s`)",
+                ));
+            }
+            if let Some(s) = &l.shape {
+                shape_parts(ctx, s, &mut shape)?;
+            }
+            let len = shape.stages_length();
+            Ok((Load::Open { shape, arrivals }, len))
+        }
+        "closed" => {
+            for (present, key) in [
+                (l.rate.as_ref().map(|r| r.referenced.line()), "load.rate"),
+                (l.arrivals.as_ref().map(|r| r.referenced.line()), "load.arrivals"),
+            ] {
+                if let Some(line) = present {
+                    return Err(ctx.err(line, key, "the closed model has no arrival rate: it has `users` and `think_time` (use `model: open` for a rate)"));
+                }
+            }
+            if l.shape.is_some() {
+                return Err(ctx.at(
+                    &l.model,
+                    "load.shape",
+                    "`shape` shapes an arrival rate, so it needs `model: open`",
+                ));
+            }
+            let users = match &l.users {
+                None => {
+                    return Err(ctx.at(
+                        &l.model,
+                        "load.users",
+                        "missing key `users` (how many users the closed model runs)",
+                    ))
+                }
+                Some(u) if u.value.0 == 0 || u.value.0 > 1_000_000 => {
+                    return Err(ctx.at(u, "load.users", "must be between 1 and 1000000"))
+                }
+                Some(u) => u.value.0 as u32,
+            };
+            let think_time = l.think_time.as_ref().map(|t| t.value.0).unwrap_or(Duration::ZERO);
+            Ok((Load::Closed { users, think_time }, None))
+        }
+        other => Err(ctx.at(
+            &l.model,
+            "load.model",
+            format!("unknown load model `{other}` (expected open or closed)"),
+        )),
+    }
+}
+
+fn shape_parts(ctx: &Ctx, s: &RawShape, shape: &mut RateShape) -> Result<(), Error> {
+    if let Some(d) = &s.diurnal {
+        if d.period.value.0.is_zero() {
+            return Err(ctx.at(
+                &d.period,
+                "load.shape.diurnal.period",
+                "the period must be longer than 0",
+            ));
+        }
+        let hourly: [f64; 24] = d.hourly.value.as_slice().try_into().map_err(|_| {
+            ctx.at(
+                &d.hourly,
+                "load.shape.diurnal.hourly",
+                format!("needs exactly 24 values, one per hour (found {})", d.hourly.value.len()),
+            )
+        })?;
+        if hourly.iter().any(|v| !v.is_finite() || *v < 0.0) {
+            return Err(ctx.at(
+                &d.hourly,
+                "load.shape.diurnal.hourly",
+                "hourly factors must be non-negative numbers",
+            ));
+        }
+        if hourly.iter().all(|v| *v == 0.0) {
+            return Err(ctx.at(
+                &d.hourly,
+                "load.shape.diurnal.hourly",
+                "all 24 factors are 0: the run would send nothing",
+            ));
+        }
+        let start = match &d.start {
+            Some(st) if st.value.0 >= Duration::from_secs(86_400) => {
+                return Err(ctx.at(st, "load.shape.diurnal.start", "the start is a time of day, below 24h"))
+            }
+            Some(st) => st.value.as_secs_f64(),
+            None => 0.0,
+        };
+        shape.diurnal = Some(Diurnal {
+            period: d.period.value.as_secs_f64(),
+            hourly,
+            start,
+        });
+    }
+    for sp in &s.spikes {
+        let v = &sp.value;
+        if !(v.factor.is_finite() && v.factor >= 0.0) {
+            return Err(ctx.at(
+                sp,
+                "load.shape.spikes.factor",
+                "the factor must be a non-negative number",
+            ));
+        }
+        if v.for_.0.is_zero() {
+            return Err(ctx.at(sp, "load.shape.spikes.for", "a spike must last longer than 0"));
+        }
+        shape.spikes.push(Spike {
+            start: v.at.as_secs_f64(),
+            end: v.at.as_secs_f64() + v.for_.as_secs_f64(),
+            factor: v.factor,
+        });
+    }
+    if let Some(stages) = &s.stages {
+        if stages.value.is_empty() {
+            return Err(ctx.at(stages, "load.shape.stages", "the list of stages is empty"));
+        }
+        let mut t = 0.0;
+        let mut rate = shape.base;
+        for st in &stages.value {
+            let v = &st.value;
+            let (to, len) = match (v.to, v.over, v.hold) {
+                (Some(to), Some(over), None) => (to.as_per_sec(), over.as_secs_f64()),
+                (None, None, Some(hold)) => (rate, hold.as_secs_f64()),
+                _ => {
+                    return Err(ctx.at(
+                        st,
+                        "load.shape.stages",
+                        "each stage is either `{to: RATE, over: DURATION}` or `{hold: DURATION}`",
+                    ))
+                }
+            };
+            shape.stages.push(Stage {
+                start: t,
+                end: t + len,
+                from: rate,
+                to,
+            });
+            t += len;
+            rate = to;
+        }
+    }
+    Ok(())
+}
+
+fn tenants(ctx: &Ctx, t: RawTenants) -> Result<Tenants, Error> {
+    let count = match t.count.value.0 {
+        0 => return Err(ctx.at(&t.count, "tenants.count", "needs at least 1 tenant")),
+        c if c > 100_000_000 => return Err(ctx.at(&t.count, "tenants.count", "at most 100000000 tenants")),
+        c => c as u32,
+    };
+    let skew = match &t.skew {
+        None => Skew::Uniform,
+        Some(s) => match &s.value {
+            RawSkew::Name(n) if n == "uniform" => Skew::Uniform,
+            RawSkew::Name(n) => {
+                return Err(ctx.at(
+                    s,
+                    "tenants.skew",
+                    format!(
+                        "unknown skew `{n}` (expected uniform, {{zipf: S}} or {{weights_csv: PATH, column: NAME}})"
+                    ),
+                ))
+            }
+            RawSkew::Map(RawSkewMap {
+                zipf: Some(z),
+                weights_csv: None,
+                column: None,
+            }) => {
+                if !(z.is_finite() && *z > 0.0) {
+                    return Err(ctx.at(
+                        s,
+                        "tenants.skew.zipf",
+                        "the Zipf exponent must be a positive number (1.1 is typical)",
+                    ));
+                }
+                Skew::Zipf(*z)
+            }
+            RawSkew::Map(RawSkewMap {
+                zipf: None,
+                weights_csv: Some(file),
+                column,
+            }) => {
+                let column = column.as_deref().unwrap_or("weight");
+                let path = ctx.resolve(file, s.referenced.line(), "tenants.skew.weights_csv")?;
+                let weights = read_csv_column(&path, column)
+                    .map_err(|m| ctx.at(s, "tenants.skew.weights_csv", m))?
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        v.trim()
+                            .parse::<f64>()
+                            .ok()
+                            .filter(|w| w.is_finite() && *w >= 0.0)
+                            .ok_or((i, v))
+                    })
+                    .collect::<Result<Vec<f64>, _>>()
+                    .map_err(|(i, v)| {
+                        ctx.at(
+                            s,
+                            "tenants.skew.weights_csv",
+                            format!(
+                                "{}: row {} of column `{column}` is `{v}`, not a non-negative number",
+                                path.display(),
+                                i + 2
+                            ),
+                        )
+                    })?;
+                if weights.len() != count as usize {
+                    return Err(ctx.at(
+                        s,
+                        "tenants.skew.weights_csv",
+                        format!(
+                            "{} has {} weights but tenants.count is {count}",
+                            path.display(),
+                            weights.len()
+                        ),
+                    ));
+                }
+                if weights.iter().sum::<f64>() <= 0.0 {
+                    return Err(ctx.at(s, "tenants.skew.weights_csv", "the weights sum to 0"));
+                }
+                Skew::Weights(weights)
+            }
+            RawSkew::Map(_) => {
+                return Err(ctx.at(
+                    s,
+                    "tenants.skew",
+                    "write one of `uniform`, `{zipf: S}` or `{weights_csv: PATH, column: NAME}`",
+                ))
+            }
+        },
+    };
+    let id_format =
+        t.id.as_ref()
+            .map(|s| s.value.clone())
+            .unwrap_or_else(|| "{index}".to_string());
+    let send_as = match &t.send_as {
+        None => None,
+        Some(s) => Some(match &s.value {
+            RawSendAs {
+                header: Some(h),
+                path_var: None,
+                query: None,
+            } => {
+                if http::HeaderName::from_bytes(h.as_bytes()).is_err() {
+                    return Err(ctx.at(s, "tenants.send_as.header", format!("`{h}` is not a valid header name")));
+                }
+                SendAs::Header(h.clone())
+            }
+            RawSendAs {
+                header: None,
+                path_var: Some(p),
+                query: None,
+            } => SendAs::PathVar(p.clone()),
+            RawSendAs {
+                header: None,
+                path_var: None,
+                query: Some(q),
+            } => SendAs::Query(q.clone()),
+            _ => {
+                return Err(ctx.at(
+                    s,
+                    "tenants.send_as",
+                    "write exactly one of `{header: NAME}`, `{path_var: NAME}` or `{query: NAME}`",
+                ))
+            }
+        }),
+    };
+    Ok(Tenants {
+        count,
+        id_format,
+        skew,
+        send_as,
+    })
+}
+
+/// Every value of one column of a CSV file with a header row.
+pub(super) fn read_csv_column(path: &Path, column: &str) -> Result<Vec<String>, String> {
+    let mut rdr = csv::Reader::from_path(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let headers = rdr.headers().map_err(|e| format!("{}: {e}", path.display()))?.clone();
+    let idx = headers.iter().position(|h| h == column).ok_or_else(|| {
+        format!(
+            "{} has no column `{column}` (columns: {})",
+            path.display(),
+            headers.iter().collect::<Vec<_>>().join(", ")
+        )
+    })?;
+    let mut values = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| format!("{}: line {}: {e}", path.display(), i + 2))?;
+        values.push(rec.get(idx).unwrap_or_default().to_string());
+    }
+    if values.is_empty() {
+        return Err(format!("{} has no rows", path.display()));
+    }
+    Ok(values)
+}
+
+fn endpoints(
+    ctx: &Ctx,
+    list: Spanned<Vec<RawEndpoint>>,
+    read_write: Option<&Spanned<crate::units::Split>>,
+    tenants: Option<&Tenants>,
+) -> Result<Vec<Endpoint>, Error> {
+    if list.value.is_empty() {
+        return Err(ctx.at(
+            &list,
+            "endpoints",
+            "the endpoint list is empty: add at least one endpoint",
+        ));
+    }
+    let list_line = list.referenced.line();
+    let mut names = BTreeSet::new();
+    let mut out = Vec::new();
+    for (i, e) in list.value.into_iter().enumerate() {
+        out.push(endpoint(ctx, i, e, &mut names, tenants)?);
+    }
+    let total: f64 = out.iter().map(|e| e.weight).sum();
+    if total <= 0.0 {
+        return Err(ctx.err(
+            list_line,
+            "endpoints.weight",
+            "the endpoint weights sum to 0: no request could be sent",
+        ));
+    }
+    match read_write {
+        None => {
+            for e in &mut out {
+                e.share = e.weight / total;
+            }
+        }
+        Some(rw) => {
+            let sum_of = |k: Kind| out.iter().filter(|e| e.kind == k).map(|e| e.weight).sum::<f64>();
+            let (reads, writes) = (sum_of(Kind::Read), sum_of(Kind::Write));
+            for (share, sum, what) in [(rw.value.read, reads, "read"), (rw.value.write, writes, "write")] {
+                if share > 0.0 && sum <= 0.0 {
+                    return Err(ctx.at(
+                        rw,
+                        "load.read_write",
+                        format!(
+                            "asks for {}% {what}s but no endpoint of kind `{what}` has a weight",
+                            share * 100.0
+                        ),
+                    ));
+                }
+            }
+            for e in &mut out {
+                let (share, sum) = match e.kind {
+                    Kind::Read => (rw.value.read, reads),
+                    Kind::Write => (rw.value.write, writes),
+                };
+                e.share = if sum > 0.0 { share * e.weight / sum } else { 0.0 };
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn endpoint(
+    ctx: &Ctx,
+    i: usize,
+    e: RawEndpoint,
+    names: &mut BTreeSet<String>,
+    tenants: Option<&Tenants>,
+) -> Result<Endpoint, Error> {
+    let key = |k: &str| format!("endpoints[{i}].{k}");
+    let name = e.name.value.trim().to_string();
+    let name_ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !name_ok {
+        return Err(ctx.at(
+            &e.name,
+            &key("name"),
+            format!("`{name}` is not a valid endpoint name (letters, digits, `_`, `-`, `.`)"),
+        ));
+    }
+    if !names.insert(name.clone()) {
+        return Err(ctx.at(&e.name, &key("name"), format!("endpoint `{name}` is defined twice")));
+    }
+    let weight = e.weight.value;
+    if !(weight.is_finite() && weight >= 0.0) {
+        return Err(ctx.at(&e.weight, &key("weight"), "the weight must be a non-negative number"));
+    }
+    let method = match &e.method {
+        None => http::Method::GET,
+        Some(m) => http::Method::from_bytes(m.value.to_ascii_uppercase().as_bytes())
+            .map_err(|_| ctx.at(m, &key("method"), format!("`{}` is not an HTTP method", m.value)))?,
+    };
+    let kind = match &e.kind {
+        None if matches!(method, http::Method::GET | http::Method::HEAD | http::Method::OPTIONS) => Kind::Read,
+        None => Kind::Write,
+        Some(k) => match k.value.as_str() {
+            "read" => Kind::Read,
+            "write" => Kind::Write,
+            other => {
+                return Err(ctx.at(
+                    k,
+                    &key("kind"),
+                    format!("unknown kind `{other}` (expected read or write)"),
+                ))
+            }
+        },
+    };
+    if !e.path.value.starts_with('/') {
+        return Err(ctx.at(&e.path, &key("path"), "the path must start with `/`"));
+    }
+    // The variable table: built-ins first, then the endpoint's own.
+    let tenant_alias = match tenants.and_then(|t| t.send_as.as_ref()) {
+        Some(SendAs::PathVar(p)) => Some(p.clone()),
+        _ => None,
+    };
+    let mut vars: Vec<(String, Option<VarGen>)> = vec![("tenant".into(), None), ("request".into(), None)];
+    for (vname, spec) in &e.vars {
+        let vkey = key(&format!("vars.{vname}"));
+        if vname == "tenant" || vname == "request" || Some(vname) == tenant_alias.as_ref() {
+            return Err(ctx.at(
+                spec,
+                &vkey,
+                format!("`{vname}` is a built-in variable and cannot be redefined"),
+            ));
+        }
+        vars.push((vname.clone(), Some(var(ctx, spec, &vkey)?)));
+    }
+    let lookup = |n: &str| -> Option<usize> {
+        if n == "tenant" || Some(n) == tenant_alias.as_deref() {
+            return tenants.map(|_| super::VAR_TENANT);
+        }
+        vars.iter().position(|(v, _)| v == n)
+    };
+    let compile = |s: &Spanned<String>, context: Context, k: &str| -> Result<Template, Error> {
+        Template::compile(&s.value, context, lookup).map_err(|err| {
+            let hint = match &err {
+                super::template::TemplateError::Undefined { name } if name == "tenant" => {
+                    " (add a `tenants:` section to the profile)".to_string()
+                }
+                super::template::TemplateError::Undefined { .. } => format!(" (define it under {})", key("vars")),
+                _ => String::new(),
+            };
+            ctx.at(s, k, format!("{err}{hint}"))
+        })
+    };
+    let path = compile(&e.path, Context::Url, &key("path"))?;
+    let json = e
+        .headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.value.to_ascii_lowercase().contains("json"));
+    let mut headers = Vec::new();
+    for (hname, hvalue) in &e.headers {
+        let hk = key(&format!("headers.{hname}"));
+        if http::HeaderName::from_bytes(hname.as_bytes()).is_err() {
+            return Err(ctx.at(hvalue, &hk, format!("`{hname}` is not a valid header name")));
+        }
+        if hname.eq_ignore_ascii_case("content-length") || hname.eq_ignore_ascii_case("host") {
+            return Err(ctx.at(hvalue, &hk, format!("`{hname}` is set by loadline itself")));
+        }
+        headers.push((hname.clone(), compile(hvalue, Context::Header, &hk)?));
+    }
+    let body = match &e.body {
+        None => None,
+        Some(b) => Some(compile(
+            b,
+            if json { Context::JsonBody } else { Context::RawBody },
+            &key("body"),
+        )?),
+    };
+    let expect = match &e.expect {
+        None => None,
+        Some(x) if x.value.is_empty() => return Err(ctx.at(x, &key("expect"), "list at least one status")),
+        Some(x) => {
+            if let Some(bad) = x.value.iter().find(|s| !(100..=599).contains(*s)) {
+                return Err(ctx.at(x, &key("expect"), format!("{bad} is not an HTTP status")));
+            }
+            Some(x.value.clone())
+        }
+    };
+    Ok(Endpoint {
+        name,
+        weight,
+        share: 0.0,
+        kind,
+        method,
+        path,
+        headers,
+        body,
+        vars,
+        expect,
+    })
+}
+
+fn var(ctx: &Ctx, spec: &Spanned<RawVar>, key: &str) -> Result<VarGen, Error> {
+    let v = &spec.value;
+    let given = [
+        v.zipf.is_some(),
+        v.uniform.is_some(),
+        v.fake.is_some(),
+        v.csv.is_some(),
+        v.one_of.is_some(),
+        v.sequence.is_some(),
+        v.uuid.is_some(),
+    ]
+    .iter()
+    .filter(|x| **x)
+    .count();
+    if given != 1 {
+        return Err(ctx.at(
+            spec,
+            key,
+            "a variable has exactly one generator: zipf, uniform, fake, csv, one_of, sequence or uuid",
+        ));
+    }
+    if let Some(z) = &v.zipf {
+        if z.n.0 == 0 || !(z.s.is_finite() && z.s > 0.0) {
+            return Err(ctx.at(spec, &format!("{key}.zipf"), "needs n >= 1 and a positive exponent s"));
+        }
+        return Zipf::new(z.n.0 as f64, z.s)
+            .map(VarGen::Zipf)
+            .map_err(|e| ctx.at(spec, &format!("{key}.zipf"), e.to_string()));
+    }
+    if let Some([lo, hi]) = v.uniform {
+        if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+            return Err(ctx.at(spec, &format!("{key}.uniform"), "write `[low, high]` with low <= high"));
+        }
+        return Ok(
+            if lo.fract() == 0.0 && hi.fract() == 0.0 && lo.abs() < 9e15 && hi.abs() < 9e15 {
+                VarGen::UniformInt(lo as i64, hi as i64)
+            } else {
+                VarGen::UniformFloat(lo, hi)
+            },
+        );
+    }
+    if let Some(f) = &v.fake {
+        let (name, locale) = match f {
+            RawFake::Name(n) => (n.as_str(), None),
+            RawFake::Full { name, locale } => (name.as_str(), locale.as_deref()),
+        };
+        let kind: FakeKind = name
+            .parse()
+            .map_err(|e: crate::values::fake::UnknownFake| ctx.at(spec, &format!("{key}.fake"), e.to_string()))?;
+        let locale: Locale = match locale {
+            None => Locale::En,
+            Some(l) => l.parse().map_err(|e: crate::values::fake::UnknownLocale| {
+                ctx.at(spec, &format!("{key}.fake.locale"), e.to_string())
+            })?,
+        };
+        return Ok(VarGen::Fake(kind, locale));
+    }
+    if let Some(c) = &v.csv {
+        let path = ctx.resolve(&c.path, spec.referenced.line(), &format!("{key}.csv.path"))?;
+        let values = read_csv_column(&path, &c.column).map_err(|m| ctx.at(spec, &format!("{key}.csv"), m))?;
+        let pick = match c.pick.as_deref() {
+            None | Some("uniform") => Pick::Uniform,
+            Some("sequential") => Pick::Sequential,
+            Some(p) if p.starts_with("zipf") => {
+                let s: f64 = p
+                    .trim_start_matches("zipf")
+                    .trim_start_matches([':', ' '])
+                    .parse()
+                    .unwrap_or(1.0);
+                Pick::Zipf(
+                    Zipf::new(values.len() as f64, s)
+                        .map_err(|e| ctx.at(spec, &format!("{key}.csv.pick"), e.to_string()))?,
+                )
+            }
+            Some(other) => {
+                return Err(ctx.at(
+                    spec,
+                    &format!("{key}.csv.pick"),
+                    format!("unknown pick `{other}` (expected uniform, sequential or zipf:S)"),
+                ))
+            }
+        };
+        return Ok(VarGen::Csv {
+            values: Arc::new(values),
+            pick,
+        });
+    }
+    if let Some(o) = &v.one_of {
+        let (values, weights): (Vec<String>, Vec<f64>) = match o {
+            RawOneOf::List(l) => (l.clone(), vec![1.0; l.len()]),
+            RawOneOf::Weighted(m) => (m.keys().cloned().collect(), m.values().map(|p| p.fraction()).collect()),
+        };
+        if values.is_empty() || weights.iter().sum::<f64>() <= 0.0 {
+            return Err(ctx.at(
+                spec,
+                &format!("{key}.one_of"),
+                "needs at least one value with a weight above 0",
+            ));
+        }
+        let idx =
+            WeightedAliasIndex::new(weights).map_err(|e| ctx.at(spec, &format!("{key}.one_of"), e.to_string()))?;
+        return Ok(VarGen::OneOf {
+            values,
+            weights: Arc::new(idx),
+        });
+    }
+    if let Some(s) = &v.sequence {
+        return Ok(VarGen::Sequence(s.start.unwrap_or(1)));
+    }
+    Ok(VarGen::Uuid)
+}

@@ -1,0 +1,23 @@
+//! The result of a run, on disk and in memory: the summary (JSON), the
+//! latency interval log (HdrHistogram's text format, one histogram per
+//! second per endpoint and outcome) and the per-second time series (CSV).
+//! The load engine writes it; the gate and the report read it.
+
+pub mod hist;
+pub mod hlog;
+pub mod outcome;
+pub mod summary;
+pub mod table;
+pub mod writer;
+
+pub use hist::{fmt_us, new_hist, LatencyStats};
+pub use outcome::Outcome;
+pub use summary::Summary;
+pub use writer::{IntervalData, ResultWriter, SeriesKey, LATENCY_LOG_FILE, SUMMARY_FILE, TIMESERIES_FILE};
+
+/// Read a run directory's summary.
+pub fn read_summary(dir: &std::path::Path) -> Result<Summary, String> {
+    let path = dir.join(SUMMARY_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}

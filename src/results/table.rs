@@ -1,0 +1,159 @@
+//! The result table printed after a run: what a person reads first. Plain
+//! text, aligned, readable without colour.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use super::hist::{fmt_us, LatencyStats};
+use super::summary::Summary;
+
+fn pct(v: f64) -> String {
+    format!("{:.2}%", v * 100.0)
+}
+
+fn row(out: &mut String, name: &str, kind: &str, n: u64, rate: f64, err: f64, l: &LatencyStats) {
+    let lat = |v: u64| if l.count == 0 { "-".to_string() } else { fmt_us(v) };
+    let _ = writeln!(
+        out,
+        "  {name:<18} {kind:<5} {n:>9} {rate:>9.1} {err:>7} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        lat(l.p50),
+        lat(l.p90),
+        lat(l.p99),
+        lat(l.p99_9),
+        lat(l.max),
+        err = pct(err),
+    );
+}
+
+/// Render a run's summary as the table printed after `loadline run`.
+pub fn render(s: &Summary, dir: &Path) -> String {
+    let mut out = String::new();
+    let env = s
+        .profile
+        .environment
+        .as_deref()
+        .map(|e| format!(" [{e}]"))
+        .unwrap_or_default();
+    let model = match (&s.profile.arrivals, s.profile.users) {
+        (Some(a), _) => format!("open model, {a} arrivals"),
+        (None, Some(u)) => format!("closed model, {u} users"),
+        _ => s.profile.model.clone(),
+    };
+    let _ = writeln!(
+        out,
+        "{} ({model}, seed {}) against {}{env}",
+        s.profile.name, s.profile.seed, s.target.base_url
+    );
+    let interrupted = if s.run.interrupted { ", INTERRUPTED" } else { "" };
+    let _ = writeln!(
+        out,
+        "  measured {:.1}s after a {:.1}s warm-up{interrupted}; {} requests, {:.1}/s",
+        s.run.measured_s, s.run.warmup_s, s.totals.requests, s.rate.achieved_per_s
+    );
+    if let (Some(t), Some(ratio)) = (s.rate.target_per_s, s.rate.achieved_ratio) {
+        let _ = writeln!(
+            out,
+            "  target {t:.1}/s (peak {:.1}/s): {} of {} intended requests sent ({})",
+            s.rate.peak_target_per_s.unwrap_or(t),
+            s.rate.sent_requests,
+            s.rate.target_requests.unwrap_or(0),
+            pct(ratio)
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "  {:<18} {:<5} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "endpoint", "kind", "requests", "rate/s", "errors", "p50", "p90", "p99", "p99.9", "max"
+    );
+    for e in &s.endpoints {
+        row(
+            &mut out,
+            &e.name,
+            &e.kind,
+            e.requests,
+            e.rate_per_s,
+            e.error_rate,
+            &e.latency_us,
+        );
+    }
+    row(
+        &mut out,
+        "all",
+        "",
+        s.totals.requests,
+        s.rate.achieved_per_s,
+        s.totals.error_rate,
+        &s.totals.latency_us,
+    );
+    let _ = writeln!(out);
+    let outcomes: Vec<String> = s.outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let _ = writeln!(
+        out,
+        "  outcomes: {}",
+        if outcomes.is_empty() {
+            "none".to_string()
+        } else {
+            outcomes.join(", ")
+        }
+    );
+    if s.totals.unexpected_status > 0 {
+        let _ = writeln!(
+            out,
+            "  unexpected status (not in `expect`): {}",
+            s.totals.unexpected_status
+        );
+    }
+    let rw = &s.read_write;
+    if rw.read + rw.write > 0 {
+        let _ = writeln!(
+            out,
+            "  read/write: {} / {}",
+            pct(rw.read_share),
+            pct(1.0 - rw.read_share)
+        );
+    }
+    if let Some(t) = &s.tenants {
+        let top: Vec<String> = t
+            .top
+            .iter()
+            .take(3)
+            .map(|x| format!("{} {}", x.id, pct(x.share)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  tenants: {} of {} seen; busiest: {}",
+            t.seen,
+            t.count,
+            top.join(", ")
+        );
+    }
+    let sc = &s.schedule;
+    let _ = writeln!(
+        out,
+        "  schedule: lag p50 {} p99 {} max {}; {} late (>{}ms), {} never sent",
+        fmt_us(sc.lag_us.p50),
+        fmt_us(sc.lag_us.p99),
+        fmt_us(sc.lag_us.max),
+        sc.late_requests,
+        sc.late_threshold_ms,
+        sc.dropped_requests
+    );
+    if sc.generator_saturated {
+        let _ = writeln!(
+            out,
+            "  GENERATOR SATURATED: {}",
+            sc.saturation_reason.as_deref().unwrap_or("the schedule was not kept")
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "  results in {}: {}, {}, {}",
+        dir.display(),
+        s.files.summary,
+        s.files.latency_log,
+        s.files.timeseries
+    );
+    out
+}

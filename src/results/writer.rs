@@ -1,0 +1,179 @@
+//! Writes a run's files as the run goes: the interval log and the time
+//! series grow one interval at a time (memory stays flat however long the
+//! run), into `*.partial` files that are renamed only when the run ends,
+//! so a crashed run never leaves files that look complete.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
+use hdrhistogram::serialization::V2DeflateSerializer;
+use hdrhistogram::Histogram;
+
+use super::hist::new_hist;
+use super::summary::Summary;
+use super::Outcome;
+
+pub const SUMMARY_FILE: &str = "summary.json";
+pub const LATENCY_LOG_FILE: &str = "latency.hlog";
+pub const TIMESERIES_FILE: &str = "timeseries.csv";
+
+/// A key of the latency series: endpoint index and outcome.
+pub type SeriesKey = (usize, Outcome);
+
+/// One second (or one interval) of a run, merged over workers.
+#[derive(Debug, Clone)]
+pub struct IntervalData {
+    /// The interval's number, from 0 at the start of the run.
+    pub index: u64,
+    pub start: Duration,
+    pub length: Duration,
+    /// Latency of measured requests completed in the interval.
+    pub series: BTreeMap<SeriesKey, Histogram<u64>>,
+    /// Requests the schedule intended in this interval (open model).
+    pub target: Option<f64>,
+    /// Requests sent in this interval, warm-up included.
+    pub sent: u64,
+    /// True while the warm-up lasts.
+    pub warmup: bool,
+}
+
+/// Writes a run directory.
+pub struct ResultWriter {
+    dir: PathBuf,
+    endpoints: Vec<String>,
+    hlog: BufWriter<File>,
+    timeseries: csv::Writer<BufWriter<File>>,
+    serializer: V2DeflateSerializer,
+    totals: BTreeMap<SeriesKey, Histogram<u64>>,
+    tag_buf: String,
+}
+
+fn partial(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}.partial"))
+}
+
+fn io_err(path: &Path, e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+impl ResultWriter {
+    /// Start a run directory. `endpoints` names the series' endpoint indices.
+    pub fn create(dir: &Path, start: SystemTime, endpoints: Vec<String>, title: &str) -> std::io::Result<ResultWriter> {
+        std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+        let hlog_path = partial(dir, LATENCY_LOG_FILE);
+        let mut hlog = BufWriter::new(File::create(&hlog_path).map_err(|e| io_err(&hlog_path, e))?);
+        let mut serializer = V2DeflateSerializer::new();
+        IntervalLogWriterBuilder::new()
+            .add_comment(&format!("loadline {} interval log: {title}", env!("CARGO_PKG_VERSION")))
+            .add_comment(
+                "Values in microseconds, measured from each request's intended send time. Tag = endpoint/outcome.",
+            )
+            .with_start_time(start)
+            .with_base_time(start)
+            .with_max_value_divisor(1000.0)
+            .begin_log_with(&mut hlog, &mut serializer)?;
+        writeln!(
+            hlog,
+            "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\""
+        )?;
+        let ts_path = partial(dir, TIMESERIES_FILE);
+        let mut timeseries =
+            csv::Writer::from_writer(BufWriter::new(File::create(&ts_path).map_err(|e| io_err(&ts_path, e))?));
+        timeseries
+            .write_record([
+                "second",
+                "target_rate",
+                "achieved_rate",
+                "completed",
+                "p50_ms",
+                "p99_ms",
+                "errors",
+                "warmup",
+            ])
+            .map_err(std::io::Error::other)?;
+        Ok(ResultWriter {
+            dir: dir.to_path_buf(),
+            endpoints,
+            hlog,
+            timeseries,
+            serializer,
+            totals: BTreeMap::new(),
+            tag_buf: String::new(),
+        })
+    }
+
+    /// Append one interval to the log and the time series, and add it to the totals.
+    pub fn interval(&mut self, d: &IntervalData) -> std::io::Result<()> {
+        let mut all = new_hist();
+        let mut errors = 0;
+        for ((ep, outcome), h) in &d.series {
+            if h.is_empty() {
+                continue;
+            }
+            self.tag_buf.clear();
+            self.tag_buf
+                .push_str(self.endpoints.get(*ep).map(String::as_str).unwrap_or("unknown"));
+            self.tag_buf.push('/');
+            self.tag_buf.push_str(outcome.name());
+            let tag = Tag::new(&self.tag_buf);
+            IntervalLogWriterBuilder::new()
+                .with_max_value_divisor(1000.0)
+                .begin_log_with(&mut self.hlog, &mut self.serializer)?
+                .write_histogram(h, d.start, d.length, tag)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            let _ = all.add(h);
+            if outcome.is_error() {
+                errors += h.len();
+            }
+            let _ = self.totals.entry((*ep, *outcome)).or_insert_with(new_hist).add(h);
+        }
+        let secs = d.length.as_secs_f64().max(1e-9);
+        let q = |p: f64| {
+            if all.is_empty() {
+                String::new()
+            } else {
+                format!("{:.3}", all.value_at_quantile(p) as f64 / 1e3)
+            }
+        };
+        self.timeseries
+            .write_record([
+                d.index.to_string(),
+                d.target.map(|t| format!("{:.1}", t / secs)).unwrap_or_default(),
+                format!("{:.1}", d.sent as f64 / secs),
+                all.len().to_string(),
+                q(0.5),
+                q(0.99),
+                errors.to_string(),
+                u8::from(d.warmup).to_string(),
+            ])
+            .map_err(std::io::Error::other)?;
+        Ok(())
+    }
+
+    /// Latency totals so far, per endpoint and outcome.
+    pub fn totals(&self) -> &BTreeMap<SeriesKey, Histogram<u64>> {
+        &self.totals
+    }
+
+    /// Write the summary and make every file final (rename from `.partial`).
+    pub fn finish(mut self, summary: &Summary) -> std::io::Result<PathBuf> {
+        self.hlog.flush()?;
+        self.timeseries.flush()?;
+        let s_path = partial(&self.dir, SUMMARY_FILE);
+        let json = serde_json::to_vec_pretty(summary).map_err(std::io::Error::other)?;
+        std::fs::write(&s_path, json).map_err(|e| io_err(&s_path, e))?;
+        drop(self.hlog);
+        drop(self.timeseries);
+        // The summary last: its presence says the run directory is complete.
+        for name in [LATENCY_LOG_FILE, TIMESERIES_FILE, SUMMARY_FILE] {
+            let from = partial(&self.dir, name);
+            let to = self.dir.join(name);
+            std::fs::rename(&from, &to).map_err(|e| io_err(&from, e))?;
+        }
+        Ok(self.dir)
+    }
+}
