@@ -1,0 +1,6 @@
+//! Integration tests: the library and the binary against real servers on
+//! 127.0.0.1 (ports chosen by the OS).
+
+mod engine;
+mod support;
+mod target;
