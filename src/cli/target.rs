@@ -166,12 +166,20 @@ fn stats_summary(s: &StatsSnapshot) -> String {
         format!(" ({})", classes.join(", "))
     };
     format!(
-        "served {} requests{classes}, {} resets, {} connections, {} tenants",
-        s.total,
-        s.resets,
-        s.connections,
-        s.tenants.len()
+        "served {}{classes}, {}, {}, {}",
+        count(s.total, "request"),
+        count(s.resets, "reset"),
+        count(s.connections, "connection"),
+        count(s.tenants.len() as u64, "tenant"),
     )
+}
+
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// Write through a temporary file and rename, so a reader never sees half a certificate.

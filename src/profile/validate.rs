@@ -110,8 +110,8 @@ impl Ctx<'_> {
             line,
             key,
             format!(
-                "file {file} not found (looked in {} and in the current directory)",
-                beside.parent().unwrap_or(Path::new(".")).display()
+                "file {file} not found (looked for {} and for {file} in the current directory)",
+                beside.display()
             ),
         ))
     }

@@ -2,5 +2,6 @@
 //! 127.0.0.1 (ports chosen by the OS).
 
 mod engine;
+mod profiles;
 mod support;
 mod target;

@@ -65,8 +65,10 @@ struct Http1 {
 impl Http1 {
     fn connect(addr: SocketAddr) -> Self {
         let stream = TcpStream::connect(addr).expect("connect");
-        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        stream.set_nodelay(true).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("read timeout");
+        stream.set_nodelay(true).expect("TCP_NODELAY");
         Http1 {
             stream,
             buf: Vec::new(),
@@ -263,18 +265,18 @@ async fn tls_connect(target: &RunningTarget, alpn: &[&[u8]]) -> tokio_rustls::cl
     let pem = target.ca_pem().expect("a certificate when TLS is on");
     let mut roots = rustls::RootCertStore::empty();
     roots
-        .add(CertificateDer::from_pem_slice(pem.as_bytes()).unwrap())
-        .unwrap();
+        .add(CertificateDer::from_pem_slice(pem.as_bytes()).expect("a PEM certificate"))
+        .expect("a usable trust anchor");
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut client = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .unwrap()
+        .expect("TLS versions")
         .with_root_certificates(roots)
         .with_no_client_auth();
     client.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    let tcp = tokio::net::TcpStream::connect(target.addr()).await.unwrap();
+    let tcp = tokio::net::TcpStream::connect(target.addr()).await.expect("connect");
     tokio_rustls::TlsConnector::from(Arc::new(client))
-        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .connect(ServerName::try_from("localhost").expect("a DNS name"), tcp)
         .await
         .expect("the TLS handshake succeeds against the self-signed certificate")
 }

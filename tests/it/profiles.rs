@@ -1,0 +1,296 @@
+//! The profile format: every documented example works, and every mistake
+//! gets an error naming the file, the line and the key (snapshots).
+
+use std::path::Path;
+use std::process::Command;
+
+use loadline::profile::{self, Overrides};
+
+use crate::support::*;
+
+const GOOD: &str = "name: good
+target:
+  base_url: http://127.0.0.1:8080
+  timeout: 2s
+seed: 1
+duration: 10s
+load:
+  model: open
+  rate: 100/s
+tenants: {count: 10, skew: {zipf: 1.1}, id: \"t-{index:03}\"}
+endpoints:
+  - name: get
+    weight: 3
+    path: /t/{{tenant}}/items/{{item}}
+    vars:
+      item: {uniform: [1, 10]}
+  - name: post
+    weight: 1
+    method: POST
+    path: /t/{{tenant}}/items
+    body: '{\"n\": {{n}}}'
+    vars:
+      n: {sequence: {start: 1}}
+";
+
+fn error_of(text: &str) -> String {
+    match profile::from_str(text, Path::new("profiles/bad.yaml"), &Overrides::default()) {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn the_good_profile_parses() {
+    let p = profile::from_str(GOOD, Path::new("good.yaml"), &Overrides::default()).expect("valid");
+    assert_eq!(p.endpoints.len(), 2);
+    assert!((p.endpoints[0].share - 0.75).abs() < 1e-12);
+    assert_eq!(p.tenants.as_ref().expect("tenants").id(7), "t-007");
+}
+
+macro_rules! bad {
+    ($name:ident, $from:expr, $to:expr) => {
+        #[test]
+        fn $name() {
+            let text = GOOD.replacen($from, $to, 1);
+            assert_ne!(text, GOOD, "the replacement must change the profile");
+            insta::assert_snapshot!(error_of(&text));
+        }
+    };
+}
+
+bad!(unknown_top_level_key, "duration: 10s", "durration: 10s");
+bad!(unknown_nested_key, "    weight: 3", "    wieght: 3");
+bad!(rate_without_unit, "rate: 100/s", "rate: 100");
+bad!(duration_not_a_duration, "timeout: 2s", "timeout: soon");
+bad!(
+    undefined_template_variable,
+    "/t/{{tenant}}/items/{{item}}",
+    "/t/{{tenant}}/items/{{itme}}"
+);
+bad!(
+    unclosed_template,
+    "/t/{{tenant}}/items/{{item}}",
+    "/t/{{tenant}}/items/{{item"
+);
+bad!(
+    unknown_fake_generator,
+    "n: {sequence: {start: 1}}",
+    "n: {fake: safe_emial}"
+);
+bad!(
+    two_generators_in_one_variable,
+    "item: {uniform: [1, 10]}",
+    "item: {uniform: [1, 10], uuid: true}"
+);
+bad!(unknown_model, "model: open", "model: opne");
+bad!(closed_model_with_a_rate, "model: open", "model: closed\n  users: 5");
+bad!(negative_weight, "    weight: 3", "    weight: -3");
+bad!(
+    bad_base_url,
+    "base_url: http://127.0.0.1:8080",
+    "base_url: 127.0.0.1:8080"
+);
+bad!(unknown_environment, "  timeout: 2s", "  timeout: 2s\n  environment: qa");
+bad!(duplicate_endpoint_name, "  - name: post", "  - name: get");
+bad!(
+    hourly_needs_24_values,
+    "  rate: 100/s",
+    "  rate: 100/s\n  shape: {diurnal: {period: 24s, hourly: [1, 2, 3]}}"
+);
+bad!(
+    malformed_stage,
+    "  rate: 100/s",
+    "  rate: 100/s\n  shape: {stages: [{to: 10/s}]}"
+);
+bad!(
+    users_with_the_open_model,
+    "  rate: 100/s",
+    "  rate: 100/s\n  read_write: 50/50\n  users: 3"
+);
+bad!(
+    missing_environment_variable,
+    "  timeout: 2s",
+    "  timeout: 2s\n  headers: {Authorization: \"Bearer ${env:LOADLINE_TEST_UNSET_TOKEN}\"}"
+);
+bad!(
+    warmup_longer_than_duration,
+    "duration: 10s",
+    "duration: 10s\nwarmup: 20s"
+);
+bad!(zipf_needs_a_positive_exponent, "skew: {zipf: 1.1}", "skew: {zipf: 0}");
+bad!(
+    csv_file_that_does_not_exist,
+    "item: {uniform: [1, 10]}",
+    "item: {csv: {path: no/such.csv, column: sku}}"
+);
+
+#[test]
+fn empty_endpoint_list() {
+    let text = format!(
+        "{}endpoints: []\n",
+        &GOOD[..GOOD.find("endpoints:").expect("endpoints")]
+    );
+    insta::assert_snapshot!(error_of(&text));
+}
+
+#[test]
+fn weights_sum_to_zero() {
+    let text = GOOD
+        .replacen("    weight: 3", "    weight: 0", 1)
+        .replacen("    weight: 1", "    weight: 0", 1);
+    insta::assert_snapshot!(error_of(&text));
+}
+
+#[test]
+fn read_write_needs_both_kinds() {
+    let text = GOOD
+        .replacen("  rate: 100/s", "  rate: 100/s\n  read_write: 50/50", 1)
+        .replacen("method: POST", "method: GET", 1);
+    insta::assert_snapshot!(error_of(&text));
+}
+
+#[test]
+fn set_overrides_apply_and_are_blamed() {
+    let o = Overrides {
+        set: vec!["load.rate=250/s".into(), "endpoints.post.weight=0".into()],
+        ..Overrides::default()
+    };
+    let p = profile::from_str(GOOD, Path::new("good.yaml"), &o).expect("valid");
+    match p.load {
+        profile::Load::Open { ref shape, .. } => assert_eq!(shape.base, 250.0),
+        _ => panic!("open model"),
+    }
+    assert_eq!(p.endpoints[1].share, 0.0);
+    let bad = Overrides {
+        set: vec!["load.rate=fast".into()],
+        ..Overrides::default()
+    };
+    let e = profile::from_str(GOOD, Path::new("good.yaml"), &bad).expect_err("bad override");
+    insta::assert_snapshot!(e.to_string());
+}
+
+#[test]
+fn values_come_from_a_csv_file() {
+    let scratch = Scratch::new();
+    let text = GOOD.replacen(
+        "item: {uniform: [1, 10]}",
+        &format!(
+            "item: {{csv: {{path: \"{}\", column: sku, pick: sequential}}}}",
+            root().join("fixtures/skus.csv").display()
+        ),
+        1,
+    );
+    let p = profile(&scratch, &text, "");
+    let plan = profile::RequestPlan::new(std::sync::Arc::new(p));
+    let skus = std::fs::read_to_string(root().join("fixtures/skus.csv")).expect("fixture");
+    let mut buf = profile::RequestBuf::default();
+    let mut seen = 0;
+    for i in 0..200 {
+        plan.render(i, &mut buf);
+        if buf.endpoint == 0 {
+            let path = String::from_utf8(buf.path.clone()).expect("utf8");
+            let sku = path.rsplit('/').next().expect("sku");
+            assert!(
+                skus.lines().skip(1).any(|l| l.starts_with(sku)),
+                "{sku} is not in the fixture"
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen > 100);
+}
+
+fn loadline() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_loadline"))
+}
+
+/// profiles/shop.yaml runs as written (shortened, pointed at the sample
+/// service), and its token is used but never printed or written.
+#[test]
+fn shop_profile_runs_and_keeps_its_token_secret() {
+    let scratch = Scratch::new();
+    let t = plain_target();
+    let token = "s3cr3t-token-value-1234";
+    let out = scratch.path("shop");
+    let o = loadline()
+        .args(["run", "profiles/shop.yaml", "--duration", "3s", "--rate-scale", "0.2"])
+        .arg("--set")
+        .arg(format!("target.base_url={}", t.base_url()))
+        .arg("--set")
+        .arg("warmup=1s")
+        .arg("--out")
+        .arg(&out)
+        .env("STAGING_TOKEN", token)
+        .current_dir(root())
+        .output()
+        .expect("run loadline");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("get_product") && stdout.contains("create_order"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(token) && !stderr.contains(token));
+    for f in std::fs::read_dir(&out).expect("results") {
+        let bytes = std::fs::read(f.expect("entry").path()).expect("read");
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(token),
+            "the token leaked into a result file"
+        );
+    }
+    let s = loadline::results::read_summary(&out).expect("summary");
+    assert_eq!(s.totals.unexpected_status, 0, "orders answered 201");
+    assert!(s.tenants.expect("tenants").seen > 50);
+    // Without the token the profile is refused with exit code 2.
+    let o = loadline()
+        .args(["run", "profiles/shop.yaml"])
+        .env_remove("STAGING_TOKEN")
+        .current_dir(root())
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("STAGING_TOKEN"));
+}
+
+/// profiles/demo.yaml parses (the demo itself is run by `cli::demo_runs`).
+#[test]
+fn every_example_profile_parses() {
+    for entry in std::fs::read_dir(root().join("profiles")).expect("profiles/") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)
+            .expect("read")
+            .replace("${env:STAGING_TOKEN}", "test");
+        if let Err(e) = profile::from_str(&text, &path, &Overrides::default()) {
+            panic!("{}: {e}", path.display());
+        }
+    }
+}
+
+/// Exit code 2 and the file:line:key message for a bad profile, through the binary.
+#[test]
+fn bad_profile_exits_2() {
+    let scratch = Scratch::new();
+    let path = scratch.write("bad.yaml", &GOOD.replacen("duration: 10s", "durration: 10s", 1));
+    let o = loadline().arg("run").arg(&path).output().expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("bad.yaml:6:1: key `durration`: unknown key"), "{err}");
+}
+
+/// A target labelled prod is refused by the binary with exit code 2.
+#[test]
+fn prod_target_exits_2_without_allow_prod() {
+    let scratch = Scratch::new();
+    let path = scratch.write(
+        "prod.yaml",
+        &GOOD.replacen("  timeout: 2s", "  timeout: 2s\n  environment: prod", 1),
+    );
+    let o = loadline().arg("run").arg(&path).output().expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("refusing to send load to production"));
+}
