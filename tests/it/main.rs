@@ -1,7 +1,9 @@
 //! Integration tests: the library and the binary against real servers on
 //! 127.0.0.1 (ports chosen by the OS).
 
+mod cli;
 mod engine;
 mod profiles;
+mod results;
 mod support;
 mod target;

@@ -1,0 +1,93 @@
+//! The binary as a user runs it: help text, the demo, exit codes.
+
+use std::process::Command;
+
+use crate::support::*;
+
+fn loadline() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_loadline"))
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let o = loadline()
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run loadline");
+    assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).expect("utf8")
+}
+
+#[test]
+fn help_texts() {
+    insta::assert_snapshot!("help", stdout_of(&["--help"]));
+    insta::assert_snapshot!("run_help", stdout_of(&["run", "--help"]));
+    insta::assert_snapshot!("target_help", stdout_of(&["target", "--help"]));
+    insta::assert_snapshot!("demo_help", stdout_of(&["demo", "--help"]));
+}
+
+/// The README's first command: the demo runs on its own and says where its files are.
+#[test]
+fn demo_runs_self_contained() {
+    let scratch = Scratch::new();
+    let out = scratch.path("demo");
+    let o = loadline()
+        .args(["demo", "--duration", "5s", "--out"])
+        .arg(&out)
+        .current_dir(scratch.dir.path())
+        .output()
+        .expect("run demo");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("get_product") && stdout.contains("p99"), "{stdout}");
+    assert!(stdout.contains(&format!("results in {}", out.display())), "{stdout}");
+    let s = loadline::results::read_summary(&out).expect("summary");
+    assert!(s.totals.requests > 500, "{}", s.totals.requests);
+    assert_eq!(s.profile.name, "demo");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let o = loadline().args(["run"]).output().expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    let o = loadline()
+        .args(["run", "x.yaml", "--shard", "4/4"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("index must be below the count"));
+    let o = loadline().args(["run", "does/not/exist.yaml"]).output().expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("does/not/exist.yaml"));
+}
+
+/// Ctrl-C (SIGINT) stops a run cleanly and every file is still written.
+#[test]
+fn sigint_stops_cleanly_and_writes_results() {
+    let scratch = Scratch::new();
+    let t = plain_target();
+    let path = scratch.write(
+        "long.yaml",
+        &simple("300/s", "60s", "uniform").replace("{BASE}", &t.base_url()),
+    );
+    let out = scratch.path("out");
+    let mut child = loadline()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let code = child.wait().expect("wait");
+    assert!(code.success(), "{code:?}");
+    let s = loadline::results::read_summary(&out).expect("summary written after Ctrl-C");
+    assert!(s.run.interrupted);
+    assert!(s.totals.requests > 300);
+    assert!(s.run.elapsed_s < 10.0);
+}
