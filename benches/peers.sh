@@ -431,8 +431,10 @@ measure_http_max() {
   nginx_start || return 1
   local tool run log ticks0 ticks1 hz p
   hz=$(getconf CLK_TCK)
-  for tool in $HTTP_TOOLS; do
-    for run in $(seq "$REPEAT"); do
+  # Runs are interleaved (tool A, tool B, A, B, ...): on a noisy machine
+  # neighbouring runs see the same conditions, so their ratio means something.
+  for run in $(seq "$REPEAT"); do
+    for tool in $HTTP_TOOLS; do
       "${tool}_max" "$URL" "$CONNS" "$DUR"
       log="$WORK/logs/http-$tool-$run.log"; echo "${CMD[*]}" >"$log.cmd"
       ticks0=$(proc_cpu_ticks "$NGINX_WORKER")

@@ -43,7 +43,7 @@ impl Progress {
             fmt_us(all.value_at_quantile(0.99))
         };
         let warm = if d.warmup { "  (warm-up)" } else { "" };
-        bar.set_position(d.index + 1);
+        bar.set_position((d.index + 1).min(bar.length().unwrap_or(u64::MAX)));
         bar.set_message(format!(
             "{target}sent {:.0}/s  p99 {p99}  errors {errors}{warm}",
             d.sent as f64 / secs

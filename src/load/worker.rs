@@ -244,12 +244,12 @@ async fn exchange(
     plan: &RequestPlan,
     buf: &RequestBuf,
 ) -> Result<u16, Outcome> {
-    let connector = shared.borrow().spec.connector.clone();
+    let connector = || shared.borrow().spec.connector.clone();
     let head = plan.profile().endpoints[buf.endpoint].method == http::Method::HEAD;
     match conn {
         Conn::H1(c) => {
             if !c.is_connected() {
-                let (stream, _) = connector.connect().await?;
+                let (stream, _) = connector().connect().await?;
                 c.attach(stream);
             }
             c.wbuf.clear();
@@ -261,7 +261,7 @@ async fn exchange(
             let mut h2 = match existing {
                 Some(c) => c,
                 None => {
-                    let (stream, _) = connector.connect().await?;
+                    let (stream, _) = connector().connect().await?;
                     let c = H2Conn::handshake(stream).await?;
                     *cell.borrow_mut() = Some(c.clone());
                     c

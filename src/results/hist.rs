@@ -89,6 +89,11 @@ mod tests {
         assert_eq!(s.min, 1);
         assert!(s.max >= HIGHEST_US && s.max <= HIGHEST_US + HIGHEST_US / 1000);
         assert!((499..=501).contains(&s.p50));
+        // Histograms of different sizes add up.
+        let mut small = new_hist();
+        record(&mut small, 5);
+        small.add(&h).unwrap();
+        assert_eq!(small.len(), 1003);
         assert_eq!(fmt_us(850), "850us");
         assert_eq!(fmt_us(12_345), "12.35ms");
         assert_eq!(fmt_us(1_520_000), "1.52s");
