@@ -1,21 +1,16 @@
 //! From the file as written ([`super::raw`]) to a [`super::Profile`]:
 //! every rule of the format, each failure pointing at a file, line and key.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-use rand_distr::weighted::WeightedAliasIndex;
-use rand_distr::Zipf;
 use serde_saphyr::Spanned;
 
-use super::raw::*;
-use super::shape::{Diurnal, RateShape, Spike, Stage};
-use super::template::{Context, Template};
-use super::vars::{Pick, VarGen};
-use super::*;
-use crate::values::{FakeKind, Locale};
+mod endpoints;
+
+use crate::profile::raw::*;
+use crate::profile::shape::{Diurnal, RateShape, Spike, Stage};
+use crate::profile::*;
 
 /// Parse the YAML into the raw structs; syntax and shape errors get a
 /// location, the key and a snippet of the offending line.
@@ -70,7 +65,7 @@ fn snippet(text: &str, line: usize, column: usize) -> String {
 }
 
 /// Builds errors for one file.
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     path: &'a Path,
 }
 
@@ -198,7 +193,7 @@ pub(super) fn validate(raw: RawProfile, _text: &str, path: &Path) -> Result<Prof
         Some(t) => Some(tenants(&ctx, t)?),
         None => None,
     };
-    let endpoints = endpoints(&ctx, raw.endpoints, raw.load.read_write.as_ref(), tenants.as_ref())?;
+    let endpoints = endpoints::endpoints(&ctx, raw.endpoints, raw.load.read_write.as_ref(), tenants.as_ref())?;
     let (seed, seed_chosen) = match raw.seed {
         Some(s) => (s, false),
         None => (rand::random::<u64>() >> 11, true),
@@ -672,309 +667,4 @@ pub(super) fn read_csv_column(path: &Path, column: &str) -> Result<Vec<String>, 
         return Err(format!("{} has no rows", path.display()));
     }
     Ok(values)
-}
-
-fn endpoints(
-    ctx: &Ctx,
-    list: Spanned<Vec<RawEndpoint>>,
-    read_write: Option<&Spanned<crate::units::Split>>,
-    tenants: Option<&Tenants>,
-) -> Result<Vec<Endpoint>, Error> {
-    if list.value.is_empty() {
-        return Err(ctx.at(
-            &list,
-            "endpoints",
-            "the endpoint list is empty: add at least one endpoint",
-        ));
-    }
-    let list_line = list.referenced.line();
-    let mut names = BTreeSet::new();
-    let mut out = Vec::new();
-    for (i, e) in list.value.into_iter().enumerate() {
-        out.push(endpoint(ctx, i, e, &mut names, tenants)?);
-    }
-    let total: f64 = out.iter().map(|e| e.weight).sum();
-    if total <= 0.0 {
-        return Err(ctx.err(
-            list_line,
-            "endpoints.weight",
-            "the endpoint weights sum to 0: no request could be sent",
-        ));
-    }
-    match read_write {
-        None => {
-            for e in &mut out {
-                e.share = e.weight / total;
-            }
-        }
-        Some(rw) => {
-            let sum_of = |k: Kind| out.iter().filter(|e| e.kind == k).map(|e| e.weight).sum::<f64>();
-            let (reads, writes) = (sum_of(Kind::Read), sum_of(Kind::Write));
-            for (share, sum, what) in [(rw.value.read, reads, "read"), (rw.value.write, writes, "write")] {
-                if share > 0.0 && sum <= 0.0 {
-                    return Err(ctx.at(
-                        rw,
-                        "load.read_write",
-                        format!(
-                            "asks for {}% {what}s but no endpoint of kind `{what}` has a weight",
-                            share * 100.0
-                        ),
-                    ));
-                }
-            }
-            for e in &mut out {
-                let (share, sum) = match e.kind {
-                    Kind::Read => (rw.value.read, reads),
-                    Kind::Write => (rw.value.write, writes),
-                };
-                e.share = if sum > 0.0 { share * e.weight / sum } else { 0.0 };
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn endpoint(
-    ctx: &Ctx,
-    i: usize,
-    e: RawEndpoint,
-    names: &mut BTreeSet<String>,
-    tenants: Option<&Tenants>,
-) -> Result<Endpoint, Error> {
-    let key = |k: &str| format!("endpoints[{i}].{k}");
-    let name = e.name.value.trim().to_string();
-    let name_ok = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if !name_ok {
-        return Err(ctx.at(
-            &e.name,
-            &key("name"),
-            format!("`{name}` is not a valid endpoint name (letters, digits, `_`, `-`, `.`)"),
-        ));
-    }
-    if !names.insert(name.clone()) {
-        return Err(ctx.at(&e.name, &key("name"), format!("endpoint `{name}` is defined twice")));
-    }
-    let weight = e.weight.value;
-    if !(weight.is_finite() && weight >= 0.0) {
-        return Err(ctx.at(&e.weight, &key("weight"), "the weight must be a non-negative number"));
-    }
-    let method = match &e.method {
-        None => http::Method::GET,
-        Some(m) => http::Method::from_bytes(m.value.to_ascii_uppercase().as_bytes())
-            .map_err(|_| ctx.at(m, &key("method"), format!("`{}` is not an HTTP method", m.value)))?,
-    };
-    let kind = match &e.kind {
-        None if matches!(method, http::Method::GET | http::Method::HEAD | http::Method::OPTIONS) => Kind::Read,
-        None => Kind::Write,
-        Some(k) => match k.value.as_str() {
-            "read" => Kind::Read,
-            "write" => Kind::Write,
-            other => {
-                return Err(ctx.at(
-                    k,
-                    &key("kind"),
-                    format!("unknown kind `{other}` (expected read or write)"),
-                ))
-            }
-        },
-    };
-    if !e.path.value.starts_with('/') {
-        return Err(ctx.at(&e.path, &key("path"), "the path must start with `/`"));
-    }
-    // The variable table: built-ins first, then the endpoint's own.
-    let tenant_alias = match tenants.and_then(|t| t.send_as.as_ref()) {
-        Some(SendAs::PathVar(p)) => Some(p.clone()),
-        _ => None,
-    };
-    let mut vars: Vec<(String, Option<VarGen>)> = vec![("tenant".into(), None), ("request".into(), None)];
-    for (vname, spec) in &e.vars {
-        let vkey = key(&format!("vars.{vname}"));
-        if vname == "tenant" || vname == "request" || Some(vname) == tenant_alias.as_ref() {
-            return Err(ctx.at(
-                spec,
-                &vkey,
-                format!("`{vname}` is a built-in variable and cannot be redefined"),
-            ));
-        }
-        vars.push((vname.clone(), Some(var(ctx, spec, &vkey)?)));
-    }
-    let lookup = |n: &str| -> Option<usize> {
-        if n == "tenant" || Some(n) == tenant_alias.as_deref() {
-            return tenants.map(|_| super::VAR_TENANT);
-        }
-        vars.iter().position(|(v, _)| v == n)
-    };
-    let compile = |s: &Spanned<String>, context: Context, k: &str| -> Result<Template, Error> {
-        Template::compile(&s.value, context, lookup).map_err(|err| {
-            let hint = match &err {
-                super::template::TemplateError::Undefined { name } if name == "tenant" => {
-                    " (add a `tenants:` section to the profile)".to_string()
-                }
-                super::template::TemplateError::Undefined { .. } => format!(" (define it under {})", key("vars")),
-                _ => String::new(),
-            };
-            ctx.at(s, k, format!("{err}{hint}"))
-        })
-    };
-    let path = compile(&e.path, Context::Url, &key("path"))?;
-    let json = e
-        .headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.value.to_ascii_lowercase().contains("json"));
-    let mut headers = Vec::new();
-    for (hname, hvalue) in &e.headers {
-        let hk = key(&format!("headers.{hname}"));
-        if http::HeaderName::from_bytes(hname.as_bytes()).is_err() {
-            return Err(ctx.at(hvalue, &hk, format!("`{hname}` is not a valid header name")));
-        }
-        if hname.eq_ignore_ascii_case("content-length") || hname.eq_ignore_ascii_case("host") {
-            return Err(ctx.at(hvalue, &hk, format!("`{hname}` is set by loadline itself")));
-        }
-        headers.push((hname.clone(), compile(hvalue, Context::Header, &hk)?));
-    }
-    let body = match &e.body {
-        None => None,
-        Some(b) => Some(compile(
-            b,
-            if json { Context::JsonBody } else { Context::RawBody },
-            &key("body"),
-        )?),
-    };
-    let expect = match &e.expect {
-        None => None,
-        Some(x) if x.value.is_empty() => return Err(ctx.at(x, &key("expect"), "list at least one status")),
-        Some(x) => {
-            if let Some(bad) = x.value.iter().find(|s| !(100..=599).contains(*s)) {
-                return Err(ctx.at(x, &key("expect"), format!("{bad} is not an HTTP status")));
-            }
-            Some(x.value.clone())
-        }
-    };
-    Ok(Endpoint {
-        name,
-        weight,
-        share: 0.0,
-        kind,
-        method,
-        path,
-        headers,
-        body,
-        vars,
-        expect,
-    })
-}
-
-fn var(ctx: &Ctx, spec: &Spanned<RawVar>, key: &str) -> Result<VarGen, Error> {
-    let v = &spec.value;
-    let given = [
-        v.zipf.is_some(),
-        v.uniform.is_some(),
-        v.fake.is_some(),
-        v.csv.is_some(),
-        v.one_of.is_some(),
-        v.sequence.is_some(),
-        v.uuid.is_some(),
-    ]
-    .iter()
-    .filter(|x| **x)
-    .count();
-    if given != 1 {
-        return Err(ctx.at(
-            spec,
-            key,
-            "a variable has exactly one generator: zipf, uniform, fake, csv, one_of, sequence or uuid",
-        ));
-    }
-    if let Some(z) = &v.zipf {
-        if z.n.0 == 0 || !(z.s.is_finite() && z.s > 0.0) {
-            return Err(ctx.at(spec, &format!("{key}.zipf"), "needs n >= 1 and a positive exponent s"));
-        }
-        return Zipf::new(z.n.0 as f64, z.s)
-            .map(VarGen::Zipf)
-            .map_err(|e| ctx.at(spec, &format!("{key}.zipf"), e.to_string()));
-    }
-    if let Some([lo, hi]) = v.uniform {
-        if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
-            return Err(ctx.at(spec, &format!("{key}.uniform"), "write `[low, high]` with low <= high"));
-        }
-        return Ok(
-            if lo.fract() == 0.0 && hi.fract() == 0.0 && lo.abs() < 9e15 && hi.abs() < 9e15 {
-                VarGen::UniformInt(lo as i64, hi as i64)
-            } else {
-                VarGen::UniformFloat(lo, hi)
-            },
-        );
-    }
-    if let Some(f) = &v.fake {
-        let (name, locale) = match f {
-            RawFake::Name(n) => (n.as_str(), None),
-            RawFake::Full { name, locale } => (name.as_str(), locale.as_deref()),
-        };
-        let kind: FakeKind = name
-            .parse()
-            .map_err(|e: crate::values::fake::UnknownFake| ctx.at(spec, &format!("{key}.fake"), e.to_string()))?;
-        let locale: Locale = match locale {
-            None => Locale::En,
-            Some(l) => l.parse().map_err(|e: crate::values::fake::UnknownLocale| {
-                ctx.at(spec, &format!("{key}.fake.locale"), e.to_string())
-            })?,
-        };
-        return Ok(VarGen::Fake(kind, locale));
-    }
-    if let Some(c) = &v.csv {
-        let path = ctx.resolve(&c.path, spec.referenced.line(), &format!("{key}.csv.path"))?;
-        let values = read_csv_column(&path, &c.column).map_err(|m| ctx.at(spec, &format!("{key}.csv"), m))?;
-        let pick = match c.pick.as_deref() {
-            None | Some("uniform") => Pick::Uniform,
-            Some("sequential") => Pick::Sequential,
-            Some(p) if p.starts_with("zipf") => {
-                let s: f64 = p
-                    .trim_start_matches("zipf")
-                    .trim_start_matches([':', ' '])
-                    .parse()
-                    .unwrap_or(1.0);
-                Pick::Zipf(
-                    Zipf::new(values.len() as f64, s)
-                        .map_err(|e| ctx.at(spec, &format!("{key}.csv.pick"), e.to_string()))?,
-                )
-            }
-            Some(other) => {
-                return Err(ctx.at(
-                    spec,
-                    &format!("{key}.csv.pick"),
-                    format!("unknown pick `{other}` (expected uniform, sequential or zipf:S)"),
-                ))
-            }
-        };
-        return Ok(VarGen::Csv {
-            values: Arc::new(values),
-            pick,
-        });
-    }
-    if let Some(o) = &v.one_of {
-        let (values, weights): (Vec<String>, Vec<f64>) = match o {
-            RawOneOf::List(l) => (l.clone(), vec![1.0; l.len()]),
-            RawOneOf::Weighted(m) => (m.keys().cloned().collect(), m.values().map(|p| p.fraction()).collect()),
-        };
-        if values.is_empty() || weights.iter().sum::<f64>() <= 0.0 {
-            return Err(ctx.at(
-                spec,
-                &format!("{key}.one_of"),
-                "needs at least one value with a weight above 0",
-            ));
-        }
-        let idx =
-            WeightedAliasIndex::new(weights).map_err(|e| ctx.at(spec, &format!("{key}.one_of"), e.to_string()))?;
-        return Ok(VarGen::OneOf {
-            values,
-            weights: Arc::new(idx),
-        });
-    }
-    if let Some(s) = &v.sequence {
-        return Ok(VarGen::Sequence(s.start.unwrap_or(1)));
-    }
-    Ok(VarGen::Uuid)
 }
