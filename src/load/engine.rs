@@ -208,15 +208,24 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
     let start = std::time::Instant::now() + Duration::from_millis(5);
     let _ = start_cell.set(start);
     let start_wall = SystemTime::now() + Duration::from_millis(5);
+    let writer = ResultWriter::create(&opts.out_dir, start_wall, profile.endpoint_names(), &profile.name);
+    if writer.is_err() {
+        // Nothing can be recorded: release the workers straight into a stop.
+        opts.stop.store(true, Ordering::Relaxed);
+    }
     go.wait();
-
-    let mut writer =
-        ResultWriter::create(&opts.out_dir, start_wall, profile.endpoint_names(), &profile.name).map_err(|source| {
-            Error::Io {
+    let mut writer = match writer {
+        Ok(w) => w,
+        Err(source) => {
+            for t in threads {
+                let _ = t.join();
+            }
+            return Err(Error::Io {
                 path: opts.out_dir.clone(),
                 source,
-            }
-        })?;
+            });
+        }
+    };
     let progress = Progress::new(opts.progress, profile.duration);
     let collected = rt.block_on(collect(
         &mut rx,
@@ -455,7 +464,7 @@ fn summarize(profile: &Profile, writer: &ResultWriter, finals: &[WorkerTotals], 
     let mut reasons = Vec::new();
     if loop_p99 > LOOP_LAG_LIMIT_US {
         reasons.push(format!(
-            "the generator's event loop ran {} late (p99): it is short of CPU, so it sent less, and later, than the profile asks",
+            "the generator's event loop ran {} late (p99): it was short of CPU, so requests went out later than intended (see schedule.lag_us) and latencies include that delay",
             crate::results::fmt_us(loop_p99)
         ));
     }
