@@ -498,3 +498,37 @@ fn prod_is_refused_without_allow_prod() {
     allowed.allow_prod = true;
     assert!(load::run(p, &allowed).expect("allowed").summary.totals.requests > 0);
 }
+
+/// Invariant: the shards of a run together send exactly the requests of
+/// the whole run (same endpoints, tenants and variables), each at its share
+/// of the rate.
+#[test]
+fn shards_together_send_the_whole_run() {
+    let scratch = Scratch::new();
+    let t = plain_target();
+    let text = MIX.replace("duration: 3s", "duration: 1s").replace("2000/s", "600/s");
+    let mut counts = Vec::new();
+    for shard in [None, Some((0, 2)), Some((1, 2))] {
+        t.reset_stats();
+        let mut opts = RunOptions::new(scratch.path("out"));
+        opts.shard = shard;
+        opts.workers = Some(1);
+        let s = load::run(profile(&scratch, &text, &t.base_url()), &opts)
+            .expect("run")
+            .summary;
+        if shard.is_some() {
+            let target = s.rate.target_per_s.expect("target");
+            assert!((target - 300.0).abs() < 1.0, "each shard takes half the rate: {target}");
+        }
+        let st = t.stats();
+        counts.push((st.tenants, st.routes));
+    }
+    let mut merged = counts[1].clone();
+    for (k, v) in &counts[2].0 {
+        *merged.0.entry(k.clone()).or_default() += v;
+    }
+    for (k, v) in &counts[2].1 {
+        *merged.1.entry(k.clone()).or_default() += v;
+    }
+    assert_eq!(merged, counts[0]);
+}
