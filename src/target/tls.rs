@@ -1,0 +1,40 @@
+//! HTTPS for the sample service: a fresh self-signed certificate per server.
+//!
+//! A certificate made at start (for `localhost` and the loopback addresses)
+//! means no key material in the repository and nothing to expire; the
+//! caller gets the certificate's PEM to trust, exactly as a staging client
+//! would be pointed at a private CA. ALPN offers `h2` first so TLS clients
+//! that can speak HTTP/2 do, as they would against a real edge.
+
+use std::sync::Arc;
+
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+use super::Error;
+
+/// The server side of TLS, and the certificate a client must trust.
+pub(crate) struct SelfSigned {
+    pub(crate) cert_pem: String,
+    pub(crate) config: Arc<rustls::ServerConfig>,
+}
+
+pub(crate) fn self_signed() -> Result<SelfSigned, Error> {
+    let names = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
+    let rcgen::CertifiedKey { cert, signing_key } =
+        rcgen::generate_simple_self_signed(names).map_err(|e| Error::Tls(e.to_string()))?;
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(signing_key.serialize_der()));
+    // An explicit provider, so this works whatever process-wide default
+    // another part of the program did or did not install.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], key)
+        .map_err(|e| Error::Tls(e.to_string()))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(SelfSigned {
+        cert_pem: cert.pem(),
+        config: Arc::new(config),
+    })
+}
