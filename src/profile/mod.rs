@@ -55,6 +55,10 @@ pub enum Error {
     /// A `--set` override does not apply.
     #[error("--set {assignment}: {message}")]
     Override { assignment: String, message: String },
+
+    /// A command-line flag does not fit the profile.
+    #[error("{flag}: {message}")]
+    Flag { flag: &'static str, message: String },
 }
 
 impl Error {
@@ -387,10 +391,11 @@ pub fn from_str(text: &str, path: &Path, overrides: &Overrides) -> Result<Profil
         shape.scale *= scale;
     }
     if profile.warmup >= profile.duration {
-        return Err(Error::Override {
-            assignment: format!("duration={}", crate::units::Dur(profile.duration)),
+        return Err(Error::Flag {
+            flag: "--duration",
             message: format!(
-                "the run must last longer than its warm-up ({})",
+                "{} is not longer than the profile's warm-up ({})",
+                crate::units::Dur(profile.duration),
                 crate::units::Dur(profile.warmup)
             ),
         });

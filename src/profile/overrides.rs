@@ -9,15 +9,30 @@ use serde_json::Value;
 
 use super::Error;
 
+/// The keys of assignments, for messages: values are left out, since a
+/// value given on the command line may be a credential (`--set
+/// target.headers.Authorization=...`).
+fn keys_of(assignments: &[String]) -> String {
+    assignments
+        .iter()
+        .map(|a| {
+            a.split_once('=')
+                .map(|(k, _)| format!("{k}=..."))
+                .unwrap_or_else(|| a.clone())
+        })
+        .collect::<Vec<_>>()
+        .join(" --set ")
+}
+
 /// Apply every assignment to the profile text; returns the changed text.
 pub fn apply(text: &str, assignments: &[String]) -> Result<String, Error> {
     let mut tree: Value = serde_saphyr::from_str(text).map_err(|e| Error::Override {
-        assignment: assignments.join(" "),
+        assignment: keys_of(assignments),
         message: format!("the profile does not parse: {e}"),
     })?;
     for a in assignments {
         let fail = |message: String| Error::Override {
-            assignment: a.clone(),
+            assignment: keys_of(std::slice::from_ref(a)),
             message,
         };
         let (path, raw_value) = a
@@ -31,7 +46,7 @@ pub fn apply(text: &str, assignments: &[String]) -> Result<String, Error> {
         set(&mut tree, &keys, value).map_err(fail)?;
     }
     serde_saphyr::to_string(&tree).map_err(|e| Error::Override {
-        assignment: assignments.join(" "),
+        assignment: keys_of(assignments),
         message: e.to_string(),
     })
 }
@@ -80,7 +95,7 @@ pub fn blame(assignments: &[String], e: Error) -> Error {
         other => other.to_string(),
     };
     Error::Override {
-        assignment: assignments.join(" --set "),
+        assignment: keys_of(assignments),
         message,
     }
 }
@@ -107,5 +122,8 @@ mod tests {
         assert_eq!(v["endpoints"][0]["weight"], 3);
         assert!(apply(text, &["endpoints.zz.weight=1".into()]).is_err());
         assert!(apply(text, &["novalue".into()]).is_err());
+        // Values never appear in messages: they may be credentials.
+        let e = apply(text, &["endpoints.zz.headers.Authorization=Bearer s3cret".into()]).unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
     }
 }
