@@ -48,6 +48,11 @@ pub struct RunArgs {
     /// Allow a target labelled `environment: prod`.
     #[arg(long)]
     pub allow_prod: bool,
+
+    /// Print the first N requests the profile makes (secrets redacted) and
+    /// exit without sending anything.
+    #[arg(long, value_name = "N")]
+    pub dry_run: Option<u64>,
 }
 
 fn parse_shard(s: &str) -> Result<(u32, u32), String> {
@@ -80,6 +85,16 @@ pub fn execute(args: RunArgs, printer: Printer) -> CliResult {
             "no seed in the profile; using seed {} (pass --seed {} to repeat this run)",
             profile.seed, profile.seed
         ));
+    }
+    if let Some(n) = args.dry_run {
+        let plan = crate::profile::RequestPlan::new(std::sync::Arc::new(profile));
+        let mut buf = crate::profile::RequestBuf::default();
+        for i in 0..n {
+            plan.render(i, &mut buf);
+            let endpoint = &plan.profile().endpoints[buf.endpoint].name;
+            printer.out(format!("# request {i}: {endpoint}\n{}", plan.describe(&buf)));
+        }
+        return Ok(Exit::Success);
     }
     let out = args.out.unwrap_or_else(|| default_out(&profile.name));
     let mut opts = RunOptions::new(out);

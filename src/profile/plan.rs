@@ -232,6 +232,38 @@ impl RequestPlan {
         out.extend_from_slice(&buf.body);
     }
 
+    /// The request as a person reads it (`loadline run --dry-run`): HTTP/1.1
+    /// wire form with secret header values (from the environment, or
+    /// credentials) replaced by `<redacted>`.
+    pub fn describe(&self, buf: &RequestBuf) -> String {
+        let mut raw = Vec::new();
+        self.write_h1(buf, &mut raw);
+        let text = String::from_utf8_lossy(&raw);
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let secrets: Vec<&str> = self
+            .profile
+            .target
+            .headers
+            .iter()
+            .filter(|h| h.secret)
+            .map(|h| h.name.as_str())
+            .collect();
+        let mut out = String::new();
+        for line in head.split("\r\n") {
+            match line.split_once(": ") {
+                Some((name, _)) if secrets.iter().any(|s| s.eq_ignore_ascii_case(name)) => {
+                    out.push_str(name);
+                    out.push_str(": <redacted>");
+                }
+                _ => out.push_str(line),
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+        out.push_str(body);
+        out
+    }
+
     /// Build the request for HTTP/2 (or any `http`-crate client).
     pub fn to_http_request(
         &self,

@@ -91,3 +91,28 @@ fn sigint_stops_cleanly_and_writes_results() {
     assert!(s.totals.requests > 300);
     assert!(s.run.elapsed_s < 10.0);
 }
+
+/// `--dry-run N` prints the first N requests, the same for the same seed,
+/// with secrets redacted, and sends nothing.
+#[test]
+fn dry_run_prints_requests_without_sending() {
+    let t = plain_target();
+    let dry = || {
+        let o = loadline()
+            .args(["run", "profiles/shop.yaml", "--dry-run", "20", "--set"])
+            .arg(format!("target.base_url={}", t.base_url()))
+            .env("STAGING_TOKEN", "tok-SECRET-42")
+            .current_dir(root())
+            .output()
+            .expect("run");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).expect("utf8")
+    };
+    let a = dry();
+    assert_eq!(a, dry(), "same seed, same requests");
+    assert_eq!(a.matches("# request ").count(), 20);
+    assert!(a.contains("Authorization: <redacted>"), "{a}");
+    assert!(!a.contains("tok-SECRET-42"));
+    assert!(a.contains("POST /t/t-") && a.contains("X-Tenant-ID: t-"), "{a}");
+    assert_eq!(t.stats().total, 0, "a dry run sends nothing");
+}
