@@ -48,7 +48,7 @@ pub fn execute(args: DemoArgs, printer: Printer) -> CliResult {
     };
     let target = RunningTarget::start(config)?;
     printer.info(format!(
-        "sample service on {} (about 1 ms per response, 0.1% errors, one 300 ms stall at t=12s)",
+        "sample service on {} (answers in 1-3 ms, 0.1% errors, one 300 ms stall at t=12s)",
         target.base_url()
     ));
     let overrides = Overrides {
