@@ -29,10 +29,6 @@ impl Printer {
         }
     }
 
-    pub fn is_quiet(&self) -> bool {
-        self.quiet
-    }
-
     /// Whether stderr is an interactive terminal and live progress may be drawn.
     pub fn progress_enabled(&self) -> bool {
         !self.quiet && std::io::stderr().is_terminal()
@@ -71,14 +67,5 @@ impl Printer {
     pub fn error(&self, text: impl AsRef<str>) {
         let prefix = if self.color { "\x1b[31merror\x1b[0m" } else { "error" };
         let _ = writeln!(std::io::stderr().lock(), "{prefix}: {}", text.as_ref());
-    }
-
-    /// Bold text when colour is on (for table headers).
-    pub fn bold(&self, text: &str) -> String {
-        if self.color {
-            format!("\x1b[1m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
     }
 }

@@ -61,16 +61,6 @@ pub enum Error {
     Flag { flag: &'static str, message: String },
 }
 
-impl Error {
-    /// The line the error points at, if any (for tests and editors).
-    pub fn line(&self) -> Option<usize> {
-        match self {
-            Error::Syntax { line, .. } | Error::Invalid { line, .. } => Some(*line),
-            _ => None,
-        }
-    }
-}
-
 /// Which environment a target belongs to. Load is refused on `prod` unless
 /// the user says `--allow-prod`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -289,9 +289,4 @@ impl RequestPlan {
         }
         req.body(bytes::Bytes::copy_from_slice(&buf.body))
     }
-
-    /// The tenant id of a 0-based tenant index.
-    pub fn tenant_id(&self, index: u32) -> Option<&[u8]> {
-        self.tenant_ids.get(index as usize).map(|b| &b[..])
-    }
 }

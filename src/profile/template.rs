@@ -54,18 +54,6 @@ impl fmt::Display for TemplateError {
     }
 }
 
-/// The names a template refers to, in order of appearance (for validation
-/// before the variable table is built).
-pub fn referenced_names(text: &str) -> Result<Vec<String>, TemplateError> {
-    let mut names = Vec::new();
-    for part in split(text)? {
-        if let Part::Var(n) = part {
-            names.push(n.to_string());
-        }
-    }
-    Ok(names)
-}
-
 enum Part<'a> {
     Lit(&'a str),
     Var(&'a str),
@@ -219,6 +207,5 @@ mod tests {
             Template::compile("/x/{{ }}", Context::Url, lookup),
             Err(TemplateError::EmptyName { .. })
         ));
-        assert_eq!(referenced_names("{{a}}-{{b}}").unwrap(), vec!["a", "b"]);
     }
 }

@@ -84,11 +84,6 @@ impl Connector {
         })
     }
 
-    /// The addresses the target resolved to.
-    pub fn addrs(&self) -> &[SocketAddr] {
-        &self.addrs
-    }
-
     /// Open a connection; returns the stream and the protocol to speak on it.
     pub async fn connect(&self) -> Result<(Stream, Proto), Outcome> {
         let fut = async {
