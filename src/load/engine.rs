@@ -257,6 +257,7 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
         &finals,
         SummaryContext {
             workers: workers as u32,
+            late_threshold: opts.late_threshold,
             shard: opts.shard,
             start_wall,
             ended_wall,
@@ -391,6 +392,7 @@ fn new_interval(profile: &Profile, shards: u32, index: u64) -> IntervalData {
 
 struct SummaryContext {
     workers: u32,
+    late_threshold: Duration,
     shard: Option<(u32, u32)>,
     start_wall: SystemTime,
     ended_wall: SystemTime,
@@ -628,7 +630,7 @@ fn summarize(profile: &Profile, writer: &ResultWriter, finals: &[WorkerTotals], 
                 max: if lag.is_empty() { 0 } else { lag.max() },
             },
             late_requests: late,
-            late_threshold_ms: 10,
+            late_threshold_ms: ctx.late_threshold.as_millis() as u64,
             dropped_requests: dropped,
             loop_lag_p99_us: loop_p99,
             generator_saturated: saturated,

@@ -40,7 +40,6 @@ pub trait IntervalSink {
 }
 
 pub struct Recorder {
-    n_outcomes: usize,
     current: u64,
     series: Vec<Option<Histogram<u64>>>,
     sent: u64,
@@ -50,7 +49,6 @@ pub struct Recorder {
 impl Recorder {
     pub fn new(endpoints: usize, tenants: usize) -> Recorder {
         Recorder {
-            n_outcomes: Outcome::COUNT,
             current: 0,
             series: (0..endpoints * Outcome::COUNT).map(|_| None).collect(),
             sent: 0,
@@ -77,8 +75,8 @@ impl Recorder {
                 if let Some(h) = slot {
                     if !h.is_empty() {
                         let key = (
-                            i / self.n_outcomes,
-                            Outcome::from_index(i % self.n_outcomes).unwrap_or(Outcome::Other),
+                            i / Outcome::COUNT,
+                            Outcome::from_index(i % Outcome::COUNT).unwrap_or(Outcome::Other),
                         );
                         series.push((key, h.clone()));
                         h.reset();
@@ -107,7 +105,7 @@ impl Recorder {
         if index > self.current {
             self.roll_to(index, sink);
         }
-        let slot = &mut self.series[endpoint * self.n_outcomes + outcome.index()];
+        let slot = &mut self.series[endpoint * Outcome::COUNT + outcome.index()];
         record(slot.get_or_insert_with(new_hist), us);
     }
 

@@ -315,14 +315,7 @@ pub async fn run(spec: WorkerSpec, conns: Vec<Conn>, start: Instant) {
         .as_ref()
         .map(|t| t.count as usize)
         .unwrap_or(0);
-    let uri_base = spec
-        .plan
-        .profile()
-        .target
-        .base
-        .to_string()
-        .trim_end_matches(spec.plan.profile().target.base.path_prefix.as_str())
-        .to_string();
+    let uri_base = spec.plan.profile().target.base.origin();
     let (schedule, users, streams) = match &spec.pacing {
         Pacing::Open { schedule, slice } => (Some((schedule.clone(), *slice)), Vec::new(), spec.streams.max(1)),
         Pacing::Closed { users, .. } => (None, users.clone(), 1),
