@@ -8,6 +8,8 @@
 //!   records latency from each request's *intended* send time;
 //! - [`results`]: the run result on disk (summary JSON, HdrHistogram interval
 //!   log, per-second time series);
+//! - [`synth`]: production-shaped datasets from a schema (YAML), written to
+//!   files or seeded into SQLite, PostgreSQL and MariaDB/MySQL;
 //! - [`target`]: a built-in sample service with fault injection, for the demo
 //!   and the tests;
 //! - [`cli`]: the command-line wiring (nothing else depends on it).
@@ -17,6 +19,8 @@ pub mod load;
 pub mod printer;
 pub mod profile;
 pub mod results;
+pub mod synth;
 pub mod target;
 pub mod units;
 pub mod values;
+pub mod yaml;

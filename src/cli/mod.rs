@@ -13,6 +13,7 @@ use crate::printer::Printer;
 
 pub mod demo;
 pub mod run;
+pub mod synth;
 pub mod target;
 
 /// loadline: production-shaped load, data and promotion gates for staging.
@@ -35,6 +36,8 @@ pub enum Command {
     Target(target::TargetArgs),
     /// Start the sample service and replay profiles/demo.yaml against it (self-contained).
     Demo(demo::DemoArgs),
+    /// Generate a production-shaped dataset from a schema into files or a database.
+    Synth(synth::SynthArgs),
 }
 
 /// How a command ended when it did not fail outright.
@@ -103,7 +106,19 @@ pub fn execute(cli: Cli, printer: Printer) -> CliResult {
         Command::Run(args) => run::execute(args, printer),
         Command::Target(args) => target::execute(args, printer),
         Command::Demo(args) => demo::execute(args, printer),
+        Command::Synth(args) => synth::execute(args, printer),
     }
+}
+
+/// `INDEX/COUNT` for `--shard`, 0-based.
+pub(crate) fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let (i, n) = s.split_once('/').ok_or("write INDEX/COUNT, e.g. 0/4")?;
+    let i: u32 = i.trim().parse().map_err(|_| format!("`{i}` is not a shard index"))?;
+    let n: u32 = n.trim().parse().map_err(|_| format!("`{n}` is not a shard count"))?;
+    if n == 0 || i >= n {
+        return Err(format!("shard {i}/{n}: the index must be below the count"));
+    }
+    Ok((i, n))
 }
 
 /// The whole cause chain, one cause per line, so no context is lost.

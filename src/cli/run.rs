@@ -42,7 +42,7 @@ pub struct RunArgs {
     pub workers: Option<usize>,
 
     /// Run one shard of the load: INDEX/COUNT, 0-based (e.g. 0/4).
-    #[arg(long, value_name = "INDEX/COUNT", value_parser = parse_shard)]
+    #[arg(long, value_name = "INDEX/COUNT", value_parser = super::parse_shard)]
     pub shard: Option<(u32, u32)>,
 
     /// Allow a target labelled `environment: prod`.
@@ -53,16 +53,6 @@ pub struct RunArgs {
     /// exit without sending anything.
     #[arg(long, value_name = "N")]
     pub dry_run: Option<u64>,
-}
-
-fn parse_shard(s: &str) -> Result<(u32, u32), String> {
-    let (i, n) = s.split_once('/').ok_or("write INDEX/COUNT, e.g. 0/4")?;
-    let i: u32 = i.trim().parse().map_err(|_| format!("`{i}` is not a shard index"))?;
-    let n: u32 = n.trim().parse().map_err(|_| format!("`{n}` is not a shard count"))?;
-    if n == 0 || i >= n {
-        return Err(format!("shard {i}/{n}: the index must be below the count"));
-    }
-    Ok((i, n))
 }
 
 pub fn execute(args: RunArgs, printer: Printer) -> CliResult {

@@ -1,0 +1,637 @@
+//! Column generators: the value of any column of any row, as a pure
+//! function of (seed, table, column, row).
+//!
+//! Nothing is remembered between rows. A foreign key picks its parent row
+//! from its own per-row random stream and *recomputes* the parent's key
+//! (or any other parent column, such as `created_at` for `after:`), so
+//! memory does not grow with the row count, shards and threads need no
+//! coordination, and row `i` is the same whichever thread, shard or run
+//! produces it. `unique: true` is built in with keyed permutations
+//! ([`perm`]) instead of retry loops.
+
+use rand::RngExt;
+use rand_distr::{Distribution, Exp, LogNormal, Normal, Poisson, Zipf};
+
+use super::encode::json_string;
+use super::schema::{self, After, Column, Dist, Gen, Kind, Schema, Skew, TimeGen};
+use crate::values::fake::{FakeKind, Locale};
+use crate::values::seed::{derive_seed, rng_for, Rng64};
+
+pub mod perm;
+
+use perm::Perm;
+
+/// One generated value. Text lives in the batch's string buffer, so a
+/// batch of rows is two allocations, not one per cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell {
+    Null,
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    /// Unix seconds, UTC.
+    Time(i64),
+    /// Unix seconds of midnight UTC.
+    Date(i64),
+    Uuid(u128),
+    Text {
+        start: u32,
+        len: u32,
+    },
+    /// A JSON document (already encoded), in the text buffer.
+    Json {
+        start: u32,
+        len: u32,
+    },
+}
+
+/// Consecutive rows of one table.
+#[derive(Debug, Default)]
+pub struct RowBatch {
+    pub first_row: u64,
+    pub rows: usize,
+    pub ncols: usize,
+    pub cells: Vec<Cell>,
+    pub text: String,
+}
+
+impl RowBatch {
+    pub fn row(&self, r: usize) -> &[Cell] {
+        &self.cells[r * self.ncols..(r + 1) * self.ncols]
+    }
+
+    /// The text of a `Text` or `Json` cell ("" for others).
+    pub fn str(&self, c: &Cell) -> &str {
+        match *c {
+            Cell::Text { start, len } | Cell::Json { start, len } => {
+                &self.text[start as usize..start as usize + len as usize]
+            }
+            _ => "",
+        }
+    }
+}
+
+/// Why a schema cannot be generated as asked (after scaling).
+pub type Error = schema::Error;
+
+/// Everything needed to produce any row of any table of a schema.
+#[derive(Debug)]
+pub struct Generator {
+    schema: Schema,
+    cols: Vec<Vec<ColGen>>,
+}
+
+#[derive(Debug)]
+struct ColGen {
+    seed: u64,
+    nulls: f64,
+    imp: Imp,
+}
+
+// One per column, built once: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Imp {
+    Serial(i64),
+    Key(schema::KeyFormat),
+    Fake {
+        kind: FakeKind,
+        locale: Locale,
+        /// Unique: a base-36 suffix of this many digits from `perm(row)`.
+        unique: Option<(Perm, usize)>,
+    },
+    Pattern {
+        pattern: schema::Pattern,
+        unique: Option<Perm>,
+    },
+    Number {
+        sampler: Sampler,
+        min: f64,
+        max: f64,
+        int: bool,
+        scale: Option<f64>,
+    },
+    UniqueInt {
+        lo: i64,
+        perm: Perm,
+    },
+    OneOf {
+        values: Vec<Cell>,
+        text: Vec<String>,
+        cumulative: Vec<f64>,
+    },
+    Time {
+        t: TimeGen,
+        hours: Option<[f64; 24]>,
+        unique: Option<Perm>,
+    },
+    Bool(f64),
+    Uuid {
+        unique: Option<Perm>,
+    },
+    Json(Vec<(String, ColGen)>),
+    Const(Cell, String),
+    Ref {
+        table: usize,
+        column: usize,
+        pick: Pick,
+    },
+}
+
+#[derive(Debug)]
+enum Sampler {
+    UniformInt(i64, i64),
+    UniformFloat(f64, f64),
+    Normal(Normal<f64>),
+    LogNormal(LogNormal<f64>),
+    Exp(Exp<f64>),
+    Poisson(Poisson<f64>),
+    Zipf(Zipf<f64>),
+}
+
+#[derive(Debug)]
+enum Pick {
+    Uniform(u64),
+    Zipf(Zipf<f64>, u64),
+    OneToOne(Perm),
+}
+
+impl Generator {
+    /// Prepare generation of `schema` (rows already scaled). Fails when a
+    /// `unique` column cannot have that many distinct values.
+    pub fn new(schema: Schema) -> Result<Generator, Error> {
+        let mut cols = Vec::with_capacity(schema.tables.len());
+        for (ti, t) in schema.tables.iter().enumerate() {
+            let tseed = derive_seed(schema.seed, &format!("synth/{}", t.name));
+            let mut v = Vec::with_capacity(t.columns.len());
+            for c in &t.columns {
+                v.push(col_gen(&schema, ti, c, derive_seed(tseed, &c.name), t.rows)?);
+            }
+            cols.push(v);
+        }
+        Ok(Generator { schema, cols })
+    }
+
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Append rows `first..first + n` of table `table` to an empty batch.
+    pub fn fill(&self, table: usize, first: u64, n: usize, batch: &mut RowBatch) {
+        let ncols = self.cols[table].len();
+        batch.first_row = first;
+        batch.rows = n;
+        batch.ncols = ncols;
+        batch.cells.clear();
+        batch.text.clear();
+        batch.cells.reserve(n * ncols);
+        for row in first..first + n as u64 {
+            for c in 0..ncols {
+                let cell = self.cell(table, c, row, &mut batch.text);
+                batch.cells.push(cell);
+            }
+        }
+    }
+
+    /// The value of column `col` of row `row` of table `table`.
+    pub fn cell(&self, table: usize, col: usize, row: u64, text: &mut String) -> Cell {
+        self.value(&self.cols[table][col], table, row, text)
+    }
+
+    fn value(&self, g: &ColGen, table: usize, row: u64, text: &mut String) -> Cell {
+        let mut rng = rng_for(g.seed, row);
+        if g.nulls > 0.0 && rng.random::<f64>() < g.nulls {
+            return Cell::Null;
+        }
+        match &g.imp {
+            Imp::Serial(start) => Cell::Int(start.wrapping_add(row as i64)),
+            Imp::Key(k) => text_cell(text, |s| k.write(row, s)),
+            Imp::Fake { kind, locale, unique } => {
+                let v = kind.generate(*locale, &mut rng);
+                text_cell(text, |s| match unique {
+                    None => s.push_str(&v),
+                    Some((perm, width)) => unique_suffix(&v, perm.apply(row), *width, s),
+                })
+            }
+            Imp::Pattern { pattern, unique } => text_cell(text, |s| match unique {
+                None => pattern.generate(&mut rng, s),
+                Some(perm) => pattern.nth(u128::from(perm.apply(row)), s),
+            }),
+            Imp::Number {
+                sampler,
+                min,
+                max,
+                int,
+                scale,
+            } => {
+                let x = match sampler {
+                    Sampler::UniformInt(lo, hi) => rng.random_range(*lo..=*hi) as f64,
+                    Sampler::UniformFloat(lo, hi) => {
+                        if lo < hi {
+                            rng.random_range(*lo..*hi)
+                        } else {
+                            *lo
+                        }
+                    }
+                    Sampler::Normal(d) => d.sample(&mut rng),
+                    Sampler::LogNormal(d) => d.sample(&mut rng),
+                    Sampler::Exp(d) => d.sample(&mut rng),
+                    Sampler::Poisson(d) => d.sample(&mut rng),
+                    Sampler::Zipf(d) => d.sample(&mut rng),
+                };
+                let x = x.clamp(*min, *max);
+                if *int {
+                    Cell::Int(x.round() as i64)
+                } else {
+                    Cell::Float(match scale {
+                        Some(s) => (x * s).round() / s,
+                        None => x,
+                    })
+                }
+            }
+            Imp::UniqueInt { lo, perm } => Cell::Int(lo.wrapping_add(perm.apply(row) as i64)),
+            Imp::OneOf {
+                values,
+                text: words,
+                cumulative,
+            } => {
+                let u = rng.random::<f64>() * cumulative.last().copied().unwrap_or(1.0);
+                let i = cumulative.partition_point(|&c| c <= u).min(values.len() - 1);
+                match values[i] {
+                    Cell::Text { .. } => text_cell(text, |s| s.push_str(&words[i])),
+                    v => v,
+                }
+            }
+            Imp::Time { t, hours, unique } => self.time(table, row, t, hours, unique, &mut rng, text),
+            Imp::Bool(p) => Cell::Bool(rng.random::<f64>() < *p),
+            Imp::Uuid { unique } => {
+                let hi: u64 = rng.random();
+                let lo: u64 = match unique {
+                    Some(perm) => perm.apply(row),
+                    None => rng.random::<u64>() & ((1 << 62) - 1),
+                };
+                // Version 4 and the RFC 4122 variant; the low 62 bits carry
+                // the (permuted) row when unique.
+                let hi = (hi & !0xf000) | 0x4000;
+                let lo = lo | (1 << 63);
+                Cell::Uuid((u128::from(hi) << 64) | u128::from(lo))
+            }
+            Imp::Json(fields) => {
+                let mut doc = String::with_capacity(64);
+                let mut scratch = String::new();
+                doc.push('{');
+                for (i, (name, f)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        doc.push(',');
+                    }
+                    json_string(name, &mut doc);
+                    doc.push(':');
+                    scratch.clear();
+                    let v = self.value(f, table, row, &mut scratch);
+                    super::encode::json_value(&v, &scratch, &mut doc);
+                }
+                doc.push('}');
+                let start = text.len() as u32;
+                text.push_str(&doc);
+                Cell::Json {
+                    start,
+                    len: doc.len() as u32,
+                }
+            }
+            Imp::Const(c, s) => match c {
+                Cell::Text { .. } => text_cell(text, |t| t.push_str(s)),
+                v => *v,
+            },
+            Imp::Ref {
+                table: pt,
+                column: pc,
+                pick,
+            } => {
+                let j = pick_parent(pick, &mut rng, row);
+                self.cell(*pt, *pc, j, text)
+            }
+        }
+    }
+
+    /// The parent row a foreign key of row `row` points at (None if NULL).
+    fn parent_row(&self, table: usize, col: usize, row: u64) -> Option<u64> {
+        let g = &self.cols[table][col];
+        let mut rng = rng_for(g.seed, row);
+        if g.nulls > 0.0 && rng.random::<f64>() < g.nulls {
+            return None;
+        }
+        match &g.imp {
+            Imp::Ref { pick, .. } => Some(pick_parent(pick, &mut rng, row)),
+            _ => None,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn time(
+        &self,
+        table: usize,
+        row: u64,
+        t: &TimeGen,
+        hours: &Option<[f64; 24]>,
+        unique: &Option<Perm>,
+        rng: &mut Rng64,
+        scratch: &mut String,
+    ) -> Cell {
+        let secs = if let Some(after) = t.after {
+            let base = match after {
+                After::Column(c) => self.cell(table, c, row, scratch),
+                After::Parent { via, table: pt, column } => match self.parent_row(table, via, row) {
+                    Some(j) => self.cell(pt, column, j, scratch),
+                    None => Cell::Null,
+                },
+            };
+            let base = match base {
+                Cell::Time(s) | Cell::Date(s) => s,
+                _ => return Cell::Null,
+            };
+            let mut upper = t.to;
+            if let Some(w) = t.within {
+                upper = upper.min(base.saturating_add(w));
+            }
+            // Strictly later: at least one second (one day for dates).
+            let step = if t.date { 86_400 } else { 1 };
+            let room = upper - base - step;
+            base + step + if room > 0 { rng.random_range(0..room) } else { 0 }
+        } else if let Some(perm) = unique {
+            t.from + perm.apply(row) as i64
+        } else if let Some(cum) = hours {
+            diurnal(t.from, t.to, cum, rng)
+        } else {
+            rng.random_range(t.from..t.to)
+        };
+        if t.date {
+            Cell::Date(secs - secs.rem_euclid(86_400))
+        } else {
+            Cell::Time(secs)
+        }
+    }
+}
+
+/// A day uniformly, an hour by the day curve, a second uniformly: staying
+/// inside `from..to` (a partial first or last day is retried a few times,
+/// then drawn uniformly, so it never loops).
+fn diurnal(from: i64, to: i64, cum: &[f64; 24], rng: &mut Rng64) -> i64 {
+    let first_day = from.div_euclid(86_400);
+    let days = (to - 1).div_euclid(86_400) - first_day + 1;
+    for _ in 0..8 {
+        let day = first_day + rng.random_range(0..days);
+        let u = rng.random::<f64>() * cum[23];
+        let hour = cum.partition_point(|&c| c <= u).min(23) as i64;
+        let t = day * 86_400 + hour * 3600 + rng.random_range(0..3600);
+        if (from..to).contains(&t) {
+            return t;
+        }
+    }
+    rng.random_range(from..to)
+}
+
+#[inline]
+fn pick_parent(p: &Pick, rng: &mut Rng64, row: u64) -> u64 {
+    match p {
+        Pick::Uniform(n) => rng.random_range(0..*n),
+        Pick::Zipf(z, n) => (z.sample(rng) as u64).clamp(1, *n) - 1,
+        Pick::OneToOne(perm) => perm.apply(row),
+    }
+}
+
+#[inline]
+fn text_cell(text: &mut String, f: impl FnOnce(&mut String)) -> Cell {
+    let start = text.len();
+    f(text);
+    Cell::Text {
+        start: start as u32,
+        len: (text.len() - start) as u32,
+    }
+}
+
+/// `v` made unique by a fixed-width base-36 suffix: before the `@` of an
+/// email (`ann.lee.0k3f@example.com`), after a `-` otherwise. The suffix
+/// holds no `.`/`-`, so the value's last separator finds it again: distinct
+/// suffixes give distinct values, whatever `v` was.
+fn unique_suffix(v: &str, n: u64, width: usize, out: &mut String) {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut buf = [b'0'; 13];
+    let mut x = n;
+    for i in (0..width.min(13)).rev() {
+        buf[i] = DIGITS[(x % 36) as usize];
+        x /= 36;
+    }
+    let suffix = std::str::from_utf8(&buf[..width.min(13)]).unwrap_or("0");
+    match v.rfind('@') {
+        Some(at) => {
+            out.push_str(&v[..at]);
+            out.push('.');
+            out.push_str(suffix);
+            out.push_str(&v[at..]);
+        }
+        None => {
+            out.push_str(v);
+            out.push('-');
+            out.push_str(suffix);
+        }
+    }
+}
+
+fn base36_width(n: u64) -> usize {
+    let mut w = 1;
+    let mut x = n.saturating_sub(1) / 36;
+    while x > 0 {
+        w += 1;
+        x /= 36;
+    }
+    w
+}
+
+fn col_gen(schema: &Schema, table: usize, c: &Column, seed: u64, rows: u64) -> Result<ColGen, Error> {
+    let t = &schema.tables[table];
+    let err = |message: String| schema::Error::Invalid {
+        path: schema.path.clone(),
+        line: c.line,
+        key: format!("tables.{}.columns.{}", t.name, c.name),
+        message,
+    };
+    let perm = || Perm::new(rows.max(1), seed ^ 0x5eed_f00d);
+    let imp = match &c.gen {
+        Gen::Serial { start } => Imp::Serial(*start),
+        Gen::Key(k) => Imp::Key(k.clone()),
+        Gen::Fake { kind, locale } => Imp::Fake {
+            kind: *kind,
+            locale: *locale,
+            unique: c.unique.then(|| (perm(), base36_width(rows))),
+        },
+        Gen::Pattern(p) => {
+            let unique = if c.unique {
+                let Some(n) = p.count() else {
+                    return Err(err(format!(
+                        "pattern `{}` has a variable-length part; a unique pattern needs fixed counts like `{{5}}`",
+                        p.source()
+                    )));
+                };
+                if n < u128::from(rows) {
+                    return Err(err(format!(
+                        "pattern `{}` has only {n} distinct values, fewer than the {rows} rows",
+                        p.source()
+                    )));
+                }
+                Some(Perm::new(n.min(u128::from(u64::MAX)) as u64, seed))
+            } else {
+                None
+            };
+            Imp::Pattern {
+                pattern: p.clone(),
+                unique,
+            }
+        }
+        Gen::Number { dist, min, max, round } => {
+            let int = c.kind == Kind::Int;
+            if c.unique {
+                let Dist::Uniform { lo, hi } = dist else {
+                    return Err(err("only integer `uniform` ranges can be unique".into()));
+                };
+                let span = (*hi - *lo) as u64 + 1;
+                if span < rows {
+                    return Err(err(format!(
+                        "uniform [{lo}, {hi}] has {span} distinct values, fewer than the {rows} rows"
+                    )));
+                }
+                Imp::UniqueInt {
+                    lo: *lo as i64,
+                    perm: Perm::new(span, seed),
+                }
+            } else {
+                let bad = |e: String| err(format!("bad distribution parameters: {e}"));
+                let sampler = match *dist {
+                    Dist::Uniform { lo, hi } if int => Sampler::UniformInt(lo as i64, hi as i64),
+                    Dist::Uniform { lo, hi } => Sampler::UniformFloat(lo, hi),
+                    Dist::Normal { mean, sd } => {
+                        Sampler::Normal(Normal::new(mean, sd).map_err(|e| bad(e.to_string()))?)
+                    }
+                    Dist::LogNormal { median, sigma } => {
+                        Sampler::LogNormal(LogNormal::new(median.ln(), sigma).map_err(|e| bad(e.to_string()))?)
+                    }
+                    Dist::Exponential { mean } => Sampler::Exp(Exp::new(1.0 / mean).map_err(|e| bad(e.to_string()))?),
+                    Dist::Poisson { mean } => Sampler::Poisson(Poisson::new(mean).map_err(|e| bad(e.to_string()))?),
+                    Dist::Zipf { n, s } => Sampler::Zipf(Zipf::new(n as f64, s).map_err(|e| bad(e.to_string()))?),
+                };
+                Imp::Number {
+                    sampler,
+                    min: min.unwrap_or(f64::NEG_INFINITY),
+                    max: max.unwrap_or(f64::INFINITY),
+                    int,
+                    scale: round.map(|d| 10f64.powi(d as i32)),
+                }
+            }
+        }
+        Gen::OneOf { choices, weights } => {
+            let mut acc = 0.0;
+            let cumulative = weights
+                .iter()
+                .map(|w| {
+                    acc += w;
+                    acc
+                })
+                .collect();
+            Imp::OneOf {
+                values: choices.iter().map(|s| typed(c.kind, s)).collect(),
+                text: choices.clone(),
+                cumulative,
+            }
+        }
+        Gen::Time(tg) => {
+            let unique = if c.unique {
+                let span = (tg.to - tg.from) as u64;
+                let span = if tg.date { span / 86_400 } else { span };
+                if span < rows || tg.date {
+                    return Err(err(format!(
+                        "the range has {span} distinct values, fewer than the {rows} rows (or it is a date)"
+                    )));
+                }
+                Some(Perm::new(span, seed))
+            } else {
+                None
+            };
+            let hours = tg.diurnal.map(|w| {
+                let mut cum = [0.0; 24];
+                let mut acc = 0.0;
+                for (i, x) in w.iter().enumerate() {
+                    acc += x;
+                    cum[i] = acc;
+                }
+                cum
+            });
+            Imp::Time {
+                t: tg.clone(),
+                hours,
+                unique,
+            }
+        }
+        Gen::Bool(p) => Imp::Bool(*p),
+        Gen::Uuid => Imp::Uuid {
+            unique: c.unique.then(|| Perm::new(1 << 62, seed)),
+        },
+        Gen::Json(fields) => {
+            let mut v = Vec::with_capacity(fields.len());
+            for f in fields {
+                v.push((
+                    f.name.clone(),
+                    col_gen(schema, table, f, derive_seed(seed, &f.name), rows)?,
+                ));
+            }
+            Imp::Json(v)
+        }
+        Gen::Const(s) => {
+            if c.unique && rows > 1 {
+                return Err(err(format!("a constant cannot be unique over {rows} rows")));
+            }
+            Imp::Const(typed(c.kind, s), s.clone())
+        }
+        Gen::Ref { table: pt, skew, .. } => {
+            let n = schema.tables[*pt].rows;
+            let pick = if c.unique {
+                if n < rows {
+                    return Err(err(format!(
+                        "a unique reference needs a parent row per row: {} has {n} rows, this table {rows}",
+                        schema.tables[*pt].name
+                    )));
+                }
+                Pick::OneToOne(Perm::new(n, seed))
+            } else {
+                match skew {
+                    Skew::Uniform => Pick::Uniform(n),
+                    Skew::Zipf(s) => Pick::Zipf(
+                        Zipf::new(n as f64, *s).map_err(|e| err(format!("bad zipf skew: {e}")))?,
+                        n,
+                    ),
+                }
+            };
+            Imp::Ref {
+                table: *pt,
+                column: match c.gen {
+                    Gen::Ref { column, .. } => column,
+                    _ => 0,
+                },
+                pick,
+            }
+        }
+    };
+    Ok(ColGen {
+        seed,
+        nulls: c.nulls,
+        imp,
+    })
+}
+
+/// A fixed value as a cell of `kind` (text stays in the generator).
+fn typed(kind: Kind, s: &str) -> Cell {
+    match kind {
+        Kind::Int => s.parse().map(Cell::Int).unwrap_or(Cell::Null),
+        Kind::Float => s.parse().map(Cell::Float).unwrap_or(Cell::Null),
+        Kind::Bool => Cell::Bool(s == "true"),
+        _ => Cell::Text { start: 0, len: 0 },
+    }
+}

@@ -1,0 +1,191 @@
+//! Data synthesis: production-shaped datasets from a schema, written to
+//! files or seeded into databases.
+//!
+//! ```text
+//! schema.yaml ─► schema::Schema ─► gen::Generator ─► pipeline (threads, chunks) ─► sink
+//! ```
+//!
+//! [`schema`] is the file format, [`gen`] makes any row of any table as a
+//! pure function of the seed, [`pipeline`] runs the generator on every
+//! core in fixed chunks (the same bytes whatever the thread count), and
+//! [`sink`] writes CSV, JSON lines, SQL, SQLite, PostgreSQL or MySQL.
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+pub mod encode;
+pub mod gen;
+pub mod pipeline;
+pub mod schema;
+pub mod sink;
+
+pub use gen::Generator;
+pub use schema::Schema;
+
+use crate::values::fake::did_you_mean;
+
+/// Why a synthesis run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Schema(#[from] schema::Error),
+    #[error(transparent)]
+    Sink(#[from] sink::Error),
+}
+
+impl Error {
+    /// Whether the user must change their input (exit code 2).
+    pub fn is_input(&self) -> bool {
+        match self {
+            Error::Schema(_) => true,
+            Error::Sink(e) => matches!(
+                e,
+                sink::Error::BadTarget(_) | sink::Error::Prod { .. } | sink::Error::Exists { .. }
+            ),
+        }
+    }
+}
+
+/// What to generate in this run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Only these tables (by name); all when `None`.
+    pub tables: Option<Vec<String>>,
+    /// This run is shard `index` of `count`: each table's rows are split
+    /// into `count` contiguous ranges.
+    pub shard: Option<(u32, u32)>,
+    /// Generator threads (at least 1).
+    pub threads: usize,
+    /// Drop and recreate the run's tables in a database.
+    pub reset: bool,
+    /// Draw a progress bar per table on stderr.
+    pub progress: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct TableReport {
+    pub name: String,
+    pub rows: u64,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub target: String,
+    pub tables: Vec<TableReport>,
+    pub seconds: f64,
+}
+
+/// The rows of a table that shard `i` of `n` owns.
+pub fn shard_range(rows: u64, shard: Option<(u32, u32)>) -> Range<u64> {
+    match shard {
+        None => 0..rows,
+        Some((i, n)) => {
+            let at = |k: u32| (u128::from(rows) * u128::from(k) / u128::from(n)) as u64;
+            at(i)..at(i + 1)
+        }
+    }
+}
+
+/// Which tables of the schema a run includes.
+pub fn select_tables(schema: &Schema, names: Option<&[String]>) -> Result<Vec<bool>, schema::Error> {
+    let Some(names) = names else {
+        return Ok(vec![true; schema.tables.len()]);
+    };
+    let mut selected = vec![false; schema.tables.len()];
+    for n in names.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        match schema.table(n) {
+            Some((i, _)) => selected[i] = true,
+            None => {
+                return Err(schema::Error::Flag {
+                    flag: "--tables",
+                    message: format!(
+                        "no table `{n}` in {}{} (tables: {})",
+                        schema.path.display(),
+                        did_you_mean(n, schema.tables.iter().map(|t| t.name.as_str())),
+                        schema.table_names().join(", ")
+                    ),
+                })
+            }
+        }
+    }
+    if !selected.iter().any(|s| *s) {
+        return Err(schema::Error::Flag {
+            flag: "--tables",
+            message: "no table named".into(),
+        });
+    }
+    Ok(selected)
+}
+
+/// Generate the run's tables, parents first, into `sink`.
+pub fn run(gen: Arc<Generator>, sink: &mut dyn sink::Sink, opts: &RunOptions) -> Result<Report, Error> {
+    let schema = gen.schema();
+    let selected = select_tables(schema, opts.tables.as_deref())?;
+    let plan = sink::RunPlan {
+        schema,
+        selected,
+        reset: opts.reset,
+        ranges: schema.tables.iter().map(|t| shard_range(t.rows, opts.shard)).collect(),
+        sharded: opts.shard.is_some_and(|(_, n)| n > 1),
+    };
+    let started = Instant::now();
+    sink.prepare(&plan)?;
+    let enc = sink.encoding();
+    let mut tables = Vec::new();
+    for (ti, t) in plan.tables() {
+        let range = plan.ranges[ti].clone();
+        let t0 = Instant::now();
+        let bar = progress_bar(opts.progress, &t.name, range.end - range.start);
+        let stream = pipeline::ChunkStream::start(gen.clone(), ti, range.clone(), opts.threads, enc);
+        let chunks: sink::Chunks = match &bar {
+            Some(b) => {
+                let b = b.clone();
+                Box::new(stream.inspect(move |c| b.inc(c.batch.rows as u64)))
+            }
+            None => Box::new(stream),
+        };
+        let result = sink.write_table(&plan, ti, chunks);
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
+        let rows = result?;
+        let expected = range.end - range.start;
+        if rows != expected {
+            return Err(sink::Error::Table {
+                target: sink.describe(),
+                table: t.name.clone(),
+                message: format!("wrote {rows} of {expected} rows"),
+            }
+            .into());
+        }
+        tables.push(TableReport {
+            name: t.name.clone(),
+            rows,
+            seconds: t0.elapsed().as_secs_f64(),
+        });
+    }
+    sink.finish(&plan)?;
+    Ok(Report {
+        target: sink.describe(),
+        tables,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn progress_bar(enabled: bool, name: &str, rows: u64) -> Option<ProgressBar> {
+    if !enabled {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(Some(rows), ProgressDrawTarget::stderr());
+    let style =
+        ProgressStyle::with_template("{prefix:>12} [{bar:30}] {human_pos}/{human_len} rows  {per_sec}  ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_prefix(name.to_string());
+    Some(bar)
+}

@@ -1,0 +1,321 @@
+//! The schema format: which tables exist, how many rows each has, and how
+//! every column's values are generated. A leaf module: parsing and
+//! validation only, no generation ([`crate::synth::gen`]) and no output.
+//!
+//! ```yaml
+//! seed: 7
+//! tables:
+//!   users:
+//!     rows: 200000
+//!     columns:
+//!       id: {serial: 1}
+//!       tenant_id: {ref: tenants.id, skew: {zipf: 1.1}}
+//!       email: {fake: safe_email, unique: true}
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use crate::values::fake::{FakeKind, Locale};
+
+pub mod pattern;
+pub(crate) mod raw;
+mod validate;
+
+pub use pattern::Pattern;
+
+/// Why a schema could not be used; every variant names the file, and the
+/// line and key where there is one.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read schema {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+
+    /// The YAML does not parse or does not fit the format.
+    #[error("{path}:{line}:{column}: {key_part}{message}\n{snippet}", key_part = key.as_deref().map(|k| format!("key `{k}`: ")).unwrap_or_default())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        key: Option<String>,
+        message: String,
+        snippet: String,
+    },
+
+    /// The file parses but a value is not acceptable.
+    #[error("{path}:{line}: key `{key}`: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
+
+    /// A command-line option does not fit the schema.
+    #[error("{flag}: {message}")]
+    Flag { flag: &'static str, message: String },
+}
+
+/// A validated schema: tables in generation order (every table after the
+/// tables it references).
+#[derive(Debug, Clone)]
+pub struct Schema {
+    pub path: PathBuf,
+    pub seed: u64,
+    /// Whether the seed came from the file (or the command line) rather
+    /// than being picked for this run.
+    pub seed_given: bool,
+    pub tables: Vec<Table>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub name: String,
+    pub rows: u64,
+    pub columns: Vec<Column>,
+    /// Index of the primary-key column, if any.
+    pub primary_key: Option<usize>,
+    /// Line of the table's key in the schema file.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    pub gen: Gen,
+    /// Probability of NULL, 0..=1.
+    pub nulls: f64,
+    pub unique: bool,
+    /// The type of the values (and of the database column).
+    pub kind: Kind,
+    /// `type:` as written, when it overrides the inferred database type.
+    pub line: usize,
+}
+
+/// The type of a column's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Int,
+    Float,
+    Bool,
+    Text,
+    Timestamp,
+    Date,
+    Uuid,
+    Json,
+}
+
+impl Kind {
+    pub fn parse(s: &str) -> Option<Kind> {
+        Some(match s {
+            "integer" | "int" | "bigint" => Kind::Int,
+            "float" | "double" | "real" => Kind::Float,
+            "boolean" | "bool" => Kind::Bool,
+            "text" | "string" => Kind::Text,
+            "timestamp" | "datetime" => Kind::Timestamp,
+            "date" => Kind::Date,
+            "uuid" => Kind::Uuid,
+            "json" => Kind::Json,
+            _ => return None,
+        })
+    }
+    pub const NAMES: &'static str = "integer, float, boolean, text, timestamp, date, uuid, json";
+}
+
+/// How a column's values are made.
+// One per column: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Gen {
+    /// `start + row`.
+    Serial {
+        start: i64,
+    },
+    /// A text key from the 1-based row number: `t-{index:05}`.
+    Key(KeyFormat),
+    Fake {
+        kind: FakeKind,
+        locale: Locale,
+    },
+    Pattern(Pattern),
+    /// A number from a distribution, clamped to `min..=max`; integers are
+    /// rounded, floats rounded to `round` decimals when given.
+    Number {
+        dist: Dist,
+        min: Option<f64>,
+        max: Option<f64>,
+        round: Option<u32>,
+    },
+    OneOf {
+        choices: Vec<String>,
+        weights: Vec<f64>,
+    },
+    Time(TimeGen),
+    /// True with this probability.
+    Bool(f64),
+    Uuid,
+    /// A JSON object built from other generators.
+    Json(Vec<Column>),
+    /// The same value in every row.
+    Const(String),
+    /// A foreign key: the value of `column` in a row of `table` picked
+    /// with `skew` (index into [`Schema::tables`] and its columns).
+    Ref {
+        table: usize,
+        column: usize,
+        skew: Skew,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Dist {
+    /// Inclusive for integers, half-open for floats.
+    Uniform {
+        lo: f64,
+        hi: f64,
+    },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
+    LogNormal {
+        median: f64,
+        sigma: f64,
+    },
+    Exponential {
+        mean: f64,
+    },
+    Poisson {
+        mean: f64,
+    },
+    /// Ranks 1..=n with weight rank^-s.
+    Zipf {
+        n: u64,
+        s: f64,
+    },
+}
+
+/// How a foreign key picks its parent row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Skew {
+    Uniform,
+    /// Parent row `r` (0-based) has weight (r+1)^-s: the first rows are the
+    /// hot ones, matching how profiles pick tenants.
+    Zipf(f64),
+}
+
+/// `prefix{index:0W}suffix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFormat {
+    pub prefix: String,
+    pub width: usize,
+    pub suffix: String,
+}
+
+impl KeyFormat {
+    /// The key of 0-based row `row`.
+    pub fn write(&self, row: u64, out: &mut String) {
+        out.push_str(&self.prefix);
+        let mut b = itoa::Buffer::new();
+        let digits = b.format(row + 1);
+        for _ in digits.len()..self.width {
+            out.push('0');
+        }
+        out.push_str(digits);
+        out.push_str(&self.suffix);
+    }
+}
+
+/// Timestamps: uniform in `from..to` (optionally weighted by time of day),
+/// or after another timestamp.
+#[derive(Debug, Clone)]
+pub struct TimeGen {
+    /// Unix seconds, inclusive.
+    pub from: i64,
+    /// Unix seconds, exclusive.
+    pub to: i64,
+    /// 24 hourly weights.
+    pub diurnal: Option<[f64; 24]>,
+    pub after: Option<After>,
+    /// With `after`: the most seconds after the earlier timestamp.
+    pub within: Option<i64>,
+    /// Values are dates (midnight), typed `date`.
+    pub date: bool,
+}
+
+/// The timestamp a value must come after: a column of this table, or a
+/// column of the row a foreign key of this table points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    /// Column index in the same table.
+    Column(usize),
+    /// Via the foreign-key column `via` of this table, the column `column`
+    /// of the parent table `table`.
+    Parent { via: usize, table: usize, column: usize },
+}
+
+/// Options that change a schema for one run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Multiply every table's rows (at least 1 row each).
+    pub scale: Option<f64>,
+    pub seed: Option<u64>,
+}
+
+impl Schema {
+    /// The table with this name.
+    pub fn table(&self, name: &str) -> Option<(usize, &Table)> {
+        self.tables.iter().enumerate().find(|(_, t)| t.name == name)
+    }
+
+    /// Names, in generation order.
+    pub fn table_names(&self) -> Vec<&str> {
+        self.tables.iter().map(|t| t.name.as_str()).collect()
+    }
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<(usize, &Column)> {
+        self.columns.iter().enumerate().find(|(_, c)| c.name == name)
+    }
+}
+
+/// Read, parse and validate a schema file.
+pub fn load(path: &Path, opts: &Options) -> Result<Schema, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    from_str(&text, path, opts)
+}
+
+/// Parse and validate schema text; `path` is used in messages.
+pub fn from_str(text: &str, path: &Path, opts: &Options) -> Result<Schema, Error> {
+    let raw = serde_saphyr::from_str::<raw::RawSchema>(text).map_err(|e| {
+        let l = crate::yaml::locate(&e, text);
+        Error::Syntax {
+            path: path.to_path_buf(),
+            line: l.line,
+            column: l.column,
+            key: l.key,
+            message: l.message,
+            snippet: l.snippet,
+        }
+    })?;
+    let mut schema = validate::validate(raw, path)?;
+    if let Some(seed) = opts.seed {
+        schema.seed = seed;
+        schema.seed_given = true;
+    }
+    if let Some(scale) = opts.scale {
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err(Error::Flag {
+                flag: "--scale",
+                message: format!("{scale} is not a positive number"),
+            });
+        }
+        for t in &mut schema.tables {
+            t.rows = ((t.rows as f64 * scale).round() as u64).max(1);
+        }
+    }
+    Ok(schema)
+}

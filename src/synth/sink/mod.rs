@@ -1,0 +1,291 @@
+//! Where generated rows go (`--to`): files (CSV, JSON lines, a SQL script)
+//! or a database (SQLite, PostgreSQL, MariaDB/MySQL).
+//!
+//! Every sink follows the same contract, so a failure never leaves output
+//! that looks complete: files are written as `.partial` and renamed when
+//! whole; each database table is loaded in its own transaction (or dropped
+//! on failure where the engine cannot roll DDL back), and constraints are
+//! added once all tables are in.
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+use super::encode::{Dialect, Encoding};
+use super::pipeline::Chunk;
+use super::schema::{Schema, Table};
+
+pub mod ddl;
+mod files;
+mod mysql;
+mod postgres;
+mod sqlite;
+
+/// Why rows could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("--to {0}")]
+    BadTarget(String),
+
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+
+    #[error("refusing to write to {target}: it is labelled prod ({why}); pass --allow-prod if you really mean it")]
+    Prod { target: String, why: String },
+
+    #[error("table `{table}` already exists in {target}; pass --reset to drop and recreate the schema's tables")]
+    Exists { target: String, table: String },
+
+    #[error("{target}: {message}")]
+    Database { target: String, message: String },
+
+    #[error("{target}: table `{table}`: {message}")]
+    Table {
+        target: String,
+        table: String,
+        message: String,
+    },
+}
+
+/// The tables of one run and what to do with existing ones.
+#[derive(Debug)]
+pub struct RunPlan<'a> {
+    pub schema: &'a Schema,
+    /// Per table of the schema: part of this run?
+    pub selected: Vec<bool>,
+    /// Drop and recreate the run's tables.
+    pub reset: bool,
+    /// Row range per table (all rows, or this shard's).
+    pub ranges: Vec<Range<u64>>,
+    /// This run is one shard of several.
+    pub sharded: bool,
+}
+
+impl RunPlan<'_> {
+    pub fn tables(&self) -> impl Iterator<Item = (usize, &Table)> {
+        self.schema.tables.iter().enumerate().filter(|(i, _)| self.selected[*i])
+    }
+}
+
+/// The chunks of one table, in order.
+pub type Chunks = Box<dyn Iterator<Item = Chunk> + Send>;
+
+pub trait Sink {
+    /// What the generator threads should encode rows into.
+    fn encoding(&self) -> Encoding;
+    /// Check the destination and make room, before any row is generated.
+    fn prepare(&mut self, plan: &RunPlan) -> Result<(), Error>;
+    /// Write one table's rows; returns how many were written.
+    fn write_table(&mut self, plan: &RunPlan, table: usize, chunks: Chunks) -> Result<u64, Error>;
+    /// After the last table: constraints, renames, commit.
+    fn finish(&mut self, plan: &RunPlan) -> Result<(), Error>;
+    /// Where the rows went, for messages (no password).
+    fn describe(&self) -> String;
+}
+
+/// A `--to` value, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    Csv(PathBuf),
+    Jsonl(PathBuf),
+    Sql(PathBuf),
+    Sqlite(PathBuf),
+    Postgres(String),
+    Mysql(String),
+}
+
+impl Target {
+    pub fn parse(s: &str) -> Result<Target, Error> {
+        let lower = s.to_ascii_lowercase();
+        let rest = |p: &str| s[p.len()..].to_string();
+        let path = |p: &str| -> Result<PathBuf, Error> {
+            let r = rest(p);
+            if r.is_empty() {
+                return Err(Error::BadTarget(format!("`{s}`: give a path after `{p}`")));
+            }
+            Ok(PathBuf::from(r))
+        };
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            return Ok(Target::Postgres(s.to_string()));
+        }
+        if lower.starts_with("mysql://") || lower.starts_with("mariadb://") {
+            return Ok(Target::Mysql(format!(
+                "mysql://{}",
+                &s[s.find("://").unwrap_or(0) + 3..]
+            )));
+        }
+        for (p, make) in [
+            ("csv:", Target::Csv as fn(PathBuf) -> Target),
+            ("jsonl:", Target::Jsonl),
+            ("sql:", Target::Sql),
+            ("sqlite://", Target::Sqlite),
+            ("sqlite:", Target::Sqlite),
+        ] {
+            if lower.starts_with(p) {
+                return Ok(make(path(p)?));
+            }
+        }
+        Err(Error::BadTarget(format!(
+            "`{}`: expected csv:DIR, jsonl:DIR, sql:FILE, sqlite:FILE, postgres://... or mysql://...",
+            redact_url(s)
+        )))
+    }
+
+    pub fn is_database(&self) -> bool {
+        matches!(self, Target::Sqlite(_) | Target::Postgres(_) | Target::Mysql(_))
+    }
+
+    /// For messages: the target with any password removed.
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Csv(p) => format!("csv:{}", p.display()),
+            Target::Jsonl(p) => format!("jsonl:{}", p.display()),
+            Target::Sql(p) => format!("sql:{}", p.display()),
+            Target::Sqlite(p) => format!("sqlite:{}", p.display()),
+            Target::Postgres(u) | Target::Mysql(u) => redact_url(u),
+        }
+    }
+}
+
+/// `scheme://user:secret@host/db` -> `scheme://user:***@host/db`; also drops
+/// `password=` query parameters.
+pub fn redact_url(u: &str) -> String {
+    let mut out = u.to_string();
+    if let Some(scheme_end) = out.find("://") {
+        let auth_start = scheme_end + 3;
+        let auth_end = out[auth_start..].find(['/', '?']).map_or(out.len(), |i| auth_start + i);
+        if let Some(at) = out[auth_start..auth_end].rfind('@') {
+            let userinfo = &out[auth_start..auth_start + at];
+            if let Some(colon) = userinfo.find(':') {
+                out.replace_range(auth_start + colon + 1..auth_start + at, "***");
+            }
+        }
+    }
+    if let Some(q) = out.find('?') {
+        let (head, query) = out.split_at(q + 1);
+        let parts: Vec<String> = query
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => kv.to_string(),
+            })
+            .collect();
+        out = format!("{head}{}", parts.join("&"));
+    }
+    out
+}
+
+/// Host, port and database of a database URL, for matching prod lists.
+fn url_parts(u: &str) -> Option<(String, Option<u16>, String)> {
+    let rest = &u[u.find("://")? + 3..];
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    let (hostport, db) = rest.split_once('/').unwrap_or((rest, ""));
+    let db = db.split('?').next().unwrap_or("").to_string();
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => (h.to_string(), p.parse().ok()),
+        _ => (hostport.to_string(), None),
+    };
+    Some((host.trim_matches(['[', ']']).to_ascii_lowercase(), port, db))
+}
+
+/// Whether `target` is listed in `list` (the `LOADLINE_PROD_DATABASES`
+/// variable: comma-separated `host`, `host:port`, `host/db`,
+/// `host:port/db` or full URLs).
+pub fn listed_as_prod(target: &Target, list: &str) -> Option<String> {
+    let url = match target {
+        Target::Postgres(u) | Target::Mysql(u) => u,
+        Target::Sqlite(p) => {
+            let p = p.to_string_lossy();
+            return list
+                .split(',')
+                .map(str::trim)
+                .find(|e| !e.is_empty() && *e == p)
+                .map(|e| format!("`{e}` is listed in LOADLINE_PROD_DATABASES"));
+        }
+        _ => return None,
+    };
+    let (host, port, db) = url_parts(url)?;
+    for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let e = entry.split_once("://").map_or(entry, |(_, r)| r);
+        let e = e.rsplit_once('@').map_or(e, |(_, r)| r);
+        let (ehp, edb) = match e.split_once('/') {
+            Some((a, b)) => (a, Some(b.split('?').next().unwrap_or(""))),
+            None => (e, None),
+        };
+        let (eh, ep) = match ehp.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse::<u16>().ok()),
+            None => (ehp, None),
+        };
+        let host_ok = eh.trim_matches(['[', ']']).eq_ignore_ascii_case(&host);
+        let port_ok = ep.is_none() || ep == port;
+        let db_ok = edb.is_none_or(|d| d.is_empty() || d == db);
+        if host_ok && port_ok && db_ok {
+            return Some(format!("`{entry}` is listed in LOADLINE_PROD_DATABASES"));
+        }
+    }
+    None
+}
+
+/// Options for opening a sink.
+#[derive(Debug, Clone)]
+pub struct SinkOptions {
+    /// Dialect of `sql:` files.
+    pub dialect: Dialect,
+}
+
+/// Open the sink for a target.
+pub fn open(target: &Target, opts: &SinkOptions) -> Result<Box<dyn Sink>, Error> {
+    Ok(match target {
+        Target::Csv(dir) => Box::new(files::FileSink::new(dir.clone(), files::Format::Csv)),
+        Target::Jsonl(dir) => Box::new(files::FileSink::new(dir.clone(), files::Format::Jsonl)),
+        Target::Sql(file) => Box::new(files::SqlFileSink::new(file.clone(), opts.dialect)),
+        Target::Sqlite(file) => Box::new(sqlite::SqliteSink::open(file.clone())?),
+        Target::Postgres(url) => Box::new(postgres::PostgresSink::connect(url)?),
+        Target::Mysql(url) => Box::new(mysql::MysqlSink::connect(url)?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse() {
+        assert_eq!(Target::parse("csv:out/").unwrap(), Target::Csv("out/".into()));
+        assert_eq!(Target::parse("sqlite:dev.db").unwrap(), Target::Sqlite("dev.db".into()));
+        assert!(matches!(
+            Target::parse("postgresql://x@h/db").unwrap(),
+            Target::Postgres(_)
+        ));
+        assert_eq!(
+            Target::parse("mariadb://root@h/test").unwrap(),
+            Target::Mysql("mysql://root@h/test".into())
+        );
+        assert!(Target::parse("parquet:x").is_err());
+        assert!(Target::parse("csv:").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:hunter2@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            redact_url("mysql://root@h/test?password=x&ssl=1"),
+            "mysql://root@h/test?password=***&ssl=1"
+        );
+        let e = Target::parse("pg://u:hunter2@h/db").unwrap_err().to_string();
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn prod_lists_match_host_port_and_database() {
+        let t = Target::parse("postgres://u:pw@db.prod.internal:5432/shop").unwrap();
+        assert!(listed_as_prod(&t, "db.prod.internal").is_some());
+        assert!(listed_as_prod(&t, "other, db.prod.internal:5432/shop").is_some());
+        assert!(listed_as_prod(&t, "postgres://db.prod.internal/shop").is_some());
+        assert!(listed_as_prod(&t, "db.prod.internal:5433").is_none());
+        assert!(listed_as_prod(&t, "db.prod.internal/other").is_none());
+        assert!(listed_as_prod(&t, "").is_none());
+    }
+}

@@ -1,0 +1,216 @@
+//! MariaDB / MySQL: `LOAD DATA LOCAL INFILE` fed straight from the
+//! generator threads (no file on disk), or large batched `INSERT`s in one
+//! transaction when the server has `local_infile` switched off.
+//!
+//! MySQL commits DDL implicitly, so a table cannot be created and loaded
+//! in one transaction: a table whose load fails is dropped instead, and
+//! the error names it. InnoDB keeps rows in primary-key order, so the
+//! primary key is declared up front; unique and foreign keys come after
+//! the last table.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use mysql::prelude::Queryable;
+use mysql::{Conn, LocalInfileHandler, Opts};
+
+use super::{ddl, redact_url, Chunks, Error, RunPlan, Sink};
+use crate::synth::encode::{Dialect, Encoding};
+
+pub struct MysqlSink {
+    url: String,
+    conn: Conn,
+    local_infile: bool,
+}
+
+impl MysqlSink {
+    pub fn connect(url: &str) -> Result<Self, Error> {
+        let target = redact_url(url);
+        let opts = Opts::from_url(url).map_err(|e| Error::Database {
+            target: target.clone(),
+            message: format!("bad URL: {e}"),
+        })?;
+        let mut conn = Conn::new(opts).map_err(|e| Error::Database {
+            target: target.clone(),
+            message: format!("cannot connect: {e}"),
+        })?;
+        let local: Option<i64> = conn
+            .query_first("SELECT @@GLOBAL.local_infile")
+            .map_err(|e| Error::Database {
+                target: target.clone(),
+                message: e.to_string(),
+            })?;
+        conn.query_drop("SET NAMES utf8mb4, SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO', SESSION time_zone = '+00:00'")
+            .map_err(|e| Error::Database {
+                target: target.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(MysqlSink {
+            url: url.to_string(),
+            conn,
+            local_infile: local == Some(1),
+        })
+    }
+
+    fn err(&self, e: mysql::Error) -> Error {
+        Error::Database {
+            target: redact_url(&self.url),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl Sink for MysqlSink {
+    fn encoding(&self) -> Encoding {
+        if self.local_infile {
+            Encoding::MysqlText
+        } else {
+            Encoding::Insert(Dialect::Mysql)
+        }
+    }
+
+    fn prepare(&mut self, plan: &RunPlan) -> Result<(), Error> {
+        let names: Vec<String> = plan.tables().map(|(_, t)| t.name.clone()).collect();
+        if plan.reset {
+            // Children first; other tables may still point at these.
+            self.conn
+                .query_drop("SET FOREIGN_KEY_CHECKS = 0")
+                .map_err(|e| self.err(e))?;
+            for n in names.iter().rev() {
+                self.conn
+                    .query_drop(ddl::drop_table(Dialect::Mysql, n))
+                    .map_err(|e| self.err(e))?;
+            }
+            return Ok(());
+        }
+        for n in &names {
+            let found: Option<String> = self
+                .conn
+                .exec_first(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+                    (n,),
+                )
+                .map_err(|e| self.err(e))?;
+            if found.is_some() {
+                return Err(Error::Exists {
+                    target: self.describe(),
+                    table: n.clone(),
+                });
+            }
+        }
+        self.conn
+            .query_drop("SET FOREIGN_KEY_CHECKS = 0")
+            .map_err(|e| self.err(e))
+    }
+
+    fn write_table(&mut self, plan: &RunPlan, table: usize, chunks: Chunks) -> Result<u64, Error> {
+        let t = &plan.schema.tables[table];
+        let target = self.describe();
+        let terr = |message: String| Error::Table {
+            target: target.clone(),
+            table: t.name.clone(),
+            message,
+        };
+        let q = |s: &str| Dialect::Mysql.quote_ident(s);
+        let create = ddl::create_table(Dialect::Mysql, plan.schema, table, &plan.selected);
+        self.conn.query_drop(&create).map_err(|e| terr(e.to_string()))?;
+        let expected = plan.ranges[table].end - plan.ranges[table].start;
+        let result = if self.local_infile {
+            let sent = Arc::new(AtomicU64::new(0));
+            let source = Arc::new(Mutex::new(Some(chunks)));
+            let (s2, src2) = (sent.clone(), source.clone());
+            self.conn
+                .set_local_infile_handler(Some(LocalInfileHandler::new(move |_, w| {
+                    let taken = src2.lock().ok().and_then(|mut g| g.take());
+                    if let Some(chunks) = taken {
+                        for c in chunks {
+                            w.write_all(&c.bytes)?;
+                            s2.fetch_add(c.batch.rows as u64, Ordering::Relaxed);
+                        }
+                    }
+                    Ok(())
+                })));
+            let load = format!(
+                "LOAD DATA LOCAL INFILE 'loadline-{}' INTO TABLE {} CHARACTER SET utf8mb4 \
+                 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({})",
+                t.name,
+                q(&t.name),
+                t.columns.iter().map(|c| q(&c.name)).collect::<Vec<_>>().join(", ")
+            );
+            let r = self.conn.query_drop(&load).map_err(|e| e.to_string()).and_then(|_| {
+                let (loaded, warnings) = (self.conn.affected_rows(), self.conn.warnings());
+                let sent = sent.load(Ordering::Relaxed);
+                if sent != expected {
+                    Err(format!("generation stopped after {sent} of {expected} rows"))
+                } else if loaded != expected || warnings > 0 {
+                    let first: Option<(String, u32, String)> =
+                        self.conn.query_first("SHOW WARNINGS LIMIT 1").ok().flatten();
+                    Err(format!(
+                        "the server loaded {loaded} of {expected} rows with {warnings} warnings{}",
+                        first
+                            .map(|(_, code, m)| format!(" (first: {code} {m})"))
+                            .unwrap_or_default()
+                    ))
+                } else {
+                    Ok(loaded)
+                }
+            });
+            self.conn.set_local_infile_handler(None);
+            r
+        } else {
+            let mut inserted = 0u64;
+            let r = (|| {
+                self.conn.query_drop("START TRANSACTION").map_err(|e| e.to_string())?;
+                for c in chunks {
+                    let sql = std::str::from_utf8(&c.bytes).map_err(|e| e.to_string())?;
+                    for stmt in sql.split(";\n").filter(|s| !s.trim().is_empty()) {
+                        self.conn
+                            .query_drop(stmt)
+                            .map_err(|e| format!("near row {}: {e}", inserted + 1))?;
+                    }
+                    inserted += c.batch.rows as u64;
+                }
+                if inserted != expected {
+                    return Err(format!("generation stopped after {inserted} of {expected} rows"));
+                }
+                self.conn.query_drop("COMMIT").map_err(|e| e.to_string())?;
+                Ok(inserted)
+            })();
+            if r.is_err() {
+                let _ = self.conn.query_drop("ROLLBACK");
+            }
+            r
+        };
+        match result {
+            Ok(n) => Ok(n),
+            Err(message) => {
+                // DDL is not transactional here: remove the half-made table.
+                let _ = self.conn.query_drop(ddl::drop_table(Dialect::Mysql, &t.name));
+                Err(terr(message))
+            }
+        }
+    }
+
+    fn finish(&mut self, plan: &RunPlan) -> Result<(), Error> {
+        for (ti, _) in plan.tables() {
+            for c in ddl::constraints(Dialect::Mysql, plan.schema, ti, &plan.selected) {
+                self.conn.query_drop(&c).map_err(|e| self.err(e))?;
+            }
+        }
+        self.conn
+            .query_drop("SET FOREIGN_KEY_CHECKS = 1")
+            .map_err(|e| self.err(e))?;
+        let names: Vec<String> = plan
+            .tables()
+            .map(|(_, t)| Dialect::Mysql.quote_ident(&t.name))
+            .collect();
+        self.conn
+            .query_drop(format!("ANALYZE TABLE {}", names.join(", ")))
+            .map_err(|e| self.err(e))
+    }
+
+    fn describe(&self) -> String {
+        redact_url(&self.url)
+    }
+}
