@@ -95,8 +95,8 @@ pub fn execute(args: SynthArgs, printer: Printer) -> CliResult {
             }));
         }
     }
-    if args.reset && !target.is_database() {
-        printer.info("note: --reset only applies to databases; files are replaced anyway");
+    if args.reset && matches!(target, Target::Csv(_) | Target::Jsonl(_)) {
+        printer.info("note: --reset applies to databases and sql: scripts; csv/jsonl files are replaced anyway");
     }
     if args.shard.is_some_and(|(_, n)| n > 1) && target.is_database() {
         return Err(CliError::input(anyhow::anyhow!(

@@ -130,7 +130,7 @@ pub fn run(gen: Arc<Generator>, sink: &mut dyn sink::Sink, opts: &RunOptions) ->
         selected,
         reset: opts.reset,
         ranges: schema.tables.iter().map(|t| shard_range(t.rows, opts.shard)).collect(),
-        sharded: opts.shard.is_some_and(|(_, n)| n > 1),
+        shard: opts.shard,
     };
     let started = Instant::now();
     sink.prepare(&plan)?;

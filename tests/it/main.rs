@@ -5,5 +5,7 @@ mod cli;
 mod engine;
 mod profiles;
 mod results;
+mod seed;
 mod support;
+mod synth;
 mod target;

@@ -85,6 +85,9 @@ pub struct Generator {
 struct ColGen {
     seed: u64,
     nulls: f64,
+    /// `type: text` over a generator of numbers, times, ...: the value is
+    /// written as text.
+    as_text: bool,
     imp: Imp,
 }
 
@@ -195,7 +198,13 @@ impl Generator {
 
     /// The value of column `col` of row `row` of table `table`.
     pub fn cell(&self, table: usize, col: usize, row: u64, text: &mut String) -> Cell {
-        self.value(&self.cols[table][col], table, row, text)
+        let g = &self.cols[table][col];
+        let v = self.value(g, table, row, text);
+        match v {
+            Cell::Null | Cell::Text { .. } => v,
+            _ if g.as_text => text_cell(text, |s| super::encode::scalar(&v, false, s)),
+            _ => v,
+        }
     }
 
     fn value(&self, g: &ColGen, table: usize, row: u64, text: &mut String) -> Cell {
@@ -487,12 +496,26 @@ fn col_gen(schema: &Schema, table: usize, c: &Column, seed: u64, rows: u64) -> R
                 unique,
             }
         }
-        Gen::Number { dist, min, max, round } => {
-            let int = c.kind == Kind::Int;
+        Gen::Number {
+            dist,
+            min,
+            max,
+            round,
+            int,
+        } => {
+            let int = *int;
             if c.unique {
                 let Dist::Uniform { lo, hi } = dist else {
                     return Err(err("only integer `uniform` ranges can be unique".into()));
                 };
+                // `min`/`max` narrow the range rather than pile values up at its ends.
+                let (lo, hi) = (
+                    &lo.max(min.unwrap_or(f64::MIN)).ceil(),
+                    &hi.min(max.unwrap_or(f64::MAX)).floor(),
+                );
+                if hi < lo {
+                    return Err(err("`min`/`max` leave no values in the `uniform` range".into()));
+                }
                 let span = (*hi - *lo) as u64 + 1;
                 if span < rows {
                     return Err(err(format!(
@@ -622,6 +645,7 @@ fn col_gen(schema: &Schema, table: usize, c: &Column, seed: u64, rows: u64) -> R
     Ok(ColGen {
         seed,
         nulls: c.nulls,
+        as_text: c.kind == Kind::Text,
         imp,
     })
 }

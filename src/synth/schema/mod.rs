@@ -22,6 +22,7 @@ pub(crate) mod raw;
 mod validate;
 
 pub use pattern::Pattern;
+pub use validate::{parse_instant, DEFAULT_DAY};
 
 /// Why a schema could not be used; every variant names the file, and the
 /// line and key where there is one.
@@ -144,6 +145,9 @@ pub enum Gen {
         min: Option<f64>,
         max: Option<f64>,
         round: Option<u32>,
+        /// Values are whole numbers (parameters written as integers, or
+        /// `type: integer`).
+        int: bool,
     },
     OneOf {
         choices: Vec<String>,
@@ -314,7 +318,9 @@ pub fn from_str(text: &str, path: &Path, opts: &Options) -> Result<Schema, Error
             });
         }
         for t in &mut schema.tables {
-            t.rows = ((t.rows as f64 * scale).round() as u64).max(1);
+            if t.rows > 0 {
+                t.rows = ((t.rows as f64 * scale).round() as u64).max(1);
+            }
         }
     }
     Ok(schema)

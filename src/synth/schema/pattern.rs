@@ -33,7 +33,11 @@ enum Node {
 
 impl Pattern {
     pub fn parse(source: &str) -> Result<Pattern, String> {
+        // ASCII semantics: `\d` is 0-9 and `\w` is [0-9A-Za-z_], as people
+        // writing an id format mean them (Unicode `\d` has 760 digits).
         let hir = regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
             .build()
             .parse(source)
             .map_err(|e| format!("`{source}` is not a regular expression: {}", first_line(&e.to_string())))?;
@@ -67,11 +71,8 @@ impl Pattern {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines()
-        .rfind(|l| !l.trim().is_empty())
-        .unwrap_or(s)
-        .trim()
-        .to_string()
+    let l = s.lines().rfind(|l| !l.trim().is_empty()).unwrap_or(s).trim();
+    l.strip_prefix("error: ").unwrap_or(l).to_string()
 }
 
 fn node(h: &Hir) -> Result<Node, String> {
@@ -92,7 +93,23 @@ fn node(h: &Hir) -> Result<Node, String> {
             }
             Node::Class(ranges, n)
         }
-        HirKind::Class(Class::Bytes(_)) => return Err("byte classes are not supported".into()),
+        HirKind::Class(Class::Bytes(c)) => {
+            // Without Unicode, classes are bytes; keep printable ASCII
+            // (`.` and negated classes would otherwise draw control bytes).
+            let ranges: Vec<(char, char)> = c
+                .ranges()
+                .iter()
+                .filter_map(|r| {
+                    let (a, b) = (r.start().max(0x20), r.end().min(0x7e));
+                    (a <= b).then_some((a as char, b as char))
+                })
+                .collect();
+            let n: u64 = ranges.iter().map(|(a, b)| u64::from(*b as u32 - *a as u32 + 1)).sum();
+            if n == 0 {
+                return Err("a character class matches no printable ASCII character".into());
+            }
+            Node::Class(ranges, n)
+        }
         HirKind::Repetition(r) => {
             let max = r.max.unwrap_or(r.min + UNBOUNDED_EXTRA);
             if max > 10_000 {
@@ -232,6 +249,19 @@ mod tests {
             .collect();
         assert_eq!(all.len(), 600);
         assert!(all.contains("abx00") && all.contains("cz99"));
+    }
+
+    #[test]
+    fn classes_are_ascii() {
+        let p = Pattern::parse("\\d{4}\\w.").unwrap();
+        let mut rng = rng_for(3, 4);
+        for _ in 0..200 {
+            let mut s = String::new();
+            p.generate(&mut rng, &mut s);
+            assert_eq!(s.len(), 6, "{s:?}");
+            assert!(s[..4].bytes().all(|b| b.is_ascii_digit()), "{s:?}");
+            assert!(s.bytes().all(|b| (0x20..0x7f).contains(&b)), "{s:?}");
+        }
     }
 
     #[test]

@@ -200,7 +200,7 @@ fn resolve_after(
     a: &PendingAfter,
 ) -> Result<After, Error> {
     let t = &tables[ti];
-    let (fc, _) = resolve_column(ctx, tables, index, &t.name, &a.first, a.line, &a.key)?;
+    let (_, fc) = resolve_column(ctx, tables, index, &t.name, &a.first, a.line, &a.key)?;
     let is_time = |c: &Column| matches!(c.gen, Gen::Time(_));
     match &a.second {
         None => {
@@ -283,8 +283,8 @@ fn generation_order(ctx: &Ctx, tables: &[ParsedTable]) -> Result<Vec<usize>, Err
                         r.line,
                         &r.key,
                         format!(
-                            "`{}` references its own table; self-references are not supported",
-                            r.key
+                            "`ref: {}.{}` points at its own table; self-references are not supported",
+                            r.table, r.column
                         ),
                     ))
                 }
@@ -688,6 +688,8 @@ fn column(
             Kind::Int
         } else if s.parse::<f64>().is_ok() {
             Kind::Float
+        } else if s == "true" || s == "false" {
+            Kind::Bool
         } else {
             Kind::Text
         };
@@ -695,7 +697,15 @@ fn column(
     } else {
         return Err(ctx.err(line, key, format!("no generator (give one of: {GENERATORS})")));
     };
+    let mut gen = gen;
     if let Some(t) = &r.sql_type {
+        if pending_ref.is_some() {
+            return Err(ctx.at(
+                t,
+                format!("{key}.type"),
+                "a `ref` column has the type of the column it points at",
+            ));
+        }
         let Some(k) = Kind::parse(&t.value.to_ascii_lowercase()) else {
             return Err(ctx.at(
                 t,
@@ -715,6 +725,11 @@ fn column(
                 format!("`{}` values cannot be stored as `{}`", kind_name(kind), t.value),
             ));
         }
+        match &mut gen {
+            Gen::Number { int, .. } if matches!(k, Kind::Int | Kind::Float) => *int = k == Kind::Int,
+            Gen::Time(tg) if k == Kind::Date => tg.date = true,
+            _ => {}
+        }
         kind = k;
     }
     if unique {
@@ -728,13 +743,13 @@ fn column(
                 | Gen::Const(_)
                 | Gen::Time(_)
         ) || matches!(gen, Gen::Number { dist: Dist::Uniform { .. }, .. } if kind == Kind::Int);
-        let ok = ok && !matches!(&gen, Gen::Time(t) if t.diurnal.is_some() || t.after.is_some());
+        let ok = ok && !matches!(&gen, Gen::Time(t) if t.diurnal.is_some() || t.after.is_some() || t.date);
         let ok = ok || pending_ref.is_some();
         if !ok || pending_after.is_some() {
             return Err(ctx.err(
                 line,
                 format!("{key}.unique"),
-                "`unique: true` works with key, serial, fake, pattern, uuid, integer `uniform`, plain timestamp ranges and `ref`",
+                "`unique: true` works with key, serial, fake, pattern, uuid, integer `uniform`, plain timestamp ranges (not dates) and `ref`",
             ));
         }
         if nulls > 0.0 {
@@ -877,17 +892,23 @@ fn number(
         let s = pos(&z.value.s, "zipf.s")?;
         (Dist::Zipf { n: n as u64, s }, true)
     } else {
-        return Err(ctx.err(0, key, "no numeric generator"));
+        return Err(ctx.err(0, key, "no numeric generator (a bug: please report it)"));
     };
-    if let (Some(a), Some(b)) = (min, max) {
+    if let (Some(a), Some(b), Some(m)) = (min, max, &r.min) {
         if a > b {
-            return Err(ctx.err(0, format!("{key}.min"), format!("min {a} is above max {b}")));
+            return Err(ctx.at(m, format!("{key}.min"), format!("min {a} is above max {b}")));
         }
     }
     let int = int && ints_written && r.round.is_none();
     let round = r.round.as_ref().map(|x| x.value);
     Ok((
-        Gen::Number { dist, min, max, round },
+        Gen::Number {
+            dist,
+            min,
+            max,
+            round,
+            int,
+        },
         if int { Kind::Int } else { Kind::Float },
     ))
 }

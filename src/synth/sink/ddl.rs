@@ -58,7 +58,7 @@ pub fn create_table(d: Dialect, schema: &Schema, ti: usize, selected: &[bool]) -
     let mut cols = Vec::new();
     for (ci, c) in t.columns.iter().enumerate() {
         let mut def = format!("  {} {}", q(&c.name), column_type(d, schema, t, ci));
-        if c.nulls == 0.0 && !matches!(c.gen, Gen::Json(_)) || t.primary_key == Some(ci) {
+        if c.nulls == 0.0 || t.primary_key == Some(ci) {
             def.push_str(" NOT NULL");
         }
         if d == Dialect::Sqlite {
@@ -155,8 +155,8 @@ fn is_key_target(schema: &Schema, ti: usize, ci: usize) -> bool {
 }
 
 pub fn drop_table(d: Dialect, name: &str) -> String {
-    match d {
-        Dialect::Postgres => format!("DROP TABLE IF EXISTS {} CASCADE", d.quote_ident(name)),
-        _ => format!("DROP TABLE IF EXISTS {}", d.quote_ident(name)),
-    }
+    // No CASCADE: a table outside the run that points at this one makes
+    // the drop fail with the server's explanation, rather than silently
+    // losing its foreign key.
+    format!("DROP TABLE IF EXISTS {}", d.quote_ident(name))
 }

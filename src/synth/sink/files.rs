@@ -145,9 +145,13 @@ impl Sink for SqlFileSink {
         );
         head.push_str(match d {
             Dialect::Mysql => "SET FOREIGN_KEY_CHECKS = 0;\nSTART TRANSACTION;\n",
-            _ => "BEGIN;\n",
+            // Rows arrive parents first, but shard scripts hold slices of
+            // every table; foreign keys are checked by construction instead
+            // (a no-op inside a transaction, so before BEGIN).
+            Dialect::Sqlite => "PRAGMA foreign_keys = OFF;\nBEGIN;\n",
+            Dialect::Postgres => "BEGIN;\n",
         });
-        if plan.reset {
+        if plan.reset && plan.first_shard() {
             let names: Vec<&str> = plan.tables().map(|(_, t)| t.name.as_str()).collect();
             for n in names.iter().rev() {
                 head.push_str(&ddl::drop_table(d, n));
@@ -159,10 +163,16 @@ impl Sink for SqlFileSink {
 
     fn write_table(&mut self, plan: &RunPlan, table: usize, chunks: Chunks) -> Result<u64, Error> {
         let tmp = partial(&self.path);
-        let create = format!(
-            "\n{};\n",
-            ddl::create_table(self.dialect, plan.schema, table, &plan.selected)
-        );
+        // Shard scripts run one after another: the first creates the
+        // tables, the last adds the constraints.
+        let create = if plan.first_shard() {
+            format!(
+                "\n{};\n",
+                ddl::create_table(self.dialect, plan.schema, table, &plan.selected)
+            )
+        } else {
+            String::new()
+        };
         let w = self.w()?;
         w.write_all(create.as_bytes()).map_err(io(&tmp))?;
         let mut rows = 0;
@@ -176,7 +186,8 @@ impl Sink for SqlFileSink {
     fn finish(&mut self, plan: &RunPlan) -> Result<(), Error> {
         let tmp = partial(&self.path);
         let mut tail = String::from("\n");
-        for (ti, _) in plan.tables() {
+        // ... and the last adds the constraints, once every row is in.
+        for (ti, _) in plan.tables().filter(|_| plan.last_shard()) {
             for c in ddl::constraints(self.dialect, plan.schema, ti, &plan.selected) {
                 tail.push_str(&c);
                 tail.push_str(";\n");

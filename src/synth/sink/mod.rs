@@ -56,11 +56,21 @@ pub struct RunPlan<'a> {
     pub reset: bool,
     /// Row range per table (all rows, or this shard's).
     pub ranges: Vec<Range<u64>>,
-    /// This run is one shard of several.
-    pub sharded: bool,
+    /// This run is shard `index` of `count`.
+    pub shard: Option<(u32, u32)>,
 }
 
 impl RunPlan<'_> {
+    /// The first shard (or the only run): creates the tables.
+    pub fn first_shard(&self) -> bool {
+        self.shard.is_none_or(|(i, _)| i == 0)
+    }
+
+    /// The last shard (or the only run): adds the constraints.
+    pub fn last_shard(&self) -> bool {
+        self.shard.is_none_or(|(i, n)| i + 1 == n)
+    }
+
     pub fn tables(&self) -> impl Iterator<Item = (usize, &Table)> {
         self.schema.tables.iter().enumerate().filter(|(i, _)| self.selected[*i])
     }
