@@ -111,7 +111,11 @@ pub fn encode(enc: Encoding, table: &Table, batch: &RowBatch, out: &mut Vec<u8>)
             }
         }
     }
-    out.extend_from_slice(s.as_bytes());
+    if out.is_empty() {
+        *out = s.into_bytes();
+    } else {
+        out.extend_from_slice(s.as_bytes());
+    }
 }
 
 /// The CSV header line.
@@ -137,7 +141,7 @@ fn insert_head(d: Dialect, table: &Table) -> String {
 }
 
 fn csv_text(v: &str, s: &mut String) {
-    if v.is_empty() || v.contains([',', '"', '\n', '\r']) {
+    if v.is_empty() || v.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
         s.push('"');
         s.push_str(&v.replace('"', "\"\""));
         s.push('"');

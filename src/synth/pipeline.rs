@@ -20,13 +20,14 @@ use super::gen::{Generator, RowBatch};
 /// Rows per chunk: a multiple of the `INSERT` batch, big enough that the
 /// channel hop is noise, small enough to keep the memory flat.
 pub const CHUNK_ROWS: u64 = 8_000;
-const DEPTH: usize = 2;
+const DEPTH: usize = 4;
 
 /// One chunk of consecutive rows.
 #[derive(Debug)]
 pub struct Chunk {
     pub batch: RowBatch,
-    /// The rows in the requested [`Encoding`] (empty for `None`).
+    /// The rows in the requested [`Encoding`]. With an encoding, `batch`
+    /// holds only the row range (its cells stay with the generator thread).
     pub bytes: Vec<u8>,
 }
 
@@ -57,16 +58,32 @@ impl ChunkStream {
             let spawned = std::thread::Builder::new().name(format!("synth-{w}")).spawn(move || {
                 let t = &gen.schema().tables[table];
                 let mut k = w;
+                // When the sink takes bytes, the cells stay here and their
+                // buffers are reused chunk after chunk.
+                let mut reused = RowBatch::default();
                 while k < total && !stop.load(Ordering::Relaxed) {
                     let first = rows.start + k as u64 * CHUNK_ROWS;
                     let count = CHUNK_ROWS.min(rows.end - first) as usize;
-                    let mut batch = RowBatch::default();
-                    gen.fill(table, first, count, &mut batch);
-                    let mut bytes = Vec::new();
-                    if enc != Encoding::None {
-                        encode(enc, t, &batch, &mut bytes);
-                    }
-                    if tx.send(Chunk { batch, bytes }).is_err() {
+                    let chunk = if enc == Encoding::None {
+                        let mut batch = RowBatch::default();
+                        gen.fill(table, first, count, &mut batch);
+                        Chunk {
+                            batch,
+                            bytes: Vec::new(),
+                        }
+                    } else {
+                        gen.fill(table, first, count, &mut reused);
+                        let mut bytes = Vec::new();
+                        encode(enc, t, &reused, &mut bytes);
+                        let batch = RowBatch {
+                            first_row: first,
+                            rows: count,
+                            ncols: reused.ncols,
+                            ..RowBatch::default()
+                        };
+                        Chunk { batch, bytes }
+                    };
+                    if tx.send(chunk).is_err() {
                         return;
                     }
                     k += n;

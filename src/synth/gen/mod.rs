@@ -10,16 +10,48 @@
 //! ([`perm`]) instead of retry loops.
 
 use rand::RngExt;
+use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Distribution, Exp, LogNormal, Normal, Poisson, Zipf};
 
 use super::encode::json_string;
 use super::schema::{self, After, Column, Dist, Gen, Kind, Schema, Skew, TimeGen};
 use crate::values::fake::{FakeKind, Locale};
-use crate::values::seed::{derive_seed, rng_for, Rng64};
+use crate::values::seed::{derive_seed, mix64};
 
 pub mod perm;
 
 use perm::Perm;
+
+/// The random stream of one cell. SplitMix64: one word of state, so
+/// starting a stream per cell costs one multiply-xorshift, and a cell
+/// draws only a handful of numbers (xoshiro's 4-word seeding cost more
+/// than the draws).
+type CellRng = rand_xoshiro::SplitMix64;
+
+#[inline]
+fn cell_rng(seed: u64, row: u64) -> CellRng {
+    use rand::SeedableRng;
+    CellRng::seed_from_u64(seed ^ mix64(row.wrapping_add(0x9e37_79b9_7f4a_7c15)))
+}
+
+/// The parent rows this row's foreign keys picked, so a later
+/// `after: fk.column` in the same row does not pick again.
+#[derive(Debug, Default)]
+struct RowPicks {
+    /// Per column: `Some(Some(j))` picked row j, `Some(None)` NULL.
+    slots: Vec<Option<Option<u64>>>,
+}
+
+impl RowPicks {
+    fn get(&self, col: usize) -> Option<Option<u64>> {
+        self.slots.get(col).copied().flatten()
+    }
+    fn set(&mut self, col: usize, v: Option<u64>) {
+        if let Some(s) = self.slots.get_mut(col) {
+            *s = Some(v);
+        }
+    }
+}
 
 /// One generated value. Text lives in the batch's string buffer, so a
 /// batch of rows is two allocations, not one per cell.
@@ -155,9 +187,17 @@ enum Sampler {
 #[derive(Debug)]
 enum Pick {
     Uniform(u64),
+    /// Zipf over up to [`ALIAS_MAX`] parent rows: an alias table, O(1) per
+    /// pick (rand_distr's `Zipf` pays two `powf` per sample, the largest
+    /// cost of a row with a foreign key). 12 bytes per parent row.
+    Alias(WeightedAliasIndex<f64>),
+    /// Zipf over more parent rows: constant memory, slower picks.
     Zipf(Zipf<f64>, u64),
     OneToOne(Perm),
 }
+
+/// Parent tables up to this many rows get an alias table (12 MiB at most).
+const ALIAS_MAX: u64 = 1 << 20;
 
 impl Generator {
     /// Prepare generation of `schema` (rows already scaled). Fails when a
@@ -188,9 +228,14 @@ impl Generator {
         batch.cells.clear();
         batch.text.clear();
         batch.cells.reserve(n * ncols);
+        batch.text.reserve(n * 16 * ncols);
+        let mut picks = RowPicks {
+            slots: vec![None; ncols],
+        };
         for row in first..first + n as u64 {
+            picks.slots.iter_mut().for_each(|s| *s = None);
             for c in 0..ncols {
-                let cell = self.cell(table, c, row, &mut batch.text);
+                let cell = self.cell_in_row(table, c, row, &mut batch.text, &mut picks);
                 batch.cells.push(cell);
             }
         }
@@ -198,8 +243,12 @@ impl Generator {
 
     /// The value of column `col` of row `row` of table `table`.
     pub fn cell(&self, table: usize, col: usize, row: u64, text: &mut String) -> Cell {
+        self.cell_in_row(table, col, row, text, &mut RowPicks::default())
+    }
+
+    fn cell_in_row(&self, table: usize, col: usize, row: u64, text: &mut String, picks: &mut RowPicks) -> Cell {
         let g = &self.cols[table][col];
-        let v = self.value(g, table, row, text);
+        let v = self.value(g, table, col, row, text, picks);
         match v {
             Cell::Null | Cell::Text { .. } => v,
             _ if g.as_text => text_cell(text, |s| super::encode::scalar(&v, false, s)),
@@ -207,9 +256,10 @@ impl Generator {
         }
     }
 
-    fn value(&self, g: &ColGen, table: usize, row: u64, text: &mut String) -> Cell {
-        let mut rng = rng_for(g.seed, row);
+    fn value(&self, g: &ColGen, table: usize, col: usize, row: u64, text: &mut String, picks: &mut RowPicks) -> Cell {
+        let mut rng = cell_rng(g.seed, row);
         if g.nulls > 0.0 && rng.random::<f64>() < g.nulls {
+            picks.set(col, None);
             return Cell::Null;
         }
         match &g.imp {
@@ -271,7 +321,7 @@ impl Generator {
                     v => v,
                 }
             }
-            Imp::Time { t, hours, unique } => self.time(table, row, t, hours, unique, &mut rng, text),
+            Imp::Time { t, hours, unique } => self.time(table, row, t, hours, unique, &mut rng, text, picks),
             Imp::Bool(p) => Cell::Bool(rng.random::<f64>() < *p),
             Imp::Uuid { unique } => {
                 let hi: u64 = rng.random();
@@ -296,7 +346,7 @@ impl Generator {
                     json_string(name, &mut doc);
                     doc.push(':');
                     scratch.clear();
-                    let v = self.value(f, table, row, &mut scratch);
+                    let v = self.value(f, table, usize::MAX, row, &mut scratch, picks);
                     super::encode::json_value(&v, &scratch, &mut doc);
                 }
                 doc.push('}');
@@ -317,6 +367,7 @@ impl Generator {
                 pick,
             } => {
                 let j = pick_parent(pick, &mut rng, row);
+                picks.set(col, Some(j));
                 self.cell(*pt, *pc, j, text)
             }
         }
@@ -325,7 +376,7 @@ impl Generator {
     /// The parent row a foreign key of row `row` points at (None if NULL).
     fn parent_row(&self, table: usize, col: usize, row: u64) -> Option<u64> {
         let g = &self.cols[table][col];
-        let mut rng = rng_for(g.seed, row);
+        let mut rng = cell_rng(g.seed, row);
         if g.nulls > 0.0 && rng.random::<f64>() < g.nulls {
             return None;
         }
@@ -343,16 +394,19 @@ impl Generator {
         t: &TimeGen,
         hours: &Option<[f64; 24]>,
         unique: &Option<Perm>,
-        rng: &mut Rng64,
+        rng: &mut CellRng,
         scratch: &mut String,
+        picks: &RowPicks,
     ) -> Cell {
         let secs = if let Some(after) = t.after {
             let base = match after {
                 After::Column(c) => self.cell(table, c, row, scratch),
-                After::Parent { via, table: pt, column } => match self.parent_row(table, via, row) {
-                    Some(j) => self.cell(pt, column, j, scratch),
-                    None => Cell::Null,
-                },
+                After::Parent { via, table: pt, column } => {
+                    match picks.get(via).unwrap_or_else(|| self.parent_row(table, via, row)) {
+                        Some(j) => self.cell(pt, column, j, scratch),
+                        None => Cell::Null,
+                    }
+                }
             };
             let base = match base {
                 Cell::Time(s) | Cell::Date(s) => s,
@@ -384,7 +438,7 @@ impl Generator {
 /// A day uniformly, an hour by the day curve, a second uniformly: staying
 /// inside `from..to` (a partial first or last day is retried a few times,
 /// then drawn uniformly, so it never loops).
-fn diurnal(from: i64, to: i64, cum: &[f64; 24], rng: &mut Rng64) -> i64 {
+fn diurnal(from: i64, to: i64, cum: &[f64; 24], rng: &mut CellRng) -> i64 {
     let first_day = from.div_euclid(86_400);
     let days = (to - 1).div_euclid(86_400) - first_day + 1;
     for _ in 0..8 {
@@ -400,9 +454,10 @@ fn diurnal(from: i64, to: i64, cum: &[f64; 24], rng: &mut Rng64) -> i64 {
 }
 
 #[inline]
-fn pick_parent(p: &Pick, rng: &mut Rng64, row: u64) -> u64 {
+fn pick_parent(p: &Pick, rng: &mut CellRng, row: u64) -> u64 {
     match p {
         Pick::Uniform(n) => rng.random_range(0..*n),
+        Pick::Alias(a) => a.sample(rng) as u64,
         Pick::Zipf(z, n) => (z.sample(rng) as u64).clamp(1, *n) - 1,
         Pick::OneToOne(perm) => perm.apply(row),
     }
@@ -626,6 +681,10 @@ fn col_gen(schema: &Schema, table: usize, c: &Column, seed: u64, rows: u64) -> R
             } else {
                 match skew {
                     Skew::Uniform => Pick::Uniform(n),
+                    Skew::Zipf(s) if n <= ALIAS_MAX => {
+                        let weights = (1..=n).map(|r| (r as f64).powf(-*s)).collect();
+                        Pick::Alias(WeightedAliasIndex::new(weights).map_err(|e| err(format!("bad zipf skew: {e}")))?)
+                    }
                     Skew::Zipf(s) => Pick::Zipf(
                         Zipf::new(n as f64, *s).map_err(|e| err(format!("bad zipf skew: {e}")))?,
                         n,
