@@ -157,6 +157,12 @@ pub fn execute(args: SynthArgs, printer: Printer) -> CliResult {
             t.rows as f64 / t.seconds.max(1e-9)
         ));
     }
+    if report.finish_seconds >= 0.005 {
+        printer.out(format!(
+            "{:<16} {:>12} {:>9.2}",
+            "(keys, analyze)", "", report.finish_seconds
+        ));
+    }
     printer.out(format!(
         "{:<16} {:>12} {:>9.2} {:>12.0}",
         "total",

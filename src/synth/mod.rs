@@ -76,6 +76,8 @@ pub struct TableReport {
 pub struct Report {
     pub target: String,
     pub tables: Vec<TableReport>,
+    /// After the last table: keys, constraints, statistics, renames.
+    pub finish_seconds: f64,
     pub seconds: f64,
 }
 
@@ -168,10 +170,12 @@ pub fn run(gen: Arc<Generator>, sink: &mut dyn sink::Sink, opts: &RunOptions) ->
             seconds: t0.elapsed().as_secs_f64(),
         });
     }
+    let t0 = Instant::now();
     sink.finish(&plan)?;
     Ok(Report {
         target: sink.describe(),
         tables,
+        finish_seconds: t0.elapsed().as_secs_f64(),
         seconds: started.elapsed().as_secs_f64(),
     })
 }
