@@ -28,24 +28,21 @@ fn generator(scale: f64, seed: Option<u64>) -> Arc<Generator> {
     Arc::new(Generator::new(s).expect("generator"))
 }
 
+/// Generate into `target` through the library, as the CLI does.
+fn synth_to(gen: &Arc<Generator>, target: Target, dialect: Dialect, opts: RunOptions) {
+    let mut sink = sink::open(&target, &SinkOptions { dialect }).expect("sink");
+    synth::run(gen.clone(), sink.as_mut(), &opts).expect("synth run");
+}
+
 /// Write the fixture's tables as CSV into `dir` through the library.
 fn write_csv(gen: &Arc<Generator>, dir: &Path, threads: usize, shard: Option<(u32, u32)>, tables: Option<&[&str]>) {
-    let target = Target::Csv(dir.to_path_buf());
-    let mut sink = sink::open(
-        &target,
-        &SinkOptions {
-            dialect: Dialect::Postgres,
-        },
-    )
-    .expect("sink");
     let opts = RunOptions {
         tables: tables.map(|t| t.iter().map(|s| s.to_string()).collect()),
         shard,
         threads,
-        reset: false,
-        progress: false,
+        ..RunOptions::default()
     };
-    synth::run(gen.clone(), sink.as_mut(), &opts).expect("synth run");
+    synth_to(gen, Target::Csv(dir.to_path_buf()), Dialect::Postgres, opts);
 }
 
 fn read(dir: &Path, table: &str) -> Vec<u8> {
@@ -84,34 +81,46 @@ fn fnv(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Invariant: same schema and seed ⇒ byte-identical output, whatever the
+/// Invariant, over six cases drawn from a fixed stream (seed, scale, thread
+/// counts, shard count): same schema and seed ⇒ byte-identical output, whatever the
 /// thread count and whatever `--shard i/N` split (the shards' rows,
 /// concatenated, are the single run's rows).
 #[test]
 fn same_seed_same_bytes_whatever_threads_and_shards() {
     let s = Scratch::new();
-    let gen = generator(0.02, None);
-    write_csv(&gen, &s.path("t1"), 1, None, None);
-    write_csv(&gen, &s.path("t3"), 3, None, None);
-    for i in 0..3 {
-        write_csv(&gen, &s.path(&format!("s{i}")), 2, Some((i, 3)), None);
-    }
-    for table in ["tenants", "users", "products", "orders"] {
-        let one = read(&s.path("t1"), table);
-        assert_eq!(one, read(&s.path("t3"), table), "{table}: 1 vs 3 threads");
-        let header_end = one.iter().position(|b| *b == b'\n').expect("header") + 1;
-        let mut joined = one[..header_end].to_vec();
-        for i in 0..3 {
-            let part = read(&s.path(&format!("s{i}")), table);
-            assert_eq!(&part[..header_end], &one[..header_end]);
-            joined.extend_from_slice(&part[header_end..]);
+    // Cases drawn from a fixed stream: seed, scale, thread counts, shard count.
+    let mut pick = loadline::values::seed::rng_for(2026, 0);
+    for case in 0..6 {
+        use rand::RngExt;
+        let seed: u64 = pick.random_range(0..1_000_000);
+        let scale = [0.003, 0.007, 0.012][case % 3];
+        let (ta, tb) = (pick.random_range(1..=2), pick.random_range(3..=5));
+        let n: u32 = pick.random_range(2..=7);
+        let gen = generator(scale, Some(seed));
+        let dir = |name: &str| s.path(&format!("c{case}-{name}"));
+        write_csv(&gen, &dir("a"), ta, None, None);
+        write_csv(&gen, &dir("b"), tb, None, None);
+        for i in 0..n {
+            write_csv(&gen, &dir(&format!("s{i}")), 2, Some((i, n)), None);
         }
-        assert_eq!(one, joined, "{table}: shards 0..3 together differ from one run");
+        for table in ["tenants", "users", "products", "orders"] {
+            let one = read(&dir("a"), table);
+            let what = format!("seed {seed}, scale {scale}, {table}");
+            assert_eq!(one, read(&dir("b"), table), "{what}: {ta} vs {tb} threads");
+            let header_end = one.iter().position(|b| *b == b'\n').expect("header") + 1;
+            let mut joined = one[..header_end].to_vec();
+            for i in 0..n {
+                let part = read(&dir(&format!("s{i}")), table);
+                assert_eq!(&part[..header_end], &one[..header_end]);
+                joined.extend_from_slice(&part[header_end..]);
+            }
+            assert_eq!(one, joined, "{what}: shards 0..{n} together differ from one run");
+        }
+        // A different seed gives different data.
+        let other = generator(scale, Some(seed + 1));
+        write_csv(&other, &dir("other"), 2, None, Some(&["users"]));
+        assert_ne!(read(&dir("a"), "users"), read(&dir("other"), "users"));
     }
-    // A different seed gives different data.
-    let other = generator(0.02, Some(8));
-    write_csv(&other, &s.path("seed8"), 2, None, Some(&["users"]));
-    assert_ne!(read(&s.path("t1"), "users"), read(&s.path("seed8"), "users"));
 }
 
 /// A golden hash of the fixture's output at 1% scale: any change to what
@@ -567,19 +576,11 @@ fn every_generator_does_what_it_says() {
     let p = s.write("every.schema.yaml", EVERY_GENERATOR);
     let schema = schema::load(&p, &Options::default()).expect("schema");
     let gen = Arc::new(Generator::new(schema).expect("generator"));
-    let target = Target::Jsonl(s.path("j"));
-    let mut sink = sink::open(
-        &target,
-        &SinkOptions {
-            dialect: Dialect::Postgres,
-        },
-    )
-    .expect("sink");
     let opts = RunOptions {
         threads: 2,
         ..RunOptions::default()
     };
-    synth::run(gen, sink.as_mut(), &opts).expect("run");
+    synth_to(&gen, Target::Jsonl(s.path("j")), Dialect::Postgres, opts);
     let lines = |t: &str| -> Vec<serde_json::Value> {
         std::fs::read_to_string(s.path(&format!("j/{t}.jsonl")))
             .expect("jsonl")
@@ -655,20 +656,12 @@ fn sql_shard_scripts_load_in_sequence() {
     let s = Scratch::new();
     let gen = generator(0.01, None);
     let script = |shard: Option<(u32, u32)>, name: &str| {
-        let target = Target::Sql(s.path(name));
-        let mut sink = sink::open(
-            &target,
-            &SinkOptions {
-                dialect: Dialect::Sqlite,
-            },
-        )
-        .expect("sink");
         let opts = RunOptions {
             shard,
             threads: 2,
             ..RunOptions::default()
         };
-        synth::run(gen.clone(), sink.as_mut(), &opts).expect("run");
+        synth_to(&gen, Target::Sql(s.path(name)), Dialect::Sqlite, opts);
         std::fs::read_to_string(s.path(name)).expect("script")
     };
     let dump = |scripts: &[String]| -> Vec<(i64, String)> {
