@@ -61,6 +61,11 @@ pub struct SynthArgs {
     /// Allow writing to a database labelled prod.
     #[arg(long)]
     pub allow_prod: bool,
+
+    /// MariaDB/MySQL: load with batched INSERTs instead of LOAD DATA LOCAL
+    /// INFILE (which is used when the server allows it).
+    #[arg(long)]
+    pub no_local_infile: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -124,7 +129,11 @@ pub fn execute(args: SynthArgs, printer: Printer) -> CliResult {
         DialectArg::Mysql => Dialect::Mysql,
         DialectArg::Sqlite => Dialect::Sqlite,
     };
-    let mut sink = sink::open(&target, &SinkOptions { dialect }).map_err(|e| match e {
+    let opts = SinkOptions {
+        dialect,
+        local_infile: !args.no_local_infile,
+    };
+    let mut sink = sink::open(&target, &opts).map_err(|e| match e {
         sink::Error::BadTarget(_) => CliError::input(e),
         other => CliError::from(other),
     })?;

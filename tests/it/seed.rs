@@ -239,3 +239,144 @@ fn failed_mysql_load_drops_the_table() {
     assert_eq!(parent, 300);
     c.query_drop("DROP TABLE ll_parent").expect("clean up");
 }
+
+const TRICKY: &str = r#"
+seed: 5
+tables:
+  ll_parent:
+    rows: 500
+    columns:
+      id: {serial: 1}
+  ll_child:
+    rows: 12000
+    columns:
+      id: {serial: 1}
+      parent_id: {ref: ll_parent.id, skew: {zipf: 1.0}}
+      note: {one_of: ["plain", "semi;\nnewline", "quote ' and \\ backslash", "tab\there", "", "ünïcödé ✓"]}
+      price: {lognormal: {median: 20.0, sigma: 0.5}, round: 2}
+      at: {timestamp: {from: 2024-01-01, to: 2025-01-01}}
+      flag: {bool: 50%}
+      tag: {uuid: true}
+      extra: {json: {a: {uniform: [1, 9]}, b: {one_of: [x, "y\"z"]}}, nulls: 10%}
+"#;
+
+/// MariaDB both ways, `LOAD DATA LOCAL INFILE` and batched `INSERT`s
+/// (`--no-local-infile`), give the same table, with values that need
+/// escaping (quotes, backslashes, tabs, `;` and newlines, empty strings,
+/// non-ASCII, JSON) intact. In its own database, so it does not race the
+/// fixture's tables.
+#[test]
+fn mysql_load_data_and_inserts_agree() {
+    let Some(url) = env_url("LOADLINE_TEST_MYSQL_URL") else {
+        return;
+    };
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b).to_string();
+    let mut admin = mysql::Conn::new(mysql::Opts::from_url(&url).expect("url")).expect("connect");
+    admin
+        .query_drop("CREATE DATABASE IF NOT EXISTS ll_escapes")
+        .expect("create database");
+    let db_url = format!("{base}/ll_escapes");
+    let s = Scratch::new();
+    let schema = s.write("tricky.schema.yaml", TRICKY);
+    let schema = schema.to_str().expect("path");
+    let mut c = mysql::Conn::new(mysql::Opts::from_url(&db_url).expect("url")).expect("connect");
+    let mut snapshot = |extra: &[&str]| -> (i64, i64, Vec<String>) {
+        let mut args = vec!["synth", schema, "--to", &db_url, "--reset"];
+        args.extend_from_slice(extra);
+        ok(&loadline(s.dir.path(), &args));
+        let n: i64 = c.query_first("SELECT COUNT(*) FROM ll_child").expect("q").expect("row");
+        let orphans: i64 = c
+            .query_first(
+                "SELECT COUNT(*) FROM ll_child c LEFT JOIN ll_parent p ON p.id = c.parent_id WHERE p.id IS NULL",
+            )
+            .expect("q")
+            .expect("row");
+        let rows: Vec<String> = c
+            .query(
+                "SELECT CONCAT_WS('|', id, parent_id, HEX(note), price, at, flag, tag, COALESCE(JSON_EXTRACT(extra, '$.b'), 'NULL')) \
+                 FROM ll_child ORDER BY id",
+            )
+            .expect("rows");
+        (n, orphans, rows)
+    };
+    let load_data = snapshot(&[]);
+    let inserts = snapshot(&["--no-local-infile"]);
+    assert_eq!((load_data.0, load_data.1), (12_000, 0));
+    assert_eq!(load_data.2, inserts.2, "LOAD DATA and INSERTs disagree");
+    let notes: Vec<String> = c
+        .query("SELECT DISTINCT note FROM ll_child ORDER BY note")
+        .expect("notes");
+    for expected in [
+        "semi;\nnewline",
+        "quote ' and \\ backslash",
+        "tab\there",
+        "",
+        "ünïcödé ✓",
+    ] {
+        assert!(notes.iter().any(|n| n == expected), "{expected:?} not in {notes:?}");
+    }
+    let json_b: Vec<String> = c
+        .query("SELECT DISTINCT JSON_UNQUOTE(JSON_EXTRACT(extra, '$.b')) FROM ll_child WHERE extra IS NOT NULL")
+        .expect("json");
+    assert!(json_b.iter().any(|b| b == "y\"z"), "{json_b:?}");
+    admin.query_drop("DROP DATABASE ll_escapes").expect("clean up");
+}
+
+/// PostgreSQL's COPY text and SQLite's bound parameters keep the same
+/// values intact.
+#[test]
+fn postgres_and_sqlite_keep_values_that_need_escaping() {
+    let s = Scratch::new();
+    let schema = s.write(
+        "tricky.schema.yaml",
+        &TRICKY
+            .replace("ll_parent", "ll_esc_parent")
+            .replace("ll_child", "ll_esc_child"),
+    );
+    let schema = schema.to_str().expect("path");
+    let expected = [
+        "plain",
+        "semi;\nnewline",
+        "quote ' and \\ backslash",
+        "tab\there",
+        "",
+        "ünïcödé ✓",
+    ];
+    ok(&loadline(s.dir.path(), &["synth", schema, "--to", "sqlite:t.db"]));
+    let db = rusqlite::Connection::open(s.path("t.db")).expect("open");
+    let mut st = db
+        .prepare("SELECT DISTINCT note FROM ll_esc_child ORDER BY note")
+        .expect("q");
+    let notes: Vec<String> = st
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .map(|r| r.expect("row"))
+        .collect();
+    let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(notes, want);
+    let Some(url) = env_url("LOADLINE_TEST_POSTGRES_URL") else {
+        return;
+    };
+    ok(&loadline(s.dir.path(), &["synth", schema, "--to", &url, "--reset"]));
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    let notes: Vec<String> = c
+        .query("SELECT DISTINCT note COLLATE \"C\" FROM ll_esc_child ORDER BY 1", &[])
+        .expect("q")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(notes, want);
+    let b: Vec<String> = c
+        .query(
+            "SELECT DISTINCT extra->>'b' FROM ll_esc_child WHERE extra IS NOT NULL ORDER BY 1",
+            &[],
+        )
+        .expect("q")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(b, ["x", "y\"z"]);
+    c.batch_execute("DROP TABLE ll_esc_child, ll_esc_parent")
+        .expect("clean up");
+}

@@ -30,7 +30,11 @@ fn generator(scale: f64, seed: Option<u64>) -> Arc<Generator> {
 
 /// Generate into `target` through the library, as the CLI does.
 fn synth_to(gen: &Arc<Generator>, target: Target, dialect: Dialect, opts: RunOptions) {
-    let mut sink = sink::open(&target, &SinkOptions { dialect }).expect("sink");
+    let opts_sink = SinkOptions {
+        dialect,
+        ..SinkOptions::default()
+    };
+    let mut sink = sink::open(&target, &opts_sink).expect("sink");
     synth::run(gen.clone(), sink.as_mut(), &opts).expect("synth run");
 }
 

@@ -240,6 +240,18 @@ pub fn listed_as_prod(target: &Target, list: &str) -> Option<String> {
 pub struct SinkOptions {
     /// Dialect of `sql:` files.
     pub dialect: Dialect,
+    /// MariaDB/MySQL: load with `LOAD DATA LOCAL INFILE` when the server
+    /// allows it (else, or when false, batched `INSERT`s).
+    pub local_infile: bool,
+}
+
+impl Default for SinkOptions {
+    fn default() -> Self {
+        SinkOptions {
+            dialect: Dialect::Postgres,
+            local_infile: true,
+        }
+    }
 }
 
 /// Open the sink for a target.
@@ -250,7 +262,7 @@ pub fn open(target: &Target, opts: &SinkOptions) -> Result<Box<dyn Sink>, Error>
         Target::Sql(file) => Box::new(files::SqlFileSink::new(file.clone(), opts.dialect)),
         Target::Sqlite(file) => Box::new(sqlite::SqliteSink::open(file.clone())?),
         Target::Postgres(url) => Box::new(postgres::PostgresSink::connect(url)?),
-        Target::Mysql(url) => Box::new(mysql::MysqlSink::connect(url)?),
+        Target::Mysql(url) => Box::new(mysql::MysqlSink::connect(url, opts.local_infile)?),
     })
 }
 

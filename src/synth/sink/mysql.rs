@@ -1,6 +1,7 @@
 //! MariaDB / MySQL: `LOAD DATA LOCAL INFILE` fed straight from the
 //! generator threads (no file on disk), or large batched `INSERT`s in one
-//! transaction when the server has `local_infile` switched off.
+//! transaction when the server has `local_infile` switched off (or the user
+//! asks for them: some proxies refuse `LOCAL INFILE`).
 //!
 //! MySQL commits DDL implicitly, so a table cannot be created and loaded
 //! in one transaction: a table whose load fails is dropped instead, and
@@ -25,7 +26,7 @@ pub struct MysqlSink {
 }
 
 impl MysqlSink {
-    pub fn connect(url: &str) -> Result<Self, Error> {
+    pub fn connect(url: &str, allow_local_infile: bool) -> Result<Self, Error> {
         let target = redact_url(url);
         let opts = Opts::from_url(url).map_err(|e| Error::Database {
             target: target.clone(),
@@ -49,7 +50,7 @@ impl MysqlSink {
         Ok(MysqlSink {
             url: url.to_string(),
             conn,
-            local_infile: local == Some(1),
+            local_infile: allow_local_infile && local == Some(1),
         })
     }
 
@@ -163,12 +164,12 @@ impl Sink for MysqlSink {
             let r = (|| {
                 self.conn.query_drop("START TRANSACTION").map_err(|e| e.to_string())?;
                 for c in chunks {
+                    // A chunk is whole `INSERT` statements (never split: a
+                    // value may hold `;` and newlines); one round trip each.
                     let sql = std::str::from_utf8(&c.bytes).map_err(|e| e.to_string())?;
-                    for stmt in sql.split(";\n").filter(|s| !s.trim().is_empty()) {
-                        self.conn
-                            .query_drop(stmt)
-                            .map_err(|e| format!("near row {}: {e}", inserted + 1))?;
-                    }
+                    self.conn
+                        .query_drop(sql)
+                        .map_err(|e| format!("in rows {}..{}: {e}", inserted + 1, inserted + c.batch.rows as u64))?;
                     inserted += c.batch.rows as u64;
                 }
                 if inserted != expected {
