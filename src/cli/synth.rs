@@ -17,7 +17,8 @@ pub struct SynthArgs {
     pub schema: PathBuf,
 
     /// Where the rows go: csv:DIR, jsonl:DIR, sql:FILE, sqlite:FILE,
-    /// postgres://USER@HOST/DB or mysql://USER@HOST/DB.
+    /// postgres://USER@HOST/DB or mysql://USER@HOST/DB; csv:- or jsonl:-
+    /// write one table (--tables NAME) to standard output.
     #[arg(long, value_name = "TARGET")]
     pub to: String,
 
@@ -151,14 +152,22 @@ pub fn execute(args: SynthArgs, printer: Printer) -> CliResult {
             CliError::from(e)
         }
     })?;
-    printer.out(format!(
+    // With `csv:-` the rows are on stdout; the report goes to stderr.
+    let say = |line: String| {
+        if target.is_stdout() {
+            printer.info(line)
+        } else {
+            printer.out(line)
+        }
+    };
+    say(format!(
         "{:<16} {:>12} {:>9} {:>12}",
         "table", "rows", "seconds", "rows/s"
     ));
     let mut total = 0;
     for t in &report.tables {
         total += t.rows;
-        printer.out(format!(
+        say(format!(
             "{:<16} {:>12} {:>9.2} {:>12.0}",
             t.name,
             t.rows,
@@ -167,12 +176,12 @@ pub fn execute(args: SynthArgs, printer: Printer) -> CliResult {
         ));
     }
     if report.finish_seconds >= 0.005 {
-        printer.out(format!(
+        say(format!(
             "{:<16} {:>12} {:>9.2}",
             "(keys, analyze)", "", report.finish_seconds
         ));
     }
-    printer.out(format!(
+    say(format!(
         "{:<16} {:>12} {:>9.2} {:>12.0}",
         "total",
         total,

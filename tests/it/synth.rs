@@ -413,11 +413,24 @@ fn synth_tables_and_bad_flags() {
         .expect("run");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(s.path("o/users.csv").exists() && !s.path("o/tenants.csv").exists());
+    // One table to standard output; the report goes to stderr.
+    let o = loadline()
+        .args(["synth", fx, "--to", "csv:-", "--tables", "products", "--scale", "0.01"])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with("id,sku,price_cents\n") && out.lines().count() == 201,
+        "{out}"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("products"));
     for (args, needle) in [
         (vec!["--to", "csv:o/", "--tables", "userz"], "no table `userz`"),
         (vec!["--to", "parquet:x"], "expected csv:DIR"),
         (vec!["--to", "csv:o/", "--scale=0"], "--scale"),
         (vec!["--to", "sqlite:x.db", "--shard", "0/2"], "--shard"),
+        (vec!["--to", "jsonl:-"], "standard output takes one table"),
     ] {
         let o = loadline()
             .current_dir(s.dir.path())

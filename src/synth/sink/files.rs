@@ -37,6 +37,11 @@ impl FileSink {
     pub fn new(dir: PathBuf, format: Format) -> Self {
         FileSink { dir, format }
     }
+
+    /// `csv:-` / `jsonl:-`: one table to standard output.
+    fn to_stdout(&self) -> bool {
+        self.dir.as_os_str() == "-"
+    }
 }
 
 impl Sink for FileSink {
@@ -47,12 +52,36 @@ impl Sink for FileSink {
         }
     }
 
-    fn prepare(&mut self, _plan: &RunPlan) -> Result<(), Error> {
+    fn prepare(&mut self, plan: &RunPlan) -> Result<(), Error> {
+        if self.to_stdout() {
+            let n = plan.tables().count();
+            if n != 1 {
+                return Err(Error::BadTarget(format!(
+                    "{}: standard output takes one table, this run has {n} (pass --tables NAME)",
+                    self.describe()
+                )));
+            }
+            return Ok(());
+        }
         std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))
     }
 
     fn write_table(&mut self, plan: &RunPlan, table: usize, chunks: Chunks) -> Result<u64, Error> {
         let t = &plan.schema.tables[table];
+        if self.to_stdout() {
+            let stdout = Path::new("<stdout>");
+            let mut w = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+            if self.format == Format::Csv {
+                w.write_all(csv_header(t).as_bytes()).map_err(io(stdout))?;
+            }
+            let mut rows = 0u64;
+            for c in chunks {
+                w.write_all(&c.bytes).map_err(io(stdout))?;
+                rows += c.batch.rows as u64;
+            }
+            w.flush().map_err(io(stdout))?;
+            return Ok(rows);
+        }
         let ext = match self.format {
             Format::Csv => "csv",
             Format::Jsonl => "jsonl",

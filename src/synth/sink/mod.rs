@@ -140,6 +140,11 @@ impl Target {
         )))
     }
 
+    /// `csv:-` or `jsonl:-`: rows go to standard output.
+    pub fn is_stdout(&self) -> bool {
+        matches!(self, Target::Csv(p) | Target::Jsonl(p) if p.as_os_str() == "-")
+    }
+
     pub fn is_database(&self) -> bool {
         matches!(self, Target::Sqlite(_) | Target::Postgres(_) | Target::Mysql(_))
     }
