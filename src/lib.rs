@@ -21,6 +21,7 @@ pub mod profile;
 pub mod results;
 pub mod synth;
 pub mod target;
+pub mod tls;
 pub mod units;
 pub mod values;
 pub mod yaml;

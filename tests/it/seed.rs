@@ -380,3 +380,47 @@ fn postgres_and_sqlite_keep_values_that_need_escaping() {
     c.batch_execute("DROP TABLE ll_esc_child, ll_esc_parent")
         .expect("clean up");
 }
+
+/// libpq's `sslmode` in the URL: `require` encrypts without checking the
+/// certificate, `verify-ca` checks the chain, `verify-full` also the host
+/// name (the server's certificate is for `localhost`, so 127.0.0.1 fails).
+/// Needs a server with `ssl = on` (Debian's default, with its snakeoil
+/// certificate); otherwise it says it skipped.
+#[test]
+fn postgres_sslmodes() {
+    let Some(url) = env_url("LOADLINE_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    let ssl: String = c.query_one("SHOW ssl", &[]).expect("q").get(0);
+    if ssl != "on" {
+        eprintln!("SKIPPED: the PostgreSQL server has ssl = {ssl}");
+        return;
+    }
+    let s = Scratch::new();
+    let schema = s.write(
+        "tls.schema.yaml",
+        "seed: 1\ntables:\n  ll_tls:\n    rows: 100\n    columns:\n      id: {serial: 1}\n",
+    );
+    let schema = schema.to_str().expect("path");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let with = |mode: &str| format!("{url}{sep}sslmode={mode}");
+    for mode in ["require", "verify-ca"] {
+        ok(&loadline(
+            s.dir.path(),
+            &["synth", schema, "--to", &with(mode), "--reset"],
+        ));
+    }
+    if url.contains("127.0.0.1") {
+        let o = loadline(
+            s.dir.path(),
+            &["synth", schema, "--to", &with("verify-full"), "--reset"],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains("certificate not valid for name"), "{err}");
+    }
+    let n: i64 = c.query_one("SELECT COUNT(*) FROM ll_tls", &[]).expect("q").get(0);
+    assert_eq!(n, 100);
+    c.batch_execute("DROP TABLE ll_tls").expect("clean up");
+}

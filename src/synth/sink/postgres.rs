@@ -6,11 +6,14 @@
 //! only moves bytes, so generation overlaps with the server's work.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use postgres::{Client, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{ddl, redact_url, Chunks, Error, RunPlan, Sink};
 use crate::synth::encode::{Dialect, Encoding};
+use crate::tls::{client_config, Verify};
 
 pub struct PostgresSink {
     url: String,
@@ -43,12 +46,85 @@ fn pg_message(e: &postgres::Error) -> String {
     }
 }
 
+/// libpq's `sslmode`, which tokio-postgres only knows in part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SslMode {
+    Disable,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+/// Take `sslmode` and `sslrootcert` out of a URL's query (the rest goes to
+/// tokio-postgres as it is).
+fn ssl_params(url: &str) -> Result<(String, SslMode, Option<PathBuf>), String> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_string(), SslMode::Prefer, None));
+    };
+    let (mut mode, mut root, mut rest) = (SslMode::Prefer, None, Vec::new());
+    for kv in query.split('&').filter(|kv| !kv.is_empty()) {
+        match kv.split_once('=') {
+            Some(("sslmode", v)) => {
+                mode = match v {
+                    "disable" => SslMode::Disable,
+                    "allow" | "prefer" => SslMode::Prefer,
+                    "require" => SslMode::Require,
+                    "verify-ca" => SslMode::VerifyCa,
+                    "verify-full" => SslMode::VerifyFull,
+                    other => {
+                        return Err(format!(
+                            "sslmode `{other}` (expected disable, prefer, require, verify-ca or verify-full)"
+                        ))
+                    }
+                }
+            }
+            Some(("sslrootcert", v)) => root = Some(PathBuf::from(v)),
+            _ => rest.push(kv),
+        }
+    }
+    let url = if rest.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    Ok((url, mode, root))
+}
+
 impl PostgresSink {
+    /// Connect as libpq would: `sslmode=prefer` (the default) encrypts when
+    /// the server offers TLS, without checking its certificate, as `psql`
+    /// does; `require` insists on TLS (and checks the chain when
+    /// `sslrootcert` is given); `verify-ca` checks the chain, `verify-full`
+    /// the chain and the host name, against the system's roots and
+    /// `sslrootcert`.
     pub fn connect(url: &str) -> Result<Self, Error> {
-        let client = Client::connect(url, NoTls).map_err(|e| Error::Database {
-            target: redact_url(url),
-            message: format!("cannot connect: {}", pg_message(&e)),
-        })?;
+        let target = redact_url(url);
+        let bad = |message: String| Error::Database {
+            target: target.clone(),
+            message,
+        };
+        let (clean, mode, root) = ssl_params(url).map_err(bad)?;
+        let mut config: postgres::Config = clean.parse().map_err(|e| bad(format!("bad URL: {e}")))?;
+        let verify = match (mode, &root) {
+            (SslMode::Disable, _) => None,
+            (SslMode::Prefer, _) | (SslMode::Require, None) => Some(Verify::Nothing),
+            (SslMode::Require | SslMode::VerifyCa, _) => Some(Verify::Chain),
+            (SslMode::VerifyFull, _) => Some(Verify::Full),
+        };
+        config.ssl_mode(match mode {
+            SslMode::Disable => postgres::config::SslMode::Disable,
+            SslMode::Prefer => postgres::config::SslMode::Prefer,
+            _ => postgres::config::SslMode::Require,
+        });
+        let connected = match verify {
+            None => config.connect(NoTls),
+            Some(v) => {
+                let tls = client_config(v, root.as_deref()).map_err(|e| bad(format!("TLS: {e}")))?;
+                config.connect(MakeRustlsConnect::new(tls))
+            }
+        };
+        let client = connected.map_err(|e| bad(format!("cannot connect: {}", pg_message(&e))))?;
         let mut s = PostgresSink {
             url: url.to_string(),
             client,
@@ -159,5 +235,30 @@ impl Sink for PostgresSink {
 
     fn describe(&self) -> String {
         redact_url(&self.url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssl_parameters_are_taken_out_of_the_url() {
+        let (u, m, r) =
+            ssl_params("postgres://u@h/db?sslmode=verify-full&sslrootcert=/ca.pem&application_name=x").unwrap();
+        assert_eq!(
+            (u.as_str(), m, r),
+            (
+                "postgres://u@h/db?application_name=x",
+                SslMode::VerifyFull,
+                Some(PathBuf::from("/ca.pem"))
+            )
+        );
+        assert_eq!(ssl_params("postgres://u@h/db").unwrap().1, SslMode::Prefer);
+        assert_eq!(
+            ssl_params("postgres://u@h/db?sslmode=disable").unwrap().0,
+            "postgres://u@h/db"
+        );
+        assert!(ssl_params("postgres://u@h/db?sslmode=sometimes").is_err());
     }
 }
