@@ -140,8 +140,18 @@ fn insert_head(d: Dialect, table: &Table) -> String {
     )
 }
 
+/// Bytes that make a CSV field need quotes.
+const CSV_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b',' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
+};
+
 fn csv_text(v: &str, s: &mut String) {
-    if v.is_empty() || v.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+    if v.is_empty() || v.bytes().any(|b| CSV_SPECIAL[b as usize]) {
         s.push('"');
         s.push_str(&v.replace('"', "\"\""));
         s.push('"');

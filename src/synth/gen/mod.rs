@@ -265,13 +265,13 @@ impl Generator {
         match &g.imp {
             Imp::Serial(start) => Cell::Int(start.wrapping_add(row as i64)),
             Imp::Key(k) => text_cell(text, |s| k.write(row, s)),
-            Imp::Fake { kind, locale, unique } => {
-                let v = kind.generate(*locale, &mut rng);
-                text_cell(text, |s| match unique {
-                    None => s.push_str(&v),
-                    Some((perm, width)) => unique_suffix(&v, perm.apply(row), *width, s),
-                })
-            }
+            Imp::Fake { kind, locale, unique } => text_cell(text, |s| {
+                let start = s.len();
+                kind.generate_into(*locale, &mut rng, s);
+                if let Some((perm, width)) = unique {
+                    unique_suffix(s, start, perm.apply(row), *width);
+                }
+            }),
             Imp::Pattern { pattern, unique } => text_cell(text, |s| match unique {
                 None => pattern.generate(&mut rng, s),
                 Some(perm) => pattern.nth(u128::from(perm.apply(row)), s),
@@ -473,30 +473,26 @@ fn text_cell(text: &mut String, f: impl FnOnce(&mut String)) -> Cell {
     }
 }
 
-/// `v` made unique by a fixed-width base-36 suffix: before the `@` of an
-/// email (`ann.lee.0k3f@example.com`), after a `-` otherwise. The suffix
-/// holds no `.`/`-`, so the value's last separator finds it again: distinct
-/// suffixes give distinct values, whatever `v` was.
-fn unique_suffix(v: &str, n: u64, width: usize, out: &mut String) {
+/// The value in `out[start..]` made unique by a fixed-width base-36
+/// suffix: before the `@` of an email (`ann.lee.0k3f@example.com`), after a
+/// `-` otherwise. The suffix holds no `.`/`-`, so the value's last
+/// separator finds it again: distinct suffixes give distinct values,
+/// whatever the value was.
+fn unique_suffix(out: &mut String, start: usize, n: u64, width: usize) {
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut buf = [b'0'; 13];
+    let width = width.min(13);
+    let mut buf = [b'.'; 14];
     let mut x = n;
-    for i in (0..width.min(13)).rev() {
+    for i in (1..=width).rev() {
         buf[i] = DIGITS[(x % 36) as usize];
         x /= 36;
     }
-    let suffix = std::str::from_utf8(&buf[..width.min(13)]).unwrap_or("0");
-    match v.rfind('@') {
-        Some(at) => {
-            out.push_str(&v[..at]);
-            out.push('.');
-            out.push_str(suffix);
-            out.push_str(&v[at..]);
-        }
+    let suffix = std::str::from_utf8(&buf[..=width]).unwrap_or(".0");
+    match out[start..].rfind('@') {
+        Some(at) => out.insert_str(start + at, suffix),
         None => {
-            out.push_str(v);
             out.push('-');
-            out.push_str(suffix);
+            out.push_str(&suffix[1..]);
         }
     }
 }

@@ -1,6 +1,6 @@
-//! A keyed permutation of `0..n`: a balanced Feistel network over the
-//! smallest even number of bits that covers `n`, with cycle walking to stay
-//! inside the domain. It is how `unique: true` columns are built: row `i`
+//! A keyed permutation of `0..n`: a Feistel network over the smallest
+//! power of two that covers `n`, with cycle walking to stay inside the
+//! domain. It is how `unique: true` columns are built: row `i`
 //! gets value number `perm(i)`, so values never repeat, never need a "seen"
 //! set, and do not look sequential.
 
@@ -9,21 +9,24 @@ use crate::values::seed::mix64;
 #[derive(Debug, Clone, Copy)]
 pub struct Perm {
     n: u64,
-    half_bits: u32,
-    mask: u64,
-    key: u64,
+    /// Bits of the high and low halves; together the smallest power of
+    /// two that covers `n`, so cycle walking takes fewer than 2 steps on
+    /// average.
+    hi_bits: u32,
+    lo_bits: u32,
+    keys: [u64; 4],
 }
 
 impl Perm {
     /// A permutation of `0..n` (n >= 1) keyed by `key`.
     pub fn new(n: u64, key: u64) -> Perm {
-        let bits = 64 - n.saturating_sub(1).leading_zeros();
-        let half_bits = bits.div_ceil(2).max(1);
+        let bits = (64 - n.saturating_sub(1).leading_zeros()).max(2);
+        let hi_bits = bits / 2;
         Perm {
             n: n.max(1),
-            half_bits,
-            mask: (1u64 << half_bits) - 1,
-            key,
+            hi_bits,
+            lo_bits: bits - hi_bits,
+            keys: [mix64(key), mix64(key ^ 1), mix64(key ^ 2), mix64(key ^ 3)],
         }
     }
 
@@ -35,18 +38,29 @@ impl Perm {
         false
     }
 
+    /// One multiply-xorshift: cheap, and mixes well enough to shuffle.
     #[inline]
-    fn round(&self, x: u64) -> u64 {
-        let (mut l, mut r) = (x >> self.half_bits, x & self.mask);
-        for k in 0..4u64 {
-            let f = mix64(r ^ self.key.wrapping_add(k.wrapping_mul(0x9e37_79b9_7f4a_7c15))) & self.mask;
-            (l, r) = (r, l ^ f);
-        }
-        (l << self.half_bits) | r
+    fn f(v: u64, k: u64) -> u64 {
+        let h = (v ^ k).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h ^ (h >> 32)
     }
 
-    /// The image of `i` (`i < n`). The Feistel domain is less than 4n, so
-    /// the walk takes fewer than 4 rounds on average.
+    /// Four rounds of an alternating (unbalanced) Feistel network: each
+    /// round changes one half by a function of the other, which is a
+    /// bijection whatever the two widths are.
+    #[inline]
+    fn round(&self, x: u64) -> u64 {
+        let lo_mask = (1u64 << self.lo_bits) - 1;
+        let hi_mask = (1u64 << self.hi_bits) - 1;
+        let (mut hi, mut lo) = (x >> self.lo_bits, x & lo_mask);
+        lo ^= Self::f(hi, self.keys[0]) & lo_mask;
+        hi ^= Self::f(lo, self.keys[1]) & hi_mask;
+        lo ^= Self::f(hi, self.keys[2]) & lo_mask;
+        hi ^= Self::f(lo, self.keys[3]) & hi_mask;
+        (hi << self.lo_bits) | lo
+    }
+
+    /// The image of `i` (`i < n`).
     #[inline]
     pub fn apply(&self, i: u64) -> u64 {
         debug_assert!(i < self.n);
