@@ -189,17 +189,29 @@ pub fn redact_url(u: &str) -> String {
     out
 }
 
+/// `host`, `host:port`, `[v6]` or `[v6]:port`, lower-cased.
+fn split_host_port(hp: &str) -> (String, Option<u16>) {
+    let (host, port) = match hp.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((h, p)) => (h, p.strip_prefix(':').and_then(|p| p.parse().ok())),
+            None => (rest, None),
+        },
+        None => match hp.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse().ok()),
+            None => (hp, None),
+        },
+    };
+    (host.to_ascii_lowercase(), port)
+}
+
 /// Host, port and database of a database URL, for matching prod lists.
 fn url_parts(u: &str) -> Option<(String, Option<u16>, String)> {
     let rest = &u[u.find("://")? + 3..];
     let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
     let (hostport, db) = rest.split_once('/').unwrap_or((rest, ""));
     let db = db.split('?').next().unwrap_or("").to_string();
-    let (host, port) = match hostport.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => (h.to_string(), p.parse().ok()),
-        _ => (hostport.to_string(), None),
-    };
-    Some((host.trim_matches(['[', ']']).to_ascii_lowercase(), port, db))
+    let (host, port) = split_host_port(hostport.split('?').next().unwrap_or(""));
+    Some((host, port, db))
 }
 
 /// Whether `target` is listed in `list` (the `LOADLINE_PROD_DATABASES`
@@ -226,11 +238,8 @@ pub fn listed_as_prod(target: &Target, list: &str) -> Option<String> {
             Some((a, b)) => (a, Some(b.split('?').next().unwrap_or(""))),
             None => (e, None),
         };
-        let (eh, ep) = match ehp.rsplit_once(':') {
-            Some((h, p)) => (h, p.parse::<u16>().ok()),
-            None => (ehp, None),
-        };
-        let host_ok = eh.trim_matches(['[', ']']).eq_ignore_ascii_case(&host);
+        let (eh, ep) = split_host_port(ehp);
+        let host_ok = eh == host;
         let port_ok = ep.is_none() || ep == port;
         let db_ok = edb.is_none_or(|d| d.is_empty() || d == db);
         if host_ok && port_ok && db_ok {
@@ -314,5 +323,11 @@ mod tests {
         assert!(listed_as_prod(&t, "db.prod.internal:5433").is_none());
         assert!(listed_as_prod(&t, "db.prod.internal/other").is_none());
         assert!(listed_as_prod(&t, "").is_none());
+        let v6 = Target::parse("postgres://u@[::1]:5433/shop").unwrap();
+        assert!(listed_as_prod(&v6, "[::1]").is_some());
+        assert!(listed_as_prod(&v6, "[::1]:5433/shop").is_some());
+        assert!(listed_as_prod(&v6, "[::1]:5432").is_none());
+        let v6_default = Target::parse("postgres://u@[::1]/shop").unwrap();
+        assert!(listed_as_prod(&v6_default, "[::1]/shop").is_some());
     }
 }
