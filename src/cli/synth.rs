@@ -134,9 +134,12 @@ pub fn execute(args: SynthArgs, printer: Printer) -> CliResult {
         dialect,
         local_infile: !args.no_local_infile,
     };
-    let mut sink = sink::open(&target, &opts).map_err(|e| match e {
-        sink::Error::BadTarget(_) => CliError::input(e),
-        other => CliError::from(other),
+    let mut sink = sink::open(&target, &opts).map_err(|e| {
+        if e.is_input() {
+            CliError::input(e)
+        } else {
+            CliError::from(e)
+        }
     })?;
     let run = RunOptions {
         tables: args.tables,

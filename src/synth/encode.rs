@@ -22,6 +22,13 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// The table's columns, quoted and comma-separated, for `INSERT`,
+    /// `COPY` and `LOAD DATA`.
+    pub fn column_list(self, table: &Table) -> String {
+        let cols: Vec<String> = table.columns.iter().map(|c| self.quote_ident(&c.name)).collect();
+        cols.join(", ")
+    }
+
     pub fn quote_ident(self, name: &str) -> String {
         match self {
             Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
@@ -132,11 +139,10 @@ pub fn csv_header(table: &Table) -> String {
 }
 
 fn insert_head(d: Dialect, table: &Table) -> String {
-    let cols: Vec<String> = table.columns.iter().map(|c| d.quote_ident(&c.name)).collect();
     format!(
         "INSERT INTO {} ({}) VALUES\n",
         d.quote_ident(&table.name),
-        cols.join(", ")
+        d.column_list(table)
     )
 }
 

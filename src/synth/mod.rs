@@ -41,10 +41,7 @@ impl Error {
     pub fn is_input(&self) -> bool {
         match self {
             Error::Schema(_) => true,
-            Error::Sink(e) => matches!(
-                e,
-                sink::Error::BadTarget(_) | sink::Error::Prod { .. } | sink::Error::Exists { .. }
-            ),
+            Error::Sink(e) => e.is_input(),
         }
     }
 }
@@ -139,10 +136,10 @@ pub fn run(gen: Arc<Generator>, sink: &mut dyn sink::Sink, opts: &RunOptions) ->
     let enc = sink.encoding();
     let mut tables = Vec::new();
     for (ti, t) in plan.tables() {
-        let range = plan.ranges[ti].clone();
         let t0 = Instant::now();
-        let bar = progress_bar(opts.progress, &t.name, range.end - range.start);
-        let stream = pipeline::ChunkStream::start(gen.clone(), ti, range.clone(), opts.threads, enc);
+        let expected = plan.rows(ti);
+        let bar = progress_bar(opts.progress, &t.name, expected);
+        let stream = pipeline::ChunkStream::start(gen.clone(), ti, plan.ranges[ti].clone(), opts.threads, enc);
         let chunks: sink::Chunks = match &bar {
             Some(b) => {
                 let b = b.clone();
@@ -155,7 +152,6 @@ pub fn run(gen: Arc<Generator>, sink: &mut dyn sink::Sink, opts: &RunOptions) ->
             b.finish_and_clear();
         }
         let rows = result?;
-        let expected = range.end - range.start;
         if rows != expected {
             return Err(sink::Error::Table {
                 target: sink.describe(),

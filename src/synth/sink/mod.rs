@@ -61,6 +61,12 @@ pub struct RunPlan<'a> {
 }
 
 impl RunPlan<'_> {
+    /// How many rows of table `table` this run writes.
+    pub fn rows(&self, table: usize) -> u64 {
+        let r = &self.ranges[table];
+        r.end - r.start
+    }
+
     /// The first shard (or the only run): creates the tables.
     pub fn first_shard(&self) -> bool {
         self.shard.is_none_or(|(i, _)| i == 0)
@@ -90,6 +96,14 @@ pub trait Sink {
     fn finish(&mut self, plan: &RunPlan) -> Result<(), Error>;
     /// Where the rows went, for messages (no password).
     fn describe(&self) -> String;
+}
+
+impl Error {
+    /// Whether the user must change their input (exit code 2) rather than
+    /// something having gone wrong on the way (exit code 1).
+    pub fn is_input(&self) -> bool {
+        matches!(self, Error::BadTarget(_) | Error::Prod { .. } | Error::Exists { .. })
+    }
 }
 
 /// A `--to` value, parsed.

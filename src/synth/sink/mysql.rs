@@ -116,7 +116,7 @@ impl Sink for MysqlSink {
         let q = |s: &str| Dialect::Mysql.quote_ident(s);
         let create = ddl::create_table(Dialect::Mysql, plan.schema, table, &plan.selected);
         self.conn.query_drop(&create).map_err(|e| terr(e.to_string()))?;
-        let expected = plan.ranges[table].end - plan.ranges[table].start;
+        let expected = plan.rows(table);
         let result = if self.local_infile {
             let sent = Arc::new(AtomicU64::new(0));
             let source = Arc::new(Mutex::new(Some(chunks)));
@@ -137,7 +137,7 @@ impl Sink for MysqlSink {
                  FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({})",
                 t.name,
                 q(&t.name),
-                t.columns.iter().map(|c| q(&c.name)).collect::<Vec<_>>().join(", ")
+                Dialect::Mysql.column_list(t)
             );
             let r = self.conn.query_drop(&load).map_err(|e| e.to_string()).and_then(|_| {
                 let (loaded, warnings) = (self.conn.affected_rows(), self.conn.warnings());

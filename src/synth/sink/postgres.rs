@@ -188,11 +188,7 @@ impl Sink for PostgresSink {
         };
         let q = |s: &str| Dialect::Postgres.quote_ident(s);
         let create = ddl::create_table(Dialect::Postgres, plan.schema, table, &plan.selected);
-        let copy = format!(
-            "COPY {} ({}) FROM STDIN",
-            q(&t.name),
-            t.columns.iter().map(|c| q(&c.name)).collect::<Vec<_>>().join(", ")
-        );
+        let copy = format!("COPY {} ({}) FROM STDIN", q(&t.name), Dialect::Postgres.column_list(t));
         let mut tx = self.client.transaction().map_err(|e| terr(pg_message(&e)))?;
         tx.batch_execute(&create).map_err(|e| terr(pg_message(&e)))?;
         let mut w = tx.copy_in(&copy).map_err(|e| terr(pg_message(&e)))?;
@@ -205,7 +201,7 @@ impl Sink for PostgresSink {
             }
             sent += c.batch.rows as u64;
         }
-        let expected = plan.ranges[table].end - plan.ranges[table].start;
+        let expected = plan.rows(table);
         if sent != expected {
             return Err(terr(format!("generation stopped after {sent} of {expected} rows")));
         }

@@ -85,17 +85,17 @@ impl Sink for SqliteSink {
         let insert = format!(
             "INSERT INTO {} ({}) VALUES ({})",
             q(&t.name),
-            t.columns.iter().map(|c| q(&c.name)).collect::<Vec<_>>().join(", "),
+            Dialect::Sqlite.column_list(t),
             (1..=t.columns.len())
                 .map(|i| format!("?{i}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        let describe = self.describe();
         let tx = self.conn.transaction().map_err(|e| Error::Database {
-            target: format!("sqlite:{}", self.path.display()),
+            target: describe.clone(),
             message: e.to_string(),
         })?;
-        let describe = format!("sqlite:{}", self.path.display());
         let terr = |msg: String| Error::Table {
             target: describe.clone(),
             table: t.name.clone(),
@@ -130,7 +130,7 @@ impl Sink for SqliteSink {
                 }
             }
         }
-        let expected = plan.ranges[table].end - plan.ranges[table].start;
+        let expected = plan.rows(table);
         if rows != expected {
             // Dropping `tx` rolls the table back.
             return Err(terr(format!("generation stopped after {rows} of {expected} rows")));

@@ -89,19 +89,11 @@ pub(super) fn column(
     let ints_written = [&r.min, &r.max]
         .iter()
         .all(|o| o.as_ref().is_none_or(|n| n.value.is_int()));
-    if r.skew.is_some() && r.reference.is_none() {
-        return Err(ctx.at(
-            r.skew.as_ref().unwrap_or_else(|| unreachable!()),
-            format!("{key}.skew"),
-            "`skew` is for `ref` columns",
-        ));
+    if let (Some(s), None) = (&r.skew, &r.reference) {
+        return Err(ctx.at(s, format!("{key}.skew"), "`skew` is for `ref` columns"));
     }
-    if r.locale.is_some() && r.fake.is_none() {
-        return Err(ctx.at(
-            r.locale.as_ref().unwrap_or_else(|| unreachable!()),
-            format!("{key}.locale"),
-            "`locale` is for `fake` columns",
-        ));
+    if let (Some(l), None) = (&r.locale, &r.fake) {
+        return Err(ctx.at(l, format!("{key}.locale"), "`locale` is for `fake` columns"));
     }
     let is_number = r.uniform.is_some()
         || r.normal.is_some()
