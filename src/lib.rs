@@ -19,6 +19,7 @@ pub mod load;
 pub mod printer;
 pub mod profile;
 pub mod results;
+pub mod scrub;
 pub mod synth;
 pub mod target;
 pub mod tls;

@@ -13,6 +13,7 @@ use crate::printer::Printer;
 
 pub mod demo;
 pub mod run;
+pub mod scrub;
 pub mod synth;
 pub mod target;
 
@@ -38,6 +39,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Generate a production-shaped dataset from a schema into files or a database.
     Synth(synth::SynthArgs),
+    /// Scrub a dump so no personal data survives (keyed, joins kept); `scrub verify` proves it, `scrub scan` finds PII.
+    Scrub(scrub::ScrubArgs),
 }
 
 /// How a command ended when it did not fail outright.
@@ -107,6 +110,7 @@ pub fn execute(cli: Cli, printer: Printer) -> CliResult {
         Command::Target(args) => target::execute(args, printer),
         Command::Demo(args) => demo::execute(args, printer),
         Command::Synth(args) => synth::execute(args, printer),
+        Command::Scrub(args) => scrub::execute(args, printer),
     }
 }
 

@@ -1,0 +1,510 @@
+//! Scrubbing production-shaped dumps: every file of a dump goes through
+//! the rules' transformers into a mirror folder, with malformed rows set
+//! aside in reject files, and `verify` checks the result against the
+//! original.
+//!
+//! A run is all or nothing: every file's columns are checked against the
+//! rules before anything is written, output goes to `.partial` files, and
+//! they are renamed only when every file is complete and the rejects are
+//! within `max_rejects`.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub mod detect;
+pub mod format;
+pub mod keyed;
+mod pipeline;
+mod rows;
+pub mod rules;
+pub mod scan;
+pub mod transform;
+pub mod verify;
+
+use format::Format;
+use pipeline::{Done, Splitter};
+pub use rules::Rules;
+use transform::TablePlan;
+
+/// Why a scrub could not run or finish. None of them holds the key or a
+/// value from the data.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+
+    /// The dump or the options do not fit the rules; nothing was written.
+    #[error("{0}")]
+    Input(String),
+
+    /// Two different values got the same pseudonym: the output would break
+    /// a one-to-one mapping, so none is written.
+    #[error(
+        "{table}.{column}: two different values (lines {first_line} and {line} of {file}) got the same pseudonym; \
+         this happens about once in 10^17 pairs: scrub with another key"
+    )]
+    Collision {
+        table: String,
+        column: String,
+        file: String,
+        first_line: u64,
+        line: u64,
+    },
+}
+
+impl Error {
+    fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+        move |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// Whether the user must change something (exit code 2).
+    pub fn is_input(&self) -> bool {
+        matches!(self, Error::Input(_))
+    }
+}
+
+/// What to scrub, and where the results go.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// A dump folder, or one file.
+    pub input: PathBuf,
+    /// The scrubbed mirror of `input`.
+    pub output: PathBuf,
+    /// Where rejected rows go (they hold unscrubbed data, so never inside
+    /// `output`); default `<input>.rejects`.
+    pub rejects: Option<PathBuf>,
+    /// Rejected rows allowed before the run fails.
+    pub max_rejects: u64,
+    pub threads: usize,
+}
+
+/// One input file, resolved to its table.
+#[derive(Debug, Clone)]
+pub struct DumpFile {
+    pub path: PathBuf,
+    pub name: String,
+    pub table: String,
+    pub format: Format,
+}
+
+/// The files of a dump: every `.csv`, `.copy` and `.jsonl` in a folder (or
+/// the one file given), with the files it skipped.
+pub fn discover(input: &Path) -> Result<(Vec<DumpFile>, Vec<PathBuf>), Error> {
+    let meta = std::fs::metadata(input).map_err(Error::io(input))?;
+    let mut paths = Vec::new();
+    if meta.is_dir() {
+        for entry in std::fs::read_dir(input).map_err(Error::io(input))? {
+            let entry = entry.map_err(Error::io(input))?;
+            if entry.file_type().map_err(Error::io(input))?.is_file() {
+                paths.push(entry.path());
+            }
+        }
+    } else {
+        paths.push(input.to_path_buf());
+    }
+    paths.sort();
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    for path in paths {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match Format::of(&path) {
+            Some(format) if !name.ends_with(".partial") => {
+                let table = Path::new(&name)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                files.push(DumpFile {
+                    path,
+                    name,
+                    table,
+                    format,
+                });
+            }
+            _ => skipped.push(path),
+        }
+    }
+    if files.is_empty() {
+        return Err(Error::Input(format!(
+            "{}: no .csv, .copy or .jsonl files to scrub",
+            input.display()
+        )));
+    }
+    for (i, f) in files.iter().enumerate() {
+        if let Some(g) = files[..i].iter().find(|g| g.table == f.table) {
+            return Err(Error::Input(format!(
+                "{} and {} are both table `{}`: keep one",
+                g.path.display(),
+                f.path.display(),
+                f.table
+            )));
+        }
+    }
+    Ok((files, skipped))
+}
+
+/// The rules of a file's table: `users` also matches `public.users`.
+pub fn table_rules<'r>(rules: &'r Rules, table: &str) -> Option<&'r rules::TableRules> {
+    rules
+        .tables
+        .get(table)
+        .or_else(|| table.rsplit_once('.').and_then(|(_, bare)| rules.tables.get(bare)))
+}
+
+/// One file's outcome.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub file: String,
+    pub table: String,
+    pub format: Format,
+    pub rows_in: u64,
+    pub rows_out: u64,
+    pub rejected: u64,
+    /// The first rejects (line, column, reason); the reject file has all.
+    pub first_rejects: Vec<(u64, Option<String>, String)>,
+    pub bytes_in: u64,
+    pub seconds: f64,
+    /// Each input column with its transformer.
+    pub columns: Vec<(String, &'static str)>,
+    pub rejects_file: Option<PathBuf>,
+}
+
+/// A run's outcome.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub files: Vec<FileReport>,
+    /// Files in the input folder that are not dumps.
+    pub skipped: Vec<PathBuf>,
+    /// Tables without rules left out (`unlisted_columns: drop`).
+    pub dropped_tables: Vec<String>,
+    pub seconds: f64,
+    /// Whether the output was renamed into place (false: too many rejects).
+    pub committed: bool,
+    pub max_rejects: u64,
+    pub rejects_dir: PathBuf,
+}
+
+impl Report {
+    pub fn rejected(&self) -> u64 {
+        self.files.iter().map(|f| f.rejected).sum()
+    }
+    pub fn bytes_in(&self) -> u64 {
+        self.files.iter().map(|f| f.bytes_in).sum()
+    }
+}
+
+/// A file ready to stream: its plan, built before anything is written.
+struct Prepared {
+    file: DumpFile,
+    plan: TablePlan,
+    splitter: Splitter<File>,
+    header: Option<Vec<u8>>,
+}
+
+/// Scrub `opts.input` into `opts.output` with `rules`.
+pub fn scrub(rules: &Rules, opts: &Options) -> Result<Report, Error> {
+    let started = Instant::now();
+    let (files, skipped) = discover(&opts.input)?;
+    let input = opts.input.canonicalize().map_err(Error::io(&opts.input))?;
+    let rejects_dir = match &opts.rejects {
+        Some(r) => r.clone(),
+        None => {
+            // `dump/` and `dump` both give `dump.rejects`.
+            let mut s = opts.input.components().collect::<PathBuf>().into_os_string();
+            s.push(".rejects");
+            PathBuf::from(s)
+        }
+    };
+    std::fs::create_dir_all(&opts.output).map_err(Error::io(&opts.output))?;
+    let output = opts.output.canonicalize().map_err(Error::io(&opts.output))?;
+    let in_dir = if input.is_dir() {
+        input.clone()
+    } else {
+        input.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    if output == in_dir {
+        return Err(Error::Input(format!(
+            "--out {} is the input folder: scrubbed files would replace the originals",
+            opts.output.display()
+        )));
+    }
+    let rejects_abs = absolute(&rejects_dir);
+    if rejects_abs.starts_with(&output) {
+        return Err(Error::Input(format!(
+            "--rejects {} is inside --out: rejected rows are not scrubbed and must stay out of the output",
+            rejects_dir.display()
+        )));
+    }
+
+    // Every rules table needs its file, and every file its rules.
+    let mut dropped_tables = Vec::new();
+    for t in rules.tables.keys() {
+        if !files
+            .iter()
+            .any(|f| table_rules(rules, &f.table).is_some_and(|r| &r.name == t))
+        {
+            return Err(Error::Input(format!(
+                "{}:{}: the rules list table `{t}` but {} has no {t}.csv, {t}.copy or {t}.jsonl",
+                rules.path.display(),
+                rules.tables[t].line,
+                opts.input.display()
+            )));
+        }
+    }
+    let mut prepared = Vec::new();
+    for f in files {
+        let table = match table_rules(rules, &f.table) {
+            Some(t) => t.clone(),
+            None => match rules.unlisted {
+                rules::Unlisted::Fail => {
+                    return Err(Error::Input(format!(
+                        "{}: table `{}` is not in the rules and `unlisted_columns` is `fail`: add it (`loadline scrub scan {}` suggests rules)",
+                        f.path.display(),
+                        f.table,
+                        f.path.display()
+                    )))
+                }
+                rules::Unlisted::Drop => {
+                    dropped_tables.push(f.table.clone());
+                    continue;
+                }
+                rules::Unlisted::Keep => rules::TableRules {
+                    name: f.table.clone(),
+                    line: 0,
+                    unlisted: rules::Unlisted::Keep,
+                    identity: None,
+                    columns: Default::default(),
+                },
+            },
+        };
+        let file = File::open(&f.path).map_err(Error::io(&f.path))?;
+        let mut splitter = Splitter::new(file, f.format);
+        let shown = f.path.display().to_string();
+        let (columns, header) = match f.format {
+            Format::Csv | Format::Copy => {
+                let Some(h) = splitter.first().map_err(Error::io(&f.path))? else {
+                    return Err(Error::Input(format!("{shown}: empty file (a header line is needed)")));
+                };
+                let cols = format::header(f.format, &h).map_err(|e| Error::Input(format!("{shown}:1: header: {e}")))?;
+                (cols, Some(h))
+            }
+            Format::Jsonl => (jsonl_columns(&f.path, &table)?, None),
+        };
+        let plan = TablePlan::new(&table, &rules.key, &columns, &shown).map_err(|e| Error::Input(e.0))?;
+        prepared.push(Prepared {
+            file: f,
+            plan,
+            splitter,
+            header,
+        });
+    }
+
+    // Stream each file into `NAME.partial`.
+    let mut reports = Vec::new();
+    let mut partials: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut minted: HashMap<String, HashMap<u64, (u64, u64, String)>> = HashMap::new();
+    let result = (|| -> Result<(), Error> {
+        for p in prepared {
+            let r = stream(p, &output, &rejects_dir, opts, &mut partials, &mut minted)?;
+            reports.push(r);
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        for (partial, _) in &partials {
+            let _ = std::fs::remove_file(partial);
+        }
+        return Err(e);
+    }
+    let rejected: u64 = reports.iter().map(|r| r.rejected).sum();
+    let committed = rejected <= opts.max_rejects;
+    for (partial, final_path) in &partials {
+        let is_reject = final_path.starts_with(&rejects_dir);
+        if committed || is_reject {
+            std::fs::rename(partial, final_path).map_err(Error::io(final_path))?;
+        } else {
+            let _ = std::fs::remove_file(partial);
+        }
+    }
+    Ok(Report {
+        files: reports,
+        skipped,
+        dropped_tables,
+        seconds: started.elapsed().as_secs_f64(),
+        committed,
+        max_rejects: opts.max_rejects,
+        rejects_dir,
+    })
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    match std::fs::canonicalize(p) {
+        Ok(c) => c,
+        Err(_) => match (p.parent(), p.file_name()) {
+            (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => absolute(parent).join(name),
+            _ => std::env::current_dir().unwrap_or_default().join(p),
+        },
+    }
+}
+
+/// A JSONL table's columns: the rules' columns, then the keys of the
+/// first object that the rules do not list.
+fn jsonl_columns(path: &Path, table: &rules::TableRules) -> Result<Vec<String>, Error> {
+    use std::io::BufRead;
+    let f = File::open(path).map_err(Error::io(path))?;
+    let mut columns: Vec<String> = table.columns.keys().cloned().collect();
+    for line in std::io::BufReader::new(f).split(b'\n') {
+        let line = line.map_err(Error::io(path))?;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if let Ok(obj) = serde_json::from_slice::<indexmap::IndexMap<String, serde::de::IgnoredAny>>(&line) {
+            for k in obj.keys() {
+                if !columns.contains(k) {
+                    columns.push(k.clone());
+                }
+            }
+        }
+        break;
+    }
+    Ok(columns)
+}
+
+fn stream(
+    mut p: Prepared,
+    output: &Path,
+    rejects_dir: &Path,
+    opts: &Options,
+    partials: &mut Vec<(PathBuf, PathBuf)>,
+    minted: &mut HashMap<String, HashMap<u64, (u64, u64, String)>>,
+) -> Result<FileReport, Error> {
+    let started = Instant::now();
+    let final_path = output.join(&p.file.name);
+    let partial = output.join(format!("{}.partial", p.file.name));
+    let out_file = File::create(&partial).map_err(Error::io(&partial))?;
+    partials.push((partial.clone(), final_path));
+    let mut out = BufWriter::with_capacity(1 << 20, out_file);
+    if p.header.is_some() {
+        let mut h = Vec::new();
+        for (i, c) in p.plan.output_columns().enumerate() {
+            if i > 0 {
+                h.push(if p.file.format == Format::Csv { b',' } else { b'\t' });
+            }
+            match p.file.format {
+                Format::Copy => format::write_copy_field(&mut h, Some(c)),
+                _ => format::write_csv_field(&mut h, Some(c)),
+            }
+        }
+        h.push(b'\n');
+        out.write_all(&h).map_err(Error::io(&partial))?;
+    }
+    let reject_name = format!("{}.rejects.jsonl", p.file.name);
+    let reject_final = rejects_dir.join(&reject_name);
+    let reject_partial = rejects_dir.join(format!("{reject_name}.partial"));
+    let mut rejects: Option<BufWriter<File>> = None;
+    let mut report = FileReport {
+        file: p.file.path.display().to_string(),
+        table: p.plan.table.clone(),
+        format: p.file.format,
+        rows_in: 0,
+        rows_out: 0,
+        rejected: 0,
+        first_rejects: Vec::new(),
+        bytes_in: std::fs::metadata(&p.file.path).map(|m| m.len()).unwrap_or(0),
+        seconds: 0.0,
+        columns: p
+            .plan
+            .columns
+            .iter()
+            .cloned()
+            .zip(p.plan.transforms.iter().copied())
+            .collect(),
+        rejects_file: None,
+    };
+    let plan = &p.plan;
+    let fmt = p.file.format;
+    let shown = report.file.clone();
+    let splitter = &mut p.splitter;
+    let path = p.file.path.clone();
+    pipeline::run(
+        opts.threads,
+        || splitter.chunk().map_err(Error::io(&path)),
+        |chunk| match fmt {
+            Format::Jsonl => pipeline::jsonl(plan, chunk),
+            _ => pipeline::delimited(plan, fmt, chunk),
+        },
+        |done: Done| {
+            out.write_all(&done.out).map_err(Error::io(&partial))?;
+            report.rows_in += done.rows_in;
+            report.rows_out += done.rows_out;
+            for (m, line) in &done.minted {
+                let column = &plan.columns[m.column as usize];
+                let domain = plan.domain(m.column as usize).unwrap_or(column).to_string();
+                let seen = minted.entry(domain).or_default();
+                match seen.get(&m.tag) {
+                    Some((input, first_line, file)) if *input != m.input => {
+                        return Err(Error::Collision {
+                            table: plan.table.clone(),
+                            column: column.clone(),
+                            file: file.clone(),
+                            first_line: *first_line,
+                            line: *line,
+                        })
+                    }
+                    Some(_) => {}
+                    None => {
+                        seen.insert(m.tag, (m.input, *line, shown.clone()));
+                    }
+                }
+            }
+            if !done.rejected.is_empty() {
+                if rejects.is_none() {
+                    std::fs::create_dir_all(rejects_dir).map_err(Error::io(rejects_dir))?;
+                    let f = File::create(&reject_partial).map_err(Error::io(&reject_partial))?;
+                    partials.push((reject_partial.clone(), reject_final.clone()));
+                    rejects = Some(BufWriter::new(f));
+                }
+                for r in &done.rejected {
+                    report.rejected += 1;
+                    if report.first_rejects.len() < 5 {
+                        report.first_rejects.push((r.line, r.column.clone(), r.reason.clone()));
+                    }
+                    if let Some(w) = rejects.as_mut() {
+                        let raw = String::from_utf8_lossy(&r.raw);
+                        let line = serde_json::json!({
+                            "file": shown,
+                            "line": r.line,
+                            "column": r.column,
+                            "reason": r.reason,
+                            "raw": raw.strip_suffix('\n').unwrap_or(&raw),
+                            "raw_is_utf8": std::str::from_utf8(&r.raw).is_ok(),
+                        });
+                        serde_json::to_writer(&mut *w, &line)
+                            .map_err(std::io::Error::other)
+                            .and_then(|_| w.write_all(b"\n"))
+                            .map_err(Error::io(&reject_partial))?;
+                    }
+                }
+            }
+            Ok(())
+        },
+    )?;
+    out.flush().map_err(Error::io(&partial))?;
+    if let Some(mut w) = rejects {
+        w.flush().map_err(Error::io(&reject_partial))?;
+        report.rejects_file = Some(reject_final);
+    } else {
+        // A reject file from an earlier run of this file would mislead.
+        let _ = std::fs::remove_file(&reject_final);
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}

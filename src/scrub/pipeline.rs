@@ -1,0 +1,469 @@
+//! Streaming one dump file through its [`TablePlan`]: the calling thread
+//! reads the file and cuts it into chunks of whole records, worker threads
+//! parse and scrub chunks, and the results are written back in input order,
+//! so the output is the same bytes whatever the thread count. Memory is a
+//! few chunks per worker, whatever the file's size.
+
+use std::collections::VecDeque;
+use std::io::{self, Read};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+
+use indexmap::IndexMap;
+use serde_json::value::RawValue;
+
+use super::format::{self, Format, Parser, Record, MAX_RECORD};
+use super::rules::Unlisted;
+use super::transform::{Cell, Minted, Scratch, TablePlan};
+
+/// Bytes of records per chunk handed to a worker.
+const CHUNK_BYTES: usize = 1 << 20;
+/// Bytes read from the file at a time.
+const READ_BYTES: usize = 4 << 20;
+/// Chunks queued per worker, each way.
+const DEPTH: usize = 4;
+
+/// Records cut from the input, with the line the first one starts on.
+pub struct Chunk {
+    pub data: Vec<u8>,
+    pub ends: Vec<u32>,
+    pub first_line: u64,
+}
+
+/// A record that was not scrubbed: where it was, why, and its bytes.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    pub line: u64,
+    pub column: Option<String>,
+    pub reason: String,
+    pub raw: Vec<u8>,
+}
+
+/// One chunk, scrubbed.
+#[derive(Debug, Default)]
+pub struct Done {
+    pub out: Vec<u8>,
+    pub rows_in: u64,
+    pub rows_out: u64,
+    pub rejected: Vec<Rejected>,
+    pub minted: Vec<(Minted, u64)>,
+}
+
+/// Reads a file and cuts it into chunks of whole records.
+pub struct Splitter<R> {
+    reader: R,
+    format: Format,
+    buf: Vec<u8>,
+    pos: usize,
+    eof: bool,
+    line: u64,
+}
+
+impl<R: Read> Splitter<R> {
+    pub fn new(reader: R, format: Format) -> Self {
+        Splitter {
+            reader,
+            format,
+            buf: Vec::with_capacity(READ_BYTES),
+            pos: 0,
+            eof: false,
+            line: 1,
+        }
+    }
+
+    fn fill(&mut self) -> io::Result<()> {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        let have = self.buf.len();
+        self.buf.resize(have + READ_BYTES, 0);
+        let n = loop {
+            match self.reader.read(&mut self.buf[have..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(have);
+                    return Err(e);
+                }
+            }
+        };
+        self.buf.truncate(have + n);
+        if n == 0 {
+            self.eof = true;
+            // A last record without its newline parses like the others.
+            if self.buf.last().is_some_and(|b| *b != b'\n') {
+                self.buf.push(b'\n');
+            }
+        }
+        Ok(())
+    }
+
+    /// The next record's byte range in `self.buf`, reading as needed.
+    fn next_record(&mut self) -> io::Result<Option<(usize, usize)>> {
+        loop {
+            if self.pos >= self.buf.len() && self.eof {
+                return Ok(None);
+            }
+            if let Some(end) = format::next_record_end(self.format, &self.buf, self.pos) {
+                let start = self.pos;
+                self.pos = end;
+                return Ok(Some((start, end)));
+            }
+            let pending = self.buf.len() - self.pos;
+            if self.eof || pending > MAX_RECORD {
+                // A quote that never closes: cut the record at its first
+                // line, which the parser rejects, and go on from the next.
+                let start = self.pos;
+                let end = memchr::memchr(b'\n', &self.buf[start..]).map_or(self.buf.len(), |i| start + i + 1);
+                self.pos = end;
+                return Ok(Some((start, end)));
+            }
+            self.fill()?;
+        }
+    }
+
+    /// The first record alone (a header), as bytes.
+    pub fn first(&mut self) -> io::Result<Option<Vec<u8>>> {
+        let Some((s, e)) = self.next_record()? else {
+            return Ok(None);
+        };
+        self.line += count_lines(&self.buf[s..e]);
+        Ok(Some(self.buf[s..e].to_vec()))
+    }
+
+    /// The next chunk of whole records, `None` at the end of the file.
+    pub fn chunk(&mut self) -> io::Result<Option<Chunk>> {
+        let first_line = self.line;
+        let mut data = Vec::with_capacity(CHUNK_BYTES + 4096);
+        let mut ends = Vec::new();
+        while data.len() < CHUNK_BYTES {
+            let Some((s, e)) = self.next_record()? else { break };
+            data.extend_from_slice(&self.buf[s..e]);
+            ends.push(data.len() as u32);
+            if data.len() > u32::MAX as usize - MAX_RECORD {
+                break;
+            }
+        }
+        if ends.is_empty() {
+            return Ok(None);
+        }
+        self.line += count_lines(&data);
+        Ok(Some(Chunk { data, ends, first_line }))
+    }
+}
+
+fn count_lines(b: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', b).count() as u64
+}
+
+/// Scrub every chunk from `chunks` on `threads` workers and hand the
+/// results to `sink` in input order.
+pub fn run<E>(
+    threads: usize,
+    mut chunks: impl FnMut() -> Result<Option<Chunk>, E>,
+    work: impl Fn(Chunk) -> Done + Sync,
+    mut sink: impl FnMut(Done) -> Result<(), E>,
+) -> Result<(), E> {
+    let threads = threads.max(1);
+    std::thread::scope(|scope| {
+        let mut to_workers: Vec<SyncSender<Chunk>> = Vec::new();
+        let mut from_workers: Vec<Receiver<Done>> = Vec::new();
+        for _ in 0..threads {
+            let (tx, rx) = sync_channel::<Chunk>(DEPTH);
+            let (dtx, drx) = sync_channel::<Done>(DEPTH);
+            let work = &work;
+            scope.spawn(move || {
+                for c in rx {
+                    if dtx.send(work(c)).is_err() {
+                        break;
+                    }
+                }
+            });
+            to_workers.push(tx);
+            from_workers.push(drx);
+        }
+        // Chunk i goes to worker i % threads and comes back from it, so
+        // results are read in order; at most `ahead` chunks are in flight.
+        let ahead = 2 * threads;
+        let mut in_flight: VecDeque<usize> = VecDeque::new();
+        let mut next = 0usize;
+        let result = (|| {
+            loop {
+                let Some(c) = chunks()? else { break };
+                let w = next % threads;
+                next += 1;
+                if to_workers[w].send(c).is_err() {
+                    break;
+                }
+                in_flight.push_back(w);
+                if in_flight.len() > ahead {
+                    if let Some(w) = in_flight.pop_front() {
+                        match from_workers[w].recv() {
+                            Ok(d) => sink(d)?,
+                            Err(_) => break,
+                        }
+                    }
+                }
+            }
+            while let Some(w) = in_flight.pop_front() {
+                match from_workers[w].recv() {
+                    Ok(d) => sink(d)?,
+                    Err(_) => break,
+                }
+            }
+            Ok(())
+        })();
+        drop(to_workers);
+        // Drain so that workers blocked on a full channel can finish.
+        for rx in &from_workers {
+            while rx.recv().is_ok() {}
+        }
+        result
+    })
+}
+
+/// Scrub one chunk of CSV or COPY records.
+pub fn delimited(plan: &TablePlan, format: Format, chunk: Chunk) -> Done {
+    let mut done = Done {
+        out: Vec::with_capacity(chunk.data.len() + chunk.data.len() / 4),
+        ..Done::default()
+    };
+    let parser = Parser { format };
+    let mut rec = Record::default();
+    let mut scratch = Scratch::default();
+    let mut minted = Vec::new();
+    let mut line = chunk.first_line;
+    let mut start = 0usize;
+    let sep = if format == Format::Csv { b',' } else { b'\t' };
+    for &end in &chunk.ends {
+        let raw = &chunk.data[start..end as usize];
+        start = end as usize;
+        let this_line = line;
+        line += count_lines(raw);
+        done.rows_in += 1;
+        let reject = |column: Option<String>, reason: String| Rejected {
+            line: this_line,
+            column,
+            reason,
+            raw: raw.to_vec(),
+        };
+        if let Err(reason) = parser.record(raw, &mut rec) {
+            done.rejected.push(reject(None, reason));
+            continue;
+        }
+        if rec.len() != plan.columns.len() {
+            let reason = format!("{} fields, the header has {}", rec.len(), plan.columns.len());
+            done.rejected.push(reject(None, reason));
+            continue;
+        }
+        let mark = done.out.len();
+        let mut first = true;
+        minted.clear();
+        let out = &mut done.out;
+        let result = plan.row(&rec, &mut scratch, &mut minted, |_, cell| {
+            if !first {
+                out.push(sep);
+            }
+            first = false;
+            match format {
+                Format::Copy => format::write_copy_field(out, cell.text()),
+                _ => format::write_csv_field(out, cell.text()),
+            }
+        });
+        match result {
+            Ok(()) => {
+                done.out.push(b'\n');
+                done.rows_out += 1;
+                done.minted.extend(minted.iter().map(|m| (*m, this_line)));
+            }
+            Err(r) => {
+                done.out.truncate(mark);
+                done.rejected.push(reject(Some(r.column), r.message));
+            }
+        }
+    }
+    done
+}
+
+/// How a JSON value was written, so that an unchanged or numeric output
+/// keeps its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JsonType {
+    Absent,
+    Null,
+    String,
+    Number,
+    Bool,
+    Structure,
+}
+
+/// Scrub one chunk of JSON lines: one object per line; keys are columns.
+/// Keys missing from a line stay missing; keys the rules do not list
+/// follow `unlisted_columns`.
+pub fn jsonl(plan: &TablePlan, chunk: Chunk) -> Done {
+    let mut done = Done {
+        out: Vec::with_capacity(chunk.data.len() + chunk.data.len() / 4),
+        ..Done::default()
+    };
+    let mut scratch = Scratch::default();
+    let mut minted = Vec::new();
+    let n = plan.columns.len();
+    let mut start = 0usize;
+    for (k, &end) in chunk.ends.iter().enumerate() {
+        let raw = &chunk.data[start..end as usize];
+        start = end as usize;
+        let line = chunk.first_line + k as u64;
+        let body = raw.strip_suffix(b"\n").unwrap_or(raw);
+        let body = body.strip_suffix(b"\r").unwrap_or(body);
+        if body.iter().all(u8::is_ascii_whitespace) {
+            continue; // blank lines are not rows
+        }
+        done.rows_in += 1;
+        let reject = |column: Option<String>, reason: String| Rejected {
+            line,
+            column,
+            reason,
+            raw: raw.to_vec(),
+        };
+        let obj: IndexMap<String, &RawValue> = match std::str::from_utf8(body)
+            .map_err(|e| format!("not valid UTF-8 at byte {}", e.valid_up_to() + 1))
+            .and_then(|s| serde_json::from_str(s).map_err(|e| format!("not a JSON object: {e}")))
+        {
+            Ok(o) => o,
+            Err(reason) => {
+                done.rejected.push(reject(None, reason));
+                continue;
+            }
+        };
+        let mut types = vec![JsonType::Absent; n];
+        let mut texts: Vec<Option<String>> = vec![None; n];
+        let mut extra: Vec<(&str, &RawValue)> = Vec::new();
+        let mut bad = None;
+        for (key, value) in &obj {
+            let Some(i) = plan.index_of(key) else {
+                match plan.unlisted {
+                    Unlisted::Keep => extra.push((key, value)),
+                    Unlisted::Drop => {}
+                    Unlisted::Fail => {
+                        bad = Some((Some(key.to_string()), "a key the rules do not list".to_string()));
+                        break;
+                    }
+                }
+                continue;
+            };
+            let text = value.get();
+            let (t, v) = match text.as_bytes().first() {
+                Some(b'"') => match serde_json::from_str::<String>(text) {
+                    Ok(s) => (JsonType::String, Some(s)),
+                    Err(e) => {
+                        bad = Some((Some(key.to_string()), e.to_string()));
+                        break;
+                    }
+                },
+                Some(b'n') => (JsonType::Null, None),
+                Some(b't' | b'f') => (JsonType::Bool, Some(text.to_string())),
+                Some(b'{' | b'[') => (JsonType::Structure, Some(text.to_string())),
+                _ => (JsonType::Number, Some(text.to_string())),
+            };
+            types[i] = t;
+            texts[i] = v;
+        }
+        if let Some((column, reason)) = bad {
+            done.rejected.push(reject(column, reason));
+            continue;
+        }
+        let cells: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
+        let mark = done.out.len();
+        done.out.push(b'{');
+        let mut first = true;
+        let mut failure = None;
+        minted.clear();
+        {
+            let out = &mut done.out;
+            let mut key_value = |key: &str, write: &mut dyn FnMut(&mut Vec<u8>)| {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                write_json_str(out, key);
+                out.push(b':');
+                write(out);
+            };
+            let result = plan.row(&cells[..], &mut scratch, &mut minted, |i, cell| {
+                if types[i] == JsonType::Absent || failure.is_some() {
+                    return;
+                }
+                let original = obj.get(&plan.columns[i]).map(|v| v.get());
+                match (cell, types[i]) {
+                    (Cell::Null, _) => key_value(&plan.columns[i], &mut |o| o.extend_from_slice(b"null")),
+                    (Cell::Same(_), _) => key_value(&plan.columns[i], &mut |o| {
+                        o.extend_from_slice(original.unwrap_or("null").as_bytes())
+                    }),
+                    (Cell::Number(s), JsonType::Number) => {
+                        key_value(&plan.columns[i], &mut |o| o.extend_from_slice(s.as_bytes()))
+                    }
+                    (_, JsonType::Structure) if plan.is_redact(i) => {
+                        match redact_json(plan, i, original.unwrap_or("null"), &cells[..]) {
+                            Ok(v) => key_value(&plan.columns[i], &mut |o| o.extend_from_slice(v.as_bytes())),
+                            Err(e) => failure = Some((plan.columns[i].clone(), e)),
+                        }
+                    }
+                    (_, JsonType::Structure | JsonType::Bool) => {
+                        failure = Some((
+                            plan.columns[i].clone(),
+                            format!(
+                                "holds JSON {}; `{}` takes text",
+                                if types[i] == JsonType::Bool {
+                                    "true/false"
+                                } else {
+                                    "objects or arrays"
+                                },
+                                plan.transforms[i]
+                            ),
+                        ))
+                    }
+                    (Cell::Text(s) | Cell::Number(s), _) => key_value(&plan.columns[i], &mut |o| write_json_str(o, s)),
+                }
+            });
+            if let Err(r) = result {
+                failure = Some((r.column, r.message));
+            }
+            for (key, value) in &extra {
+                key_value(key, &mut |o| o.extend_from_slice(value.get().as_bytes()));
+            }
+        }
+        match failure {
+            None => {
+                done.out.extend_from_slice(b"}\n");
+                done.rows_out += 1;
+                done.minted.extend(minted.iter().map(|m| (*m, line)));
+            }
+            Some((column, reason)) => {
+                done.out.truncate(mark);
+                done.rejected.push(reject(Some(column), reason));
+            }
+        }
+    }
+    done
+}
+
+/// A JSON object or array with every string inside redacted.
+fn redact_json(plan: &TablePlan, column: usize, raw: &str, cells: &[Option<&str>]) -> Result<String, String> {
+    fn walk(v: &mut serde_json::Value, f: &mut dyn FnMut(&str) -> String) {
+        match v {
+            serde_json::Value::String(s) => *s = f(s),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, f)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|x| walk(x, f)),
+            _ => {}
+        }
+    }
+    let mut v: serde_json::Value = serde_json::from_str(raw).map_err(|e| e.to_string())?;
+    let mut scratch = Scratch::default();
+    walk(&mut v, &mut |s| plan.redact_text(column, s, cells, &mut scratch));
+    serde_json::to_string(&v).map_err(|e| e.to_string())
+}
+
+fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    // Writing a str into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}

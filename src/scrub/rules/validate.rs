@@ -1,0 +1,475 @@
+//! Raw rules to typed [`Rules`]: one transformer per column, `same_as`
+//! resolved to the column whose pseudonyms it shares, the key read from
+//! where the rules say it lives. Every error names the line and the key.
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+
+use super::raw::{RawRule, RawRuleMap, RawRules, S};
+use super::{ColumnRule, Error, Mask, PseudoKind, Redact, Rules, TableRules, Transform, Unlisted};
+use crate::scrub::detect::Kind;
+use crate::scrub::keyed::Secret;
+use crate::values::fake::{did_you_mean, FakeKind, Locale};
+
+/// The shortest key accepted: shorter secrets can be guessed.
+pub const MIN_KEY_BYTES: usize = 16;
+
+struct Ctx<'a> {
+    path: &'a Path,
+}
+
+impl Ctx<'_> {
+    fn err(&self, line: u64, key: &str, message: impl Into<String>) -> Error {
+        Error::Invalid {
+            path: self.path.to_path_buf(),
+            line: line as usize,
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+pub fn validate(raw: RawRules, path: &Path) -> Result<Rules, Error> {
+    let cx = Ctx { path };
+    let default_unlisted = match &raw.unlisted_columns {
+        Some(u) => unlisted(&cx, u)?,
+        None => Unlisted::Fail,
+    };
+    let default_locale = match &raw.locale {
+        Some(l) => l
+            .value
+            .parse::<Locale>()
+            .map_err(|e| cx.err(l.referenced.line(), "locale", e.to_string()))?,
+        None => Locale::En,
+    };
+    if raw.tables.value.is_empty() {
+        return Err(cx.err(raw.tables.referenced.line(), "tables", "no tables: list at least one"));
+    }
+
+    // First pass: each column's own transformer; `same_as` left for later.
+    let mut tables = IndexMap::new();
+    let mut same_as: Vec<(String, String, S<String>, Option<PseudoKind>)> = Vec::new();
+    for (tname, t) in &raw.tables.value {
+        let tline = t.referenced.line();
+        if t.value.columns.value.is_empty() {
+            return Err(cx.err(tline, tname, "no columns: list the table's columns"));
+        }
+        let mut columns = IndexMap::new();
+        for (cname, c) in &t.value.columns.value {
+            let line = c.referenced.line();
+            let transform = match &c.value {
+                RawRule::Word(w) => word(&cx, line, cname, w)?,
+                RawRule::Map(m) => {
+                    let (tr, pending) = map(&cx, line, tname, cname, m, default_locale)?;
+                    if let Some((target, kind)) = pending {
+                        same_as.push((tname.clone(), cname.clone(), target, kind));
+                    }
+                    tr
+                }
+            };
+            columns.insert(
+                cname.clone(),
+                ColumnRule {
+                    line: line as usize,
+                    transform,
+                },
+            );
+        }
+        let identity = match &t.value.identity {
+            Some(ids) => {
+                if ids.value.is_empty() {
+                    return Err(cx.err(ids.referenced.line(), "identity", "list at least one column"));
+                }
+                Some(ids.value.clone())
+            }
+            None => None,
+        };
+        let table_unlisted = match &t.value.unlisted_columns {
+            Some(u) => unlisted(&cx, u)?,
+            None => default_unlisted,
+        };
+        tables.insert(
+            tname.clone(),
+            TableRules {
+                name: tname.clone(),
+                line: tline as usize,
+                unlisted: table_unlisted,
+                identity,
+                columns,
+            },
+        );
+    }
+
+    // Second pass: `same_as: users.id` shares users.id's pseudonyms.
+    let sharing: Vec<String> = same_as.iter().map(|(t, c, _, _)| format!("{t}.{c}")).collect();
+    for (tname, cname, target, kind) in same_as {
+        let line = target.referenced.line();
+        let (root, root_kind) = resolve_same_as(&cx, &tables, &sharing, &target.value, line)?;
+        if let Some(k) = kind {
+            if k != root_kind {
+                return Err(cx.err(
+                    line,
+                    "same_as",
+                    format!(
+                        "`{}` is pseudonymized as {}, not {}; leave out `as` to share it",
+                        target.value,
+                        root_kind.name(),
+                        k.name()
+                    ),
+                ));
+            }
+        }
+        if let Some(c) = tables.get_mut(&tname).and_then(|t| t.columns.get_mut(&cname)) {
+            c.transform = Transform::Pseudonymize {
+                kind: root_kind,
+                domain: root,
+            };
+        }
+    }
+
+    let key = resolve_key(&cx, &raw.key)?;
+    Ok(Rules {
+        path: path.to_path_buf(),
+        key,
+        unlisted: default_unlisted,
+        tables,
+    })
+}
+
+fn unlisted(cx: &Ctx, u: &S<String>) -> Result<Unlisted, Error> {
+    match u.value.as_str() {
+        "fail" => Ok(Unlisted::Fail),
+        "keep" => Ok(Unlisted::Keep),
+        "drop" => Ok(Unlisted::Drop),
+        other => Err(cx.err(
+            u.referenced.line(),
+            "unlisted_columns",
+            format!("`{other}` is not one of fail, keep, drop"),
+        )),
+    }
+}
+
+const TRANSFORMERS: &str = "keep, drop, null, redact, pseudonymize, fake, mask, shift_date, noise";
+
+fn word(cx: &Ctx, line: u64, column: &str, w: &str) -> Result<Transform, Error> {
+    Ok(match w {
+        "keep" => Transform::Keep,
+        "drop" => Transform::Drop,
+        "null" => Transform::Null,
+        "redact" => Transform::Redact(Redact {
+            kinds: Kind::ALL.to_vec(),
+            row_values: true,
+        }),
+        other => {
+            let all = TRANSFORMERS.split(", ");
+            let hint = did_you_mean(other, all);
+            let needs_args = ["pseudonymize", "fake", "mask", "shift_date", "noise"].contains(&other);
+            let message = if needs_args {
+                format!("`{other}` needs arguments, e.g. `{{{other}: ...}}` (see the README)")
+            } else {
+                format!("unknown transformer `{other}`{hint} (known: {TRANSFORMERS})")
+            };
+            return Err(cx.err(line, column, message));
+        }
+    })
+}
+
+type Pending = Option<(S<String>, Option<PseudoKind>)>;
+
+fn map(
+    cx: &Ctx,
+    line: u64,
+    table: &str,
+    column: &str,
+    m: &RawRuleMap,
+    default_locale: Locale,
+) -> Result<(Transform, Pending), Error> {
+    let given: Vec<&str> = [
+        ("pseudonymize", m.pseudonymize.is_some()),
+        ("fake", m.fake.is_some()),
+        ("mask", m.mask.is_some()),
+        ("shift_date", m.shift_date.is_some()),
+        ("noise", m.noise.is_some()),
+        ("redact", m.redact.is_some()),
+        ("keep", m.keep.is_some()),
+        ("drop", m.drop.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, on)| *on)
+    .map(|(n, _)| n)
+    .collect();
+    match given.len() {
+        0 => return Err(cx.err(line, column, format!("no transformer (one of: {TRANSFORMERS})"))),
+        1 => {}
+        _ => {
+            return Err(cx.err(
+                line,
+                column,
+                format!("one transformer per column, found {}", given.join(" and ")),
+            ))
+        }
+    }
+    if m.locale.is_some() && m.fake.is_none() {
+        return Err(cx.err(line, "locale", "`locale` only goes with `fake`"));
+    }
+    if let Some(p) = &m.pseudonymize {
+        let pline = p.referenced.line();
+        let kind = match &p.value.kind {
+            Some(k) => Some(
+                PseudoKind::ALL
+                    .iter()
+                    .find(|(n, _)| *n == k.value)
+                    .map(|(_, k)| *k)
+                    .ok_or_else(|| {
+                        cx.err(
+                            k.referenced.line(),
+                            "as",
+                            format!(
+                                "`{}` is not one of integer, email, uuid, text{}",
+                                k.value,
+                                did_you_mean(&k.value, PseudoKind::ALL.iter().map(|(n, _)| *n))
+                            ),
+                        )
+                    })?,
+            ),
+            None => None,
+        };
+        return match (&p.value.same_as, kind) {
+            (Some(target), kind) => Ok((
+                // Placeholder until the second pass resolves the target.
+                Transform::Keep,
+                Some((clone_spanned(target), kind)),
+            )),
+            (None, Some(kind)) => Ok((
+                Transform::Pseudonymize {
+                    kind,
+                    domain: format!("{table}.{column}"),
+                },
+                None,
+            )),
+            (None, None) => Err(cx.err(
+                pline,
+                "pseudonymize",
+                "say what the values are (`as: integer|email|uuid|text`) or which column's pseudonyms to share (`same_as: table.column`)",
+            )),
+        };
+    }
+    if let Some(f) = &m.fake {
+        let kind = f
+            .value
+            .parse::<FakeKind>()
+            .map_err(|e| cx.err(f.referenced.line(), "fake", e.to_string()))?;
+        let locale = match &m.locale {
+            Some(l) => l
+                .value
+                .parse::<Locale>()
+                .map_err(|e| cx.err(l.referenced.line(), "locale", e.to_string()))?,
+            None => default_locale,
+        };
+        return Ok((Transform::Fake { kind, locale }, None));
+    }
+    if let Some(mk) = &m.mask {
+        let mline = mk.referenced.line();
+        let r = &mk.value;
+        let all = r.all.as_ref().is_some_and(|a| a.value);
+        let keep_first = r.keep_first.as_ref().map_or(0, |k| k.value);
+        let keep_last = r.keep_last.as_ref().map_or(0, |k| k.value);
+        if all && (keep_first > 0 || keep_last > 0) {
+            return Err(cx.err(
+                mline,
+                "mask",
+                "`all: true` masks everything; leave out keep_first/keep_last",
+            ));
+        }
+        if !all && r.keep_first.is_none() && r.keep_last.is_none() {
+            return Err(cx.err(
+                mline,
+                "mask",
+                "say how much to keep (`keep_last: 2`, `keep_first: 1`) or `all: true`",
+            ));
+        }
+        let with = match &r.with {
+            Some(w) => {
+                let mut chars = w.value.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => Some(c),
+                    _ => return Err(cx.err(w.referenced.line(), "with", "one character, e.g. `with: '*'`")),
+                }
+            }
+            None => None,
+        };
+        return Ok((
+            Transform::Mask(Mask {
+                keep_first,
+                keep_last,
+                with,
+            }),
+            None,
+        ));
+    }
+    if let Some(s) = &m.shift_date {
+        let secs = s.value.max.value.0.as_secs();
+        let days = secs / 86_400;
+        if days < 1 || secs % 86_400 != 0 {
+            return Err(cx.err(
+                s.value.max.referenced.line(),
+                "max",
+                "dates move by whole days: write `max` in days, at least `1d` (e.g. `30d`)",
+            ));
+        }
+        let max_days = u32::try_from(days)
+            .ok()
+            .filter(|d| *d <= 365_000)
+            .ok_or_else(|| cx.err(s.value.max.referenced.line(), "max", "at most 365000d"))?;
+        return Ok((Transform::ShiftDate { max_days }, None));
+    }
+    if let Some(n) = &m.noise {
+        let r = n.value.relative.value.fraction();
+        if !(r > 0.0 && r < 1.0) {
+            return Err(cx.err(
+                n.value.relative.referenced.line(),
+                "relative",
+                "between 0% and 100%, both excluded (e.g. `5%`)",
+            ));
+        }
+        return Ok((Transform::Noise { relative: r }, None));
+    }
+    if let Some(r) = &m.redact {
+        let kinds = match &r.value.kinds {
+            Some(ks) => {
+                let mut out = Vec::new();
+                for k in &ks.value {
+                    let kind = Kind::ALL.iter().copied().find(|x| x.name() == k).ok_or_else(|| {
+                        cx.err(
+                            ks.referenced.line(),
+                            "kinds",
+                            format!(
+                                "unknown detector `{k}`{} (known: {})",
+                                did_you_mean(k, Kind::ALL.iter().map(|x| x.name())),
+                                Kind::ALL.iter().map(|x| x.name()).collect::<Vec<_>>().join(", ")
+                            ),
+                        )
+                    })?;
+                    out.push(kind);
+                }
+                if out.is_empty() {
+                    return Err(cx.err(ks.referenced.line(), "kinds", "list at least one detector"));
+                }
+                out
+            }
+            None => Kind::ALL.to_vec(),
+        };
+        let row_values = r.value.row_values.as_ref().is_none_or(|b| b.value);
+        return Ok((Transform::Redact(Redact { kinds, row_values }), None));
+    }
+    if let Some(k) = &m.keep {
+        return if k.value {
+            Ok((Transform::Keep, None))
+        } else {
+            Err(cx.err(k.referenced.line(), "keep", "write `keep` or another transformer"))
+        };
+    }
+    if let Some(d) = &m.drop {
+        return if d.value {
+            Ok((Transform::Drop, None))
+        } else {
+            Err(cx.err(d.referenced.line(), "drop", "write `drop` or another transformer"))
+        };
+    }
+    Err(cx.err(line, column, format!("no transformer (one of: {TRANSFORMERS})")))
+}
+
+fn clone_spanned(s: &S<String>) -> S<String> {
+    S::new(s.value.clone(), s.referenced, s.defined)
+}
+
+/// The column that owns the pseudonyms `same_as` points at.
+fn resolve_same_as(
+    cx: &Ctx,
+    tables: &IndexMap<String, TableRules>,
+    sharing: &[String],
+    target: &str,
+    line: u64,
+) -> Result<(String, PseudoKind), Error> {
+    let (t, c) = target.split_once('.').ok_or_else(|| {
+        cx.err(
+            line,
+            "same_as",
+            format!("`{target}`: write `table.column`, e.g. `users.id`"),
+        )
+    })?;
+    let table = tables
+        .get(t)
+        .ok_or_else(|| cx.err(line, "same_as", format!("`{target}`: no table `{t}` in the rules")))?;
+    let column = table.columns.get(c).ok_or_else(|| {
+        cx.err(
+            line,
+            "same_as",
+            format!("`{target}`: table `{t}` has no column `{c}` in the rules"),
+        )
+    })?;
+    if sharing.iter().any(|s| s == target) {
+        return Err(cx.err(
+            line,
+            "same_as",
+            format!("`{target}` shares another column's pseudonyms itself; point at the column that has `as:`"),
+        ));
+    }
+    match &column.transform {
+        Transform::Pseudonymize { kind, domain } => Ok((domain.clone(), *kind)),
+        other => Err(cx.err(
+            line,
+            "same_as",
+            format!(
+                "`{target}` is `{}`, not pseudonymized; its values cannot be shared",
+                other.name()
+            ),
+        )),
+    }
+}
+
+/// `${env:NAME}` or `${file:PATH}`; a key written into the rules would be
+/// committed with them, so a literal is refused. The value is never echoed.
+fn resolve_key(cx: &Ctx, key: &S<String>) -> Result<Secret, Error> {
+    let line = key.referenced.line();
+    let spec = key.value.trim();
+    let inner = spec.strip_prefix("${").and_then(|s| s.strip_suffix('}')).ok_or_else(|| {
+        cx.err(
+            line,
+            "key",
+            "write where the key lives, `${env:NAME}` or `${file:PATH}`, not the key itself (a key in the rules file would be committed with it)",
+        )
+    })?;
+    let bytes = if let Some(name) = inner.strip_prefix("env:") {
+        let v = std::env::var_os(name).ok_or_else(|| {
+            cx.err(
+                line,
+                "key",
+                format!("environment variable {name} is not set (export it with the scrub key; it is never printed)"),
+            )
+        })?;
+        v.into_encoded_bytes()
+    } else if let Some(file) = inner.strip_prefix("file:") {
+        let p = cx.path.parent().unwrap_or(Path::new(".")).join(file);
+        let mut b =
+            std::fs::read(&p).map_err(|e| cx.err(line, "key", format!("cannot read key file {}: {e}", p.display())))?;
+        while b.last().is_some_and(|c| *c == b'\n' || *c == b'\r') {
+            b.pop();
+        }
+        b
+    } else {
+        return Err(cx.err(line, "key", "write `${env:NAME}` or `${file:PATH}`"));
+    };
+    if bytes.len() < MIN_KEY_BYTES {
+        return Err(cx.err(
+            line,
+            "key",
+            format!(
+                "the key is {} bytes; use at least {MIN_KEY_BYTES} (e.g. `openssl rand -hex 32`)",
+                bytes.len()
+            ),
+        ));
+    }
+    Ok(Secret::new(bytes))
+}

@@ -1,0 +1,348 @@
+//! `scrub scan`: the detectors run over a raw file, column by column, with
+//! a suggested rule for each column and the reason for it, so that a new
+//! table's rules start from evidence rather than from a guess. Column
+//! names count as evidence too (`ssn`, `birth_date`), since personal data
+//! such as names has no pattern a detector can check.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use super::detect::{Detectors, Kind};
+use super::rows::Rows;
+use super::transform::fingerprint;
+use super::{discover, Error};
+
+/// One column's evidence and suggestion.
+#[derive(Debug, Clone)]
+pub struct ColumnScan {
+    pub name: String,
+    pub non_null: u64,
+    /// Distinct values among the first rows (up to a cap).
+    pub distinct: u64,
+    /// Cells with at least one hit, per kind.
+    pub hits: BTreeMap<Kind, u64>,
+    /// Cells that are entirely one detected value, per kind.
+    pub whole: BTreeMap<Kind, u64>,
+    pub all_integers: bool,
+    pub all_dates: bool,
+    pub all_uuids: bool,
+    pub avg_len: f64,
+    /// The suggested rule, as YAML (`{pseudonymize: {as: email}}`).
+    pub rule: String,
+    pub why: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct FileScan {
+    pub file: String,
+    pub table: String,
+    pub rows: u64,
+    pub malformed: u64,
+    pub columns: Vec<ColumnScan>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub files: Vec<FileScan>,
+}
+
+/// Distinct values are counted up to this many per column.
+const DISTINCT_CAP: usize = 200_000;
+
+/// Scan a file (or every dump file in a folder), reading up to `max_rows`
+/// rows of each (0: all).
+pub fn scan(path: &Path, max_rows: u64) -> Result<Report, Error> {
+    let (files, _) = discover(path)?;
+    let detectors = Detectors::new();
+    let mut out = Vec::new();
+    for f in files {
+        let mut rows = Rows::open(&f.path, f.format)?;
+        let mut cols: Vec<Acc> = Vec::new();
+        let mut n = 0u64;
+        let mut hits = Vec::new();
+        while let Some(row) = rows.next_row(&f.path)? {
+            n += 1;
+            while cols.len() < rows.columns.len() {
+                cols.push(Acc::default());
+            }
+            for (i, cell) in row.cells.iter().enumerate() {
+                let Some(v) = cell else { continue };
+                let a = &mut cols[i];
+                a.non_null += 1;
+                a.len_sum += v.chars().count() as u64;
+                if a.distinct.len() < DISTINCT_CAP {
+                    a.distinct.insert(fingerprint(v));
+                }
+                let t = v.trim();
+                a.not_int |= t.is_empty() || !t.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit());
+                a.not_date |= t.get(..10).is_none_or(|d| d.parse::<jiff::civil::Date>().is_err());
+                a.not_uuid |= !is_uuid(t);
+                hits.clear();
+                detectors.find(v, &mut hits);
+                let mut kinds = HashSet::new();
+                for h in &hits {
+                    kinds.insert(h.kind);
+                    if h.start == 0 && h.end == v.len() {
+                        *a.whole.entry(h.kind).or_default() += 1;
+                    }
+                }
+                for k in kinds {
+                    *a.hits.entry(k).or_default() += 1;
+                }
+            }
+            if max_rows > 0 && n >= max_rows {
+                break;
+            }
+        }
+        let table = f.table.clone();
+        let columns = rows
+            .columns
+            .iter()
+            .zip(cols)
+            .map(|(name, a)| a.finish(name, &table))
+            .collect();
+        out.push(FileScan {
+            file: f.path.display().to_string(),
+            table,
+            rows: n,
+            malformed: rows.malformed,
+            columns,
+        });
+    }
+    Ok(Report { files: out })
+}
+
+fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+#[derive(Default)]
+struct Acc {
+    non_null: u64,
+    len_sum: u64,
+    distinct: HashSet<u64>,
+    hits: BTreeMap<Kind, u64>,
+    whole: BTreeMap<Kind, u64>,
+    not_int: bool,
+    not_date: bool,
+    not_uuid: bool,
+}
+
+impl Acc {
+    fn finish(self, name: &str, table: &str) -> ColumnScan {
+        let n = self.non_null.max(1) as f64;
+        let distinct = self.distinct.len() as u64;
+        let unique = self.non_null > 0 && distinct == self.non_null.min(DISTINCT_CAP as u64);
+        let avg_len = self.len_sum as f64 / n;
+        let lname = name.to_ascii_lowercase();
+        let has = |words: &[&str]| words.iter().any(|w| lname == *w || lname.contains(w));
+        let integers = self.non_null > 0 && !self.not_int;
+        let dates = self.non_null > 0 && !self.not_date;
+        let uuids = self.non_null > 0 && !self.not_uuid;
+        let any_hits = self.hits.values().sum::<u64>();
+        let main = self
+            .whole
+            .iter()
+            .max_by_key(|(_, c)| **c)
+            .map(|(k, c)| (*k, *c as f64 / n));
+        let (rule, why): (String, String) = if self.non_null == 0 {
+            ("keep".into(), "no values".into())
+        } else if (lname == "id" || lname.ends_with("_id")) && (integers || uuids) {
+            let as_ = if uuids { "uuid" } else { "integer" };
+            if lname == "id" {
+                (
+                    format!("{{pseudonymize: {{as: {as_}}}}}"),
+                    format!("the key of `{table}`; other tables point at it with same_as"),
+                )
+            } else {
+                let parent = lname.trim_end_matches("_id");
+                (
+                    format!("{{pseudonymize: {{same_as: {parent}s.id}}}}"),
+                    format!("looks like a key of `{parent}s`: share its pseudonyms (or keep, if that id is kept)"),
+                )
+            }
+        } else if let Some((Kind::Email, s)) = main.filter(|(_, s)| *s >= 0.5) {
+            if unique {
+                (
+                    "{pseudonymize: {as: email}}".into(),
+                    format!("{:.0}% of values are emails, all distinct", s * 100.0),
+                )
+            } else {
+                (
+                    "{fake: safe_email}".into(),
+                    format!("{:.0}% of values are emails", s * 100.0),
+                )
+            }
+        } else if let Some((Kind::Phone, s)) = main.filter(|(_, s)| *s >= 0.5) {
+            (
+                "{mask: {keep_last: 2}}".into(),
+                format!("{:.0}% of values are phone numbers", s * 100.0),
+            )
+        } else if let Some((Kind::Card, s)) = main.filter(|(_, s)| *s >= 0.5) {
+            (
+                "{mask: {keep_last: 4}}".into(),
+                format!("{:.0}% of values are card numbers (Luhn-valid)", s * 100.0),
+            )
+        } else if let Some((Kind::Ip, s)) = main.filter(|(_, s)| *s >= 0.5) {
+            (
+                "{fake: ipv4}".into(),
+                format!("{:.0}% of values are IP addresses", s * 100.0),
+            )
+        } else if let Some((k @ (Kind::NationalId | Kind::Token | Kind::Iban), s)) = main.filter(|(_, s)| *s >= 0.5) {
+            (
+                "drop".into(),
+                format!(
+                    "{:.0}% of values are {k}s; nothing downstream should need them",
+                    s * 100.0
+                ),
+            )
+        } else if has(&[
+            "ssn",
+            "social_security",
+            "national_id",
+            "passport",
+            "tax_id",
+            "password",
+            "secret",
+            "token",
+        ]) {
+            ("drop".into(), "the name says it is an identifier or a secret".into())
+        } else if dates && has(&["birth", "dob"]) {
+            ("{shift_date: {max: 30d}}".into(), "a date of birth".into())
+        } else if has(&["first_name", "firstname", "given_name"]) {
+            ("{fake: first_name}".into(), "the name says first name".into())
+        } else if has(&["last_name", "lastname", "surname", "family_name"]) {
+            ("{fake: last_name}".into(), "the name says last name".into())
+        } else if lname == "name" || has(&["full_name", "fullname", "customer_name", "contact_name"]) {
+            ("{fake: name}".into(), "the name says a person's name".into())
+        } else if has(&["address", "street"]) {
+            ("{fake: street_address}".into(), "the name says an address".into())
+        } else if avg_len >= 20.0 && any_hits > 0 {
+            (
+                "redact".into(),
+                format!(
+                    "free text with personal data in {} cells ({})",
+                    any_hits,
+                    self.hits
+                        .iter()
+                        .map(|(k, c)| format!("{k}: {c}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        } else if avg_len >= 20.0 || has(&["note", "comment", "description", "message", "remark"]) {
+            (
+                "redact".into(),
+                "free text: no personal data found in this sample, but people type it there".into(),
+            )
+        } else if any_hits > 0 {
+            (
+                "redact".into(),
+                format!(
+                    "personal data in {any_hits} cells ({})",
+                    self.hits
+                        .iter()
+                        .map(|(k, c)| format!("{k}: {c}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        } else {
+            ("keep".into(), "no personal data found".into())
+        };
+        ColumnScan {
+            name: name.to_string(),
+            non_null: self.non_null,
+            distinct,
+            hits: self.hits,
+            whole: self.whole,
+            all_integers: integers,
+            all_dates: dates,
+            all_uuids: uuids,
+            avg_len,
+            rule,
+            why,
+        }
+    }
+}
+
+impl Report {
+    /// A table per file, then the suggested rules as YAML to paste.
+    pub fn summary(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for f in &self.files {
+            out.push(format!(
+                "{} ({} rows read{})",
+                f.file,
+                f.rows,
+                if f.malformed > 0 {
+                    format!(", {} malformed", f.malformed)
+                } else {
+                    String::new()
+                }
+            ));
+            out.push(format!(
+                "  {:<18} {:>8} {:>8}  {:<28} {:<32} why",
+                "column", "values", "distinct", "found", "suggested rule"
+            ));
+            for c in &f.columns {
+                let found = if c.hits.is_empty() {
+                    "-".to_string()
+                } else {
+                    c.hits
+                        .iter()
+                        .map(|(k, n)| format!("{k} {n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                out.push(format!(
+                    "  {:<18} {:>8} {:>8}  {:<28} {:<32} {}",
+                    c.name, c.non_null, c.distinct, found, c.rule, c.why
+                ));
+            }
+            out.push(String::new());
+        }
+        out.push("# suggested rules (review before use)".into());
+        out.push("key: ${env:LOADLINE_SCRUB_KEY}".into());
+        out.push("unlisted_columns: fail".into());
+        out.push("tables:".into());
+        for f in &self.files {
+            out.push(format!("  {}:", f.table));
+            out.push("    columns:".into());
+            for c in &f.columns {
+                out.push(format!("      {}: {}", c.name, c.rule));
+            }
+        }
+        out
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "version": 1,
+            "files": self.files.iter().map(|f| serde_json::json!({
+                "file": f.file,
+                "table": f.table,
+                "rows": f.rows,
+                "malformed": f.malformed,
+                "columns": f.columns.iter().map(|c| serde_json::json!({
+                    "name": c.name,
+                    "values": c.non_null,
+                    "distinct": c.distinct,
+                    "cells_with_hits": c.hits.iter().map(|(k, n)| (k.name().to_string(), serde_json::json!(n))).collect::<serde_json::Map<_, _>>(),
+                    "whole_value_hits": c.whole.iter().map(|(k, n)| (k.name().to_string(), serde_json::json!(n))).collect::<serde_json::Map<_, _>>(),
+                    "all_integers": c.all_integers,
+                    "all_dates": c.all_dates,
+                    "all_uuids": c.all_uuids,
+                    "average_length": c.avg_len,
+                    "suggested_rule": c.rule,
+                    "why": c.why,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })
+    }
+}

@@ -1,0 +1,859 @@
+//! Rules applied to one table's rows: a [`TablePlan`] is built once from
+//! the rules and the file's columns (every mismatch is an error before any
+//! output exists), then turns each row's cells into scrubbed cells.
+//!
+//! Every output is a pure function of (key, rule, input value), or of the
+//! row's identity for `shift_date` and `noise`, so the same dump scrubbed
+//! twice, in any number of files or threads, gives the same bytes.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use rand::{RngExt, SeedableRng};
+
+use super::detect::{Detectors, Hit, Kind};
+use super::keyed::{base32_into, Permutation, Prf, Secret};
+use super::rules::{Mask, PseudoKind, TableRules, Transform, Unlisted};
+use crate::values::fake::{FakeKind, Locale};
+use crate::values::seed::Rng64;
+
+/// Why a row cannot be scrubbed: it goes to the reject file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    pub column: String,
+    pub message: String,
+}
+
+/// The table's columns do not fit its rules; nothing has been written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PlanError(pub String);
+
+/// One column's compiled transformer.
+#[derive(Debug)]
+enum Op {
+    Keep,
+    Drop,
+    Null,
+    Redact { kinds: Vec<Kind>, row_values: bool },
+    Integer(Permutation),
+    Uuid(Permutation),
+    Email(Prf),
+    Text(Prf),
+    Fake { prf: Prf, kind: FakeKind, locale: Locale },
+    Mask { prf: Prf, mask: Mask },
+    Shift { prf: Prf, max_days: u32 },
+    Noise { prf: Prf, relative: f64 },
+}
+
+/// What a one-to-one pseudonym produced, for the run's collision check:
+/// the pseudonym's tag and a fingerprint of the value behind it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Minted {
+    pub column: u32,
+    pub tag: u64,
+    pub input: u64,
+}
+
+/// A table's rules compiled against its file's columns.
+#[derive(Debug)]
+pub struct TablePlan {
+    pub table: String,
+    pub columns: Vec<String>,
+    /// Whether each input column is written (not dropped).
+    pub written: Vec<bool>,
+    ops: Vec<Op>,
+    /// Transformer name per column, for reports.
+    pub transforms: Vec<&'static str>,
+    /// Columns whose original values identify the row; empty: the whole row.
+    identity: Vec<usize>,
+    needs_identity: bool,
+    /// Columns whose row values `redact` also replaces, with placeholders.
+    row_value_columns: Vec<(usize, String)>,
+    detectors: Detectors,
+    index: HashMap<String, usize>,
+    /// The pseudonym domain of each pseudonymized column (`users.id`).
+    domains: Vec<Option<String>>,
+    /// What happens to keys of a JSON line that the plan has no column for.
+    pub unlisted: Unlisted,
+}
+
+impl TablePlan {
+    /// Compile `rules` for a file whose header is `columns`. `file` names
+    /// the file in messages.
+    pub fn new(rules: &TableRules, secret: &Secret, columns: &[String], file: &str) -> Result<Self, PlanError> {
+        for (i, c) in columns.iter().enumerate() {
+            if columns[..i].contains(c) {
+                return Err(PlanError(format!("{file}: column `{c}` appears twice in the header")));
+            }
+        }
+        let missing: Vec<String> = rules
+            .columns
+            .iter()
+            .filter(|(c, _)| !columns.contains(c))
+            .map(|(c, r)| format!("`{c}` (line {})", r.line))
+            .collect();
+        if !missing.is_empty() {
+            return Err(PlanError(format!(
+                "{file}: the rules for table `{}` list {} that the data does not have (its columns: {})",
+                rules.name,
+                missing.join(", "),
+                columns.join(", ")
+            )));
+        }
+        if rules.unlisted == Unlisted::Fail {
+            let unlisted: Vec<&str> = columns
+                .iter()
+                .filter(|c| !rules.columns.contains_key(*c))
+                .map(String::as_str)
+                .collect();
+            if !unlisted.is_empty() {
+                return Err(PlanError(format!(
+                    "{file}: column{} {} of table `{}` {} not in the rules and `unlisted_columns` is `fail`: \
+                     give each a rule (`loadline scrub scan {file}` suggests some) or set `unlisted_columns: keep|drop`",
+                    if unlisted.len() == 1 { "" } else { "s" },
+                    unlisted.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "),
+                    rules.name,
+                    if unlisted.len() == 1 { "is" } else { "are" },
+                )));
+            }
+        }
+        let mut ops = Vec::with_capacity(columns.len());
+        let mut domains = Vec::with_capacity(columns.len());
+        let mut transforms = Vec::with_capacity(columns.len());
+        for c in columns {
+            let transform = match rules.columns.get(c) {
+                Some(r) => r.transform.clone(),
+                None => match rules.unlisted {
+                    Unlisted::Drop => Transform::Drop,
+                    _ => Transform::Keep,
+                },
+            };
+            transforms.push(transform.name());
+            domains.push(match &transform {
+                Transform::Pseudonymize { domain, .. } => Some(domain.clone()),
+                _ => None,
+            });
+            let domain = format!("{}.{c}", rules.name);
+            ops.push(match transform {
+                Transform::Keep => Op::Keep,
+                Transform::Drop => Op::Drop,
+                Transform::Null => Op::Null,
+                Transform::Redact(r) => Op::Redact {
+                    kinds: r.kinds,
+                    row_values: r.row_values,
+                },
+                Transform::Pseudonymize { kind, domain } => match kind {
+                    PseudoKind::Integer => Op::Integer(Permutation::new(secret, &domain)),
+                    PseudoKind::Uuid => Op::Uuid(Permutation::new(secret, &domain)),
+                    PseudoKind::Email => Op::Email(secret.prf("email", &domain)),
+                    PseudoKind::Text => Op::Text(secret.prf("text", &domain)),
+                },
+                // Keyed by the kind, not the column: the same name maps to
+                // the same fake name wherever it appears.
+                Transform::Fake { kind, locale } => Op::Fake {
+                    prf: secret.prf("fake", &format!("{}/{locale}", kind.name())),
+                    kind,
+                    locale,
+                },
+                Transform::Mask(mask) => Op::Mask {
+                    prf: secret.prf("mask", &domain),
+                    mask,
+                },
+                // One offset per row for every date column with the same
+                // `max`, so intervals within a row are kept.
+                Transform::ShiftDate { max_days } => Op::Shift {
+                    prf: secret.prf("shift", &format!("{}/{max_days}", rules.name)),
+                    max_days,
+                },
+                Transform::Noise { relative } => Op::Noise {
+                    prf: secret.prf("noise", &domain),
+                    relative,
+                },
+            });
+        }
+        let identity = match &rules.identity {
+            Some(ids) => {
+                let mut out = Vec::new();
+                for id in ids {
+                    let i = columns.iter().position(|c| c == id).ok_or_else(|| {
+                        PlanError(format!(
+                            "{file}: identity column `{id}` of table `{}` is not in the data",
+                            rules.name
+                        ))
+                    })?;
+                    out.push(i);
+                }
+                out
+            }
+            None => columns.iter().position(|c| c == "id").into_iter().collect(),
+        };
+        let needs_identity = ops.iter().any(|o| matches!(o, Op::Shift { .. } | Op::Noise { .. }));
+        let wants_row_values = ops.iter().any(|o| matches!(o, Op::Redact { row_values: true, .. }));
+        let row_value_columns = if wants_row_values {
+            ops.iter()
+                .enumerate()
+                .filter(|(_, o)| {
+                    matches!(
+                        o,
+                        Op::Drop | Op::Email(_) | Op::Text(_) | Op::Uuid(_) | Op::Fake { .. } | Op::Mask { .. }
+                    )
+                })
+                .map(|(i, _)| (i, format!("[{}]", columns[i].to_ascii_uppercase())))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(TablePlan {
+            table: rules.name.clone(),
+            columns: columns.to_vec(),
+            written: ops.iter().map(|o| !matches!(o, Op::Drop)).collect(),
+            ops,
+            transforms,
+            identity,
+            needs_identity,
+            row_value_columns,
+            detectors: Detectors::new(),
+            domains,
+            index: columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect(),
+            unlisted: rules.unlisted,
+        })
+    }
+
+    /// The pseudonym domain column `column` shares (`users.id`), if any.
+    pub fn domain(&self, column: usize) -> Option<&str> {
+        self.domains[column].as_deref()
+    }
+
+    /// The column called `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    pub fn is_redact(&self, column: usize) -> bool {
+        matches!(self.ops[column], Op::Redact { .. })
+    }
+
+    /// Column `column`'s redaction applied to `text` (a string inside a
+    /// JSON value, say).
+    pub fn redact_text<C: Cells + ?Sized>(
+        &self,
+        column: usize,
+        text: &str,
+        cells: &C,
+        scratch: &mut Scratch,
+    ) -> String {
+        if let Op::Redact { kinds, row_values } = &self.ops[column] {
+            scratch.out.clear();
+            self.redact(text, kinds, *row_values, cells, scratch);
+            scratch.out.clone()
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// The output header: the input's columns less the dropped ones.
+    pub fn output_columns(&self) -> impl Iterator<Item = &str> {
+        self.columns
+            .iter()
+            .zip(&self.written)
+            .filter(|(_, w)| **w)
+            .map(|(c, _)| c.as_str())
+    }
+
+    /// Scrub one row. `cells[i]` is column i's value (`None` is NULL).
+    /// Calls `emit(i, value)` for each written column in order, where
+    /// `value` is `None` for NULL; pseudonym tags go to `minted`.
+    pub fn row<C: Cells + ?Sized>(
+        &self,
+        cells: &C,
+        scratch: &mut Scratch,
+        minted: &mut Vec<Minted>,
+        mut emit: impl FnMut(usize, Cell<'_>),
+    ) -> Result<(), Reject> {
+        if self.needs_identity {
+            scratch.identity.clear();
+            let ids: Box<dyn Iterator<Item = usize>> = if self.identity.is_empty() {
+                Box::new(0..self.columns.len())
+            } else {
+                Box::new(self.identity.iter().copied())
+            };
+            for i in ids {
+                let v = cells.cell(i).unwrap_or("\u{0}NULL");
+                scratch.identity.extend_from_slice(&(v.len() as u64).to_le_bytes());
+                scratch.identity.extend_from_slice(v.as_bytes());
+            }
+        }
+        for (i, op) in self.ops.iter().enumerate() {
+            let Some(value) = cells.cell(i) else {
+                if !matches!(op, Op::Drop) {
+                    emit(i, Cell::Null);
+                }
+                continue;
+            };
+            scratch.out.clear();
+            let cell = match op {
+                Op::Drop => continue,
+                Op::Keep => Cell::Same(value),
+                Op::Null => Cell::Null,
+                _ if value.is_empty() => Cell::Same(value),
+                Op::Redact { kinds, row_values } => {
+                    self.redact(value, kinds, *row_values, cells, scratch);
+                    Cell::Text(&scratch.out)
+                }
+                Op::Integer(p) => {
+                    pseudo_integer(p, value, &mut scratch.out).map_err(|m| self.reject(i, m))?;
+                    Cell::Number(&scratch.out)
+                }
+                Op::Uuid(p) => {
+                    pseudo_uuid(p, value, &mut scratch.out).map_err(|m| self.reject(i, m))?;
+                    Cell::Text(&scratch.out)
+                }
+                Op::Email(prf) => {
+                    let tag = pseudo_email(prf, value, &mut scratch.out);
+                    minted.push(Minted {
+                        column: i as u32,
+                        tag,
+                        input: fingerprint(value),
+                    });
+                    Cell::Text(&scratch.out)
+                }
+                Op::Text(prf) => {
+                    let tag = pseudo_text(prf, value, &mut scratch.out);
+                    minted.push(Minted {
+                        column: i as u32,
+                        tag,
+                        input: fingerprint(value),
+                    });
+                    Cell::Text(&scratch.out)
+                }
+                Op::Fake { prf, kind, locale } => {
+                    let mut rng = Rng64::from_seed(prf.bytes(&[value.as_bytes()]));
+                    // A fake that happens to equal the real value (a
+                    // common name) would keep it: draw again.
+                    for _ in 0..8 {
+                        scratch.out.clear();
+                        kind.generate_into(*locale, &mut rng, &mut scratch.out);
+                        if scratch.out != value {
+                            break;
+                        }
+                    }
+                    Cell::Text(&scratch.out)
+                }
+                Op::Mask { prf, mask } => {
+                    apply_mask(prf, mask, value, &mut scratch.out);
+                    Cell::Text(&scratch.out)
+                }
+                Op::Shift { prf, max_days } => {
+                    let offset = day_offset(prf.u64(&[&scratch.identity]), *max_days);
+                    shift_date(value, offset, &mut scratch.out).map_err(|m| self.reject(i, m))?;
+                    Cell::Text(&scratch.out)
+                }
+                Op::Noise { prf, relative } => {
+                    let u = unit_interval(prf.u64(&[&scratch.identity]));
+                    add_noise(value, *relative, u, &mut scratch.out).map_err(|m| self.reject(i, m))?;
+                    Cell::Number(&scratch.out)
+                }
+            };
+            emit(i, cell);
+        }
+        Ok(())
+    }
+
+    fn reject(&self, column: usize, message: String) -> Reject {
+        Reject {
+            column: self.columns[column].clone(),
+            message,
+        }
+    }
+
+    /// Free text: first the row's own scrubbed values (a note that names
+    /// the customer), then every detector hit, replaced by placeholders.
+    fn redact<C: Cells + ?Sized>(
+        &self,
+        value: &str,
+        kinds: &[Kind],
+        row_values: bool,
+        cells: &C,
+        scratch: &mut Scratch,
+    ) {
+        let mut current = value.to_string();
+        if row_values {
+            for (c, placeholder) in &self.row_value_columns {
+                if let Some(v) = cells.cell(*c) {
+                    replace_value(&mut current, v, placeholder);
+                }
+            }
+        }
+        // Replacing one find can reveal another (an IP glued to a phone
+        // number), so scan the result again until nothing is left.
+        for _ in 0..4 {
+            scratch.hits.clear();
+            self.detectors.find(&current, &mut scratch.hits);
+            scratch.hits.retain(|h| kinds.contains(&h.kind));
+            if scratch.hits.is_empty() {
+                break;
+            }
+            let mut next = String::with_capacity(current.len());
+            let mut last = 0;
+            for h in &scratch.hits {
+                next.push_str(&current[last..h.start]);
+                next.push_str(h.kind.placeholder());
+                last = h.end;
+            }
+            next.push_str(&current[last..]);
+            current = next;
+        }
+        scratch.out.push_str(&current);
+    }
+}
+
+/// A row's cells by column index; `None` is NULL (or a missing JSON key).
+pub trait Cells {
+    fn cell(&self, i: usize) -> Option<&str>;
+}
+
+impl Cells for [Option<&str>] {
+    fn cell(&self, i: usize) -> Option<&str> {
+        self.get(i).copied().flatten()
+    }
+}
+
+impl Cells for super::format::Record {
+    fn cell(&self, i: usize) -> Option<&str> {
+        self.field(i)
+    }
+}
+
+/// Reusable buffers, one per worker.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    out: String,
+    identity: Vec<u8>,
+    hits: Vec<Hit>,
+}
+
+/// A scrubbed cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell<'a> {
+    Null,
+    /// Unchanged input.
+    Same(&'a str),
+    /// New text.
+    Text(&'a str),
+    /// New text that is a number when the input was one (JSON keeps the type).
+    Number(&'a str),
+}
+
+impl<'a> Cell<'a> {
+    pub fn text(&self) -> Option<&'a str> {
+        match *self {
+            Cell::Null => None,
+            Cell::Same(s) | Cell::Text(s) | Cell::Number(s) => Some(s),
+        }
+    }
+}
+
+/// 64 bits that identify a value (not keyed: never written anywhere).
+pub fn fingerprint(value: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(value)
+}
+
+/// Replace `needle` (ASCII case-insensitively) in `text`, and for a value
+/// of several words, each capitalised word of 4+ letters where it appears
+/// capitalised (a first name on its own).
+fn replace_value(text: &mut String, needle: &str, placeholder: &str) {
+    let needle = needle.trim();
+    if needle.chars().count() < 3 {
+        return;
+    }
+    replace_ci(text, needle, placeholder);
+    if needle.contains(' ') {
+        for word in needle.split([' ', '-']) {
+            let w = word.trim_matches(|c: char| !c.is_alphanumeric());
+            if w.chars().count() >= 4 && w.chars().next().is_some_and(char::is_uppercase) {
+                replace_word(text, w, placeholder);
+            }
+        }
+    }
+}
+
+fn replace_ci(text: &mut String, needle: &str, placeholder: &str) {
+    let lower = text.to_ascii_lowercase();
+    let n = needle.to_ascii_lowercase();
+    if !lower.contains(&n) {
+        return;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (at, _) in lower.match_indices(&n) {
+        if at < last {
+            continue;
+        }
+        out.push_str(&text[last..at]);
+        out.push_str(placeholder);
+        last = at + n.len();
+    }
+    out.push_str(&text[last..]);
+    *text = out;
+}
+
+/// Whole-word, case-sensitive replacement.
+fn replace_word(text: &mut String, word: &str, placeholder: &str) {
+    if !text.contains(word) {
+        return;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (at, _) in text.match_indices(word) {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        if at < last || before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
+            continue;
+        }
+        out.push_str(&text[last..at]);
+        out.push_str(placeholder);
+        last = at + word.len();
+    }
+    out.push_str(&text[last..]);
+    *text = out;
+}
+
+/// Integers keep their sign and digit count: the permutation runs inside
+/// the set of numbers with as many digits (so `42` stays two digits and a
+/// bigint stays in range). A leading zero (`007`) is kept and the other
+/// digits permuted as a digit string.
+fn pseudo_integer(p: &Permutation, value: &str, out: &mut String) -> Result<(), String> {
+    let (neg, digits) = match value.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, value.strip_prefix('+').unwrap_or(value)),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "`as: integer` needs whole numbers; `{}` is not one",
+            clip(value)
+        ));
+    }
+    let n = digits.len();
+    if digits.len() > 1 && digits.starts_with('0') {
+        // 0 followed by n-1 digits: a permutation of the 10^(n-1) strings.
+        if n - 1 > 19 {
+            return Err(format!("`{}` has more than 20 digits; use `as: text`", clip(value)));
+        }
+        let size = 10u64.pow((n - 1) as u32);
+        let x: u64 = digits[1..].parse().map_err(|_| "not a number".to_string())?;
+        let y = p.permute(x, size, tweak(neg, n as u32, true));
+        if neg {
+            out.push('-');
+        }
+        out.push('0');
+        let _ = write!(out, "{y:0width$}", width = n - 1);
+        return Ok(());
+    }
+    let x: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{}` does not fit in 64 bits; use `as: text`", clip(value)))?;
+    // Numbers with n digits, capped so that the output fits where the
+    // input did (an i64 column for 19 digits).
+    let lo = if n == 1 { 0 } else { 10u64.pow(n as u32 - 1) };
+    let hi = match n {
+        19 if x <= i64::MAX as u64 && !neg => i64::MAX as u64,
+        19 if neg && x <= 1u64 << 63 => 1u64 << 63,
+        19 => u64::MAX,
+        20 => u64::MAX,
+        _ => 10u64.pow(n as u32) - 1,
+    };
+    let lo = if n == 19 && x > hi { hi + 1 } else { lo };
+    let y = lo + p.permute(x - lo, hi - lo + 1, tweak(neg, n as u32, false));
+    if neg {
+        out.push('-');
+    }
+    let _ = write!(out, "{y}");
+    Ok(())
+}
+
+fn tweak(neg: bool, digits: u32, leading_zero: bool) -> u64 {
+    u64::from(digits) | (u64::from(neg) << 8) | (u64::from(leading_zero) << 9)
+}
+
+/// A UUID (any case, with or without hyphens) encrypted as 128 bits and
+/// written lowercase with hyphens.
+fn pseudo_uuid(p: &Permutation, value: &str, out: &mut String) -> Result<(), String> {
+    let hex: Vec<u8> = value.bytes().filter(|b| *b != b'-').collect();
+    let bad = || format!("`as: uuid` needs UUIDs; `{}` is not one", clip(value));
+    if hex.len() != 32 {
+        return Err(bad());
+    }
+    let mut block = [0u8; 16];
+    for (i, pair) in hex.chunks(2).enumerate() {
+        let s = std::str::from_utf8(pair).map_err(|_| bad())?;
+        block[i] = u8::from_str_radix(s, 16).map_err(|_| bad())?;
+    }
+    let y = p.encrypt128(block);
+    for (i, b) in y.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        let _ = write!(out, "{b:02x}");
+    }
+    Ok(())
+}
+
+/// `name.tag@example.com`: a first name, 60 keyed bits in base32, and a
+/// reserved domain (RFC 2606), so a pseudonym can never be a real address
+/// and verify can tell one from a leak. Returns the tag.
+fn pseudo_email(prf: &Prf, value: &str, out: &mut String) -> u64 {
+    use fake::locales::{Data, EN};
+    // Addresses differ only in case more often than not by accident.
+    let lower = value.trim().to_lowercase();
+    let b = prf.bytes(&[lower.as_bytes()]);
+    let names = <EN as Data>::NAME_FIRST_NAME;
+    let pick = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize % names.len().max(1);
+    for c in names.get(pick).copied().unwrap_or("user").chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out.push('.');
+    base32_into(&b[8..16], 12, out);
+    out.push_str(match b[4] % 3 {
+        0 => "@example.com",
+        1 => "@example.net",
+        _ => "@example.org",
+    });
+    u64::from_le_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]]) >> 4 << 2 | u64::from(b[4] % 3)
+}
+
+/// A 16-character keyed token (80 bits). Returns its first 64 bits.
+fn pseudo_text(prf: &Prf, value: &str, out: &mut String) -> u64 {
+    let b = prf.bytes(&[value.as_bytes()]);
+    base32_into(&b[..10], 16, out);
+    u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+}
+
+/// Digits become keyed digits and letters keyed letters (same case);
+/// everything else, and the kept ends, stays.
+/// A result equal to the input (four digits can come out the same) is
+/// drawn again, so a masked value never keeps the original.
+fn apply_mask(prf: &Prf, mask: &Mask, value: &str, out: &mut String) {
+    let start = out.len();
+    let mut rng = Rng64::from_seed(prf.bytes(&[value.as_bytes()]));
+    for _ in 0..8 {
+        out.truncate(start);
+        mask_once(&mut rng, mask, value, out);
+        if out[start..] != *value {
+            break;
+        }
+    }
+}
+
+fn mask_once(rng: &mut Rng64, mask: &Mask, value: &str, out: &mut String) {
+    let total = value.chars().filter(|c| c.is_alphanumeric()).count();
+    let keep_first = mask.keep_first as usize;
+    let keep_last = mask.keep_last as usize;
+    let mut seen = 0;
+    for c in value.chars() {
+        if !c.is_alphanumeric() {
+            out.push(c);
+            continue;
+        }
+        let keep = seen < keep_first || seen + keep_last >= total;
+        seen += 1;
+        if keep {
+            out.push(c);
+            continue;
+        }
+        match mask.with {
+            Some(w) => out.push(w),
+            None if c.is_ascii_digit() => out.push(char::from(b'0' + rng.random_range(0..10u8))),
+            None if c.is_uppercase() => out.push(char::from(b'A' + rng.random_range(0..26u8))),
+            None => out.push(char::from(b'a' + rng.random_range(0..26u8))),
+        }
+    }
+}
+
+/// A non-zero offset in [-max, max] days.
+fn day_offset(bits: u64, max_days: u32) -> i64 {
+    let span = 2 * u64::from(max_days);
+    let k = (bits % span) as i64; // 0..2max
+    let max = i64::from(max_days);
+    if k < max {
+        k - max // -max..-1
+    } else {
+        k - max + 1 // 1..max
+    }
+}
+
+/// A value in [-1, 1) from 64 bits.
+fn unit_interval(bits: u64) -> f64 {
+    (bits >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+}
+
+/// `YYYY-MM-DD`, optionally followed by a time (`T10:30:00Z`,
+/// ` 10:30:00+02`): the date moves, the rest is kept as written.
+fn shift_date(value: &str, days: i64, out: &mut String) -> Result<(), String> {
+    let bad = || {
+        format!(
+            "`shift_date` needs ISO dates (YYYY-MM-DD…); `{}` is not one",
+            clip(value)
+        )
+    };
+    let date_part = value.get(..10).ok_or_else(bad)?;
+    let rest = &value[10..];
+    if !(rest.is_empty() || rest.starts_with('T') || rest.starts_with(' ')) {
+        return Err(bad());
+    }
+    let date: jiff::civil::Date = date_part.parse().map_err(|_| bad())?;
+    let moved = date
+        .checked_add(jiff::Span::new().days(days))
+        .map_err(|_| format!("`{}` moved by {days} days leaves the calendar", clip(value)))?;
+    let _ = write!(out, "{}", moved.strftime("%Y-%m-%d"));
+    out.push_str(rest);
+    Ok(())
+}
+
+/// `value * (1 + relative * u)`, written with as many decimals as the input.
+fn add_noise(value: &str, relative: f64, u: f64, out: &mut String) -> Result<(), String> {
+    let v = value.trim();
+    let bad = || format!("`noise` needs numbers; `{}` is not one", clip(value));
+    let unsigned = v.strip_prefix(['-', '+']).unwrap_or(v);
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    if int.is_empty() && frac.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let x: f64 = v.parse().map_err(|_| bad())?;
+    let y = x * (1.0 + relative * u);
+    if frac.is_empty() && !v.contains('.') {
+        let r = y.round();
+        if r.abs() >= 9.0e15 {
+            return Err(format!("`{}` is too large to add noise exactly", clip(value)));
+        }
+        let _ = write!(out, "{}", r as i64);
+    } else {
+        let _ = write!(out, "{y:.prec$}", prec = frac.len());
+    }
+    Ok(())
+}
+
+/// A value shortened for messages (reject files hold the whole row).
+fn clip(value: &str) -> String {
+    match value.char_indices().nth(40) {
+        Some((i, _)) => format!("{}…", &value[..i]),
+        None => value.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn perm() -> Permutation {
+        Permutation::new(&Secret::new(b"0123456789abcdef".to_vec()), "t.id")
+    }
+
+    fn int(v: &str) -> String {
+        let mut s = String::new();
+        pseudo_integer(&perm(), v, &mut s).map(|_| s).unwrap_or_else(|e| e)
+    }
+
+    #[test]
+    fn integers_keep_sign_and_digit_count() {
+        for v in [
+            "7",
+            "42",
+            "123456",
+            "-981",
+            "9223372036854775807",
+            "18446744073709551615",
+            "007",
+            "0",
+        ] {
+            let out = int(v);
+            assert_eq!(out.len(), v.len(), "{v} -> {out}");
+            assert_eq!(out.starts_with('-'), v.starts_with('-'));
+            if v.len() > 1 {
+                assert_eq!(out.starts_with('0'), v.starts_with('0'), "{v} -> {out}");
+            }
+        }
+        assert!(int("9223372036854775807").parse::<i64>().is_ok());
+        assert!(int("12a").contains("whole numbers"));
+        assert_eq!(int("42"), int("42"));
+    }
+
+    #[test]
+    fn integers_are_one_to_one_within_a_digit_count() {
+        let mut seen = std::collections::HashSet::new();
+        for x in 100..1000 {
+            assert!(seen.insert(int(&x.to_string())));
+        }
+        assert!(seen.iter().all(|s| s.len() == 3 && !s.starts_with('0')));
+    }
+
+    #[test]
+    fn dates_move_by_a_non_zero_offset_within_max() {
+        for bits in [0u64, 1, 29, 30, 59, u64::MAX] {
+            let d = day_offset(bits, 30);
+            assert!(d != 0 && (-30..=30).contains(&d), "{d}");
+        }
+        let mut s = String::new();
+        shift_date("2024-02-28T10:00:00Z", 2, &mut s).unwrap();
+        assert_eq!(s, "2024-03-01T10:00:00Z");
+        assert!(shift_date("28/02/2024", 2, &mut String::new()).is_err());
+    }
+
+    #[test]
+    fn noise_keeps_the_number_format() {
+        let mut s = String::new();
+        add_noise("1000", 0.05, 1.0, &mut s).unwrap();
+        assert_eq!(s, "1050");
+        s.clear();
+        add_noise("12.50", 0.1, -1.0, &mut s).unwrap();
+        assert_eq!(s, "11.25");
+        assert!(add_noise("12,50", 0.1, 0.5, &mut String::new()).is_err());
+        assert!(add_noise("-", 0.1, 0.5, &mut String::new()).is_err());
+    }
+
+    #[test]
+    fn mask_keeps_punctuation_and_the_kept_ends() {
+        let prf = Secret::new(b"0123456789abcdef".to_vec()).prf("mask", "t.phone");
+        let mut s = String::new();
+        let m = Mask {
+            keep_first: 0,
+            keep_last: 2,
+            with: None,
+        };
+        apply_mask(&prf, &m, "+1 (415) 555-0123", &mut s);
+        assert!(s.starts_with("+") && s.ends_with("23") && s.len() == 17, "{s}");
+        assert_eq!(&s[2..4], " (");
+        let mut t = String::new();
+        apply_mask(&prf, &Mask { with: Some('*'), ..m }, "AB-1234", &mut t);
+        assert_eq!(t, "**-**34");
+    }
+
+    #[test]
+    fn emails_are_valid_and_at_reserved_domains() {
+        let prf = Secret::new(b"0123456789abcdef".to_vec()).prf("email", "users.email");
+        let mut a = String::new();
+        pseudo_email(&prf, "Maria.Garcia@gmail.com", &mut a);
+        let mut b = String::new();
+        pseudo_email(&prf, "maria.garcia@gmail.com", &mut b);
+        assert_eq!(a, b);
+        let (local, domain) = a.split_once('@').unwrap();
+        assert!(domain.starts_with("example."), "{a}");
+        assert!(local.len() > 13 && local.is_ascii());
+    }
+
+    #[test]
+    fn row_values_are_replaced_in_text() {
+        let mut t = "Spoke to Maria Garcia; maria garcia said Maria would call".to_string();
+        replace_value(&mut t, "Maria Garcia", "[NAME]");
+        assert_eq!(t, "Spoke to [NAME]; [NAME] said [NAME] would call");
+        let mut u = "Mariana called".to_string();
+        replace_value(&mut u, "Maria Garcia", "[NAME]");
+        assert_eq!(u, "Mariana called");
+    }
+}
