@@ -43,7 +43,8 @@ pub enum Kind {
     /// - Or 3 groups joined by one repeated separator (` `, `-` or `.`) with 9–15 digits, the
     ///   last group at least as long as the middle one, e.g. `415-555-0123`, `020 7946 0958`.
     /// - Or 2 groups or 4–5 groups, but only with a leading trunk `0` (`0701-234567`,
-    ///   `06 12 34 56 78`) or in NANP `1-800-555-0123` form.
+    ///   `030/23125206`, `06 12 34 56 78`, `01.23.45.67.89`) or in NANP `1-800-555-0123`
+    ///   form. A slash joins only two groups.
     ///
     /// Not phones: thousands groupings, dotted quads, the SSN shape `3-2-4`, groups of one
     /// digit, a chain that continues with more groups, and anything a card, IBAN, IP or
@@ -535,7 +536,7 @@ fn word_has_digit(chunk: &[u8]) -> bool {
 fn digit_start(b: &[u8], i: usize, out: &mut Vec<Hit>) {
     let e = digits_end(b, i);
     let (len, next) = (e - i, at(b, e));
-    let chained = matches!(next, b' ' | b'-' | b'.' | b'+') && at(b, e + 1).is_ascii_digit();
+    let chained = matches!(next, b' ' | b'-' | b'.' | b'+' | b'/') && at(b, e + 1).is_ascii_digit();
     // An IP has its own left rule: "10.0.0.1-10.0.0.9" is two addresses, "1.2.3.4.5" is none.
     if chained && next == b'.' && len <= 3 && (i == 0 || b[i - 1] != b'.') {
         if let Some(e) = ipv4_at(b, i) {
@@ -752,20 +753,24 @@ fn phone_paren_at(b: &[u8], i: usize) -> Option<usize> {
 /// amounts, ZIP+4, ISBNs), so the shape is restricted to what phone numbers actually look
 /// like (see [`Kind::Phone`]).
 fn phone_plain_at(b: &[u8], i: usize) -> Option<usize> {
-    let g = Groups::at(b, i, b" -.");
+    let g = Groups::at(b, i, b" -./");
     if g.n < 2 || (i >= 2 && b[i - 1] == g.sep && b[i - 2].is_ascii_digit()) {
         return None;
     }
-    if g.sep == b'.' && g.n >= 4 && (0..4).all(|j| g.len(j) <= 3) {
+    let lead0 = b[i] == b'0';
+    // French numbers are written 01.23.45.67.89.
+    let french = lead0 && g.n == 5 && (0..5).all(|j| g.len(j) == 2);
+    if g.sep == b'.' && g.n >= 4 && (0..4).all(|j| g.len(j) <= 3) && !french {
         return None; // dotted quad: an address or a version, valid or not
     }
-    let lead0 = b[i] == b'0';
     for k in (2..=g.n.min(5)).rev() {
         let lens = |j: usize| g.len(j);
         let nanp1 = k == 4 && b[i] == b'1' && (lens(0), lens(1), lens(2), lens(3)) == (1, 3, 3, 4);
         let total = g.total(k);
+        // A slash only in the German `030/1234567` (dates use slashes too).
         let shape_ok = match k {
             2 => lead0 && g.sep != b'.' && total <= 12,
+            _ if g.sep == b'/' => false,
             3 => true,
             _ => lead0 || nanp1,
         };
@@ -1374,6 +1379,8 @@ mod tests {
             ("020 7946 0958 2 times", Kind::Phone, "020 7946 0958", "national_phone"),
             ("1-800-555-0123", Kind::Phone, "1-800-555-0123", "national_phone"),
             ("06 12 34 56 78", Kind::Phone, "06 12 34 56 78", "national_phone"),
+            ("01.99.00.54.56", Kind::Phone, "01.99.00.54.56", "national_phone"),
+            ("call 030/23125206 today", Kind::Phone, "030/23125206", "national_phone"),
             ("4111111111111111", Kind::Card, "4111111111111111", "visa"),
             ("card 4111 1111 1111 1111, exp", Kind::Card, "4111 1111 1111 1111", "visa"),
             ("4111-1111-1111-1111", Kind::Card, "4111-1111-1111-1111", "visa"),

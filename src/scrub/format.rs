@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use memchr::{memchr, memchr3};
+use memchr::{memchr, memchr2};
 
 /// A dump file's format, from its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,39 +60,31 @@ pub const MAX_RECORD: usize = 16 << 20;
 
 fn csv_record_end(buf: &[u8], start: usize) -> Option<usize> {
     let mut pos = start;
-    let mut field_start = true;
     loop {
-        if field_start && buf.get(pos) == Some(&b'"') {
-            // A quoted field: to its closing quote ("" is an escaped quote).
-            let mut p = pos + 1;
-            loop {
-                let q = memchr(b'"', &buf[p..])? + p;
-                if buf.get(q + 1) == Some(&b'"') {
-                    p = q + 2;
-                    continue;
-                }
-                if q + 1 == buf.len() {
-                    // Cannot tell `"` from `""` yet.
-                    return None;
-                }
-                pos = q + 1;
-                break;
-            }
-            field_start = false;
+        let i = memchr2(b'"', b'\n', &buf[pos..])? + pos;
+        if buf[i] == b'\n' {
+            return Some(i + 1);
+        }
+        // A quote opens a quoted field only where a field starts; anywhere
+        // else it is stray, and the parser rejects the record.
+        if i != start && buf[i - 1] != b',' {
+            pos = i + 1;
             continue;
         }
-        let i = memchr3(b',', b'\n', b'"', &buf[pos..])? + pos;
-        match buf[i] {
-            b',' => {
-                pos = i + 1;
-                field_start = true;
+        // To the closing quote ("" is an escaped quote).
+        let mut p = i + 1;
+        loop {
+            let q = memchr(b'"', &buf[p..])? + p;
+            if buf.get(q + 1) == Some(&b'"') {
+                p = q + 2;
+                continue;
             }
-            b'\n' => return Some(i + 1),
-            // A stray quote inside an unquoted field: the parser rejects it.
-            _ => {
-                pos = i + 1;
-                field_start = false;
+            if q + 1 == buf.len() {
+                // Cannot tell `"` from `""` yet.
+                return None;
             }
+            pos = q + 1;
+            break;
         }
     }
 }
@@ -138,6 +130,10 @@ pub struct Parser {
 impl Parser {
     /// Parse `raw` (one record, with or without its newline) into `rec`.
     pub fn record(&self, raw: &[u8], rec: &mut Record) -> Result<(), BadRecord> {
+        // Take back the last record's buffer rather than allocating.
+        if rec.bytes.capacity() == 0 {
+            rec.bytes = std::mem::take(&mut rec.text).into_bytes();
+        }
         rec.bytes.clear();
         rec.spans.clear();
         let raw = strip_newline(raw);
@@ -276,7 +272,7 @@ fn parse_copy(raw: &[u8], rec: &mut Record) -> Result<(), BadRecord> {
 /// psql reads it).
 pub fn write_csv_field(out: &mut Vec<u8>, value: Option<&str>) {
     let Some(v) = value else { return };
-    let needs = v.is_empty() || v.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+    let needs = v.is_empty() || v.bytes().any(|b| SPECIAL[usize::from(b)]);
     if !needs {
         out.extend_from_slice(v.as_bytes());
         return;
@@ -290,6 +286,16 @@ pub fn write_csv_field(out: &mut Vec<u8>, value: Option<&str>) {
     }
     out.push(b'"');
 }
+
+/// Bytes that make a CSV field need quotes.
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b',' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
+};
 
 /// Append one COPY text field, escaped.
 pub fn write_copy_field(out: &mut Vec<u8>, value: Option<&str>) {

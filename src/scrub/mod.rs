@@ -43,16 +43,10 @@ pub enum Error {
     /// Two different values got the same pseudonym: the output would break
     /// a one-to-one mapping, so none is written.
     #[error(
-        "{table}.{column}: two different values (lines {first_line} and {line} of {file}) got the same pseudonym; \
-         this happens about once in 10^17 pairs: scrub with another key"
+        "{domain}: two different values got the same pseudonym (tag {tag:016x}); \
+         this happens about once in 10^18 pairs of values: scrub with another key"
     )]
-    Collision {
-        table: String,
-        column: String,
-        file: String,
-        first_line: u64,
-        line: u64,
-    },
+    Collision { domain: String, tag: u64 },
 }
 
 impl Error {
@@ -96,7 +90,7 @@ pub struct DumpFile {
 /// The files of a dump: every `.csv`, `.copy` and `.jsonl` in a folder (or
 /// the one file given), with the files it skipped.
 pub fn discover(input: &Path) -> Result<(Vec<DumpFile>, Vec<PathBuf>), Error> {
-    let meta = std::fs::metadata(input).map_err(Error::io(input))?;
+    let meta = std::fs::metadata(input).map_err(|e| Error::Input(format!("{}: {e}", input.display())))?;
     let mut paths = Vec::new();
     if meta.is_dir() {
         for entry in std::fs::read_dir(input).map_err(Error::io(input))? {
@@ -117,7 +111,7 @@ pub fn discover(input: &Path) -> Result<(Vec<DumpFile>, Vec<PathBuf>), Error> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         match Format::of(&path) {
-            Some(format) if !name.ends_with(".partial") => {
+            Some(format) => {
                 let table = Path::new(&name)
                     .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
@@ -134,7 +128,7 @@ pub fn discover(input: &Path) -> Result<(Vec<DumpFile>, Vec<PathBuf>), Error> {
     }
     if files.is_empty() {
         return Err(Error::Input(format!(
-            "{}: no .csv, .copy or .jsonl files to scrub",
+            "{}: no .csv, .copy, .jsonl or .ndjson files",
             input.display()
         )));
     }
@@ -157,6 +151,39 @@ pub fn table_rules<'r>(rules: &'r Rules, table: &str) -> Option<&'r rules::Table
         .tables
         .get(table)
         .or_else(|| table.rsplit_once('.').and_then(|(_, bare)| rules.tables.get(bare)))
+}
+
+/// The tags of every one-to-one pseudonym minted in a run, per domain,
+/// to prove no two different values got the same one. 16 bytes per value:
+/// the only state that grows with the input.
+#[derive(Debug, Default)]
+struct Minted {
+    domains: HashMap<String, Vec<(u64, u64)>>,
+}
+
+impl Minted {
+    fn add(&mut self, domain: &str, tag: u64, input: u64) {
+        match self.domains.get_mut(domain) {
+            Some(v) => v.push((tag, input)),
+            None => {
+                self.domains.insert(domain.to_string(), vec![(tag, input)]);
+            }
+        }
+    }
+
+    /// Sorted by tag, equal tags must come from equal values.
+    fn check(&mut self) -> Result<(), Error> {
+        for (domain, v) in &mut self.domains {
+            v.sort_unstable();
+            if let Some(w) = v.windows(2).find(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1) {
+                return Err(Error::Collision {
+                    domain: domain.clone(),
+                    tag: w[0].0,
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One file's outcome.
@@ -223,8 +250,7 @@ pub fn scrub(rules: &Rules, opts: &Options) -> Result<Report, Error> {
             PathBuf::from(s)
         }
     };
-    std::fs::create_dir_all(&opts.output).map_err(Error::io(&opts.output))?;
-    let output = opts.output.canonicalize().map_err(Error::io(&opts.output))?;
+    let output = absolute(&opts.output);
     let in_dir = if input.is_dir() {
         input.clone()
     } else {
@@ -308,15 +334,16 @@ pub fn scrub(rules: &Rules, opts: &Options) -> Result<Report, Error> {
     }
 
     // Stream each file into `NAME.partial`.
+    std::fs::create_dir_all(&output).map_err(Error::io(&output))?;
     let mut reports = Vec::new();
     let mut partials: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let mut minted: HashMap<String, HashMap<u64, (u64, u64, String)>> = HashMap::new();
+    let mut minted = Minted::default();
     let result = (|| -> Result<(), Error> {
         for p in prepared {
             let r = stream(p, &output, &rejects_dir, opts, &mut partials, &mut minted)?;
             reports.push(r);
         }
-        Ok(())
+        minted.check()
     })();
     if let Err(e) = result {
         for (partial, _) in &partials {
@@ -384,7 +411,7 @@ fn stream(
     rejects_dir: &Path,
     opts: &Options,
     partials: &mut Vec<(PathBuf, PathBuf)>,
-    minted: &mut HashMap<String, HashMap<u64, (u64, u64, String)>>,
+    minted: &mut Minted,
 ) -> Result<FileReport, Error> {
     let started = Instant::now();
     let final_path = output.join(&p.file.name);
@@ -445,25 +472,10 @@ fn stream(
             out.write_all(&done.out).map_err(Error::io(&partial))?;
             report.rows_in += done.rows_in;
             report.rows_out += done.rows_out;
-            for (m, line) in &done.minted {
-                let column = &plan.columns[m.column as usize];
-                let domain = plan.domain(m.column as usize).unwrap_or(column).to_string();
-                let seen = minted.entry(domain).or_default();
-                match seen.get(&m.tag) {
-                    Some((input, first_line, file)) if *input != m.input => {
-                        return Err(Error::Collision {
-                            table: plan.table.clone(),
-                            column: column.clone(),
-                            file: file.clone(),
-                            first_line: *first_line,
-                            line: *line,
-                        })
-                    }
-                    Some(_) => {}
-                    None => {
-                        seen.insert(m.tag, (m.input, *line, shown.clone()));
-                    }
-                }
+            for (m, _) in &done.minted {
+                let column = m.column as usize;
+                let domain = plan.domain(column).unwrap_or(&plan.columns[column]);
+                minted.add(domain, m.tag, m.input);
             }
             if !done.rejected.is_empty() {
                 if rejects.is_none() {

@@ -239,7 +239,12 @@ pub fn delimited(plan: &TablePlan, format: Format, chunk: Chunk) -> Done {
         let raw = &chunk.data[start..end as usize];
         start = end as usize;
         let this_line = line;
-        line += count_lines(raw);
+        // Only a quoted field can hold a line break.
+        line += if memchr::memchr(b'"', raw).is_some() {
+            count_lines(raw)
+        } else {
+            1
+        };
         done.rows_in += 1;
         let reject = |column: Option<String>, reason: String| Rejected {
             line: this_line,
@@ -373,76 +378,75 @@ pub fn jsonl(plan: &TablePlan, chunk: Chunk) -> Done {
             continue;
         }
         let cells: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
-        let mark = done.out.len();
-        done.out.push(b'{');
-        let mut first = true;
+        // Each column's new JSON value, written afterwards in the line's
+        // own key order.
+        let mut values: Vec<Option<Vec<u8>>> = vec![None; n];
         let mut failure = None;
         minted.clear();
-        {
-            let out = &mut done.out;
-            let mut key_value = |key: &str, write: &mut dyn FnMut(&mut Vec<u8>)| {
-                if !first {
-                    out.push(b',');
+        let result = plan.row(&cells[..], &mut scratch, &mut minted, |i, cell| {
+            if types[i] == JsonType::Absent || failure.is_some() {
+                return;
+            }
+            let original = obj.get(&plan.columns[i]).map_or("null", |v| v.get());
+            let mut v = Vec::new();
+            match (cell, types[i]) {
+                (Cell::Null, _) => v.extend_from_slice(b"null"),
+                (Cell::Same(_), _) => v.extend_from_slice(original.as_bytes()),
+                (_, JsonType::Structure) if plan.is_redact(i) => match redact_json(plan, i, original, &cells[..]) {
+                    Ok(r) => v.extend_from_slice(r.as_bytes()),
+                    Err(e) => failure = Some((plan.columns[i].clone(), e)),
+                },
+                (_, JsonType::Structure | JsonType::Bool) => {
+                    let what = if types[i] == JsonType::Bool {
+                        "true/false"
+                    } else {
+                        "objects or arrays"
+                    };
+                    failure = Some((
+                        plan.columns[i].clone(),
+                        format!("holds JSON {what}; `{}` takes text", plan.transforms[i]),
+                    ));
                 }
-                first = false;
-                write_json_str(out, key);
-                out.push(b':');
-                write(out);
+                // A number stays a number when the new value is one (a
+                // masked or noisy amount, a pseudonymized id).
+                (Cell::Text(s) | Cell::Number(s), JsonType::Number)
+                    if serde_json::from_str::<serde_json::Number>(s).is_ok() =>
+                {
+                    v.extend_from_slice(s.as_bytes())
+                }
+                (Cell::Text(s) | Cell::Number(s), _) => write_json_str(&mut v, s),
+            }
+            values[i] = Some(v);
+        });
+        if let Err(r) = result {
+            failure = Some((r.column, r.message));
+        }
+        if let Some((column, reason)) = failure {
+            done.rejected.push(reject(Some(column), reason));
+            continue;
+        }
+        done.out.push(b'{');
+        let mut first = true;
+        for (key, raw) in &obj {
+            let value = match plan.index_of(key) {
+                Some(i) => match &values[i] {
+                    Some(v) => v.as_slice(),
+                    None => continue, // dropped
+                },
+                None if extra.iter().any(|(k, _)| k == key) => raw.get().as_bytes(),
+                None => continue,
             };
-            let result = plan.row(&cells[..], &mut scratch, &mut minted, |i, cell| {
-                if types[i] == JsonType::Absent || failure.is_some() {
-                    return;
-                }
-                let original = obj.get(&plan.columns[i]).map(|v| v.get());
-                match (cell, types[i]) {
-                    (Cell::Null, _) => key_value(&plan.columns[i], &mut |o| o.extend_from_slice(b"null")),
-                    (Cell::Same(_), _) => key_value(&plan.columns[i], &mut |o| {
-                        o.extend_from_slice(original.unwrap_or("null").as_bytes())
-                    }),
-                    (Cell::Number(s), JsonType::Number) => {
-                        key_value(&plan.columns[i], &mut |o| o.extend_from_slice(s.as_bytes()))
-                    }
-                    (_, JsonType::Structure) if plan.is_redact(i) => {
-                        match redact_json(plan, i, original.unwrap_or("null"), &cells[..]) {
-                            Ok(v) => key_value(&plan.columns[i], &mut |o| o.extend_from_slice(v.as_bytes())),
-                            Err(e) => failure = Some((plan.columns[i].clone(), e)),
-                        }
-                    }
-                    (_, JsonType::Structure | JsonType::Bool) => {
-                        failure = Some((
-                            plan.columns[i].clone(),
-                            format!(
-                                "holds JSON {}; `{}` takes text",
-                                if types[i] == JsonType::Bool {
-                                    "true/false"
-                                } else {
-                                    "objects or arrays"
-                                },
-                                plan.transforms[i]
-                            ),
-                        ))
-                    }
-                    (Cell::Text(s) | Cell::Number(s), _) => key_value(&plan.columns[i], &mut |o| write_json_str(o, s)),
-                }
-            });
-            if let Err(r) = result {
-                failure = Some((r.column, r.message));
+            if !first {
+                done.out.push(b',');
             }
-            for (key, value) in &extra {
-                key_value(key, &mut |o| o.extend_from_slice(value.get().as_bytes()));
-            }
+            first = false;
+            write_json_str(&mut done.out, key);
+            done.out.push(b':');
+            done.out.extend_from_slice(value);
         }
-        match failure {
-            None => {
-                done.out.extend_from_slice(b"}\n");
-                done.rows_out += 1;
-                done.minted.extend(minted.iter().map(|m| (*m, line)));
-            }
-            Some((column, reason)) => {
-                done.out.truncate(mark);
-                done.rejected.push(reject(Some(column), reason));
-            }
-        }
+        done.out.extend_from_slice(b"}\n");
+        done.rows_out += 1;
+        done.minted.extend(minted.iter().map(|m| (*m, line)));
     }
     done
 }

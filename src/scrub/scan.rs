@@ -163,7 +163,9 @@ impl Acc {
                 let parent = lname.trim_end_matches("_id");
                 (
                     format!("{{pseudonymize: {{same_as: {parent}s.id}}}}"),
-                    format!("looks like a key of `{parent}s`: share its pseudonyms (or keep, if that id is kept)"),
+                    format!(
+                        "looks like a key of another table (`{parent}s`?): share that table's id pseudonyms, or keep it if that id is kept"
+                    ),
                 )
             }
         } else if let Some((Kind::Email, s)) = main.filter(|(_, s)| *s >= 0.5) {

@@ -17,7 +17,8 @@ use super::rules::{Mask, PseudoKind, TableRules, Transform, Unlisted};
 use crate::values::fake::{FakeKind, Locale};
 use crate::values::seed::Rng64;
 
-/// Why a row cannot be scrubbed: it goes to the reject file.
+/// Why a row cannot be scrubbed: it goes to the reject file. The message
+/// never holds the value (it is printed); the reject file has the row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reject {
     pub column: String,
@@ -310,11 +311,11 @@ impl TablePlan {
                     Cell::Text(&scratch.out)
                 }
                 Op::Email(prf) => {
-                    let tag = pseudo_email(prf, value, &mut scratch.out);
+                    let (tag, input) = pseudo_email(prf, value, &mut scratch.out);
                     minted.push(Minted {
                         column: i as u32,
                         tag,
-                        input: fingerprint(value),
+                        input,
                     });
                     Cell::Text(&scratch.out)
                 }
@@ -328,7 +329,7 @@ impl TablePlan {
                     Cell::Text(&scratch.out)
                 }
                 Op::Fake { prf, kind, locale } => {
-                    let mut rng = Rng64::from_seed(prf.bytes(&[value.as_bytes()]));
+                    let mut rng = Rng64::from_seed(prf.seed(&[value.as_bytes()]));
                     // A fake that happens to equal the real value (a
                     // common name) would keep it: draw again.
                     for _ in 0..8 {
@@ -378,16 +379,19 @@ impl TablePlan {
         scratch: &mut Scratch,
     ) {
         let mut current = value.to_string();
-        if row_values {
+        if row_values && !self.row_value_columns.is_empty() {
+            let mut lower = current.to_ascii_lowercase();
+            let mut grams = Bigrams::of(lower.as_bytes());
             for (c, placeholder) in &self.row_value_columns {
-                if let Some(v) = cells.cell(*c) {
-                    replace_value(&mut current, v, placeholder);
+                let Some(v) = cells.cell(*c) else { continue };
+                if replace_value_in(&mut current, &mut lower, &grams, v, &mut scratch.needle, placeholder) {
+                    grams = Bigrams::of(lower.as_bytes());
                 }
             }
         }
         // Replacing one find can reveal another (an IP glued to a phone
         // number), so scan the result again until nothing is left.
-        for _ in 0..4 {
+        for _ in 0..8 {
             scratch.hits.clear();
             self.detectors.find(&current, &mut scratch.hits);
             scratch.hits.retain(|h| kinds.contains(&h.kind));
@@ -396,13 +400,23 @@ impl TablePlan {
             }
             let mut next = String::with_capacity(current.len());
             let mut last = 0;
+            let mut glued = false;
             for h in &scratch.hits {
                 next.push_str(&current[last..h.start]);
                 next.push_str(h.kind.placeholder());
                 last = h.end;
+                // A find that touches other text on either side may have
+                // hidden another one there.
+                let touches = |c: Option<char>| {
+                    c.is_some_and(|c| !c.is_whitespace() && !matches!(c, ',' | ';' | '.' | ')' | '"' | '\''))
+                };
+                glued |= touches(current[..h.start].chars().next_back()) || touches(current[h.end..].chars().next());
             }
             next.push_str(&current[last..]);
             current = next;
+            if !glued {
+                break;
+            }
         }
         scratch.out.push_str(&current);
     }
@@ -429,6 +443,7 @@ impl Cells for super::format::Record {
 #[derive(Debug, Default)]
 pub struct Scratch {
     out: String,
+    needle: String,
     identity: Vec<u8>,
     hits: Vec<Hit>,
 }
@@ -463,40 +478,101 @@ pub fn fingerprint(value: &str) -> u64 {
 /// Replace `needle` (ASCII case-insensitively) in `text`, and for a value
 /// of several words, each capitalised word of 4+ letters where it appears
 /// capitalised (a first name on its own).
+#[cfg(test)]
 fn replace_value(text: &mut String, needle: &str, placeholder: &str) {
+    let mut lower = text.to_ascii_lowercase();
+    let grams = Bigrams::of(lower.as_bytes());
+    let mut buf = String::new();
+    replace_value_in(text, &mut lower, &grams, needle, &mut buf, placeholder);
+}
+
+/// [`replace_value`] with the text's lowercase kept by the caller (made
+/// once per text, not once per value) and a buffer for the needle's.
+/// Returns whether anything was replaced.
+/// `grams` (of `lower`) rules most values out before any search: most
+/// notes do not mention the row's values.
+fn replace_value_in(
+    text: &mut String,
+    lower: &mut String,
+    grams: &Bigrams,
+    needle: &str,
+    buf: &mut String,
+    placeholder: &str,
+) -> bool {
     let needle = needle.trim();
-    if needle.chars().count() < 3 {
-        return;
+    if needle.len() < 3 {
+        return false;
     }
-    replace_ci(text, needle, placeholder);
+    let mut replaced = false;
+    buf.clear();
+    buf.push_str(needle);
+    buf.make_ascii_lowercase();
+    if grams.may_contain(buf.as_bytes()) && occurs(lower.as_bytes(), buf.as_bytes()) {
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for (at, _) in lower.match_indices(buf.as_str()) {
+            if at < last {
+                continue;
+            }
+            out.push_str(&text[last..at]);
+            out.push_str(placeholder);
+            last = at + buf.len();
+        }
+        out.push_str(&text[last..]);
+        *text = out;
+        *lower = text.to_ascii_lowercase();
+        replaced = true;
+    }
     if needle.contains(' ') {
         for word in needle.split([' ', '-']) {
             let w = word.trim_matches(|c: char| !c.is_alphanumeric());
-            if w.chars().count() >= 4 && w.chars().next().is_some_and(char::is_uppercase) {
+            if w.chars().count() >= 4
+                && w.chars().next().is_some_and(char::is_uppercase)
+                && grams.may_contain(w.as_bytes())
+                && occurs(text.as_bytes(), w.as_bytes())
+            {
                 replace_word(text, w, placeholder);
+                *lower = text.to_ascii_lowercase();
+                replaced = true;
             }
         }
     }
+    replaced
 }
 
-fn replace_ci(text: &mut String, needle: &str, placeholder: &str) {
-    let lower = text.to_ascii_lowercase();
-    let n = needle.to_ascii_lowercase();
-    if !lower.contains(&n) {
-        return;
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    for (at, _) in lower.match_indices(&n) {
-        if at < last {
-            continue;
+/// The ASCII-lowercase byte pairs of a text, as a 1024-bit set: a value
+/// whose first pairs are not all in it does not occur in the text.
+struct Bigrams([u64; 16]);
+
+impl Bigrams {
+    fn of(lower: &[u8]) -> Bigrams {
+        let mut set = [0u64; 16];
+        for w in lower.windows(2) {
+            let h = Self::hash(w[0], w[1]);
+            set[h >> 6] |= 1 << (h & 63);
         }
-        out.push_str(&text[last..at]);
-        out.push_str(placeholder);
-        last = at + n.len();
+        Bigrams(set)
     }
-    out.push_str(&text[last..]);
-    *text = out;
+
+    fn hash(a: u8, b: u8) -> usize {
+        (usize::from(a) * 37 + usize::from(b)) & 1023
+    }
+
+    fn may_contain(&self, needle: &[u8]) -> bool {
+        needle.windows(2).take(6).all(|w| {
+            let h = Self::hash(w[0].to_ascii_lowercase(), w[1].to_ascii_lowercase());
+            self.0[h >> 6] & (1 << (h & 63)) != 0
+        })
+    }
+}
+
+/// Whether `needle` occurs in `hay`: a memchr for its first byte and a
+/// compare, cheaper on a short text than building a substring searcher.
+fn occurs(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    memchr::memchr_iter(first, hay).any(|i| hay[i + 1..].starts_with(rest))
 }
 
 /// Whole-word, case-sensitive replacement.
@@ -530,16 +606,13 @@ fn pseudo_integer(p: &Permutation, value: &str, out: &mut String) -> Result<(), 
         None => (false, value.strip_prefix('+').unwrap_or(value)),
     };
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "`as: integer` needs whole numbers; `{}` is not one",
-            clip(value)
-        ));
+        return Err("`as: integer` needs whole numbers; this is not one".to_string());
     }
     let n = digits.len();
     if digits.len() > 1 && digits.starts_with('0') {
         // 0 followed by n-1 digits: a permutation of the 10^(n-1) strings.
         if n - 1 > 19 {
-            return Err(format!("`{}` has more than 20 digits; use `as: text`", clip(value)));
+            return Err("`as: integer`: more than 20 digits; use `as: text`".to_string());
         }
         let size = 10u64.pow((n - 1) as u32);
         let x: u64 = digits[1..].parse().map_err(|_| "not a number".to_string())?;
@@ -553,24 +626,35 @@ fn pseudo_integer(p: &Permutation, value: &str, out: &mut String) -> Result<(), 
     }
     let x: u64 = digits
         .parse()
-        .map_err(|_| format!("`{}` does not fit in 64 bits; use `as: text`", clip(value)))?;
-    // Numbers with n digits, capped so that the output fits where the
-    // input did (an i64 column for 19 digits).
-    let lo = if n == 1 { 0 } else { 10u64.pow(n as u32 - 1) };
-    let hi = match n {
-        19 if x <= i64::MAX as u64 && !neg => i64::MAX as u64,
-        19 if neg && x <= 1u64 << 63 => 1u64 << 63,
-        19 => u64::MAX,
-        20 => u64::MAX,
-        _ => 10u64.pow(n as u32) - 1,
-    };
-    let lo = if n == 19 && x > hi { hi + 1 } else { lo };
-    let y = lo + p.permute(x - lo, hi - lo + 1, tweak(neg, n as u32, false));
+        .map_err(|_| "`as: integer`: more than 64 bits; use `as: text`".to_string())?;
+    let (lo, hi) = class(neg, n as u32, x);
+    let y = lo
+        + p.permute(
+            x - lo,
+            hi - lo + 1,
+            tweak(neg, n as u32, false) | (u64::from(n == 19 && lo > 10u64.pow(18)) << 10),
+        );
     if neg {
         out.push('-');
+    } else if value.starts_with('+') {
+        out.push('+');
     }
     let _ = write!(out, "{y}");
     Ok(())
+}
+
+/// The numbers an `n`-digit magnitude `x` is permuted among: all `n`-digit
+/// numbers, with the 19-digit ones split at the i64 limit (so an i64 stays
+/// an i64, and a u64 beyond it stays beyond it).
+fn class(neg: bool, n: u32, x: u64) -> (u64, u64) {
+    let lo = if n == 1 { 0 } else { 10u64.pow(n - 1) };
+    let limit = if neg { 1u64 << 63 } else { i64::MAX as u64 };
+    match n {
+        19 if x <= limit => (lo, limit),
+        19 => (limit + 1, 10u64.pow(19) - 1),
+        20 => (10u64.pow(19), u64::MAX),
+        _ => (lo, 10u64.pow(n) - 1),
+    }
 }
 
 fn tweak(neg: bool, digits: u32, leading_zero: bool) -> u64 {
@@ -581,7 +665,7 @@ fn tweak(neg: bool, digits: u32, leading_zero: bool) -> u64 {
 /// written lowercase with hyphens.
 fn pseudo_uuid(p: &Permutation, value: &str, out: &mut String) -> Result<(), String> {
     let hex: Vec<u8> = value.bytes().filter(|b| *b != b'-').collect();
-    let bad = || format!("`as: uuid` needs UUIDs; `{}` is not one", clip(value));
+    let bad = || "`as: uuid` needs UUIDs; this is not one".to_string();
     if hex.len() != 32 {
         return Err(bad());
     }
@@ -603,9 +687,11 @@ fn pseudo_uuid(p: &Permutation, value: &str, out: &mut String) -> Result<(), Str
 /// `name.tag@example.com`: a first name, 60 keyed bits in base32, and a
 /// reserved domain (RFC 2606), so a pseudonym can never be a real address
 /// and verify can tell one from a leak. Returns the tag.
-fn pseudo_email(prf: &Prf, value: &str, out: &mut String) -> u64 {
+/// Returns the tag (the 60 bits written, and the domain) and a
+/// fingerprint of the address as keyed (trimmed, lowercase).
+fn pseudo_email(prf: &Prf, value: &str, out: &mut String) -> (u64, u64) {
     use fake::locales::{Data, EN};
-    // Addresses differ only in case more often than not by accident.
+    // `Jane.Doe@x.com` and `jane.doe@x.com` are one mailbox: one pseudonym.
     let lower = value.trim().to_lowercase();
     let b = prf.bytes(&[lower.as_bytes()]);
     let names = <EN as Data>::NAME_FIRST_NAME;
@@ -622,13 +708,16 @@ fn pseudo_email(prf: &Prf, value: &str, out: &mut String) -> u64 {
         1 => "@example.net",
         _ => "@example.org",
     });
-    u64::from_le_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]]) >> 4 << 2 | u64::from(b[4] % 3)
+    // base32_into wrote the top 60 bits of bytes 8..16, big-endian.
+    let tag = u64::from_be_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]]) >> 4;
+    (tag << 2 | u64::from(b[4] % 3), fingerprint(&lower))
 }
 
 /// A 16-character keyed token (80 bits). Returns its first 64 bits.
 fn pseudo_text(prf: &Prf, value: &str, out: &mut String) -> u64 {
     let b = prf.bytes(&[value.as_bytes()]);
     base32_into(&b[..10], 16, out);
+    // The first 64 of the 80 bits written: equal tokens have equal tags.
     u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
 }
 
@@ -638,7 +727,7 @@ fn pseudo_text(prf: &Prf, value: &str, out: &mut String) -> u64 {
 /// drawn again, so a masked value never keeps the original.
 fn apply_mask(prf: &Prf, mask: &Mask, value: &str, out: &mut String) {
     let start = out.len();
-    let mut rng = Rng64::from_seed(prf.bytes(&[value.as_bytes()]));
+    let mut rng = Rng64::from_seed(prf.seed(&[value.as_bytes()]));
     for _ in 0..8 {
         out.truncate(start);
         mask_once(&mut rng, mask, value, out);
@@ -693,30 +782,66 @@ fn unit_interval(bits: u64) -> f64 {
 /// `YYYY-MM-DD`, optionally followed by a time (`T10:30:00Z`,
 /// ` 10:30:00+02`): the date moves, the rest is kept as written.
 fn shift_date(value: &str, days: i64, out: &mut String) -> Result<(), String> {
-    let bad = || {
-        format!(
-            "`shift_date` needs ISO dates (YYYY-MM-DD…); `{}` is not one",
-            clip(value)
-        )
-    };
-    let date_part = value.get(..10).ok_or_else(bad)?;
-    let rest = &value[10..];
-    if !(rest.is_empty() || rest.starts_with('T') || rest.starts_with(' ')) {
+    let bad = || "`shift_date` needs ISO dates (YYYY-MM-DD…); this is not one".to_string();
+    let b = value.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' || !(b.len() == 10 || b[10] == b'T' || b[10] == b' ') {
         return Err(bad());
     }
-    let date: jiff::civil::Date = date_part.parse().map_err(|_| bad())?;
-    let moved = date
-        .checked_add(jiff::Span::new().days(days))
-        .map_err(|_| format!("`{}` moved by {days} days leaves the calendar", clip(value)))?;
-    let _ = write!(out, "{}", moved.strftime("%Y-%m-%d"));
-    out.push_str(rest);
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter().try_fold(0i64, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+        })
+    };
+    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
+        return Err(bad());
+    };
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return Err(bad());
+    }
+    let (y2, m2, d2) = civil_from_days(days_from_civil(y, m, d) + days);
+    if !(0..=9999).contains(&y2) {
+        return Err(format!("moving it by {days} days leaves the years 0000-9999"));
+    }
+    let _ = write!(out, "{y2:04}-{m2:02}-{d2:02}");
+    out.push_str(&value[10..]);
     Ok(())
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 (Howard Hinnant's algorithm, proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// `value * (1 + relative * u)`, written with as many decimals as the input.
 fn add_noise(value: &str, relative: f64, u: f64, out: &mut String) -> Result<(), String> {
     let v = value.trim();
-    let bad = || format!("`noise` needs numbers; `{}` is not one", clip(value));
+    let bad = || "`noise` needs numbers; this is not one".to_string();
     let unsigned = v.strip_prefix(['-', '+']).unwrap_or(v);
     let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
     if int.is_empty() && frac.is_empty()
@@ -730,21 +855,13 @@ fn add_noise(value: &str, relative: f64, u: f64, out: &mut String) -> Result<(),
     if frac.is_empty() && !v.contains('.') {
         let r = y.round();
         if r.abs() >= 9.0e15 {
-            return Err(format!("`{}` is too large to add noise exactly", clip(value)));
+            return Err("too large to add noise exactly".to_string());
         }
         let _ = write!(out, "{}", r as i64);
     } else {
         let _ = write!(out, "{y:.prec$}", prec = frac.len());
     }
     Ok(())
-}
-
-/// A value shortened for messages (reject files hold the whole row).
-fn clip(value: &str) -> String {
-    match value.char_indices().nth(40) {
-        Some((i, _)) => format!("{}…", &value[..i]),
-        None => value.to_string(),
-    }
 }
 
 #[cfg(test)]
@@ -780,6 +897,15 @@ mod tests {
             }
         }
         assert!(int("9223372036854775807").parse::<i64>().is_ok());
+        // Past i64::MAX, 19-digit numbers stay past it (and 19 digits).
+        for v in ["9223372036854775808", "9999999999999999999", "12345678901234567890"] {
+            let out: u64 = int(v).parse().unwrap();
+            assert!(
+                out > i64::MAX as u64 && out.to_string().len() == v.len(),
+                "{v} -> {out}"
+            );
+        }
+        assert_eq!(int("+42").len(), 3);
         assert!(int("12a").contains("whole numbers"));
         assert_eq!(int("42"), int("42"));
     }
@@ -802,6 +928,17 @@ mod tests {
         let mut s = String::new();
         shift_date("2024-02-28T10:00:00Z", 2, &mut s).unwrap();
         assert_eq!(s, "2024-03-01T10:00:00Z");
+        // Against jiff over a span of dates and offsets.
+        for start in ["1900-02-28", "1999-12-31", "2000-02-29", "2024-12-31"] {
+            let date: jiff::civil::Date = start.parse().unwrap();
+            for days in [-400i64, -31, -1, 1, 30, 366, 1000] {
+                let mut got = String::new();
+                shift_date(start, days, &mut got).unwrap();
+                let want = date.checked_add(jiff::Span::new().days(days)).unwrap().to_string();
+                assert_eq!(got, want, "{start} {days}");
+            }
+        }
+        assert!(shift_date("2023-02-29", 1, &mut String::new()).is_err());
         assert!(shift_date("28/02/2024", 2, &mut String::new()).is_err());
     }
 

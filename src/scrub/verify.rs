@@ -88,6 +88,7 @@ pub struct TableSummary {
     pub table: String,
     pub original_file: String,
     pub scrubbed_file: Option<String>,
+    /// Well-formed rows of the original, with those the scrub rejected.
     pub original_rows: u64,
     pub rejected_by_scrub: u64,
     pub malformed_original: u64,
@@ -134,12 +135,14 @@ impl Report {
             "table", "original", "rejected", "expected", "scrubbed"
         )];
         for t in &self.tables {
+            let rejected = t.rejected_by_scrub + t.malformed_original;
+            let total = t.original_rows + t.malformed_original;
             out.push(format!(
                 "{:<12} {:>10} {:>9} {:>10} {:>10}",
                 t.table,
-                t.original_rows,
-                t.rejected_by_scrub + t.malformed_original,
-                t.original_rows - t.rejected_by_scrub.min(t.original_rows),
+                total,
+                rejected,
+                total - rejected,
                 t.scrubbed_rows
             ));
         }
@@ -156,8 +159,8 @@ impl Report {
             let warns = self.count(check, true);
             let verdict = match (fails, warns) {
                 (0, 0) => "pass".to_string(),
-                (0, w) => format!("pass ({w} warning{})", if w == 1 { "" } else { "s" }),
-                (f, _) => format!("FAIL ({f} finding{})", if f == 1 { "" } else { "s" }),
+                (0, w) => format!("pass ({w} warning{})", plural(w)),
+                (f, _) => format!("FAIL ({f} finding{})", plural(f)),
             };
             out.push(format!("{:<12} {verdict}", check.name()));
         }
@@ -190,7 +193,7 @@ impl Report {
         out.push(if self.passed() {
             "verify: PASS".to_string()
         } else {
-            format!("verify: FAIL ({total} findings)")
+            format!("verify: FAIL ({total} finding{})", plural(total))
         });
         out
     }
@@ -251,6 +254,8 @@ enum Role {
 }
 
 struct Table {
+    /// The rules' name for the table (`users` for `public.users.csv`).
+    name: String,
     file: DumpFile,
     scrubbed: Option<DumpFile>,
     roles: HashMap<String, Role>,
@@ -309,6 +314,7 @@ pub fn verify(rules: &Rules, opts: &Options) -> Result<Report, Error> {
             }
         }
         tables.push(Table {
+            name: rules_table.map_or_else(|| f.table.clone(), |r| r.name.clone()),
             file: f,
             scrubbed: twin,
             roles,
@@ -324,8 +330,8 @@ pub fn verify(rules: &Rules, opts: &Options) -> Result<Report, Error> {
     for t in &tables {
         for (c, role) in &t.roles {
             if let Role::Scrubbed(Transform::Pseudonymize { domain, .. }) = role {
-                if *domain != format!("{}.{c}", t.file.table) && table_rules(rules, &t.file.table).is_some() {
-                    children.push((t.file.table.clone(), c.clone(), domain.clone()));
+                if *domain != format!("{}.{c}", t.name) {
+                    children.push((t.name.clone(), c.clone(), domain.clone()));
                     parents.entry(domain.clone()).or_default();
                 }
             }
@@ -343,7 +349,7 @@ pub fn verify(rules: &Rules, opts: &Options) -> Result<Report, Error> {
                     continue;
                 };
                 let role = t.roles.get(name);
-                if let Some(p) = parents.get_mut(&format!("{}.{name}", t.file.table)) {
+                if let Some(p) = parents.get_mut(&format!("{}.{name}", t.name)) {
                     p.0.insert(fingerprint(v));
                 }
                 let whole = matches!(
@@ -372,7 +378,7 @@ pub fn verify(rules: &Rules, opts: &Options) -> Result<Report, Error> {
         let Some(s) = &t.scrubbed else { continue };
         let wanted: Vec<String> = parents
             .keys()
-            .filter_map(|d| d.strip_prefix(&format!("{}.", t.file.table)).map(str::to_string))
+            .filter_map(|d| d.strip_prefix(&format!("{}.", t.name)).map(str::to_string))
             .collect();
         if wanted.is_empty() {
             continue;
@@ -384,7 +390,7 @@ pub fn verify(rules: &Rules, opts: &Options) -> Result<Report, Error> {
                     continue;
                 };
                 if wanted.contains(name) {
-                    if let Some(p) = parents.get_mut(&format!("{}.{name}", t.file.table)) {
+                    if let Some(p) = parents.get_mut(&format!("{}.{name}", t.name)) {
                         p.1.insert(fingerprint(v));
                     }
                 }
@@ -414,6 +420,14 @@ fn read_rejected_lines(path: &Path) -> Result<HashSet<u64>, Error> {
         }
     }
     Ok(lines)
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// Whether an email is at a domain reserved for examples (RFC 2606/6761).
@@ -478,7 +492,7 @@ fn compare(
     detectors: &Detectors,
     report: &mut Report,
 ) -> Result<(), Error> {
-    let table = t.file.table.clone();
+    let table = t.name.clone();
     let mut summary = TableSummary {
         table: table.clone(),
         original_file: t.file.path.display().to_string(),
@@ -573,7 +587,10 @@ fn compare(
                     None,
                     None,
                     Some(o.line),
-                    format!("the output ends {extra} rows early (from this original row on)"),
+                    format!(
+                        "the output ends {extra} row{} early (from this original row on)",
+                        plural(extra)
+                    ),
                 ));
                 break;
             }
@@ -590,7 +607,10 @@ fn compare(
                     None,
                     Some(sc.line),
                     None,
-                    format!("the output has {extra} rows more than the original (from this line on)"),
+                    format!(
+                        "the output has {extra} row{} more than the original (from this line on)",
+                        plural(extra)
+                    ),
                 ));
                 break;
             }
@@ -827,7 +847,7 @@ fn row_checks(
                 false,
                 Some(sname),
                 format!(
-                    "looks like {} ({}) at characters {}–{}{}",
+                    "looks like {} ({}) at bytes {}–{}{}",
                     h.kind,
                     h.rule,
                     h.start,

@@ -159,7 +159,8 @@ pub enum PseudoKind {
     Integer,
     /// `first.tag@example.com`: valid, at a reserved domain.
     Email,
-    /// A UUID encrypted as 128 bits: still a UUID.
+    /// A UUID encrypted as 128 bits: still UUID-shaped (32 hex digits in
+    /// the 8-4-4-4-12 form), though its version bits are not kept.
     Uuid,
     /// A keyed 16-character token.
     Text,

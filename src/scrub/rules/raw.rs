@@ -127,6 +127,13 @@ impl<'de> Deserialize<'de> for RawRule {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawRule, E> {
                 Ok(RawRule::Word(v.to_string()))
             }
+            // `notes: null` is YAML's null, and means the `null` rule.
+            fn visit_unit<E: de::Error>(self) -> Result<RawRule, E> {
+                Ok(RawRule::Word("null".to_string()))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<RawRule, E> {
+                Ok(RawRule::Word("null".to_string()))
+            }
             fn visit_map<A: de::MapAccess<'de>>(self, m: A) -> Result<RawRule, A::Error> {
                 RawRuleMap::deserialize(de::value::MapAccessDeserializer::new(m)).map(|m| RawRule::Map(Box::new(m)))
             }
