@@ -447,11 +447,20 @@ fn reserved_email(s: &str) -> bool {
         .any(|sfx| domain.ends_with(sfx))
 }
 
-fn contains_ci(hay: &str, needle: &str) -> bool {
+/// Whether `needle` occurs in `hay` (ASCII case-insensitively) as a whole
+/// token: not glued to letters or digits on either side, so that `0423`
+/// is not found in `104235`.
+fn contains_token(hay: &str, needle: &str) -> bool {
     if needle.len() > hay.len() {
         return false;
     }
-    hay.to_ascii_lowercase().contains(&needle.to_ascii_lowercase())
+    let h = hay.to_ascii_lowercase();
+    let n = needle.to_ascii_lowercase();
+    h.match_indices(&n).any(|(at, _)| {
+        let before = h[..at].chars().next_back();
+        let after = h[at + n.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
 }
 
 /// Words and runs of up to four words of a text: the pieces an original
@@ -774,11 +783,18 @@ fn row_checks(
             if target.chars().count() < MIN_LEAK_CHARS {
                 continue;
             }
+            // A short number (the last four digits of a card) turns up in
+            // other numbers and addresses by chance: only its own column
+            // is checked for it.
+            let short_number = target.len() < 7 && target.bytes().all(|b| b.is_ascii_digit());
             for (si, sname) in scols.iter().enumerate() {
+                if short_number && sname != name {
+                    continue;
+                }
                 let Some(out) = sc.cells.get(si).and_then(|c| c.as_deref()) else {
                     continue;
                 };
-                if contains_ci(out, target) {
+                if contains_token(out, target) {
                     report(
                         Check::Leak,
                         false,

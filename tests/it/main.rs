@@ -5,6 +5,7 @@ mod cli;
 mod engine;
 mod profiles;
 mod results;
+mod scrub;
 mod seed;
 mod support;
 mod synth;
