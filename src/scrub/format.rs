@@ -12,6 +12,8 @@ use std::path::Path;
 
 use memchr::{memchr, memchr2};
 
+use crate::values::text;
+
 /// A dump file's format, from its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -267,53 +269,18 @@ fn parse_copy(raw: &[u8], rec: &mut Record) -> Result<(), BadRecord> {
     Ok(())
 }
 
-/// Append one CSV field: quoted when it holds a comma, quote or line
-/// break, or when it is an empty string (so it stays apart from NULL, as
-/// psql reads it).
+/// Append one CSV field (nothing for NULL; see [`text::csv_field`]).
 pub fn write_csv_field(out: &mut Vec<u8>, value: Option<&str>) {
-    let Some(v) = value else { return };
-    let needs = v.is_empty() || v.bytes().any(|b| SPECIAL[usize::from(b)]);
-    if !needs {
-        out.extend_from_slice(v.as_bytes());
-        return;
+    if let Some(v) = value {
+        text::csv_field(v, out);
     }
-    out.push(b'"');
-    for part in v.split('"').enumerate() {
-        if part.0 > 0 {
-            out.extend_from_slice(b"\"\"");
-        }
-        out.extend_from_slice(part.1.as_bytes());
-    }
-    out.push(b'"');
 }
 
-/// Bytes that make a CSV field need quotes.
-const SPECIAL: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b',' as usize] = true;
-    t[b'"' as usize] = true;
-    t[b'\n' as usize] = true;
-    t[b'\r' as usize] = true;
-    t
-};
-
-/// Append one COPY text field, escaped.
+/// Append one COPY text field, escaped (`\N` for NULL).
 pub fn write_copy_field(out: &mut Vec<u8>, value: Option<&str>) {
-    let Some(v) = value else {
-        out.extend_from_slice(b"\\N");
-        return;
-    };
-    for b in v.bytes() {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            8 => out.extend_from_slice(b"\\b"),
-            12 => out.extend_from_slice(b"\\f"),
-            11 => out.extend_from_slice(b"\\v"),
-            other => out.push(other),
-        }
+    match value {
+        Some(v) => text::copy_field(v, out),
+        None => out.extend_from_slice(b"\\N"),
     }
 }
 
@@ -380,6 +347,8 @@ mod tests {
         let mut out = Vec::new();
         write_copy_field(&mut out, f[2]);
         assert_eq!(out, b"a\\tb\\\\c\\nd");
+        write_copy_field(&mut out, None);
+        assert!(out.ends_with(b"\\N"));
     }
 
     #[test]

@@ -57,6 +57,15 @@ pub enum Check {
 }
 
 impl Check {
+    pub const ALL: [Check; 6] = [
+        Check::Leak,
+        Check::Pii,
+        Check::RowCount,
+        Check::ForeignKey,
+        Check::Unique,
+        Check::Shape,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Check::Leak => "leak",
@@ -147,14 +156,7 @@ impl Report {
             ));
         }
         out.push(String::new());
-        for check in [
-            Check::Leak,
-            Check::Pii,
-            Check::RowCount,
-            Check::ForeignKey,
-            Check::Unique,
-            Check::Shape,
-        ] {
+        for check in Check::ALL {
             let fails = self.count(check, false);
             let warns = self.count(check, true);
             let verdict = match (fails, warns) {
@@ -201,14 +203,7 @@ impl Report {
     /// The JSON report: every count, the kept findings, no values.
     pub fn to_json(&self) -> serde_json::Value {
         let mut counts = serde_json::Map::new();
-        for check in [
-            Check::Leak,
-            Check::Pii,
-            Check::RowCount,
-            Check::ForeignKey,
-            Check::Unique,
-            Check::Shape,
-        ] {
+        for check in Check::ALL {
             counts.insert(
                 check.name().to_string(),
                 serde_json::json!({"failures": self.count(check, false), "warnings": self.count(check, true)}),

@@ -146,24 +146,8 @@ fn insert_head(d: Dialect, table: &Table) -> String {
     )
 }
 
-/// Bytes that make a CSV field need quotes.
-const CSV_SPECIAL: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b',' as usize] = true;
-    t[b'"' as usize] = true;
-    t[b'\n' as usize] = true;
-    t[b'\r' as usize] = true;
-    t
-};
-
 fn csv_text(v: &str, s: &mut String) {
-    if v.is_empty() || v.bytes().any(|b| CSV_SPECIAL[b as usize]) {
-        s.push('"');
-        s.push_str(&v.replace('"', "\"\""));
-        s.push('"');
-    } else {
-        s.push_str(v);
-    }
+    crate::values::text::csv_field(v, s);
 }
 
 fn csv_cell(c: &Cell, batch: &RowBatch, s: &mut String) {
@@ -208,22 +192,7 @@ fn float(f: f64, s: &mut String) {
 fn copy_cell(c: &Cell, batch: &RowBatch, mysql: bool, s: &mut String) {
     match c {
         Cell::Null => s.push_str("\\N"),
-        Cell::Text { .. } | Cell::Json { .. } => {
-            let v = batch.str(c);
-            if v.contains(['\\', '\t', '\n', '\r']) {
-                for ch in v.chars() {
-                    match ch {
-                        '\\' => s.push_str("\\\\"),
-                        '\t' => s.push_str("\\t"),
-                        '\n' => s.push_str("\\n"),
-                        '\r' => s.push_str("\\r"),
-                        c => s.push(c),
-                    }
-                }
-            } else {
-                s.push_str(v);
-            }
-        }
+        Cell::Text { .. } | Cell::Json { .. } => crate::values::text::copy_field(batch.str(c), s),
         other => scalar(other, mysql, s),
     }
 }

@@ -1,0 +1,90 @@
+//! Writing one value as a field of a text format, shared by every part
+//! that writes dumps (synth's CSV and COPY files, scrub's output): CSV
+//! quoting and PostgreSQL COPY text escaping, into a `String` or bytes.
+
+/// Somewhere text can be appended.
+pub trait Out {
+    fn put(&mut self, s: &str);
+}
+
+impl Out for String {
+    fn put(&mut self, s: &str) {
+        self.push_str(s);
+    }
+}
+
+impl Out for Vec<u8> {
+    fn put(&mut self, s: &str) {
+        self.extend_from_slice(s.as_bytes());
+    }
+}
+
+/// Bytes that make a CSV field need quotes.
+const CSV_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b',' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
+};
+
+/// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a
+/// line break, and when it is empty, so that an empty string stays apart
+/// from NULL (an unquoted empty field), as psql reads it.
+pub fn csv_field(v: &str, out: &mut impl Out) {
+    if !v.is_empty() && !v.bytes().any(|b| CSV_SPECIAL[usize::from(b)]) {
+        out.put(v);
+        return;
+    }
+    out.put("\"");
+    for (i, part) in v.split('"').enumerate() {
+        if i > 0 {
+            out.put("\"\"");
+        }
+        out.put(part);
+    }
+    out.put("\"");
+}
+
+/// One field of PostgreSQL COPY text format (and MySQL `LOAD DATA`'s
+/// defaults): backslash, tab and line breaks escaped; nothing else needs it.
+pub fn copy_field(v: &str, out: &mut impl Out) {
+    if !v.contains(['\\', '\t', '\n', '\r']) {
+        out.put(v);
+        return;
+    }
+    let mut last = 0;
+    for (i, b) in v.bytes().enumerate() {
+        let esc = match b {
+            b'\\' => "\\\\",
+            b'\t' => "\\t",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            _ => continue,
+        };
+        out.put(&v[last..i]);
+        out.put(esc);
+        last = i + 1;
+    }
+    out.put(&v[last..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_and_copy_fields() {
+        let mut s = String::new();
+        csv_field("", &mut s);
+        s.push(',');
+        csv_field("a\"b,c", &mut s);
+        s.push(',');
+        csv_field("plain", &mut s);
+        assert_eq!(s, "\"\",\"a\"\"b,c\",plain");
+        let mut b = Vec::new();
+        copy_field("a\tb\\c\nd\re", &mut b);
+        assert_eq!(b, b"a\\tb\\\\c\\nd\\re");
+    }
+}
