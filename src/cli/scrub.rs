@@ -185,7 +185,7 @@ fn run_scrub(args: RunArgs, printer: Printer) -> CliResult {
         }
     }
     for s in &report.skipped {
-        printer.info(format!("skipped {} (not .csv, .copy or .jsonl)", s.display()));
+        printer.info(format!("skipped {} (not .csv, .copy, .jsonl or .ndjson)", s.display()));
     }
     for t in &report.dropped_tables {
         printer.info(format!(

@@ -278,10 +278,24 @@ pub fn scrub(rules: &Rules, opts: &Options) -> Result<Report, Error> {
             .any(|f| table_rules(rules, &f.table).is_some_and(|r| &r.name == t))
         {
             return Err(Error::Input(format!(
-                "{}:{}: the rules list table `{t}` but {} has no {t}.csv, {t}.copy or {t}.jsonl",
+                "{}:{}: the rules list table `{t}` but {} has no {t}.csv, {t}.copy, {t}.jsonl or {t}.ndjson",
                 rules.path.display(),
                 rules.tables[t].line,
                 opts.input.display()
+            )));
+        }
+    }
+    for (i, f) in files.iter().enumerate() {
+        let name = table_rules(rules, &f.table).map(|t| &t.name);
+        if let Some(g) = files[..i]
+            .iter()
+            .find(|g| name.is_some() && table_rules(rules, &g.table).map(|t| &t.name) == name)
+        {
+            return Err(Error::Input(format!(
+                "{} and {} are both table `{}` of the rules: keep one",
+                g.path.display(),
+                f.path.display(),
+                name.map_or("", |n| n.as_str())
             )));
         }
     }

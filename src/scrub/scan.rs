@@ -86,6 +86,7 @@ pub fn scan(path: &Path, max_rows: u64) -> Result<Report, Error> {
                         *a.whole.entry(h.kind).or_default() += 1;
                     }
                 }
+                a.any += u64::from(!kinds.is_empty());
                 for k in kinds {
                     *a.hits.entry(k).or_default() += 1;
                 }
@@ -128,6 +129,8 @@ struct Acc {
     distinct: HashSet<u64>,
     hits: BTreeMap<Kind, u64>,
     whole: BTreeMap<Kind, u64>,
+    /// Cells with at least one hit of any kind.
+    any: u64,
     not_int: bool,
     not_date: bool,
     not_uuid: bool,
@@ -144,7 +147,7 @@ impl Acc {
         let integers = self.non_null > 0 && !self.not_int;
         let dates = self.non_null > 0 && !self.not_date;
         let uuids = self.non_null > 0 && !self.not_uuid;
-        let any_hits = self.hits.values().sum::<u64>();
+        let any_hits = self.any;
         let main = self
             .whole
             .iter()
@@ -202,6 +205,11 @@ impl Acc {
                     "{:.0}% of values are {k}s; nothing downstream should need them",
                     s * 100.0
                 ),
+            )
+        } else if has(&["card", "iban", "account_number", "acct"]) {
+            (
+                "{mask: {all: true}}".into(),
+                "the name says a card or account number (or part of one)".into(),
             )
         } else if has(&[
             "ssn",

@@ -511,17 +511,22 @@ fn replace_value_in(
         let mut out = String::with_capacity(text.len());
         let mut last = 0;
         for (at, _) in lower.match_indices(buf.as_str()) {
-            if at < last {
+            // Whole tokens only: `Lee` is not replaced inside `Leeds`.
+            let before = lower[..at].chars().next_back();
+            let after = lower[at + buf.len()..].chars().next();
+            if at < last || before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
                 continue;
             }
             out.push_str(&text[last..at]);
             out.push_str(placeholder);
             last = at + buf.len();
         }
-        out.push_str(&text[last..]);
-        *text = out;
-        *lower = text.to_ascii_lowercase();
-        replaced = true;
+        if last > 0 {
+            out.push_str(&text[last..]);
+            *text = out;
+            *lower = text.to_ascii_lowercase();
+            replaced = true;
+        }
     }
     if needle.contains(' ') {
         for word in needle.split([' ', '-']) {
@@ -619,6 +624,8 @@ fn pseudo_integer(p: &Permutation, value: &str, out: &mut String) -> Result<(), 
         let y = p.permute(x, size, tweak(neg, n as u32, true));
         if neg {
             out.push('-');
+        } else if value.starts_with('+') {
+            out.push('+');
         }
         out.push('0');
         let _ = write!(out, "{y:0width$}", width = n - 1);
@@ -687,7 +694,7 @@ fn pseudo_uuid(p: &Permutation, value: &str, out: &mut String) -> Result<(), Str
 /// `name.tag@example.com`: a first name, 60 keyed bits in base32, and a
 /// reserved domain (RFC 2606), so a pseudonym can never be a real address
 /// and verify can tell one from a leak. Returns the tag.
-/// Returns the tag (the 60 bits written, and the domain) and a
+/// Returns the tag (the 60 bits written and the domain choice) and a
 /// fingerprint of the address as keyed (trimmed, lowercase).
 fn pseudo_email(prf: &Prf, value: &str, out: &mut String) -> (u64, u64) {
     use fake::locales::{Data, EN};
@@ -992,5 +999,8 @@ mod tests {
         let mut u = "Mariana called".to_string();
         replace_value(&mut u, "Maria Garcia", "[NAME]");
         assert_eq!(u, "Mariana called");
+        let mut v = "Lee lives in Leeds".to_string();
+        replace_value(&mut v, "Lee", "[NAME]");
+        assert_eq!(v, "[NAME] lives in Leeds");
     }
 }
