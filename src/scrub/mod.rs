@@ -486,7 +486,7 @@ fn stream(
             out.write_all(&done.out).map_err(Error::io(&partial))?;
             report.rows_in += done.rows_in;
             report.rows_out += done.rows_out;
-            for (m, _) in &done.minted {
+            for m in &done.minted {
                 let column = m.column as usize;
                 let domain = plan.domain(column).unwrap_or(&plan.columns[column]);
                 minted.add(domain, m.tag, m.input);

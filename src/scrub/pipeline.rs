@@ -45,7 +45,8 @@ pub struct Done {
     pub rows_in: u64,
     pub rows_out: u64,
     pub rejected: Vec<Rejected>,
-    pub minted: Vec<(Minted, u64)>,
+    /// One-to-one pseudonyms made, for the run's collision check.
+    pub minted: Vec<Minted>,
 }
 
 /// Reads a file and cuts it into chunks of whole records.
@@ -279,7 +280,7 @@ pub fn delimited(plan: &TablePlan, format: Format, chunk: Chunk) -> Done {
             Ok(()) => {
                 done.out.push(b'\n');
                 done.rows_out += 1;
-                done.minted.extend(minted.iter().map(|m| (*m, this_line)));
+                done.minted.extend_from_slice(&minted);
             }
             Err(r) => {
                 done.out.truncate(mark);
@@ -446,7 +447,7 @@ pub fn jsonl(plan: &TablePlan, chunk: Chunk) -> Done {
         }
         done.out.extend_from_slice(b"}\n");
         done.rows_out += 1;
-        done.minted.extend(minted.iter().map(|m| (*m, line)));
+        done.minted.extend_from_slice(&minted);
     }
     done
 }

@@ -48,7 +48,7 @@ enum Op {
 }
 
 /// What a one-to-one pseudonym produced, for the run's collision check:
-/// the pseudonym's tag and a fingerprint of the value behind it.
+/// the pseudonym's tag and keyed bits that tell the value behind it apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Minted {
     pub column: u32,
@@ -320,11 +320,11 @@ impl TablePlan {
                     Cell::Text(&scratch.out)
                 }
                 Op::Text(prf) => {
-                    let tag = pseudo_text(prf, value, &mut scratch.out);
+                    let (tag, input) = pseudo_text(prf, value, &mut scratch.out);
                     minted.push(Minted {
                         column: i as u32,
                         tag,
-                        input: fingerprint(value),
+                        input,
                     });
                     Cell::Text(&scratch.out)
                 }
@@ -693,9 +693,9 @@ fn pseudo_uuid(p: &Permutation, value: &str, out: &mut String) -> Result<(), Str
 
 /// `name.tag@example.com`: a first name, 60 keyed bits in base32, and a
 /// reserved domain (RFC 2606), so a pseudonym can never be a real address
-/// and verify can tell one from a leak. Returns the tag.
-/// Returns the tag (the 60 bits written and the domain choice) and a
-/// fingerprint of the address as keyed (trimmed, lowercase).
+/// and verify can tell one from a leak. Returns the tag (the 60 bits
+/// written and the domain choice) and 64 other keyed bits of the address
+/// (trimmed, lowercase).
 fn pseudo_email(prf: &Prf, value: &str, out: &mut String) -> (u64, u64) {
     use fake::locales::{Data, EN};
     // `Jane.Doe@x.com` and `jane.doe@x.com` are one mailbox: one pseudonym.
@@ -715,17 +715,23 @@ fn pseudo_email(prf: &Prf, value: &str, out: &mut String) -> (u64, u64) {
         1 => "@example.net",
         _ => "@example.org",
     });
-    // base32_into wrote the top 60 bits of bytes 8..16, big-endian.
+    // base32_into wrote the top 60 bits of bytes 8..16, big-endian. The
+    // other keyed bytes tell two addresses apart (differing in all 128
+    // bits but the tag's happens about once in 2^124).
     let tag = u64::from_be_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]]) >> 4;
-    (tag << 2 | u64::from(b[4] % 3), fingerprint(&lower))
+    let input = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+    (tag << 2 | u64::from(b[4] % 3), input)
 }
 
-/// A 16-character keyed token (80 bits). Returns its first 64 bits.
-fn pseudo_text(prf: &Prf, value: &str, out: &mut String) -> u64 {
+/// A 16-character keyed token (80 bits). Returns its first 64 bits (the
+/// tag) and the last keyed 64 bits (which tell two inputs apart).
+fn pseudo_text(prf: &Prf, value: &str, out: &mut String) -> (u64, u64) {
     let b = prf.bytes(&[value.as_bytes()]);
     base32_into(&b[..10], 16, out);
-    // The first 64 of the 80 bits written: equal tokens have equal tags.
-    u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+    (
+        u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+        u64::from_le_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]]),
+    )
 }
 
 /// Digits become keyed digits and letters keyed letters (same case);
