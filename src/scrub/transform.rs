@@ -310,17 +310,12 @@ impl TablePlan {
                     pseudo_uuid(p, value, &mut scratch.out).map_err(|m| self.reject(i, m))?;
                     Cell::Text(&scratch.out)
                 }
-                Op::Email(prf) => {
-                    let (tag, input) = pseudo_email(prf, value, &mut scratch.out);
-                    minted.push(Minted {
-                        column: i as u32,
-                        tag,
-                        input,
-                    });
-                    Cell::Text(&scratch.out)
-                }
-                Op::Text(prf) => {
-                    let (tag, input) = pseudo_text(prf, value, &mut scratch.out);
+                Op::Email(prf) | Op::Text(prf) => {
+                    let (tag, input) = if matches!(op, Op::Email(_)) {
+                        pseudo_email(prf, value, &mut scratch.out)
+                    } else {
+                        pseudo_text(prf, value, &mut scratch.out)
+                    };
                     minted.push(Minted {
                         column: i as u32,
                         tag,
