@@ -10,14 +10,17 @@
 //! phones, cards, IBANs, IPs and national ids, so those scanners are skipped. The scanners are
 //! hand-written and start only at word boundaries. The `regex` engine is used only for the
 //! secret-token shapes, whose literal prefixes give it a fast SIMD prefilter. Every numeric
-//! candidate is then validated (Luhn, mod-97, registry lengths, calendar dates, control
-//! letters). False positives have a real cost: a scrubber that redacts dates, amounts and
+//! candidate except phones is then validated (Luhn, mod-97, registry lengths, calendar dates,
+//! control letters); phones have no checksum, so their shapes are strict. False positives have a real cost: a scrubber that redacts dates, amounts and
 //! order numbers destroys the data it is meant to keep.
 //!
 //! Offsets are byte offsets into the UTF-8 text. Every rule starts and ends a hit next to an
 //! ASCII byte, so hit boundaries are always on char boundaries. Non-ASCII bytes count as
 //! boundaries, not word characters, so PII inside CJK text (which has no spaces) is still
 //! found.
+//!
+//! The file is long (25 rules, each with its validator, and their table-driven tests) because
+//! the rules only make sense side by side: overlaps between them are resolved in one place.
 
 use std::fmt;
 use std::net::Ipv6Addr;

@@ -5,6 +5,9 @@
 //! Every output is a pure function of (key, rule, input value), or of the
 //! row's identity for `shift_date` and `noise`, so the same dump scrubbed
 //! twice, in any number of files or threads, gives the same bytes.
+//!
+//! The value functions of every transformer live here with the plan (and
+//! their tests), which makes the file long; each is short and private.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
