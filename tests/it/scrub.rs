@@ -24,6 +24,22 @@ fn loadline(args: &[&str]) -> Output {
         .expect("run loadline")
 }
 
+/// `scrub verify` of `scrubbed` against `original`, the JSON report to `report`.
+fn verify_cmd(rules: &Path, original: &Path, scrubbed: &Path, report: &Path) -> Output {
+    loadline(&[
+        "scrub",
+        "verify",
+        "--rules",
+        s(rules),
+        "--original",
+        s(original),
+        "--scrubbed",
+        s(scrubbed),
+        "--report",
+        s(report),
+    ])
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -87,18 +103,7 @@ fn fixture_scrubs_verifies_and_never_shows_the_key() {
     );
 
     let report = scratch.path("verify.json");
-    let v = loadline(&[
-        "scrub",
-        "verify",
-        "--rules",
-        s(&rules_path),
-        "--original",
-        s(&dump),
-        "--scrubbed",
-        s(&clean),
-        "--report",
-        s(&report),
-    ]);
+    let v = verify_cmd(&rules_path, &dump, &clean, &report);
     assert!(v.status.success(), "{}", text(&v));
     assert!(text(&v).contains("verify: PASS"));
     let json: serde_json::Value =
@@ -456,18 +461,7 @@ fn verify_catches_leaky_rule_sets() {
         let out = loadline(&["scrub", "--rules", s(&rules_path), "--in", s(&dump), "--out", s(&clean)]);
         assert!(out.status.success(), "{to}: {}", text(&out));
         let report = scratch.path("v.json");
-        let v = loadline(&[
-            "scrub",
-            "verify",
-            "--rules",
-            s(&rules_path),
-            "--original",
-            s(&dump),
-            "--scrubbed",
-            s(&clean),
-            "--report",
-            s(&report),
-        ]);
+        let v = verify_cmd(&rules_path, &dump, &clean, &report);
         assert_eq!(v.status.code(), Some(1), "{to}: {}", text(&v));
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&report).expect("r")).expect("json");
