@@ -92,40 +92,34 @@ impl Prf {
         block[..4].copy_from_slice(&(total as u32).to_le_bytes());
         block[4..8].copy_from_slice(&(parts.len() as u32).to_le_bytes());
         let mut fill = 8;
-        let mut state = [0u8; 16];
-        let absorb = |mut bytes: &[u8], block: &mut [u8; 16], fill: &mut usize, state: &mut [u8; 16]| {
-            while !bytes.is_empty() {
-                let n = (16 - *fill).min(bytes.len());
-                block[*fill..*fill + n].copy_from_slice(&bytes[..n]);
-                *fill += n;
-                bytes = &bytes[n..];
-                if *fill == 16 {
-                    for (s, b) in state.iter_mut().zip(block.iter()) {
-                        *s ^= b;
-                    }
-                    self.encrypt(state);
-                    *fill = 0;
-                }
-            }
-        };
+        let mut state = aes::Block::default();
         for p in parts {
-            absorb(&(p.len() as u32).to_le_bytes(), &mut block, &mut fill, &mut state);
-            absorb(p, &mut block, &mut fill, &mut state);
+            for mut bytes in [&(p.len() as u32).to_le_bytes()[..], p] {
+                while fill + bytes.len() >= 16 {
+                    let n = 16 - fill;
+                    block[fill..].copy_from_slice(&bytes[..n]);
+                    self.absorb(&mut state, &block);
+                    bytes = &bytes[n..];
+                    fill = 0;
+                }
+                block[fill..fill + bytes.len()].copy_from_slice(bytes);
+                fill += bytes.len();
+            }
         }
         if fill > 0 {
             block[fill..].fill(0);
-            for (s, b) in state.iter_mut().zip(block.iter()) {
-                *s ^= b;
-            }
-            self.encrypt(&mut state);
+            self.absorb(&mut state, &block);
         }
-        state
+        state.into()
     }
 
-    fn encrypt(&self, block: &mut [u8; 16]) {
-        let mut b = aes::Block::from(*block);
-        self.0.encrypt_block(&mut b);
-        *block = b.into();
+    /// One CBC step: the state XOR the block, encrypted.
+    fn absorb(&self, state: &mut aes::Block, block: &[u8; 16]) {
+        let mut x = [0u8; 16];
+        x.copy_from_slice(state);
+        let x = (u128::from_ne_bytes(x) ^ u128::from_ne_bytes(*block)).to_ne_bytes();
+        *state = aes::Block::from(x);
+        self.0.encrypt_block(state);
     }
 
     pub fn u64(&self, parts: &[&[u8]]) -> u64 {

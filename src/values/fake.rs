@@ -214,6 +214,13 @@ impl FakeKind {
             FakeKind::Name => {
                 let first = pick(L::NAME_FIRST_NAME, rng);
                 let last = pick(L::NAME_LAST_NAME, rng);
+                // Most locales' template, without parsing it per value.
+                if L::NAME_TPL == "{FirstName} {LastName}" {
+                    out.push_str(first);
+                    out.push(' ');
+                    out.push_str(last);
+                    return;
+                }
                 let mut rest = L::NAME_TPL;
                 while let Some(open) = rest.find('{') {
                     out.push_str(&rest[..open]);
