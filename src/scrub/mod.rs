@@ -162,13 +162,9 @@ pub(crate) struct Minted {
 }
 
 impl Minted {
-    fn add(&mut self, domain: &str, tag: u64, input: u64) {
-        match self.domains.get_mut(domain) {
-            Some(v) => v.push((tag, input)),
-            None => {
-                self.domains.insert(domain.to_string(), vec![(tag, input)]);
-            }
-        }
+    /// The (tag, input) pairs of `domain`, to add to.
+    fn domain(&mut self, domain: &str) -> &mut Vec<(u64, u64)> {
+        self.domains.entry(domain.to_string()).or_default()
     }
 
     /// Sorted by tag, equal tags must come from equal values.
@@ -508,10 +504,17 @@ fn stream(
             out.write_all(&done.out).map_err(Error::io(&partial))?;
             report.rows_in += done.rows_in;
             report.rows_out += done.rows_out;
+            // One domain lookup per column and chunk, not per value.
+            let mut columns: Vec<u32> = Vec::new();
             for m in &done.minted {
-                let column = m.column as usize;
-                let domain = plan.domain(column).unwrap_or(&plan.columns[column]);
-                minted.add(domain, m.tag, m.input);
+                if !columns.contains(&m.column) {
+                    columns.push(m.column);
+                }
+            }
+            for column in columns {
+                let domain = plan.domain(column as usize).unwrap_or(&plan.columns[column as usize]);
+                let made = done.minted.iter().filter(|m| m.column == column);
+                minted.domain(domain).extend(made.map(|m| (m.tag, m.input)));
             }
             if !done.rejected.is_empty() {
                 if rejects.is_none() {
@@ -567,9 +570,7 @@ mod tests {
     fn collision_check_finds_any_two_inputs_with_one_tag() {
         let run = |pairs: &[(u64, u64)]| {
             let mut m = Minted::default();
-            for (t, i) in pairs {
-                m.add("users.email", *t, *i);
-            }
+            m.domain("users.email").extend_from_slice(pairs);
             m.check().err().map(|e| e.to_string())
         };
         assert_eq!(run(&[(5, 1), (7, 2), (5, 1), (9, 3)]), None);

@@ -12,6 +12,7 @@ use indexmap::IndexMap;
 use serde_json::value::RawValue;
 
 use super::format::{self, Format, Parser, Record, MAX_RECORD};
+use super::keyed::LANES;
 use super::rules::Unlisted;
 use super::transform::{Cell, Minted, Scratch, TablePlan};
 
@@ -77,18 +78,14 @@ impl<R: Read> Splitter<R> {
             self.pos = 0;
         }
         let have = self.buf.len();
-        self.buf.resize(have + READ_BYTES, 0);
-        let n = loop {
-            match self.reader.read(&mut self.buf[have..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.buf.truncate(have);
-                    return Err(e);
-                }
+        // Into the spare capacity, which is never zeroed first.
+        let n = match (&mut self.reader).take(READ_BYTES as u64).read_to_end(&mut self.buf) {
+            Ok(n) => n,
+            Err(e) => {
+                self.buf.truncate(have);
+                return Err(e);
             }
         };
-        self.buf.truncate(have + n);
         if n == 0 {
             self.eof = true;
             // A last record without its newline parses like the others.
@@ -223,71 +220,97 @@ pub fn run<E>(
     })
 }
 
-/// Scrub one chunk of CSV or COPY records.
+/// Scrub one chunk of CSV or COPY records, [`LANES`] at a time: parsed,
+/// their keyed work done together ([`TablePlan::prepare`]), then written.
 pub fn delimited(plan: &TablePlan, format: Format, chunk: Chunk) -> Done {
     let mut done = Done {
         out: Vec::with_capacity(chunk.data.len() + chunk.data.len() / 4),
         ..Done::default()
     };
     let parser = Parser { format };
-    let mut rec = Record::default();
+    let mut recs: Vec<Record> = (0..LANES).map(|_| Record::default()).collect();
     let mut scratch = Scratch::default();
     let mut minted = Vec::new();
     let mut line = chunk.first_line;
     let mut start = 0usize;
     let sep = if format == Format::Csv { b',' } else { b'\t' };
-    for &end in &chunk.ends {
-        let raw = &chunk.data[start..end as usize];
-        start = end as usize;
-        let this_line = line;
-        // Only a quoted field can hold a line break.
-        line += if memchr::memchr(b'"', raw).is_some() {
-            count_lines(raw)
-        } else {
-            1
-        };
-        done.rows_in += 1;
-        let reject = |column: Option<String>, reason: String| Rejected {
-            line: this_line,
-            column,
-            reason,
-            raw: raw.to_vec(),
-        };
-        if let Err(reason) = parser.record(raw, &mut rec) {
-            done.rejected.push(reject(None, reason));
-            continue;
+    for ends in chunk.ends.chunks(LANES) {
+        // Each record's bytes and first line, and whether it parsed.
+        let mut raws: [(usize, usize, u64); LANES] = [(0, 0, 0); LANES];
+        let mut parsed = [false; LANES];
+        for (k, &end) in ends.iter().enumerate() {
+            let raw = &chunk.data[start..end as usize];
+            raws[k] = (start, end as usize, line);
+            start = end as usize;
+            // Only a quoted field can hold a line break.
+            line += if memchr::memchr(b'"', raw).is_some() {
+                count_lines(raw)
+            } else {
+                1
+            };
+            done.rows_in += 1;
+            let reason = match parser.record(raw, &mut recs[k]) {
+                Err(reason) => reason,
+                Ok(()) if recs[k].len() != plan.columns.len() => {
+                    format!("{} fields, the header has {}", recs[k].len(), plan.columns.len())
+                }
+                Ok(()) => {
+                    parsed[k] = true;
+                    continue;
+                }
+            };
+            done.rejected.push(Rejected {
+                line: raws[k].2,
+                column: None,
+                reason,
+                raw: raw.to_vec(),
+            });
         }
-        if rec.len() != plan.columns.len() {
-            let reason = format!("{} fields, the header has {}", rec.len(), plan.columns.len());
-            done.rejected.push(reject(None, reason));
-            continue;
+        let mut rows: [Option<&Record>; LANES] = [None; LANES];
+        for (k, rec) in recs.iter().enumerate().take(ends.len()) {
+            rows[k] = parsed[k].then_some(rec);
         }
-        let mark = done.out.len();
-        let mut first = true;
-        minted.clear();
-        let out = &mut done.out;
-        let result = plan.row(&rec, &mut scratch, &mut minted, |_, cell| {
-            if !first {
-                out.push(sep);
+        plan.prepare(&rows[..ends.len()], &mut scratch);
+        for (k, rec) in recs.iter().enumerate().take(ends.len()) {
+            if !parsed[k] {
+                continue;
             }
-            first = false;
-            match format {
-                Format::Copy => format::write_copy_field(out, cell.text()),
-                _ => format::write_csv_field(out, cell.text()),
-            }
-        });
-        match result {
-            Ok(()) => {
-                done.out.push(b'\n');
-                done.rows_out += 1;
-                done.minted.extend_from_slice(&minted);
-            }
-            Err(r) => {
-                done.out.truncate(mark);
-                done.rejected.push(reject(Some(r.column), r.message));
+            let mark = done.out.len();
+            let mut first = true;
+            minted.clear();
+            let out = &mut done.out;
+            let result = plan.batch_row(k, rec, &mut scratch, &mut minted, |_, cell| {
+                if !first {
+                    out.push(sep);
+                }
+                first = false;
+                match format {
+                    Format::Copy => format::write_copy_field(out, cell.text()),
+                    _ => format::write_csv_field(out, cell.text()),
+                }
+            });
+            match result {
+                Ok(()) => {
+                    done.out.push(b'\n');
+                    done.rows_out += 1;
+                    done.minted.extend_from_slice(&minted);
+                }
+                Err(r) => {
+                    done.out.truncate(mark);
+                    let (s, e, line) = raws[k];
+                    done.rejected.push(Rejected {
+                        line,
+                        column: Some(r.column),
+                        reason: r.message,
+                        raw: chunk.data[s..e].to_vec(),
+                    });
+                }
             }
         }
     }
+    // Rejects in line order, as the records came (a parse reject of a
+    // later record in a batch was pushed before a transform reject).
+    done.rejected.sort_by_key(|r| r.line);
     done
 }
 

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use rand::{RngExt, SeedableRng};
 
 use super::detect::{Detectors, Hit, Kind};
-use super::keyed::{base32_into, Permutation, Prf, Secret};
+use super::keyed::{base32_into, first_u64, seed_of, Permutation, Prf, Secret, LANES};
 use super::rules::{Mask, PseudoKind, TableRules, Transform, Unlisted};
 use crate::values::fake::{FakeKind, Locale};
 use crate::values::seed::Rng64;
@@ -273,21 +273,115 @@ impl TablePlan {
         cells: &C,
         scratch: &mut Scratch,
         minted: &mut Vec<Minted>,
-        mut emit: impl FnMut(usize, Cell<'_>),
+        emit: impl FnMut(usize, Cell<'_>),
     ) -> Result<(), Reject> {
+        self.prepare(&[Some(cells)], scratch);
+        self.batch_row(0, cells, scratch, minted, emit)
+    }
+
+    /// The keyed work of up to [`LANES`] rows, done column by column so
+    /// that AES encrypts the rows' blocks side by side (a pseudonym needs
+    /// 2 to 10 blocks in a chain, and one chain at a time leaves AES-NI
+    /// waiting on each block). [`TablePlan::batch_row`] then writes row
+    /// `k` from it. `None` is a row that did not parse.
+    pub fn prepare<C: Cells + ?Sized>(&self, rows: &[Option<&C>], scratch: &mut Scratch) {
+        assert!(rows.len() <= LANES);
+        let n = self.ops.len();
+        scratch.ahead.clear();
+        scratch.ahead.resize(rows.len() * n, None);
+        if scratch.identities.len() < rows.len() {
+            scratch.identities.resize_with(rows.len(), Vec::new);
+            scratch.lowered.resize_with(rows.len(), String::new);
+        }
         if self.needs_identity {
-            scratch.identity.clear();
-            let ids: Box<dyn Iterator<Item = usize>> = if self.identity.is_empty() {
-                Box::new(0..self.columns.len())
-            } else {
-                Box::new(self.identity.iter().copied())
-            };
-            for i in ids {
-                let v = cells.cell(i).unwrap_or("\u{0}NULL");
-                scratch.identity.extend_from_slice(&(v.len() as u64).to_le_bytes());
-                scratch.identity.extend_from_slice(v.as_bytes());
+            for (row, identity) in rows.iter().zip(&mut scratch.identities) {
+                if let Some(cells) = row {
+                    self.identity_into(*cells, identity);
+                }
             }
         }
+        for (i, op) in self.ops.iter().enumerate() {
+            let value = |k: usize| rows[k].and_then(|c| c.cell(i)).filter(|v| !v.is_empty());
+            // Lane t is row at[t].
+            let mut at = [0usize; LANES];
+            let mut m = 0;
+            let mut bits = [[0u8; 16]; LANES];
+            match op {
+                Op::Integer(p) => {
+                    let mut lanes = [(0u64, 0u64, 0u64); LANES];
+                    for k in 0..rows.len() {
+                        if let Some(lane) = value(k).and_then(|v| IntLane::parse(v).ok()) {
+                            (lanes[m], at[m]) = ((lane.x, lane.size, lane.tweak), k);
+                            m += 1;
+                        }
+                    }
+                    let mut ys = [0u64; LANES];
+                    p.permute_many(&lanes[..m], &mut ys[..m]);
+                    for (b, y) in bits.iter_mut().zip(&ys[..m]) {
+                        b[..8].copy_from_slice(&y.to_le_bytes());
+                    }
+                }
+                Op::Email(prf)
+                | Op::Text(prf)
+                | Op::Fake { prf, .. }
+                | Op::Mask { prf, .. }
+                | Op::Shift { prf, .. }
+                | Op::Noise { prf, .. } => {
+                    if matches!(op, Op::Email(_)) {
+                        for (k, lower) in scratch.lowered.iter_mut().enumerate().take(rows.len()) {
+                            if let Some(v) = value(k) {
+                                mailbox(v, lower);
+                            }
+                        }
+                    }
+                    let mut inputs: [&[u8]; LANES] = [&[]; LANES];
+                    for k in 0..rows.len() {
+                        let Some(v) = value(k) else { continue };
+                        inputs[m] = match op {
+                            Op::Email(_) => scratch.lowered[k].as_bytes(),
+                            Op::Shift { .. } | Op::Noise { .. } => &scratch.identities[k],
+                            _ => v.as_bytes(),
+                        };
+                        at[m] = k;
+                        m += 1;
+                    }
+                    prf.bytes_many(&inputs[..m], &mut bits[..m]);
+                }
+                Op::Keep | Op::Drop | Op::Null | Op::Redact { .. } | Op::Uuid(_) => {}
+            }
+            for (&k, b) in at[..m].iter().zip(&bits) {
+                scratch.ahead[k * n + i] = Some(*b);
+            }
+        }
+    }
+
+    /// The identifying bytes of a row: its identity columns' values, each
+    /// after its length.
+    fn identity_into<C: Cells + ?Sized>(&self, cells: &C, out: &mut Vec<u8>) {
+        out.clear();
+        let mut add = |i: usize| {
+            let v = cells.cell(i).unwrap_or("\u{0}NULL");
+            out.extend_from_slice(&(v.len() as u64).to_le_bytes());
+            out.extend_from_slice(v.as_bytes());
+        };
+        if self.identity.is_empty() {
+            (0..self.columns.len()).for_each(&mut add);
+        } else {
+            self.identity.iter().copied().for_each(&mut add);
+        }
+    }
+
+    /// Row `k` of the batch made by [`TablePlan::prepare`], scrubbed as
+    /// [`TablePlan::row`] describes.
+    pub fn batch_row<C: Cells + ?Sized>(
+        &self,
+        k: usize,
+        cells: &C,
+        scratch: &mut Scratch,
+        minted: &mut Vec<Minted>,
+        mut emit: impl FnMut(usize, Cell<'_>),
+    ) -> Result<(), Reject> {
+        let n = self.ops.len();
         for (i, op) in self.ops.iter().enumerate() {
             let Some(value) = cells.cell(i) else {
                 if !matches!(op, Op::Drop) {
@@ -295,6 +389,10 @@ impl TablePlan {
                 }
                 continue;
             };
+            // The keyed bits `prepare` made; a value it could not take
+            // (not an integer) has none and is rejected below.
+            let ahead = scratch.ahead.get(k * n + i).copied().flatten();
+            let identity = |s: &Scratch| s.identities.get(k).cloned().unwrap_or_default();
             scratch.out.clear();
             let cell = match op {
                 Op::Drop => continue,
@@ -306,7 +404,8 @@ impl TablePlan {
                     Cell::Text(&scratch.out)
                 }
                 Op::Integer(p) => {
-                    pseudo_integer(p, value, &mut scratch.out).map_err(|m| self.reject(i, m))?;
+                    let y = ahead.map(|b| first_u64(&b));
+                    pseudo_integer(p, value, y, &mut scratch.out).map_err(|m| self.reject(i, m))?;
                     Cell::Number(&scratch.out)
                 }
                 Op::Uuid(p) => {
@@ -315,9 +414,16 @@ impl TablePlan {
                 }
                 Op::Email(prf) | Op::Text(prf) => {
                     let (tag, input) = if matches!(op, Op::Email(_)) {
-                        pseudo_email(prf, value, &mut scratch.lower, &mut scratch.out)
+                        let b = ahead.unwrap_or_else(|| {
+                            mailbox(value, &mut scratch.lower);
+                            prf.bytes(&[scratch.lower.as_bytes()])
+                        });
+                        pseudo_email(&b, &mut scratch.out)
                     } else {
-                        pseudo_text(prf, value, &mut scratch.out)
+                        pseudo_text(
+                            &ahead.unwrap_or_else(|| prf.bytes(&[value.as_bytes()])),
+                            &mut scratch.out,
+                        )
                     };
                     minted.push(Minted {
                         column: i as u32,
@@ -327,7 +433,8 @@ impl TablePlan {
                     Cell::Text(&scratch.out)
                 }
                 Op::Fake { prf, kind, locale } => {
-                    let mut rng = Rng64::from_seed(prf.seed(&[value.as_bytes()]));
+                    let bits = ahead.unwrap_or_else(|| prf.bytes(&[value.as_bytes()]));
+                    let mut rng = Rng64::from_seed(seed_of(&bits));
                     // A fake that happens to equal the real value (a
                     // common name) would keep it: draw again.
                     for _ in 0..8 {
@@ -340,16 +447,19 @@ impl TablePlan {
                     Cell::Text(&scratch.out)
                 }
                 Op::Mask { prf, mask } => {
-                    apply_mask(prf, mask, value, &mut scratch.out);
+                    let bits = ahead.unwrap_or_else(|| prf.bytes(&[value.as_bytes()]));
+                    apply_mask(&bits, mask, value, &mut scratch.out);
                     Cell::Text(&scratch.out)
                 }
                 Op::Shift { prf, max_days } => {
-                    let offset = day_offset(prf.u64(&[&scratch.identity]), *max_days);
+                    let bits = ahead.unwrap_or_else(|| prf.bytes(&[&identity(scratch)]));
+                    let offset = day_offset(first_u64(&bits), *max_days);
                     shift_date(value, offset, &mut scratch.out).map_err(|m| self.reject(i, m))?;
                     Cell::Text(&scratch.out)
                 }
                 Op::Noise { prf, relative } => {
-                    let u = unit_interval(prf.u64(&[&scratch.identity]));
+                    let bits = ahead.unwrap_or_else(|| prf.bytes(&[&identity(scratch)]));
+                    let u = unit_interval(first_u64(&bits));
                     add_noise(value, *relative, u, &mut scratch.out).map_err(|m| self.reject(i, m))?;
                     Cell::Number(&scratch.out)
                 }
@@ -448,8 +558,12 @@ pub struct Scratch {
     next: String,
     lower: String,
     needle: String,
-    identity: Vec<u8>,
     hits: Vec<Hit>,
+    /// Per row of a batch: the identity bytes and a lowercased email.
+    identities: Vec<Vec<u8>>,
+    lowered: Vec<String>,
+    /// Per row and column of a batch: the keyed bits (see `prepare`).
+    ahead: Vec<Option<[u8; 16]>>,
 }
 
 /// A scrubbed cell.
@@ -596,53 +710,85 @@ fn replace_word(text: &mut String, word: &str, placeholder: &str) {
 /// Integers keep their sign and digit count: the permutation runs inside
 /// the set of numbers with as many digits (so `42` stays two digits and a
 /// bigint stays in range). A leading zero (`007`) is kept and the other
-/// digits permuted as a digit string.
-fn pseudo_integer(p: &Permutation, value: &str, out: &mut String) -> Result<(), String> {
-    let (neg, digits) = match value.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, value.strip_prefix('+').unwrap_or(value)),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("`as: integer` needs whole numbers; this is not one".to_string());
-    }
-    let n = digits.len();
-    if digits.len() > 1 && digits.starts_with('0') {
-        // 0 followed by n-1 digits: a permutation of the 10^(n-1) strings.
-        if n - 1 > 19 {
-            return Err("`as: integer`: more than 20 digits; use `as: text`".to_string());
-        }
-        let size = 10u64.pow((n - 1) as u32);
-        let x: u64 = digits[1..].parse().map_err(|_| "not a number".to_string())?;
-        let y = p.permute(x, size, tweak(neg, n as u32, true));
-        if neg {
-            out.push('-');
-        } else if value.starts_with('+') {
-            out.push('+');
-        }
-        out.push('0');
-        let mut buf = itoa::Buffer::new();
-        let y = buf.format(y);
-        out.extend(std::iter::repeat_n('0', n - 1 - y.len()));
-        out.push_str(y);
-        return Ok(());
-    }
-    let x: u64 = digits
-        .parse()
-        .map_err(|_| "`as: integer`: more than 64 bits; use `as: text`".to_string())?;
-    let (lo, hi) = class(neg, n as u32, x);
-    let y = lo
-        + p.permute(
-            x - lo,
-            hi - lo + 1,
-            tweak(neg, n as u32, false) | (u64::from(n == 19 && lo > 10u64.pow(18)) << 10),
-        );
-    if neg {
-        out.push('-');
-    } else if value.starts_with('+') {
-        out.push('+');
-    }
-    out.push_str(itoa::Buffer::new().format(y));
+/// digits permuted as a digit string. `y` is the permutation's image of
+/// the value, if already computed (see [`TablePlan::prepare`]).
+fn pseudo_integer(p: &Permutation, value: &str, y: Option<u64>, out: &mut String) -> Result<(), String> {
+    let lane = IntLane::parse(value)?;
+    lane.write(y.unwrap_or_else(|| p.permute(lane.x, lane.size, lane.tweak)), out);
     Ok(())
+}
+
+/// An integer as its permutation sees it: `x` in `[0, size)` under
+/// `tweak`, and how to write the image back.
+struct IntLane {
+    x: u64,
+    size: u64,
+    tweak: u64,
+    /// Added to the image (the smallest number of the digit class).
+    lo: u64,
+    sign: &'static str,
+    /// With a leading zero: the digits after it, written zero-padded.
+    padded: Option<usize>,
+}
+
+impl IntLane {
+    fn parse(value: &str) -> Result<IntLane, String> {
+        let (neg, digits) = match value.strip_prefix('-') {
+            Some(d) => (true, d),
+            None => (false, value.strip_prefix('+').unwrap_or(value)),
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("`as: integer` needs whole numbers; this is not one".to_string());
+        }
+        let sign = if neg {
+            "-"
+        } else if value.starts_with('+') {
+            "+"
+        } else {
+            ""
+        };
+        let n = digits.len();
+        if n > 1 && digits.starts_with('0') {
+            // 0 followed by n-1 digits: a permutation of the 10^(n-1) strings.
+            if n - 1 > 19 {
+                return Err("`as: integer`: more than 20 digits; use `as: text`".to_string());
+            }
+            return Ok(IntLane {
+                x: digits[1..].parse().map_err(|_| "not a number".to_string())?,
+                size: 10u64.pow((n - 1) as u32),
+                tweak: tweak(neg, n as u32, true),
+                lo: 0,
+                sign,
+                padded: Some(n - 1),
+            });
+        }
+        let x: u64 = digits
+            .parse()
+            .map_err(|_| "`as: integer`: more than 64 bits; use `as: text`".to_string())?;
+        let (lo, hi) = class(neg, n as u32, x);
+        Ok(IntLane {
+            x: x - lo,
+            size: hi - lo + 1,
+            tweak: tweak(neg, n as u32, false) | (u64::from(n == 19 && lo > 10u64.pow(18)) << 10),
+            lo,
+            sign,
+            padded: None,
+        })
+    }
+
+    fn write(&self, y: u64, out: &mut String) {
+        out.push_str(self.sign);
+        let mut buf = itoa::Buffer::new();
+        match self.padded {
+            Some(width) => {
+                let y = buf.format(y);
+                out.push('0');
+                out.extend(std::iter::repeat_n('0', width - y.len()));
+                out.push_str(y);
+            }
+            None => out.push_str(buf.format(self.lo + y)),
+        }
+    }
 }
 
 /// The numbers an `n`-digit magnitude `x` is permuted among: all `n`-digit
@@ -691,9 +837,9 @@ fn pseudo_uuid(p: &Permutation, value: &str, out: &mut String) -> Result<(), Str
 /// and verify can tell one from a leak. Returns the tag (the 60 bits
 /// written and the domain choice) and 64 other keyed bits of the address
 /// (trimmed, lowercase).
-fn pseudo_email(prf: &Prf, value: &str, lower: &mut String, out: &mut String) -> (u64, u64) {
-    use fake::locales::{Data, EN};
-    // `Jane.Doe@x.com` and `jane.doe@x.com` are one mailbox: one pseudonym.
+/// What an email pseudonym is keyed by: `Jane.Doe@x.com` and
+/// `jane.doe@x.com` are one mailbox, so they get one pseudonym.
+fn mailbox(value: &str, lower: &mut String) {
     let value = value.trim();
     lower.clear();
     if value.is_ascii() {
@@ -702,7 +848,13 @@ fn pseudo_email(prf: &Prf, value: &str, lower: &mut String, out: &mut String) ->
     } else {
         lower.push_str(&value.to_lowercase());
     }
-    let b = prf.bytes(&[lower.as_bytes()]);
+}
+
+/// An address at a reserved domain from the PRF's bytes of the
+/// [`mailbox`]. Returns the tag and keyed input bits, as
+/// [`pseudo_text`] does.
+fn pseudo_email(b: &[u8; 16], out: &mut String) -> (u64, u64) {
+    use fake::locales::{Data, EN};
     let names = <EN as Data>::NAME_FIRST_NAME;
     let pick = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize % names.len().max(1);
     for c in names.get(pick).copied().unwrap_or("user").chars() {
@@ -727,8 +879,7 @@ fn pseudo_email(prf: &Prf, value: &str, lower: &mut String, out: &mut String) ->
 
 /// A 16-character keyed token (80 bits). Returns its first 64 bits (the
 /// tag) and the last keyed 64 bits (which tell two inputs apart).
-fn pseudo_text(prf: &Prf, value: &str, out: &mut String) -> (u64, u64) {
-    let b = prf.bytes(&[value.as_bytes()]);
+fn pseudo_text(b: &[u8; 16], out: &mut String) -> (u64, u64) {
     base32_into(&b[..10], 16, out);
     (
         u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
@@ -740,9 +891,9 @@ fn pseudo_text(prf: &Prf, value: &str, out: &mut String) -> (u64, u64) {
 /// everything else, and the kept ends, stays.
 /// A result equal to the input (four digits can come out the same) is
 /// drawn again, so a masked value never keeps the original.
-fn apply_mask(prf: &Prf, mask: &Mask, value: &str, out: &mut String) {
+fn apply_mask(bits: &[u8; 16], mask: &Mask, value: &str, out: &mut String) {
     let start = out.len();
-    let mut rng = Rng64::from_seed(prf.seed(&[value.as_bytes()]));
+    let mut rng = Rng64::from_seed(seed_of(bits));
     for _ in 0..8 {
         out.truncate(start);
         mask_once(&mut rng, mask, value, out);
@@ -897,7 +1048,9 @@ mod tests {
 
     fn int(v: &str) -> String {
         let mut s = String::new();
-        pseudo_integer(&perm(), v, &mut s).map(|_| s).unwrap_or_else(|e| e)
+        pseudo_integer(&perm(), v, None, &mut s)
+            .map(|_| s)
+            .unwrap_or_else(|e| e)
     }
 
     #[test]
@@ -986,25 +1139,32 @@ mod tests {
             keep_last: 2,
             with: None,
         };
-        apply_mask(&prf, &m, "+1 (415) 555-0123", &mut s);
+        apply_mask(&prf.bytes(&[b"+1 (415) 555-0123"]), &m, "+1 (415) 555-0123", &mut s);
         assert!(s.starts_with("+") && s.ends_with("23") && s.len() == 17, "{s}");
         assert_eq!(&s[2..4], " (");
         let mut t = String::new();
-        apply_mask(&prf, &Mask { with: Some('*'), ..m }, "AB-1234", &mut t);
+        apply_mask(
+            &prf.bytes(&[b"AB-1234"]),
+            &Mask { with: Some('*'), ..m },
+            "AB-1234",
+            &mut t,
+        );
         assert_eq!(t, "**-**34");
     }
 
     #[test]
     fn emails_are_valid_and_at_reserved_domains() {
         let prf = Secret::new(b"0123456789abcdef".to_vec()).prf("email", "users.email");
-        let (mut a, mut b, mut c, mut lower) = (String::new(), String::new(), String::new(), String::new());
-        pseudo_email(&prf, "Maria.Garcia@gmail.com", &mut lower, &mut a);
-        pseudo_email(&prf, "maria.garcia@gmail.com", &mut lower, &mut b);
-        assert_eq!(a, b);
+        let email = |v: &str| {
+            let (mut lower, mut out) = (String::new(), String::new());
+            mailbox(v, &mut lower);
+            pseudo_email(&prf.bytes(&[lower.as_bytes()]), &mut out);
+            out
+        };
+        let a = email("Maria.Garcia@gmail.com");
+        assert_eq!(a, email("maria.garcia@gmail.com"));
         // Non-ASCII addresses are lowercased by Unicode rules.
-        pseudo_email(&prf, "ÉLODIE@exemple.fr", &mut lower, &mut b);
-        pseudo_email(&prf, "élodie@exemple.fr", &mut lower, &mut c);
-        assert_eq!(b[a.len()..], c);
+        assert_eq!(email("ÉLODIE@exemple.fr"), email("élodie@exemple.fr"));
         let (local, domain) = a.split_once('@').unwrap();
         assert!(domain.starts_with("example."), "{a}");
         assert!(local.len() > 13 && local.is_ascii());
