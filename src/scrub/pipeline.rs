@@ -134,14 +134,27 @@ impl<R: Read> Splitter<R> {
         let first_line = self.line;
         let mut data = Vec::with_capacity(CHUNK_BYTES + 4096);
         let mut ends = Vec::new();
-        while data.len() < CHUNK_BYTES {
-            let Some((s, e)) = self.next_record()? else { break };
+        // Records found in the buffer as it is are copied in one piece,
+        // from `span` on; reading more moves the buffer, so what was
+        // found is copied first.
+        let mut span = self.pos;
+        while data.len() + (self.pos - span) < CHUNK_BYTES {
+            if let Some(end) = format::next_record_end(self.format, &self.buf, self.pos) {
+                self.pos = end;
+                ends.push((data.len() + end - span) as u32);
+                continue;
+            }
+            data.extend_from_slice(&self.buf[span..self.pos]);
+            let next = self.next_record()?;
+            span = self.pos;
+            let Some((s, e)) = next else { break };
             data.extend_from_slice(&self.buf[s..e]);
             ends.push(data.len() as u32);
             if data.len() > u32::MAX as usize - MAX_RECORD {
                 break;
             }
         }
+        data.extend_from_slice(&self.buf[span..self.pos]);
         if ends.is_empty() {
             return Ok(None);
         }
