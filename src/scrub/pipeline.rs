@@ -508,3 +508,58 @@ fn write_json_str(out: &mut Vec<u8>, s: &str) {
     // Writing a str into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records cross the 4 MB reads at every offset: the chunks hold every
+    /// byte once, in order, cut only between records, with their lines.
+    #[test]
+    fn chunks_cut_between_records_across_reads() {
+        let mut input = b"id,note\n".to_vec();
+        let mut starts = Vec::new();
+        let mut lines = Vec::new();
+        let mut line = 2u64;
+        for i in 0..150_000u32 {
+            starts.push(input.len());
+            lines.push(line);
+            let record = if i % 7 == 0 {
+                line += 3;
+                format!(
+                    "{i},\"a \"\"quoted\"\"\nnote,\nover three lines {}\"\n",
+                    "x".repeat((i % 50) as usize)
+                )
+            } else {
+                line += 1;
+                format!("{i},plain note {}\n", "y".repeat((i % 90) as usize))
+            };
+            input.extend_from_slice(record.as_bytes());
+        }
+        input.extend_from_slice(b"last,no newline");
+        assert!(input.len() > 2 * READ_BYTES);
+        let mut s = Splitter::new(&input[..], Format::Csv);
+        assert_eq!(s.first().unwrap().unwrap(), b"id,note\n");
+        let (mut all, mut cuts, mut firsts) = (Vec::new(), Vec::new(), Vec::new());
+        while let Some(c) = s.chunk().unwrap() {
+            firsts.push((all.len(), c.first_line));
+            cuts.extend(c.ends.iter().map(|e| all.len() + *e as usize));
+            all.extend_from_slice(&c.data);
+        }
+        let mut expected = input[8..].to_vec();
+        expected.push(b'\n');
+        assert!(all == expected, "the chunks are not the input");
+        let record_starts: Vec<usize> = starts.iter().map(|s| s - 8).collect();
+        // Each record ends where the next starts; the last one ends the input.
+        assert_eq!(cuts.len(), record_starts.len() + 1);
+        assert!(
+            cuts[..record_starts.len() - 1] == record_starts[1..],
+            "a cut inside a record"
+        );
+        assert_eq!(cuts[cuts.len() - 1], expected.len());
+        for (at, first_line) in firsts {
+            let k = record_starts.binary_search(&at).expect("chunks start at records");
+            assert_eq!(first_line, lines[k]);
+        }
+    }
+}
