@@ -14,13 +14,13 @@
 #          ceiling), interleaved PAIRS times. Throughput is input MB/s.
 #   mem    peak RSS of the same scrub at 100k, 1M and 3M rows.
 #
-# Environment: WORK (scratch, default /tmp/loadline-scrub-bench), PAIRS (5),
+# Environment: WORK (scratch, default /tmp/loadline-scrub-bench), PAIRS (9),
 # THREADS (scrub --threads, default: one per core).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${WORK:-/tmp/loadline-scrub-bench}
-PAIRS=${PAIRS:-5}
+PAIRS=${PAIRS:-9}
 LL=$ROOT/target/release/loadline
 COPY=$ROOT/target/release/examples/csv_copy
 RULES=$ROOT/fixtures/shop.scrub.yaml

@@ -155,46 +155,44 @@ pub fn table_rules<'r>(rules: &'r Rules, table: &str) -> Option<&'r rules::Table
 
 /// The tags of every one-to-one pseudonym minted in a run, per domain,
 /// to prove no two different values got the same one. 16 bytes per value:
-/// the only state that grows with the input. Each domain's pairs are kept
-/// in [`BUCKETS`] buckets by the tag's top bits (tags are keyed, so
-/// uniform), since equal tags share a bucket: the check sorts many small
-/// buckets, which fit in cache, on two threads.
+/// the only state that grows with the input.
 #[derive(Debug, Default)]
 pub(crate) struct Minted {
-    domains: HashMap<String, Vec<Vec<(u64, u64)>>>,
+    domains: HashMap<String, Vec<(u64, u64)>>,
 }
-
-const BUCKETS: usize = 256;
 
 impl Minted {
     /// Add (tag, input) pairs to `domain`.
     fn extend(&mut self, domain: &str, pairs: impl Iterator<Item = (u64, u64)>) {
-        let buckets = self
-            .domains
-            .entry(domain.to_string())
-            .or_insert_with(|| vec![Vec::new(); BUCKETS]);
-        for (tag, input) in pairs {
-            buckets[(tag >> 56) as usize % BUCKETS].push((tag, input));
-        }
+        self.domains.entry(domain.to_string()).or_default().extend(pairs);
     }
 
     /// Sorted by tag, equal tags must come from equal values.
+    /// The two halves are sorted on two threads (the sort is the one
+    /// step of a run that cannot overlap reading), then walked together.
     fn check(&mut self) -> Result<(), Error> {
-        for (domain, buckets) in &mut self.domains {
-            let collision = |bs: &mut [Vec<(u64, u64)>]| {
-                bs.iter_mut().find_map(|b| {
-                    b.sort_unstable();
-                    b.windows(2)
-                        .find(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1)
-                        .map(|w| w[0].0)
-                })
-            };
-            let (a, b) = buckets.split_at_mut(BUCKETS / 2);
-            let tag = std::thread::scope(|s| {
-                let other = s.spawn(|| collision(a));
-                let here = collision(b);
-                other.join().ok().flatten().or(here)
+        for (domain, v) in &mut self.domains {
+            let mid = v.len() / 2;
+            let (a, b) = v.split_at_mut(mid);
+            std::thread::scope(|s| {
+                s.spawn(|| a.sort_unstable());
+                b.sort_unstable();
             });
+            let collision = |x: &[(u64, u64)]| {
+                x.windows(2)
+                    .find(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1)
+                    .map(|w| w[0].0)
+            };
+            let mut tag = collision(a).or_else(|| collision(b));
+            let (mut i, mut j) = (0, 0);
+            while tag.is_none() && i < a.len() && j < b.len() {
+                match a[i].0.cmp(&b[j].0) {
+                    std::cmp::Ordering::Less => i += 1,
+                    std::cmp::Ordering::Greater => j += 1,
+                    std::cmp::Ordering::Equal if a[i].1 != b[j].1 => tag = Some(a[i].0),
+                    std::cmp::Ordering::Equal => i += 1,
+                }
+            }
             if let Some(tag) = tag {
                 return Err(Error::Collision {
                     domain: domain.clone(),
@@ -567,7 +565,7 @@ mod tests {
     use super::*;
 
     /// Equal tags from equal inputs are fine; from different inputs they
-    /// are a collision, in any bucket (the top byte picks the bucket).
+    /// are a collision, within a sorted half or across the two.
     #[test]
     fn collision_check_finds_any_two_inputs_with_one_tag() {
         let run = |pairs: &[(u64, u64)]| {

@@ -79,6 +79,7 @@ impl<R: Read> Splitter<R> {
         }
         let have = self.buf.len();
         // Into the spare capacity, which is never zeroed first.
+        self.buf.reserve(READ_BYTES);
         let n = match (&mut self.reader).take(READ_BYTES as u64).read_to_end(&mut self.buf) {
             Ok(n) => n,
             Err(e) => {
