@@ -129,15 +129,18 @@ impl Prf {
     pub fn bytes_many(&self, inputs: &[&[u8]], out: &mut [[u8; 16]]) {
         assert_eq!(inputs.len(), out.len());
         for (ins, outs) in inputs.chunks(LANES).zip(out.chunks_mut(LANES)) {
-            let blocks = |v: &[u8]| (12 + v.len()).div_ceil(16);
+            let mut blocks = [0usize; LANES];
+            for (b, v) in blocks.iter_mut().zip(ins) {
+                *b = (12 + v.len()).div_ceil(16);
+            }
             let mut state = [aes::Block::default(); LANES];
-            let most = ins.iter().map(|v| blocks(v)).max().unwrap_or(0);
+            let most = blocks.iter().copied().max().unwrap_or(0);
             for j in 0..most {
                 let mut batch = [aes::Block::default(); LANES];
                 let mut lane = [0usize; LANES];
                 let mut m = 0;
                 for (l, v) in ins.iter().enumerate() {
-                    if j < blocks(v) {
+                    if j < blocks[l] {
                         let x = u128::from_ne_bytes(state[l].into()) ^ u128::from_ne_bytes(message_block(v, j));
                         batch[m] = aes::Block::from(x.to_ne_bytes());
                         lane[m] = l;
@@ -173,20 +176,17 @@ pub const LANES: usize = 8;
 /// `v`: total length, part count and part length (4 bytes each), then
 /// `v`, zero-padded.
 fn message_block(v: &[u8], j: usize) -> [u8; 16] {
-    let mut header = [0u8; 12];
-    header[..4].copy_from_slice(&((4 + v.len()) as u32).to_le_bytes());
-    header[4..8].copy_from_slice(&1u32.to_le_bytes());
-    header[8..].copy_from_slice(&(v.len() as u32).to_le_bytes());
     let mut block = [0u8; 16];
-    let start = 16 * j;
-    if start < 12 {
-        block[..12 - start].copy_from_slice(&header[start..]);
-    }
-    let at = 12usize.saturating_sub(start);
-    let from = start.saturating_sub(12);
-    let to = (start + 4).min(v.len());
-    if from < to {
-        block[at..at + to - from].copy_from_slice(&v[from..to]);
+    if j == 0 {
+        block[..4].copy_from_slice(&((4 + v.len()) as u32).to_le_bytes());
+        block[4..8].copy_from_slice(&1u32.to_le_bytes());
+        block[8..12].copy_from_slice(&(v.len() as u32).to_le_bytes());
+        let n = v.len().min(4);
+        block[12..12 + n].copy_from_slice(&v[..n]);
+    } else {
+        let from = 16 * j - 12;
+        let to = (from + 16).min(v.len());
+        block[..to - from].copy_from_slice(&v[from..to]);
     }
     block
 }

@@ -298,8 +298,11 @@ pub fn delimited(plan: &TablePlan, format: Format, chunk: Chunk) -> Done {
                     out.push(sep);
                 }
                 first = false;
-                match format {
-                    Format::Copy => format::write_copy_field(out, cell.text()),
+                match (format, cell) {
+                    // A number made by a transformer (digits, sign, point)
+                    // needs neither quotes nor escapes.
+                    (_, Cell::Number(n)) if !n.is_empty() => out.extend_from_slice(n.as_bytes()),
+                    (Format::Copy, _) => format::write_copy_field(out, cell.text()),
                     _ => format::write_csv_field(out, cell.text()),
                 }
             });

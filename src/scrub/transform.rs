@@ -945,11 +945,20 @@ fn apply_mask(bits: &[u8; 16], mask: &Mask, value: &str, out: &mut String) {
 }
 
 fn mask_once(rng: &mut Rng64, mask: &Mask, value: &str, out: &mut String) {
-    let total = value.chars().filter(|c| c.is_alphanumeric()).count();
+    // ASCII (phone numbers, card digits) skips UTF-8 decoding.
+    if value.is_ascii() {
+        mask_chars(rng, mask, value.bytes().map(char::from), out);
+    } else {
+        mask_chars(rng, mask, value.chars(), out);
+    }
+}
+
+fn mask_chars(rng: &mut Rng64, mask: &Mask, chars: impl Iterator<Item = char> + Clone, out: &mut String) {
+    let total = chars.clone().filter(|c| c.is_alphanumeric()).count();
     let keep_first = mask.keep_first as usize;
     let keep_last = mask.keep_last as usize;
     let mut seen = 0;
-    for c in value.chars() {
+    for c in chars {
         if !c.is_alphanumeric() {
             out.push(c);
             continue;
