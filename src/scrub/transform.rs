@@ -279,13 +279,12 @@ impl TablePlan {
         self.batch_row(0, cells, scratch, minted, emit)
     }
 
-    /// The keyed work of up to [`LANES`] rows, done column by column so
-    /// that AES encrypts the rows' blocks side by side (a pseudonym needs
+    /// The keyed work of a batch of rows, done column by column so that
+    /// AES encrypts [`LANES`] rows' blocks side by side (a pseudonym needs
     /// 2 to 10 blocks in a chain, and one chain at a time leaves AES-NI
     /// waiting on each block). [`TablePlan::batch_row`] then writes row
     /// `k` from it. `None` is a row that did not parse.
     pub fn prepare<C: Cells + ?Sized>(&self, rows: &[Option<&C>], scratch: &mut Scratch) {
-        assert!(rows.len() <= LANES);
         let n = self.ops.len();
         scratch.ahead.clear();
         scratch.ahead.resize(rows.len() * n, None);
@@ -300,9 +299,18 @@ impl TablePlan {
                 }
             }
         }
+        for (g, group) in rows.chunks(LANES).enumerate() {
+            self.prepare_lanes(g * LANES, group, scratch);
+        }
+    }
+
+    /// [`TablePlan::prepare`] of up to [`LANES`] rows, the first of which
+    /// is row `base` of the batch.
+    fn prepare_lanes<C: Cells + ?Sized>(&self, base: usize, rows: &[Option<&C>], scratch: &mut Scratch) {
+        let n = self.ops.len();
         for (i, op) in self.ops.iter().enumerate() {
             let value = |k: usize| rows[k].and_then(|c| c.cell(i)).filter(|v| !v.is_empty());
-            // Lane t is row at[t].
+            // Lane t is row base + at[t].
             let mut at = [0usize; LANES];
             let mut m = 0;
             let mut bits = [[0u8; 16]; LANES];
@@ -328,7 +336,7 @@ impl TablePlan {
                 | Op::Shift { prf, .. }
                 | Op::Noise { prf, .. } => {
                     if matches!(op, Op::Email(_)) {
-                        for (k, lower) in scratch.lowered.iter_mut().enumerate().take(rows.len()) {
+                        for (k, lower) in scratch.lowered[base..].iter_mut().enumerate().take(rows.len()) {
                             if let Some(v) = value(k) {
                                 mailbox(v, lower);
                             }
@@ -338,8 +346,8 @@ impl TablePlan {
                     for k in 0..rows.len() {
                         let Some(v) = value(k) else { continue };
                         inputs[m] = match op {
-                            Op::Email(_) => scratch.lowered[k].as_bytes(),
-                            Op::Shift { .. } | Op::Noise { .. } => &scratch.identities[k],
+                            Op::Email(_) => scratch.lowered[base + k].as_bytes(),
+                            Op::Shift { .. } | Op::Noise { .. } => &scratch.identities[base + k],
                             _ => v.as_bytes(),
                         };
                         at[m] = k;
@@ -350,7 +358,7 @@ impl TablePlan {
                 Op::Keep | Op::Drop | Op::Null | Op::Redact { .. } | Op::Uuid(_) => {}
             }
             for (&k, b) in at[..m].iter().zip(&bits) {
-                scratch.ahead[k * n + i] = Some(*b);
+                scratch.ahead[(base + k) * n + i] = Some(*b);
             }
         }
     }
@@ -392,7 +400,6 @@ impl TablePlan {
             // The keyed bits `prepare` made; a value it could not take
             // (not an integer) has none and is rejected below.
             let ahead = scratch.ahead.get(k * n + i).copied().flatten();
-            let identity = |s: &Scratch| s.identities.get(k).cloned().unwrap_or_default();
             scratch.out.clear();
             let cell = match op {
                 Op::Drop => continue,
@@ -452,13 +459,13 @@ impl TablePlan {
                     Cell::Text(&scratch.out)
                 }
                 Op::Shift { prf, max_days } => {
-                    let bits = ahead.unwrap_or_else(|| prf.bytes(&[&identity(scratch)]));
+                    let bits = ahead.unwrap_or_else(|| prf.bytes(&[identity_of(scratch, k)]));
                     let offset = day_offset(first_u64(&bits), *max_days);
                     shift_date(value, offset, &mut scratch.out).map_err(|m| self.reject(i, m))?;
                     Cell::Text(&scratch.out)
                 }
                 Op::Noise { prf, relative } => {
-                    let bits = ahead.unwrap_or_else(|| prf.bytes(&[&identity(scratch)]));
+                    let bits = ahead.unwrap_or_else(|| prf.bytes(&[identity_of(scratch, k)]));
                     let u = unit_interval(first_u64(&bits));
                     add_noise(value, *relative, u, &mut scratch.out).map_err(|m| self.reject(i, m))?;
                     Cell::Number(&scratch.out)
@@ -532,6 +539,11 @@ impl TablePlan {
     }
 }
 
+/// Row `k`'s identity bytes from the last [`TablePlan::prepare`].
+fn identity_of(scratch: &Scratch, k: usize) -> &[u8] {
+    scratch.identities.get(k).map_or(&[][..], Vec::as_slice)
+}
+
 /// A row's cells by column index; `None` is NULL (or a missing JSON key).
 pub trait Cells {
     fn cell(&self, i: usize) -> Option<&str>;
@@ -602,9 +614,10 @@ fn replace_value(text: &mut String, needle: &str, placeholder: &str) {
     replace_value_in(text, needle, &mut lower, &mut buf, placeholder);
 }
 
-/// [`replace_value`] with buffers for the lowercase copies. This runs for every value of every
-/// row, and most notes do not mention the row's values, so the first
-/// test is a memchr and it works on bytes where it can.
+/// [`replace_value`] with buffers for the lowercase copies. This runs for
+/// every value of every row, and most notes do not mention the row's
+/// values, so the first test is a memchr and it works on bytes where it
+/// can.
 fn replace_value_in(text: &mut String, needle: &str, lower: &mut String, buf: &mut String, placeholder: &str) {
     let needle = needle.trim();
     if needle.len() < 3 {
@@ -1218,6 +1231,79 @@ mod tests {
         let (local, domain) = a.split_once('@').unwrap();
         assert!(domain.starts_with("example."), "{a}");
         assert!(local.len() > 13 && local.is_ascii());
+    }
+
+    /// A batch of any size (here 20 rows: two full lane groups and a
+    /// part, with a NULL, an empty value and a row that did not parse)
+    /// gives exactly what the rows give one at a time.
+    #[test]
+    fn batches_scrub_rows_as_one_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key");
+        std::fs::write(&key, "0123456789abcdef0123").unwrap();
+        let text = format!(
+            "key: ${{file:{}}}\ntables:\n  t:\n    columns:\n      id: {{pseudonymize: {{as: integer}}}}\n      \
+             mail: {{pseudonymize: {{as: email}}}}\n      who: {{fake: name}}\n      tel: {{mask: {{keep_last: 2}}}}\n      \
+             born: {{shift_date: {{max: 30d}}}}\n      amount: {{noise: {{relative: 5%}}}}\n      ref: {{pseudonymize: {{as: text}}}}\n",
+            key.display()
+        );
+        let rules = super::super::rules::from_str(&text, &dir.path().join("r.yaml")).unwrap();
+        let columns: Vec<String> = ["id", "mail", "who", "tel", "born", "amount", "ref"]
+            .map(String::from)
+            .to_vec();
+        let plan = TablePlan::new(&rules.tables["t"], &rules.key, &columns, "t.csv").unwrap();
+        let owned: Vec<Vec<Option<String>>> = (0..20)
+            .map(|r| {
+                let mut row: Vec<Option<String>> = vec![
+                    Some(format!("{}", 1000 + r * 37)),
+                    Some(format!("User{r}@Mail.example.net")),
+                    Some(format!("Name {r}")),
+                    Some(format!("+1 415-555-{:04}", r * 11)),
+                    Some(format!("1990-04-{:02}", 1 + r % 28)),
+                    Some(format!("{}.50", 100 + r)),
+                    Some(format!("ref-{r}")),
+                ];
+                match r {
+                    3 => row[1] = None,
+                    7 => row[3] = Some(String::new()),
+                    11 => row[0] = Some("not a number".into()),
+                    _ => {}
+                }
+                row
+            })
+            .collect();
+        let cells: Vec<Vec<Option<&str>>> = owned.iter().map(|r| r.iter().map(|c| c.as_deref()).collect()).collect();
+        let write = |result: Result<(), Reject>, out: Vec<String>| match result {
+            Ok(()) => out.join(","),
+            Err(r) => format!("rejected {}", r.column),
+        };
+        let mut scratch = Scratch::default();
+        let mut minted = Vec::new();
+        let one_at_a_time: Vec<String> = cells
+            .iter()
+            .map(|c| {
+                let mut out = Vec::new();
+                let r = plan.row(&c[..], &mut scratch, &mut minted, |_, cell| {
+                    out.push(format!("{cell:?}"))
+                });
+                write(r, out)
+            })
+            .collect();
+        let rows: Vec<Option<&[Option<&str>]>> = cells.iter().map(|c| Some(&c[..])).collect();
+        plan.prepare(&rows, &mut scratch);
+        let batched: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let mut out = Vec::new();
+                let r = plan.batch_row(k, &c[..], &mut scratch, &mut minted, |_, cell| {
+                    out.push(format!("{cell:?}"))
+                });
+                write(r, out)
+            })
+            .collect();
+        assert_eq!(batched, one_at_a_time);
+        assert_eq!(one_at_a_time[11], "rejected id");
     }
 
     #[test]
