@@ -12,9 +12,12 @@
 //!   files or seeded into SQLite, PostgreSQL and MariaDB/MySQL;
 //! - [`target`]: a built-in sample service with fault injection, for the demo
 //!   and the tests;
+//! - [`gate`]: the promotion gate's policy format (one file, every
+//!   environment);
 //! - [`cli`]: the command-line wiring (nothing else depends on it).
 
 pub mod cli;
+pub mod gate;
 pub mod load;
 pub mod printer;
 pub mod profile;
