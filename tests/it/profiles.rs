@@ -254,9 +254,12 @@ fn shop_profile_runs_and_keeps_its_token_secret() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("STAGING_TOKEN"));
 }
 
-/// profiles/demo.yaml parses (the demo itself is run by `cli::demo_runs`).
+/// Every file in profiles/ parses: traffic profiles as profiles, gate
+/// policies (`gate*.yaml`) as policies (the demo itself is run by
+/// `cli::demo_runs`).
 #[test]
 fn every_example_profile_parses() {
+    let mut policies = 0;
     for entry in std::fs::read_dir(root().join("profiles")).expect("profiles/") {
         let path = entry.expect("entry").path();
         if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
@@ -265,10 +268,22 @@ fn every_example_profile_parses() {
         let text = std::fs::read_to_string(&path)
             .expect("read")
             .replace("${env:STAGING_TOKEN}", "test");
-        if let Err(e) = profile::from_str(&text, &path, &Overrides::default()) {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let result = if name.starts_with("gate") {
+            policies += 1;
+            loadline::gate::policy::from_str(&text, &path)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        } else {
+            profile::from_str(&text, &path, &Overrides::default())
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        if let Err(e) = result {
             panic!("{}: {e}", path.display());
         }
     }
+    assert!(policies > 0, "profiles/gate.yaml is missing");
 }
 
 /// Exit code 2 and the file:line:key message for a bad profile, through the binary.
