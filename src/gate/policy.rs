@@ -412,19 +412,16 @@ impl Ctx<'_> {
             [] => {
                 return Err(self.err(
                     line,
-                    &name,
-                    "no metric: give one of latency, error_rate, slo (with burn_rate) or achieved_rate",
+                    "checks",
+                    format!("check `{name}` has no metric: give one of latency, error_rate, slo (with burn_rate) or achieved_rate"),
                 ))
             }
             [_] => self.metric(c)?,
             more => {
                 return Err(self.err(
                     line,
-                    &name,
-                    format!(
-                        "{} metrics in one check: split it, one metric per check",
-                        more.join(", ")
-                    ),
+                    "checks",
+                    format!("check `{name}` has {} metrics: split it, one metric per check", more.join(", ")),
                 ))
             }
         };
