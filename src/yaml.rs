@@ -1,6 +1,9 @@
 //! YAML error locations shared by every file format loadline reads
 //! (profiles, schemas, scrub rules, gate policies): serde-saphyr's error
-//! turned into a line, column, the offending key and a snippet of the line.
+//! turned into a line, column, the offending key and a snippet of the line,
+//! and [`FileError`], the error a format's loader returns for its file.
+
+use std::path::{Path, PathBuf};
 
 /// Where a YAML file went wrong, in words a person can act on.
 #[derive(Debug, Clone)]
@@ -56,5 +59,63 @@ pub fn snippet(text: &str, line: usize, column: usize) -> String {
     match line.checked_sub(1).and_then(|i| text.lines().nth(i)) {
         Some(l) => format!("{line:>5} | {l}\n      | {}^", " ".repeat(column.saturating_sub(1))),
         None => String::new(),
+    }
+}
+
+/// Why a YAML file of some format could not be used; every variant names
+/// the file, and the line and key where there is one. `what` names the
+/// format in words (`policy`).
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("cannot read {what} {path}: {source}")]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    /// The YAML does not parse or does not fit the format.
+    #[error("{path}:{line}:{column}: {key_part}{message}\n{snippet}", key_part = key.as_deref().map(|k| format!("key `{k}`: ")).unwrap_or_default())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        key: Option<String>,
+        message: String,
+        snippet: String,
+    },
+
+    /// The file parses but a value is not acceptable.
+    #[error("{path}:{line}: key `{key}`: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
+}
+
+impl FileError {
+    /// A serde-saphyr error in `text`, read from `path`, located.
+    pub fn syntax(e: &serde_saphyr::Error, text: &str, path: &Path) -> Self {
+        let l = locate(e, text);
+        FileError::Syntax {
+            path: path.to_path_buf(),
+            line: l.line,
+            column: l.column,
+            key: l.key,
+            message: l.message,
+            snippet: l.snippet,
+        }
+    }
+
+    /// An unacceptable value at `line` under `key`.
+    pub fn invalid(path: &Path, line: u64, key: &str, message: impl Into<String>) -> Self {
+        FileError::Invalid {
+            path: path.to_path_buf(),
+            line: line as usize,
+            key: key.to_string(),
+            message: message.into(),
+        }
     }
 }

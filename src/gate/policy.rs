@@ -16,32 +16,8 @@ use crate::units::{Dur, Percent};
 
 type S<T> = Spanned<T>;
 
-/// Why a policy could not be used; every variant names the file.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("cannot read policy {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-
-    /// The YAML does not parse or does not fit the format.
-    #[error("{path}:{line}:{column}: {key_part}{message}\n{snippet}", key_part = key.as_deref().map(|k| format!("key `{k}`: ")).unwrap_or_default())]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        key: Option<String>,
-        message: String,
-        snippet: String,
-    },
-
-    /// The file parses but a value is not acceptable.
-    #[error("{path}:{line}: key `{key}`: {message}")]
-    Invalid {
-        path: PathBuf,
-        line: usize,
-        key: String,
-        message: String,
-    },
-}
+/// Why a policy could not be used (file, line and key).
+pub type Error = crate::yaml::FileError;
 
 /// What a finding does in an environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -189,6 +165,7 @@ pub struct Policy {
 /// Read and validate a policy file.
 pub fn load(path: &Path) -> Result<Policy, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        what: "policy",
         path: path.to_path_buf(),
         source,
     })?;
@@ -197,17 +174,7 @@ pub fn load(path: &Path) -> Result<Policy, Error> {
 
 /// Parse and validate policy text; `path` is used in messages.
 pub fn from_str(text: &str, path: &Path) -> Result<Policy, Error> {
-    let raw = serde_saphyr::from_str::<RawPolicy>(text).map_err(|e| {
-        let l = crate::yaml::locate(&e, text);
-        Error::Syntax {
-            path: path.to_path_buf(),
-            line: l.line,
-            column: l.column,
-            key: l.key,
-            message: l.message,
-            snippet: l.snippet,
-        }
-    })?;
+    let raw = serde_saphyr::from_str::<RawPolicy>(text).map_err(|e| Error::syntax(&e, text, path))?;
     Ctx { path }.policy(raw)
 }
 
@@ -304,12 +271,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn err(&self, line: u64, key: &str, message: impl Into<String>) -> Error {
-        Error::Invalid {
-            path: self.path.to_path_buf(),
-            line: line as usize,
-            key: key.to_string(),
-            message: message.into(),
-        }
+        Error::invalid(self.path, line, key, message)
     }
 
     fn policy(&self, raw: RawPolicy) -> Result<Policy, Error> {

@@ -27,31 +27,7 @@ mod validate;
 
 /// Why rules could not be used; every variant names the file, and the
 /// line and key where there is one. None of them ever holds the key.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("cannot read rules {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-
-    /// The YAML does not parse or does not fit the format.
-    #[error("{path}:{line}:{column}: {key_part}{message}\n{snippet}", key_part = key.as_deref().map(|k| format!("key `{k}`: ")).unwrap_or_default())]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        key: Option<String>,
-        message: String,
-        snippet: String,
-    },
-
-    /// The file parses but a value is not acceptable.
-    #[error("{path}:{line}: key `{key}`: {message}")]
-    Invalid {
-        path: PathBuf,
-        line: usize,
-        key: String,
-        message: String,
-    },
-}
+pub type Error = crate::yaml::FileError;
 
 /// What happens to a column the rules do not list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,6 +171,7 @@ pub struct Mask {
 /// file) now, so a missing key stops the run before any output exists.
 pub fn load(path: &Path) -> Result<Rules, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        what: "rules",
         path: path.to_path_buf(),
         source,
     })?;
@@ -203,16 +180,6 @@ pub fn load(path: &Path) -> Result<Rules, Error> {
 
 /// Parse and validate rules text; `path` is used in messages.
 pub fn from_str(text: &str, path: &Path) -> Result<Rules, Error> {
-    let raw = serde_saphyr::from_str::<raw::RawRules>(text).map_err(|e| {
-        let l = crate::yaml::locate(&e, text);
-        Error::Syntax {
-            path: path.to_path_buf(),
-            line: l.line,
-            column: l.column,
-            key: l.key,
-            message: l.message,
-            snippet: l.snippet,
-        }
-    })?;
+    let raw = serde_saphyr::from_str::<raw::RawRules>(text).map_err(|e| Error::syntax(&e, text, path))?;
     validate::validate(raw, path)
 }

@@ -21,12 +21,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn err(&self, line: u64, key: &str, message: impl Into<String>) -> Error {
-        Error::Invalid {
-            path: self.path.to_path_buf(),
-            line: line as usize,
-            key: key.to_string(),
-            message: message.into(),
-        }
+        Error::invalid(self.path, line, key, message)
     }
 }
 
