@@ -12,8 +12,8 @@
 //!   files or seeded into SQLite, PostgreSQL and MariaDB/MySQL;
 //! - [`target`]: a built-in sample service with fault injection, for the demo
 //!   and the tests;
-//! - [`gate`]: the promotion gate's policy format (one file, every
-//!   environment);
+//! - [`gate`]: the promotion gate: one policy for every environment, a run
+//!   (and a baseline) in, a verdict out (table, JSON, JUnit, Markdown);
 //! - [`cli`]: the command-line wiring (nothing else depends on it).
 
 pub mod cli;

@@ -3,7 +3,8 @@
 //! Nothing here decides anything: each subcommand resolves its settings
 //! (flags over profile) and calls the library. Exit codes are mapped in one
 //! place, [`main`]: 0 success, 1 the job ran but failed (or a verdict
-//! blocked), 2 bad input or usage (nothing was judged).
+//! blocked), 2 bad input or usage (nothing was judged), 3 the gate warned
+//! and `--fail-on-warn` asked to tell.
 
 use std::process::ExitCode;
 
@@ -12,6 +13,7 @@ use clap::{Parser, Subcommand};
 use crate::printer::Printer;
 
 pub mod demo;
+pub mod gate;
 pub mod run;
 pub mod scrub;
 pub mod synth;
@@ -39,6 +41,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Generate a production-shaped dataset from a schema into files or a database.
     Synth(synth::SynthArgs),
+    /// Judge a run (against a baseline) with a policy: promote, warn or block for an environment.
+    Gate(gate::GateArgs),
     /// Scrub a dump so no personal data survives (keyed, joins kept); `scrub verify` proves it, `scrub scan` finds PII.
     Scrub(scrub::ScrubArgs),
 }
@@ -50,6 +54,8 @@ pub enum Exit {
     Success,
     /// Exit code 1: the job ran, and its result is a failure.
     Failure,
+    /// Exit code 3: the gate warned and `--fail-on-warn` asked to tell.
+    Warned,
 }
 
 /// An error that knows its exit code: 2 for bad input (the user must change
@@ -96,6 +102,7 @@ pub fn main() -> ExitCode {
     match execute(cli, printer) {
         Ok(Exit::Success) => ExitCode::SUCCESS,
         Ok(Exit::Failure) => ExitCode::from(1),
+        Ok(Exit::Warned) => ExitCode::from(3),
         Err(e) => {
             printer.error(format_chain(&e.error));
             ExitCode::from(e.code)
@@ -111,6 +118,7 @@ pub fn execute(cli: Cli, printer: Printer) -> CliResult {
         Command::Demo(args) => demo::execute(args, printer),
         Command::Synth(args) => synth::execute(args, printer),
         Command::Scrub(args) => scrub::execute(args, printer),
+        Command::Gate(args) => gate::execute(args, printer),
     }
 }
 
@@ -147,4 +155,21 @@ fn init_tracing(quiet: bool) {
         .with_writer(std::io::stderr)
         .without_time()
         .try_init();
+}
+
+/// Write through a temporary file and rename, so a reader never sees half a file.
+pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let file_name = path
+        .file_name()
+        .with_context(|| format!("{}: not a file path", path.display()))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(file_name);
+    tmp_name.push(".tmp");
+    let tmp = path.with_file_name(tmp_name);
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot move {} to {}", tmp.display(), path.display())
+    })
 }

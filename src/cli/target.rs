@@ -6,7 +6,7 @@
 //! are on, so a script (or a person) can point a profile at it.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -42,6 +42,14 @@ pub struct TargetArgs {
     /// Share of requests answered by resetting the TCP connection, e.g. `0.5%`.
     #[arg(long, default_value = "0%", value_name = "PERCENT")]
     pub reset_rate: Percent,
+
+    /// Share of requests that get --tail-latency more: a slow tail with the median untouched.
+    #[arg(long, default_value = "0%", value_name = "PERCENT", requires = "tail_latency")]
+    pub tail_rate: Percent,
+
+    /// Extra latency of the --tail-rate share, e.g. `200ms`.
+    #[arg(long, value_name = "DURATION", requires = "tail_rate")]
+    pub tail_latency: Option<Dur>,
 
     /// Stall periodically: the first stall starts this long after start, then again every period.
     #[arg(long, value_name = "DURATION")]
@@ -80,6 +88,8 @@ pub fn execute(args: TargetArgs, printer: Printer) -> CliResult {
         latency_jitter: args.latency_jitter.0,
         error_rate: args.error_rate.fraction(),
         reset_rate: args.reset_rate.fraction(),
+        tail_rate: args.tail_rate.fraction(),
+        tail_latency: args.tail_latency.map_or(Duration::ZERO, |d| d.0),
         stall_every: args.stall_every.map(|d| d.0),
         stall_for: args.stall_for.0,
         threads: args.threads.map_or(defaults.threads, |n| n as usize),
@@ -93,7 +103,7 @@ pub fn execute(args: TargetArgs, printer: Printer) -> CliResult {
     })?;
 
     if let (Some(path), Some(pem)) = (&args.write_ca, server.ca_pem()) {
-        write_atomically(path, pem.as_bytes()).map_err(CliError::input)?;
+        super::write_atomically(path, pem.as_bytes()).map_err(CliError::input)?;
         printer.info(format!("wrote the certificate to trust to {}", path.display()));
     }
     printer.out(format!("listening on {} ({summary})", server.base_url()));
@@ -139,6 +149,13 @@ fn faults_summary(c: &TargetConfig) -> String {
     if c.reset_rate > 0.0 {
         parts.push(format!("resets {}", Percent::from_fraction(c.reset_rate)));
     }
+    if c.tail_rate > 0.0 && !c.tail_latency.is_zero() {
+        parts.push(format!(
+            "tail {} on {}",
+            Dur(c.tail_latency),
+            Percent::from_fraction(c.tail_rate)
+        ));
+    }
     if let Some(every) = c.stall_every {
         parts.push(format!("stall {} every {}", Dur(c.stall_for), Dur(every)));
     }
@@ -146,7 +163,7 @@ fn faults_summary(c: &TargetConfig) -> String {
         return "no faults".into();
     }
     // The seed only matters when something is drawn at random.
-    if c.error_rate > 0.0 || c.reset_rate > 0.0 || !c.latency_jitter.is_zero() {
+    if c.error_rate > 0.0 || c.reset_rate > 0.0 || c.tail_rate > 0.0 || !c.latency_jitter.is_zero() {
         parts.push(format!("seed {}", c.seed));
     }
     format!("faults: {}", parts.join(", "))
@@ -180,20 +197,4 @@ fn count(n: u64, noun: &str) -> String {
     } else {
         format!("{n} {noun}s")
     }
-}
-
-/// Write through a temporary file and rename, so a reader never sees half a certificate.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("--write-ca {}: not a file path", path.display()))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(file_name);
-    tmp_name.push(".tmp");
-    let tmp = path.with_file_name(tmp_name);
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("cannot move {} to {}", tmp.display(), path.display())
-    })
 }

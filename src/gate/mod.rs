@@ -1,9 +1,24 @@
 //! The promotion gate: a run's result files plus one policy decide
 //! whether a change moves on to the environment it is entering.
 //!
-//! This module holds the policy format ([`policy`]): one file for every
-//! environment, where the checks are the same everywhere and what differs
-//! is the action (observe, warn, block) and the strictness (minimum soak,
-//! what an inconclusive comparison or a check without data does).
+//! - [`policy`]: the policy format: one file for every environment, where
+//!   the checks are the same everywhere and what differs is the action
+//!   (observe, warn, block) and the strictness (minimum soak, what an
+//!   inconclusive comparison or a check without data does);
+//! - [`eval`]: thresholds, error rates, the SLO and its burn rate, the
+//!   achieved rate, the soak, and the comparison with a baseline run;
+//! - [`stats`]: quantiles, the block bootstrap and the rank test on
+//!   histogram buckets;
+//! - [`calibrate`]: the noise floor of A/A runs, a tolerance source;
+//! - [`verdict`] and [`render`]: the decision and its outputs (table,
+//!   JSON, Markdown, JUnit).
 
+pub mod calibrate;
+pub mod eval;
 pub mod policy;
+pub mod render;
+pub mod stats;
+pub mod verdict;
+
+pub use eval::{evaluate, load_runs, GateError, Options};
+pub use verdict::{Decision, Outcome, Verdict};

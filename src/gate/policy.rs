@@ -20,7 +20,8 @@ type S<T> = Spanned<T>;
 pub type Error = crate::yaml::FileError;
 
 /// What a finding does in an environment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Reported only.
     Observe,

@@ -6,6 +6,7 @@
 pub mod hist;
 pub mod hlog;
 pub mod outcome;
+pub mod run;
 pub mod summary;
 pub mod table;
 pub mod writer;

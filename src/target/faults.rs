@@ -26,13 +26,22 @@ pub struct Faults {
     pub error_rate: f64,
     /// Fraction of requests answered by resetting the TCP connection.
     pub reset_rate: f64,
+    /// Fraction of requests that get `tail_latency` more: a slow tail with
+    /// the median untouched (a cold cache, a lock, a GC pause).
+    pub tail_rate: f64,
+    /// Extra latency of the `tail_rate` share, on top of the rest.
+    pub tail_latency: Duration,
 }
 
 impl Faults {
     /// Rates must be fractions, and together at most 1: one draw decides
     /// between reset, error and a normal answer, so they cannot overlap.
     pub fn validate(&self) -> Result<(), Error> {
-        for (what, rate) in [("error rate", self.error_rate), ("reset rate", self.reset_rate)] {
+        for (what, rate) in [
+            ("error rate", self.error_rate),
+            ("reset rate", self.reset_rate),
+            ("tail rate", self.tail_rate),
+        ] {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(Error::InvalidFault {
                     what,
@@ -53,11 +62,19 @@ impl Faults {
 
     /// Whether any per-request fault is on (a stall is not one of these).
     pub fn any(&self) -> bool {
-        !self.latency.is_zero() || !self.latency_jitter.is_zero() || self.error_rate > 0.0 || self.reset_rate > 0.0
+        !self.latency.is_zero()
+            || !self.latency_jitter.is_zero()
+            || self.error_rate > 0.0
+            || self.reset_rate > 0.0
+            || self.has_tail()
+    }
+
+    fn has_tail(&self) -> bool {
+        self.tail_rate > 0.0 && !self.tail_latency.is_zero()
     }
 
     fn needs_rng(&self) -> bool {
-        !self.latency_jitter.is_zero() || self.error_rate > 0.0 || self.reset_rate > 0.0
+        !self.latency_jitter.is_zero() || self.error_rate > 0.0 || self.reset_rate > 0.0 || self.has_tail()
     }
 }
 
@@ -98,6 +115,8 @@ pub(crate) struct Knobs {
     jitter_ns: AtomicU64,
     error_rate: AtomicU64,
     reset_rate: AtomicU64,
+    tail_rate: AtomicU64,
+    tail_ns: AtomicU64,
 }
 
 fn nanos(d: Duration) -> u64 {
@@ -116,6 +135,8 @@ impl Knobs {
         self.jitter_ns.store(nanos(f.latency_jitter), Ordering::Relaxed);
         self.error_rate.store(f.error_rate.to_bits(), Ordering::Relaxed);
         self.reset_rate.store(f.reset_rate.to_bits(), Ordering::Relaxed);
+        self.tail_rate.store(f.tail_rate.to_bits(), Ordering::Relaxed);
+        self.tail_ns.store(nanos(f.tail_latency), Ordering::Relaxed);
         self.active.store(f.any(), Ordering::Relaxed);
     }
 
@@ -125,6 +146,8 @@ impl Knobs {
             latency_jitter: Duration::from_nanos(self.jitter_ns.load(Ordering::Relaxed)),
             error_rate: f64::from_bits(self.error_rate.load(Ordering::Relaxed)),
             reset_rate: f64::from_bits(self.reset_rate.load(Ordering::Relaxed)),
+            tail_rate: f64::from_bits(self.tail_rate.load(Ordering::Relaxed)),
+            tail_latency: Duration::from_nanos(self.tail_ns.load(Ordering::Relaxed)),
         }
     }
 
@@ -158,8 +181,17 @@ pub(crate) fn plan_with(faults: &Faults, rng: &mut impl Rng) -> Plan {
     };
     let jitter = nanos(faults.latency_jitter);
     let extra = if jitter == 0 { 0 } else { rng.random_range(0..=jitter) };
+    // Its own draw, so the tail share is independent of the outcome.
+    let tail = if faults.has_tail() && rng.random::<f64>() < faults.tail_rate {
+        faults.tail_latency
+    } else {
+        Duration::ZERO
+    };
     Plan {
-        delay: faults.latency.saturating_add(Duration::from_nanos(extra)),
+        delay: faults
+            .latency
+            .saturating_add(Duration::from_nanos(extra))
+            .saturating_add(tail),
         outcome,
     }
 }
@@ -280,12 +312,18 @@ mod tests {
             latency_jitter: MS(1),
             error_rate: 0.2,
             reset_rate: 0.1,
+            tail_rate: 0.05,
+            tail_latency: MS(100),
         };
         let mut rng = SmallRng::seed_from_u64(7);
-        let (mut errors, mut resets) = (0, 0);
+        let (mut errors, mut resets, mut tail) = (0, 0, 0);
         let n = 100_000;
         for _ in 0..n {
-            let p = plan_with(&faults, &mut rng);
+            let mut p = plan_with(&faults, &mut rng);
+            if p.delay >= MS(100) {
+                tail += 1;
+                p.delay -= MS(100);
+            }
             assert!(p.delay >= MS(2) && p.delay <= MS(3));
             match p.outcome {
                 Outcome::Error => errors += 1,
@@ -295,6 +333,7 @@ mod tests {
         }
         assert!((f64::from(errors) / f64::from(n) - 0.2).abs() < 0.01, "{errors}");
         assert!((f64::from(resets) / f64::from(n) - 0.1).abs() < 0.01, "{resets}");
+        assert!((f64::from(tail) / f64::from(n) - 0.05).abs() < 0.005, "{tail}");
     }
 
     #[test]

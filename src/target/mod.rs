@@ -87,6 +87,10 @@ pub struct TargetConfig {
     pub error_rate: f64,
     /// Fraction of requests answered by resetting the TCP connection (RST).
     pub reset_rate: f64,
+    /// Fraction of requests that get `tail_latency` more (a slow tail).
+    pub tail_rate: f64,
+    /// Extra latency of the `tail_rate` share.
+    pub tail_latency: Duration,
     /// Periodic stalls: window `k` is `[k*every, k*every + stall_for)` from
     /// start, for `k >= 1`. During a window no response leaves.
     pub stall_every: Option<Duration>,
@@ -108,6 +112,8 @@ impl Default for TargetConfig {
             latency_jitter: Duration::ZERO,
             error_rate: 0.0,
             reset_rate: 0.0,
+            tail_rate: 0.0,
+            tail_latency: Duration::ZERO,
             stall_every: None,
             stall_for: Duration::ZERO,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -125,6 +131,8 @@ impl TargetConfig {
             latency_jitter: self.latency_jitter,
             error_rate: self.error_rate,
             reset_rate: self.reset_rate,
+            tail_rate: self.tail_rate,
+            tail_latency: self.tail_latency,
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod cli;
 mod engine;
+mod gate;
 mod profiles;
 mod results;
 mod scrub;

@@ -1,0 +1,242 @@
+//! What the gate decided and every number behind it. This is what the JSON
+//! output serialises (schema: `schemas/verdict.schema.json`), and what the
+//! table, Markdown, JUnit and HTML writers render.
+
+use serde::Serialize;
+
+use super::policy::{Action, Environment};
+
+/// Bumped on any incompatible change to the verdict's fields.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What a check found, before the environment decides what to do about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Pass,
+    /// Not enough samples, or nothing to measure: never a silent pass.
+    NoData,
+    /// A comparison whose interval straddles the tolerance, or a run whose
+    /// generator did not deliver the load.
+    Inconclusive,
+    Fail,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::NoData => "no data",
+            Outcome::Inconclusive => "inconclusive",
+            Outcome::Fail => "fail",
+        }
+    }
+}
+
+/// The gate's answer for the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Every check passed, or what did not is only observed here.
+    Promote,
+    /// Something the environment warns about; the change still moves on.
+    Warn,
+    /// The change does not move on.
+    Block,
+}
+
+impl Decision {
+    pub fn name(self) -> &'static str {
+        match self {
+            Decision::Promote => "promote",
+            Decision::Warn => "warn",
+            Decision::Block => "block",
+        }
+    }
+
+    /// 0 promote, 1 block; a warning is 0, or 3 when `fail_on_warn`.
+    pub fn exit_code(self, fail_on_warn: bool) -> u8 {
+        match self {
+            Decision::Promote => 0,
+            Decision::Warn if fail_on_warn => 3,
+            Decision::Warn => 0,
+            Decision::Block => 1,
+        }
+    }
+}
+
+/// The unit of a row's numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Microseconds.
+    Us,
+    /// A fraction (0.001 is 0.1%).
+    Fraction,
+    /// A multiple of the error budget's sustainable burn rate.
+    Burn,
+    /// Seconds.
+    Seconds,
+    /// Cliff's delta, from -1 to 1.
+    Effect,
+}
+
+/// A limit an observed value is held to.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Limit {
+    /// `<=` or `>=`.
+    pub op: &'static str,
+    pub value: f64,
+}
+
+/// A comparison with the baseline run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Comparison {
+    /// The baseline's value, in the row's unit.
+    pub baseline: f64,
+    /// Relative change, candidate over baseline minus one (for `effect`
+    /// rows: the candidate's Cliff's delta against the baseline).
+    pub delta: f64,
+    /// The bootstrap interval of `delta` at the policy's confidence.
+    pub interval: Option<[f64; 2]>,
+    /// The largest acceptable `delta` (a fraction), when the row decides.
+    pub tolerance: Option<f64>,
+    /// Rank test only: two-sided p-value (reported, never decisive alone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
+}
+
+/// One measured number of a check: a quantile of one endpoint, one burn window...
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    /// `overall` or an endpoint name.
+    pub scope: String,
+    /// What was measured: `p99`, `error rate`, `burn 1h/5m`, ...
+    pub metric: String,
+    pub unit: Unit,
+    pub observed: Option<f64>,
+    pub limit: Option<Limit>,
+    pub comparison: Option<Comparison>,
+    /// Requests behind the number.
+    pub samples: u64,
+    /// `None`: reported for context, does not decide the check.
+    pub outcome: Option<Outcome>,
+    /// What the environment does about this row's outcome; `None` for a
+    /// pass or a row that does not decide.
+    pub action: Option<Action>,
+    pub note: Option<String>,
+}
+
+/// One check of the policy (or a built-in one: `soak`, `regression`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckResult {
+    pub name: String,
+    /// `latency`, `error_rate`, `error_budget`, `achieved_rate`, `soak`, `regression`.
+    pub kind: &'static str,
+    /// The check's line in the policy; `None` for built-in checks.
+    pub line: Option<usize>,
+    pub critical: bool,
+    pub outcome: Outcome,
+    /// What the environment does about the outcome; `None` for a pass.
+    pub action: Option<Action>,
+    /// One sentence: why this outcome.
+    pub reason: String,
+    pub rows: Vec<Row>,
+}
+
+/// The run a verdict is about.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunRef {
+    pub dir: String,
+    pub profile: String,
+    pub started_at: String,
+    pub measured_s: f64,
+    pub requests: u64,
+}
+
+/// The environment the change is entering, as the policy defines it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnvRef {
+    pub name: String,
+    pub enforce: Action,
+    pub min_soak_s: Option<f64>,
+    pub on_inconclusive: Action,
+    pub on_no_data: Action,
+}
+
+impl EnvRef {
+    pub fn new(name: &str, env: &Environment) -> EnvRef {
+        EnvRef {
+            name: name.to_string(),
+            enforce: env.enforce,
+            min_soak_s: env.min_soak.map(|d| d.as_secs_f64()),
+            on_inconclusive: env.on_inconclusive,
+            on_no_data: env.on_no_data,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub pass: usize,
+    pub fail: usize,
+    pub inconclusive: usize,
+    pub no_data: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub schema_version: u32,
+    pub loadline_version: String,
+    pub policy: String,
+    pub environment: EnvRef,
+    pub run: RunRef,
+    pub baseline: Option<RunRef>,
+    pub decision: Decision,
+    pub tally: Tally,
+    pub checks: Vec<CheckResult>,
+    /// Seed of the bootstrap (the same seed, runs and policy give the same intervals).
+    pub seed: u64,
+}
+
+impl Verdict {
+    /// Count outcomes and decide: the strongest action any check takes.
+    pub fn decide(checks: &[CheckResult]) -> (Decision, Tally) {
+        let mut t = Tally::default();
+        let mut decision = Decision::Promote;
+        for c in checks {
+            match c.outcome {
+                Outcome::Pass => t.pass += 1,
+                Outcome::Fail => t.fail += 1,
+                Outcome::Inconclusive => t.inconclusive += 1,
+                Outcome::NoData => t.no_data += 1,
+            }
+            let d = match c.action {
+                Some(Action::Block) => Decision::Block,
+                Some(Action::Warn) => Decision::Warn,
+                Some(Action::Observe) | None => Decision::Promote,
+            };
+            decision = decision.max(d);
+        }
+        (decision, t)
+    }
+}
+
+/// The action an environment takes on an outcome. A critical check that
+/// fails blocks wherever the environment enforces anything (warn or
+/// block); where it only observes, it is observed like the rest.
+pub fn action(env: &Environment, outcome: Outcome, critical: bool) -> Option<Action> {
+    match outcome {
+        Outcome::Pass => None,
+        Outcome::Fail if critical && env.enforce != Action::Observe => Some(Action::Block),
+        Outcome::Fail => Some(env.enforce),
+        Outcome::Inconclusive => Some(env.on_inconclusive),
+        Outcome::NoData => Some(env.on_no_data),
+    }
+}
+
+/// A check's outcome from its rows: the worst deciding row (fail, then
+/// inconclusive, then no data); a check with no deciding row has no data.
+pub fn worst(rows: &[Row]) -> Outcome {
+    rows.iter().filter_map(|r| r.outcome).max().unwrap_or(Outcome::NoData)
+}

@@ -1,0 +1,349 @@
+//! A finished run read back from its directory, for the gate and the
+//! report: the summary, the merged latency histograms per endpoint, the
+//! outcome counts per endpoint and per second, and the latency of each
+//! block of consecutive seconds (what a block bootstrap resamples).
+//!
+//! Everything comes from the run's own files. The interval log is read
+//! once; memory grows with the number of endpoints and blocks, not with
+//! the number of requests, and the number of blocks is capped so a day-long
+//! soak reads in bounded memory.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use super::hist::new_hist;
+use super::hlog;
+use super::{Outcome, Summary};
+
+/// At most this many blocks per run: longer runs get longer blocks.
+pub const MAX_BLOCKS: usize = 256;
+
+/// Why a run directory could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{dir}: not a loadline run directory (no {file}; a run writes it last, so the run did not finish)")]
+    NotARun { dir: String, file: &'static str },
+    #[error("{0}")]
+    Summary(String),
+    #[error(transparent)]
+    Log(#[from] hlog::ReadError),
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// A histogram as (value, count) pairs in ascending value order; the value
+/// is the highest value equivalent to the bucket (what HdrHistogram reports
+/// for a quantile), so a sum of these gives the same quantiles as a merge.
+pub type Sparse = Vec<(u64, u64)>;
+
+/// One second of a run: requests completed per endpoint and outcome, and
+/// per endpoint how many non-error requests finished within each of the
+/// latency bounds asked for when loading.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Second {
+    /// Seconds from the start of the run.
+    pub index: u64,
+    /// `[endpoint][outcome]`.
+    pub counts: Vec<[u64; Outcome::COUNT]>,
+    /// `[endpoint][bound]`: good requests (not an error; a 4xx is the
+    /// client's, so it counts as good) at or under the bound.
+    pub within: Vec<Vec<u64>>,
+}
+
+/// One row of `timeseries.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesRow {
+    pub second: u64,
+    pub target_rate: Option<f64>,
+    pub achieved_rate: f64,
+    pub completed: u64,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub errors: u64,
+    pub warmup: bool,
+}
+
+/// A run, read back.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub dir: PathBuf,
+    pub summary: Summary,
+    /// Endpoint names in the profile's order.
+    pub endpoints: Vec<String>,
+    /// Merged latency of measured requests, every outcome, per endpoint.
+    pub latency: Vec<Histogram<u64>>,
+    /// The same over every endpoint.
+    pub overall: Histogram<u64>,
+    /// `[endpoint][outcome]` over the measured window.
+    pub counts: Vec<[u64; Outcome::COUNT]>,
+    /// Each second that recorded requests, in time order.
+    pub seconds: Vec<Second>,
+    /// The latency bounds `Second::within` counts against, in µs.
+    pub bounds_us: Vec<u64>,
+    /// Seconds per block.
+    pub block_len: u64,
+    /// `[block][endpoint]`: latency of each block of `block_len` seconds.
+    pub blocks: Vec<Vec<Sparse>>,
+    /// `timeseries.csv`, warm-up included.
+    pub series: Vec<SeriesRow>,
+}
+
+/// Seconds per block for a run of `n` measured seconds: one second for short
+/// runs, about n^(1/3) for longer ones (the usual rate for a block bootstrap),
+/// and long enough that there are at most [`MAX_BLOCKS`].
+pub fn block_len(n: u64) -> u64 {
+    let cube = if n < 27 { 1 } else { (n as f64).cbrt().floor() as u64 };
+    cube.max(n.div_ceil(MAX_BLOCKS as u64)).max(1)
+}
+
+/// A histogram as sparse (value, count) pairs.
+pub fn sparse(h: &Histogram<u64>) -> Sparse {
+    h.iter_recorded()
+        .map(|v| (h.highest_equivalent(v.value_iterated_to()), v.count_at_value()))
+        .collect()
+}
+
+impl Run {
+    /// Read a run directory. `bounds` are the latency bounds to count good
+    /// requests against per second (the SLO checks' `latency_le`).
+    pub fn load(dir: &Path, bounds: &[Duration]) -> Result<Run, RunError> {
+        if !dir.join(super::SUMMARY_FILE).is_file() {
+            return Err(RunError::NotARun {
+                dir: dir.display().to_string(),
+                file: super::SUMMARY_FILE,
+            });
+        }
+        let summary = super::read_summary(dir).map_err(RunError::Summary)?;
+        let endpoints: Vec<String> = summary.endpoints.iter().map(|e| e.name.clone()).collect();
+        let bounds_us: Vec<u64> = bounds
+            .iter()
+            .map(|b| u64::try_from(b.as_micros()).unwrap_or(u64::MAX))
+            .collect();
+        let log_path = dir.join(&summary.files.latency_log);
+        let logged = hlog::read(&log_path)?;
+        let measured = summary.run.measured_s.ceil() as u64 + 1;
+        let block_len = block_len(measured);
+        let n_ep = endpoints.len();
+        let mut run = Run {
+            dir: dir.to_path_buf(),
+            latency: (0..n_ep).map(|_| new_hist()).collect(),
+            overall: new_hist(),
+            counts: vec![[0; Outcome::COUNT]; n_ep],
+            seconds: Vec::new(),
+            bounds_us,
+            block_len,
+            blocks: Vec::new(),
+            series: Vec::new(),
+            endpoints,
+            summary,
+        };
+        let mut block: Vec<Histogram<u64>> = (0..n_ep).map(|_| new_hist()).collect();
+        let mut block_id: Option<u64> = None;
+        let mut first: Option<u64> = None;
+        let lp = log_path.display().to_string();
+        for iv in logged {
+            let tag = iv.tag.as_deref().unwrap_or("");
+            let Some((name, outcome)) = tag.rsplit_once('/') else {
+                return Err(RunError::Invalid {
+                    path: lp,
+                    message: format!("interval tag `{tag}` is not ENDPOINT/OUTCOME"),
+                });
+            };
+            let (Some(ep), Some(outcome)) = (run.endpoints.iter().position(|e| e == name), Outcome::parse(outcome))
+            else {
+                return Err(RunError::Invalid {
+                    path: lp,
+                    message: format!("interval tag `{tag}` names an endpoint or outcome the summary does not have"),
+                });
+            };
+            let index = iv.start.as_secs();
+            let first_index = *first.get_or_insert(index);
+            let id = index.saturating_sub(first_index) / block_len;
+            if block_id != Some(id) {
+                if block_id.is_some() {
+                    run.flush_block(&mut block);
+                }
+                block_id = Some(id);
+            }
+            if run.seconds.last().map(|s| s.index) != Some(index) {
+                if run.seconds.last().is_some_and(|s| s.index > index) {
+                    return Err(RunError::Invalid {
+                        path: lp,
+                        message: format!("interval at {index}s comes after a later one: the log is out of order"),
+                    });
+                }
+                run.seconds.push(Second {
+                    index,
+                    counts: vec![[0; Outcome::COUNT]; n_ep],
+                    within: vec![vec![0; run.bounds_us.len()]; n_ep],
+                });
+            }
+            let h = &iv.hist;
+            let n = h.len();
+            let sec = run.seconds.last_mut().unwrap_or_else(|| unreachable!("pushed above"));
+            sec.counts[ep][outcome.index()] += n;
+            run.counts[ep][outcome.index()] += n;
+            if !outcome.is_error() {
+                for (slot, &b) in sec.within[ep].iter_mut().zip(&run.bounds_us) {
+                    *slot += count_at_or_below(h, b);
+                }
+            }
+            let _ = run.latency[ep].add(h);
+            let _ = run.overall.add(h);
+            let _ = block[ep].add(h);
+        }
+        if block_id.is_some() {
+            run.flush_block(&mut block);
+        }
+        run.series = read_series(&dir.join(&run.summary.files.timeseries))?;
+        Ok(run)
+    }
+
+    fn flush_block(&mut self, block: &mut [Histogram<u64>]) {
+        self.blocks.push(block.iter().map(sparse).collect());
+        for h in block {
+            h.reset();
+        }
+    }
+
+    /// The index of an endpoint by name.
+    pub fn endpoint(&self, name: &str) -> Option<usize> {
+        self.endpoints.iter().position(|e| e == name)
+    }
+
+    /// Latency of a set of endpoints merged (all of them: the overall histogram).
+    pub fn latency_of(&self, eps: &[usize]) -> Histogram<u64> {
+        if eps.len() == self.endpoints.len() {
+            return self.overall.clone();
+        }
+        let mut h = new_hist();
+        for &e in eps {
+            let _ = h.add(&self.latency[e]);
+        }
+        h
+    }
+
+    /// Outcome counts summed over a set of endpoints.
+    pub fn counts_of(&self, eps: &[usize]) -> [u64; Outcome::COUNT] {
+        let mut c = [0; Outcome::COUNT];
+        for &e in eps {
+            for (a, b) in c.iter_mut().zip(&self.counts[e]) {
+                *a += b;
+            }
+        }
+        c
+    }
+
+    /// Per block, the sparse latency of a set of endpoints merged.
+    pub fn blocks_of(&self, eps: &[usize]) -> Vec<Sparse> {
+        self.blocks
+            .iter()
+            .map(|b| {
+                let mut all: Sparse = eps.iter().flat_map(|&e| b[e].iter().copied()).collect();
+                all.sort_unstable_by_key(|p| p.0);
+                all.dedup_by(|next, kept| {
+                    if next.0 == kept.0 {
+                        kept.1 += next.1;
+                        true
+                    } else {
+                        false
+                    }
+                });
+                all
+            })
+            .collect()
+    }
+
+    /// The measured window in seconds (warm-up excluded).
+    pub fn measured(&self) -> Duration {
+        Duration::from_secs_f64(self.summary.run.measured_s.max(0.0))
+    }
+}
+
+/// Requests in `h` at or under `bound` µs, at the histogram's precision
+/// (values within 0.1% of the bound count as equal to it).
+pub fn count_at_or_below(h: &Histogram<u64>, bound: u64) -> u64 {
+    if h.is_empty() || bound < h.min() {
+        return 0;
+    }
+    if bound >= h.max() {
+        return h.len();
+    }
+    h.count_between(0, bound)
+}
+
+fn read_series(path: &Path) -> Result<Vec<SeriesRow>, RunError> {
+    let p = path.display().to_string();
+    let invalid = |line: u64, message: String| RunError::Invalid {
+        path: format!("{p}:{line}"),
+        message,
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(|e| RunError::Invalid {
+        path: p.clone(),
+        message: e.to_string(),
+    })?;
+    let mut rows = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let line = i as u64 + 2;
+        let rec = rec.map_err(|e| invalid(line, e.to_string()))?;
+        let field = |k: usize| rec.get(k).unwrap_or("");
+        let num = |k: usize, name: &str| -> Result<Option<f64>, RunError> {
+            let s = field(k);
+            if s.is_empty() {
+                return Ok(None);
+            }
+            s.parse::<f64>()
+                .map(Some)
+                .map_err(|_| invalid(line, format!("column {name}: `{s}` is not a number")))
+        };
+        let int = |k: usize, name: &str| -> Result<u64, RunError> {
+            field(k)
+                .parse::<u64>()
+                .map_err(|_| invalid(line, format!("column {name}: `{}` is not a count", field(k))))
+        };
+        rows.push(SeriesRow {
+            second: int(0, "second")?,
+            target_rate: num(1, "target_rate")?,
+            achieved_rate: num(2, "achieved_rate")?.unwrap_or(0.0),
+            completed: int(3, "completed")?,
+            p50_ms: num(4, "p50_ms")?,
+            p99_ms: num(5, "p99_ms")?,
+            errors: int(6, "errors")?,
+            warmup: field(7) == "1",
+        });
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::hist::record;
+
+    #[test]
+    fn block_lengths() {
+        assert_eq!(block_len(1), 1);
+        assert_eq!(block_len(26), 1);
+        assert_eq!(block_len(27), 3);
+        assert_eq!(block_len(1800), 12);
+        assert_eq!(block_len(86_400), 338);
+        assert!(86_400u64.div_ceil(block_len(86_400)) <= MAX_BLOCKS as u64);
+    }
+
+    #[test]
+    fn sparse_keeps_quantiles_and_counts_bounds() {
+        let mut h = new_hist();
+        for v in [100, 200, 200, 5_000, 1_000_000] {
+            record(&mut h, v);
+        }
+        let s = sparse(&h);
+        assert_eq!(s.iter().map(|p| p.1).sum::<u64>(), 5);
+        assert_eq!(s.last().map(|p| p.0), Some(h.value_at_quantile(1.0)));
+        assert_eq!(count_at_or_below(&h, 50), 0);
+        assert_eq!(count_at_or_below(&h, 200), 3);
+        assert_eq!(count_at_or_below(&h, 4_999), 3);
+        assert_eq!(count_at_or_below(&h, 2_000_000), 5);
+    }
+}

@@ -1,0 +1,1 @@
+//! The promotion gate against real runs of the built-in target.
