@@ -30,7 +30,7 @@ pub enum GateError {
     Run { which: &'static str, source: RunError },
     #[error("{policy}: no environment `{env}` (the policy defines: {known})")]
     UnknownEnvironment { policy: String, env: String, known: String },
-    #[error("{at}: check `{check}`: endpoint `{endpoint}` is not in the run {run}")]
+    #[error("{at}: key `endpoints` of check `{check}`: `{endpoint}` is not an endpoint of the run {run}")]
     UnknownEndpoint {
         /// `policy.yaml:14`.
         at: String,
@@ -284,7 +284,10 @@ fn trim_zeros(s: String) -> String {
 /// A fraction as a percentage with enough digits to tell 0.1% from 0.
 pub fn fmt_pct(v: f64) -> String {
     let p = v * 100.0;
-    trim_zeros(if p == 0.0 || p.abs() >= 10.0 {
+    trim_zeros(if (99.0..100.0).contains(&p) {
+        // 99.96% must not round to 100%.
+        format!("{p:.3}%")
+    } else if p == 0.0 || p.abs() >= 10.0 {
         format!("{p:.1}%")
     } else if p.abs() >= 0.1 {
         format!("{p:.2}%")
@@ -339,7 +342,7 @@ fn scopes(policy: &Policy, check: &Check, run: &Run) -> Result<Vec<Scope>, GateE
                         endpoints: vec![i],
                     })
                     .ok_or_else(|| GateError::UnknownEndpoint {
-                        at: format!("{}:{}", policy.path.display(), check.line),
+                        at: format!("{}:{}", policy.path.display(), check.endpoints_line),
                         check: check.name.clone(),
                         endpoint: n.clone(),
                         run: format!("{} (its endpoints: {})", run.dir.display(), run.endpoints.join(", ")),
@@ -548,6 +551,8 @@ fn whole_secs(d: Duration) -> usize {
 /// it fires at second `t` when both the long and the short window ending at
 /// `t` burn the budget faster than `factor`. Windows longer than the soak
 /// are scaled down together (same ratio) so the long one spans the soak.
+/// Until a full long window has passed, the long window holds the soak so
+/// far (so a soak no longer than the window is still evaluated every second).
 fn burn_row(scope: &str, w: &BurnWindow, total: &[u64], bad: &[u64], budget: f64, enough: bool) -> Row {
     let soak = total.len().max(1);
     let (mut long, mut short) = (whole_secs(w.long), whole_secs(w.short));
@@ -586,8 +591,8 @@ fn burn_row(scope: &str, w: &BurnWindow, total: &[u64], bad: &[u64], budget: f64
     };
     let mut worst_burn = 0f64;
     let mut fired: Vec<usize> = Vec::new();
-    for end in long - 1..total.len() {
-        let both = rate(end, long).min(rate(end, short));
+    for end in short - 1..total.len() {
+        let both = rate(end, long.min(end + 1)).min(rate(end, short));
         worst_burn = worst_burn.max(both);
         if both > w.factor {
             fired.push(end);
@@ -693,15 +698,18 @@ struct Compare {
     top: Option<usize>,
 }
 
+/// Relative change of `b` over `a`, capped at a factor of a million either
+/// way so a replicate with a zero spread stays a finite number in JSON.
 fn rel(b: f64, a: f64) -> f64 {
+    const CAP: f64 = 1e6;
     if a == 0.0 {
         if b == 0.0 {
             0.0
         } else {
-            f64::INFINITY
+            CAP
         }
     } else {
-        b / a - 1.0
+        (b / a - 1.0).clamp(-CAP, CAP)
     }
 }
 
@@ -889,17 +897,18 @@ fn compare_scope(
                 pb[t].saturating_sub(pb[median]) as f64,
             );
             r.observed = Some(sb);
-            let interval = if sa > 0.0 { ci(qs.len()) } else { None };
-            r.comparison = Some(Comparison {
-                baseline: sa,
-                delta: rel(sb, sa),
-                interval: interval.map(|(l, h)| [l, h]),
-                tolerance: Some(shape_tol),
-                p_value: None,
-            });
-            r.outcome = Some(judge(interval, shape_tol));
             if sa == 0.0 {
-                r.note = Some("the baseline has no spread above its median".into());
+                r.note = Some("the baseline has no spread above its median: nothing to compare with".into());
+            } else {
+                let interval = ci(qs.len());
+                r.comparison = Some(Comparison {
+                    baseline: sa,
+                    delta: rel(sb, sa),
+                    interval: interval.map(|(l, h)| [l, h]),
+                    tolerance: Some(shape_tol),
+                    p_value: None,
+                });
+                r.outcome = Some(judge(interval, shape_tol));
             }
         }
         _ => r.note = Some(short("a tail quantile above p50")),

@@ -134,6 +134,8 @@ pub struct Check {
     /// Line of the check in the policy file.
     pub line: usize,
     pub endpoints: Endpoints,
+    /// Line of the check's `endpoints` key (the check's line when it has none).
+    pub endpoints_line: usize,
     pub critical: bool,
     pub metric: Metric,
 }
@@ -399,6 +401,7 @@ impl Ctx<'_> {
             name,
             line: line as usize,
             endpoints,
+            endpoints_line: c.endpoints.as_ref().map_or(line, |e| e.referenced.line()) as usize,
             critical: c.critical.unwrap_or(false),
             metric,
         })
