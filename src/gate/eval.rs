@@ -961,3 +961,88 @@ fn what_needed(what: &str, qs: &[f64], reg: &Regression) -> u64 {
                 .unwrap_or(20)
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(long: u64, short: u64, factor: f64) -> BurnWindow {
+        BurnWindow {
+            long: Duration::from_secs(long),
+            short: Duration::from_secs(short),
+            factor,
+        }
+    }
+
+    /// The multiwindow rule fires only when both windows burn too fast.
+    #[test]
+    fn burn_fires_when_both_windows_burn() {
+        let total = [100u64; 10];
+        let mut bad = [0u64; 10];
+        // 20% bad in one second: the 1 s window burns 20x, the 4 s one 5x.
+        bad[5] = 20;
+        let r = burn_row("overall", &window(4, 1, 10.0), &total, &bad, 0.01, true);
+        assert_eq!(r.outcome, Some(Outcome::Pass), "{r:?}");
+        assert!((r.observed.expect("measured") - 5.0).abs() < 1e-9);
+        // 50% bad: 12.5x over 4 s and 50x over 1 s.
+        bad[5] = 50;
+        let r = burn_row("overall", &window(4, 1, 10.0), &total, &bad, 0.01, true);
+        assert_eq!(r.outcome, Some(Outcome::Fail));
+        assert!(r.note.as_deref().unwrap_or("").contains("ending 6s to 6s"), "{r:?}");
+        // Too few requests and nothing fired: no data, not a pass.
+        bad[5] = 0;
+        let r = burn_row("overall", &window(4, 1, 10.0), &total, &bad, 0.01, false);
+        assert_eq!(r.outcome, Some(Outcome::NoData));
+    }
+
+    /// Windows longer than the soak shrink together to fit it.
+    #[test]
+    fn burn_windows_scale_to_the_soak() {
+        let total = [100u64; 10];
+        let mut bad = [0u64; 10];
+        bad[0] = 100;
+        let r = burn_row("overall", &window(3600, 300, 14.4), &total, &bad, 0.001, true);
+        let note = r.note.clone().unwrap_or_default();
+        assert!(note.starts_with("windows scaled to the 10s soak: 10s/1s"), "{note}");
+        // At the first second the long window holds only that second: both burn 1000x.
+        assert_eq!(r.outcome, Some(Outcome::Fail));
+        assert!(note.contains("ending 1s to"), "{note}");
+    }
+
+    #[test]
+    fn judging_an_interval_against_a_tolerance() {
+        assert_eq!(judge(Some((0.06, 0.2)), 0.05), Outcome::Fail);
+        assert_eq!(judge(Some((-0.3, 0.05)), 0.05), Outcome::Pass);
+        assert_eq!(
+            judge(Some((-0.3, -0.2)), 0.05),
+            Outcome::Pass,
+            "faster is never a failure"
+        );
+        assert_eq!(judge(Some((0.01, 0.08)), 0.05), Outcome::Inconclusive);
+        assert_eq!(judge(None, 0.05), Outcome::NoData);
+    }
+
+    #[test]
+    fn numbers_for_people() {
+        assert_eq!(fmt_value(250_000.0, Unit::Us), "250ms");
+        assert_eq!(fmt_value(1_500_000.0, Unit::Us), "1.5s");
+        assert_eq!(fmt_value(12_345.0, Unit::Us), "12.35ms");
+        assert_eq!(fmt_pct(0.05), "5%");
+        assert_eq!(fmt_pct(0.001), "0.1%");
+        assert_eq!(fmt_pct(0.9996), "99.96%");
+        assert_eq!(fmt_pct(1.0), "100%");
+        assert_eq!(fmt_pct(0.00005), "0.005%");
+        assert_eq!(
+            fmt_delta(&Comparison {
+                baseline: 1.0,
+                delta: 0.181,
+                interval: Some([0.169, -0.01]),
+                tolerance: None,
+                p_value: None,
+            }),
+            "+18.1% [+16.9%, -1%]"
+        );
+        assert_eq!(rel(5.0, 0.0), 1e6);
+        assert_eq!(rel(0.0, 0.0), 0.0);
+    }
+}
