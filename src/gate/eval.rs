@@ -12,7 +12,8 @@ use super::calibrate::Calibration;
 use super::policy::{self, BurnWindow, Check, Endpoints, Environment, Metric, Policy, Quantile, Regression, Tolerance};
 use super::stats::{self, Grid, Statistic};
 use super::verdict::{
-    action, worst, CheckResult, Comparison, EnvRef, Limit, Outcome, Row, RunRef, Unit, Verdict, SCHEMA_VERSION,
+    action, worst, BootstrapInfo, CheckResult, Comparison, EnvRef, Limit, Outcome, Row, RunRef, Unit, Verdict,
+    SCHEMA_VERSION,
 };
 use crate::results::run::{Run, RunError};
 use crate::results::{fmt_us, Outcome as Status};
@@ -173,6 +174,19 @@ pub fn evaluate(policy: &Policy, run: &Run, baseline: Option<&Run>, opts: &Optio
         }
     }
     let (decision, tally) = Verdict::decide(&checks);
+    let bootstrap = baseline.map(|b| {
+        let reg = policy.regression.clone().unwrap_or_else(default_regression);
+        BootstrapInfo {
+            replicates: opts.replicates,
+            confidence: reg.confidence,
+            candidate_block_s: run.block_len,
+            baseline_block_s: b.block_len,
+            tolerance_from: match (reg.tolerance, opts.calibration) {
+                (Tolerance::FromCalibration, Some(c)) => c.source.clone(),
+                _ => "policy".into(),
+            },
+        }
+    });
     Ok(Verdict {
         schema_version: SCHEMA_VERSION,
         loadline_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -184,6 +198,7 @@ pub fn evaluate(policy: &Policy, run: &Run, baseline: Option<&Run>, opts: &Optio
         tally,
         checks,
         seed: opts.seed,
+        bootstrap,
     })
 }
 

@@ -197,6 +197,21 @@ pub struct Verdict {
     pub checks: Vec<CheckResult>,
     /// Seed of the bootstrap (the same seed, runs and policy give the same intervals).
     pub seed: u64,
+    /// How the baseline comparison's intervals were made, when there was one.
+    pub bootstrap: Option<BootstrapInfo>,
+}
+
+/// The settings behind the baseline comparison's intervals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BootstrapInfo {
+    pub replicates: usize,
+    /// Of the intervals, as a fraction.
+    pub confidence: f64,
+    /// Seconds per resampled block in each run.
+    pub candidate_block_s: u64,
+    pub baseline_block_s: u64,
+    /// `policy` (a fixed tolerance) or the calibration file the tolerances came from.
+    pub tolerance_from: String,
 }
 
 impl Verdict {

@@ -468,6 +468,37 @@ fn baseline_comparison_tells_noise_from_regressions() {
     ));
     with_cal.calibration = Some(&cal);
     assert_eq!(regression(&from_cal, &slower, &base, &with_cal).outcome, Outcome::Fail);
+
+    // The same through the binary: calibrate, then gate with the file.
+    let cal_file = scratch.path("calibration.json");
+    let o = loadline()
+        .args(["gate", "calibrate"])
+        .arg(&base)
+        .arg(&again)
+        .arg("--out")
+        .arg(&cal_file)
+        .output()
+        .expect("run");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        out.contains("noise floor over 2 A/A runs (1 pairs)") && out.contains("p99.9"),
+        "{out}"
+    );
+    let o = loadline()
+        .arg("gate")
+        .arg(&slower)
+        .arg("--baseline")
+        .arg(&base)
+        .arg("--policy")
+        .arg(scratch.path("gate.yaml"))
+        .args(["--env", "prod", "--calibration"])
+        .arg(&cal_file)
+        .output()
+        .expect("run");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("regression: fail -> block"), "{out}");
 }
 
 /// A verdict with every kind of row, outcome and action, built by hand so
@@ -637,6 +668,13 @@ fn sample_verdict() -> Verdict {
         tally,
         checks,
         seed: 7,
+        bootstrap: Some(loadline::gate::verdict::BootstrapInfo {
+            replicates: 1000,
+            confidence: 0.95,
+            candidate_block_s: 12,
+            baseline_block_s: 12,
+            tolerance_from: "policy".into(),
+        }),
     }
 }
 
