@@ -14,6 +14,7 @@
 //!   and the tests;
 //! - [`gate`]: the promotion gate: one policy for every environment, a run
 //!   (and a baseline) in, a verdict out (table, JSON, JUnit, Markdown);
+//! - [`report`]: a run (and a baseline) as one self-contained HTML file;
 //! - [`cli`]: the command-line wiring (nothing else depends on it).
 
 pub mod cli;
@@ -21,6 +22,7 @@ pub mod gate;
 pub mod load;
 pub mod printer;
 pub mod profile;
+pub mod report;
 pub mod results;
 pub mod scrub;
 pub mod synth;

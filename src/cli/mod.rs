@@ -14,6 +14,7 @@ use crate::printer::Printer;
 
 pub mod demo;
 pub mod gate;
+pub mod report;
 pub mod run;
 pub mod scrub;
 pub mod synth;
@@ -43,6 +44,8 @@ pub enum Command {
     Synth(synth::SynthArgs),
     /// Judge a run (against a baseline) with a policy: promote, warn or block for an environment.
     Gate(gate::GateArgs),
+    /// Write a run (and a baseline) as one self-contained HTML report with SVG plots.
+    Report(report::ReportArgs),
     /// Scrub a dump so no personal data survives (keyed, joins kept); `scrub verify` proves it, `scrub scan` finds PII.
     Scrub(scrub::ScrubArgs),
 }
@@ -119,6 +122,7 @@ pub fn execute(cli: Cli, printer: Printer) -> CliResult {
         Command::Synth(args) => synth::execute(args, printer),
         Command::Scrub(args) => scrub::execute(args, printer),
         Command::Gate(args) => gate::execute(args, printer),
+        Command::Report(args) => report::execute(args, printer),
     }
 }
 

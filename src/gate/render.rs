@@ -29,15 +29,20 @@ fn action_name(a: Option<Action>) -> String {
     a.map_or("-", |a| a.name()).to_string()
 }
 
-fn cells(check: Option<&CheckResult>, row: &Row) -> Cells {
-    let against = match (row.limit, row.comparison) {
+/// The limit or the baseline a row's observed value is held against.
+pub(crate) fn against(row: &Row) -> String {
+    match (row.limit, row.comparison) {
         // Cliff's delta is already a comparison; the baseline against itself is 0.
         (_, Some(_)) if row.unit == super::verdict::Unit::Effect => String::new(),
         (_, Some(c)) => fmt_value(c.baseline, row.unit),
         (Some(l), None) => format!("{} {}", l.op, fmt_value(l.value, row.unit)),
         (None, None) => String::new(),
-    };
-    let delta = row.comparison.map_or(String::new(), |c| {
+    }
+}
+
+/// A row's change from the baseline with its interval and tolerance.
+pub(crate) fn delta(row: &Row) -> String {
+    row.comparison.map_or(String::new(), |c| {
         let d = if row.unit == super::verdict::Unit::Effect {
             match c.interval {
                 Some([lo, hi]) => format!("{:+.3} [{lo:+.3}, {hi:+.3}]", c.delta),
@@ -50,7 +55,11 @@ fn cells(check: Option<&CheckResult>, row: &Row) -> Cells {
             Some(t) => format!("{d} tol {}", fmt_pct(t)),
             None => d,
         }
-    });
+    })
+}
+
+fn cells(check: Option<&CheckResult>, row: &Row) -> Cells {
+    let (against, delta) = (against(row), delta(row));
     Cells {
         check: check.map_or(String::new(), |c| c.name.clone()),
         scope: row.scope.clone(),

@@ -25,6 +25,7 @@ fn help_texts() {
     insta::assert_snapshot!("target_help", stdout_of(&["target", "--help"]));
     insta::assert_snapshot!("demo_help", stdout_of(&["demo", "--help"]));
     insta::assert_snapshot!("gate_help", stdout_of(&["gate", "--help"]));
+    insta::assert_snapshot!("report_help", stdout_of(&["report", "--help"]));
 }
 
 /// The README's first command: the demo runs on its own and says where its files are.

@@ -5,6 +5,7 @@ mod cli;
 mod engine;
 mod gate;
 mod profiles;
+mod report;
 mod results;
 mod scrub;
 mod seed;

@@ -1,0 +1,78 @@
+//! `loadline report`: a run (and a baseline, and a policy's verdict) as one
+//! self-contained HTML file with SVG plots. Nothing is fetched when it is
+//! opened: styles and plots are inline.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{write_atomically, CliError, CliResult, Exit};
+use crate::gate::calibrate::Calibration;
+use crate::gate::{eval, policy};
+use crate::printer::Printer;
+use crate::results::run::Run;
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run directory to report on.
+    #[arg(value_name = "RUN")]
+    pub run: PathBuf,
+
+    /// A baseline run to plot under the run.
+    #[arg(long, value_name = "RUN")]
+    pub baseline: Option<PathBuf>,
+
+    /// A gate policy: the report then shows the verdict for --env.
+    #[arg(long, value_name = "FILE", requires = "env")]
+    pub policy: Option<PathBuf>,
+
+    /// The environment of the verdict (one the policy defines).
+    #[arg(long, value_name = "NAME", requires = "policy")]
+    pub env: Option<String>,
+
+    /// Noise floors from `loadline gate calibrate`, for `tolerance: from calibration`.
+    #[arg(long, value_name = "FILE", requires = "policy")]
+    pub calibration: Option<PathBuf>,
+
+    /// Where the HTML goes.
+    #[arg(long, value_name = "FILE", default_value = "report.html")]
+    pub out: PathBuf,
+}
+
+pub fn execute(args: ReportArgs, printer: Printer) -> CliResult {
+    let (run, baseline, verdict) = match (&args.policy, &args.env) {
+        (Some(path), Some(env)) => {
+            let policy = policy::load(path).map_err(CliError::input)?;
+            let calibration = args
+                .calibration
+                .as_deref()
+                .map(Calibration::load)
+                .transpose()
+                .map_err(|e| CliError::input(anyhow::anyhow!(e)))?;
+            let (run, baseline) =
+                eval::load_runs(&policy, &args.run, args.baseline.as_deref()).map_err(CliError::input)?;
+            let mut opts = eval::Options::new(env);
+            opts.calibration = calibration.as_ref();
+            let verdict = eval::evaluate(&policy, &run, baseline.as_ref(), &opts).map_err(CliError::input)?;
+            (run, baseline, Some(verdict))
+        }
+        _ => {
+            let run = Run::load(&args.run, &[]).map_err(CliError::input)?;
+            let baseline = args
+                .baseline
+                .as_deref()
+                .map(|b| Run::load(b, &[]))
+                .transpose()
+                .map_err(CliError::input)?;
+            (run, baseline, None)
+        }
+    };
+    let html = crate::report::render(&run, baseline.as_ref(), verdict.as_ref());
+    write_atomically(&args.out, html.as_bytes())?;
+    printer.info(format!(
+        "wrote {} ({} KB)",
+        args.out.display(),
+        html.len().div_ceil(1024)
+    ));
+    Ok(Exit::Success)
+}

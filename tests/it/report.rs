@@ -1,0 +1,476 @@
+//! The HTML report: rendered from real runs, parsed as XML (HTML and SVG
+//! well-formed), with no network fetches.
+//!
+//! No browser is available where the suite runs, so the report is written
+//! as polyglot XHTML and every test parses the whole document with an XML
+//! parser, then checks what a browser would need: the plots are SVG in the
+//! SVG namespace with a viewBox and real marks, every number is finite,
+//! nothing points outside the file, and text from the run is escaped.
+
+use std::path::Path;
+
+use loadline::gate::{eval, policy, Decision};
+use loadline::results::run::Run;
+use loadline::target::TargetConfig;
+
+use crate::support::*;
+
+const XHTML: &str = "http://www.w3.org/1999/xhtml";
+const SVG: &str = "http://www.w3.org/2000/svg";
+const PLOTS: [&str; 4] = ["plot-spectrum", "plot-rate", "plot-latency", "plot-errors"];
+
+/// A profile name that would break the document if it were not escaped.
+const NASTY_PROFILE: &str = "shop <script>alert(1)</script> & \"co\"";
+/// Endpoint names are letters, digits, `_`, `-` and `.` (the profile
+/// validator refuses anything else), so this one is put into the run after
+/// loading it, as a summary written by another tool could have it.
+const NASTY_ENDPOINT: &str = "search<&>'x'";
+
+fn two_endpoints(name: &str) -> String {
+    format!(
+        "name: '{}'
+target: {{base_url: \"{{BASE}}\", connections: 8, timeout: 2s}}
+seed: 3
+duration: 2s
+warmup: 1s
+load: {{model: open, rate: 300/s, arrivals: poisson}}
+endpoints:
+  - {{name: get_item, weight: 3, path: /items/1}}
+  - {{name: search, weight: 1, path: /search}}
+",
+        name.replace('\'', "''")
+    )
+}
+
+/// A finished run in its own scratch directory (kept alive by the caller).
+fn real_run(config: TargetConfig, text: &str) -> (Scratch, String) {
+    let scratch = Scratch::new();
+    let t = target(config);
+    let base = t.base_url();
+    let report = run(&scratch, profile(&scratch, text, &base), 2);
+    assert!(
+        report.summary.totals.requests > 100,
+        "{}",
+        report.summary.totals.requests
+    );
+    (scratch, base)
+}
+
+fn rename_endpoint(run: &mut Run, i: usize, name: &str) {
+    run.endpoints[i] = name.to_string();
+    run.summary.endpoints[i].name = name.to_string();
+}
+
+/// A candidate with injected errors and a slower tail, and a clean
+/// baseline, both loaded with the second endpoint renamed.
+fn candidate_and_baseline() -> (Scratch, Scratch, Vec<String>) {
+    let cand = real_run(
+        TargetConfig {
+            error_rate: 0.03,
+            latency: std::time::Duration::from_millis(1),
+            tail_rate: 0.02,
+            tail_latency: std::time::Duration::from_millis(40),
+            ..TargetConfig::default()
+        },
+        &two_endpoints(NASTY_PROFILE),
+    );
+    let base = real_run(TargetConfig::default(), &two_endpoints("baseline"));
+    (cand.0, base.0, vec![cand.1, base.1])
+}
+
+fn load(scratch: &Scratch) -> Run {
+    let mut r = Run::load(&scratch.path("out"), &[]).expect("load run");
+    rename_endpoint(&mut r, 1, NASTY_ENDPOINT);
+    r
+}
+
+/// Every word of the document: what a stray `NaN` or `inf` would be.
+fn words(html: &str) -> impl Iterator<Item = &str> {
+    html.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+/// Everything a browser needs that a parser can check; returns the parsed
+/// document. `urls` are the base URLs that may appear as text (the run's
+/// target is data, not a reference).
+fn check_document<'a>(html: &'a str, urls: &[String], expect_data: bool) -> roxmltree::Document<'a> {
+    assert!(html.starts_with("<!DOCTYPE html>\n"), "{}", &html[..40.min(html.len())]);
+    // The DOCTYPE is the one DTD a polyglot document has; it declares no entities.
+    let opts = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..roxmltree::ParsingOptions::default()
+    };
+    let doc = roxmltree::Document::parse_with_options(html, opts)
+        .unwrap_or_else(|e| panic!("the report is not well-formed: {e}"));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "html");
+    assert_eq!(root.tag_name().namespace(), Some(XHTML));
+    assert_eq!(root.attribute("lang"), Some("en"));
+    let meta = doc
+        .descendants()
+        .find(|n| n.has_tag_name((XHTML, "meta")) && n.attribute("charset").is_some())
+        .expect("<meta charset>");
+    assert_eq!(meta.attribute("charset"), Some("utf-8"));
+
+    // Numbers: no NaN or infinity anywhere, as text or attribute.
+    for w in words(html) {
+        let lw = w.to_ascii_lowercase();
+        assert!(lw != "nan" && lw != "inf" && lw != "infinity", "`{w}` in the report");
+    }
+
+    // Nothing is fetched: no script, no external reference of any kind.
+    assert!(!html.to_ascii_lowercase().contains("<script"));
+    assert!(!html.contains("url(") && !html.contains("@import"));
+    for n in doc.descendants().filter(|n| n.is_element()) {
+        let name = n.tag_name().name();
+        assert!(
+            !matches!(
+                name,
+                "script" | "link" | "img" | "iframe" | "object" | "embed" | "image" | "use"
+            ),
+            "<{name}> in the report"
+        );
+        for a in n.attributes() {
+            if matches!(a.name(), "src" | "href" | "srcset" | "action" | "data") {
+                assert!(
+                    a.value().starts_with('#'),
+                    "{}=\"{}\" points outside",
+                    a.name(),
+                    a.value()
+                );
+            }
+            assert!(!a.value().contains("://"), "{}=\"{}\" on <{name}>", a.name(), a.value());
+        }
+    }
+    let mut rest = html
+        .replace(&format!("xmlns=\"{XHTML}\""), "")
+        .replace(&format!("xmlns=\"{SVG}\""), "");
+    for u in urls {
+        rest = rest.replace(u.as_str(), "");
+    }
+    assert!(
+        !rest.contains("http://") && !rest.contains("https://"),
+        "a URL other than the namespaces and the run's target"
+    );
+
+    // The four plots: SVG in its namespace, with a viewBox and marks.
+    let svgs: Vec<roxmltree::Node> = doc.descendants().filter(|n| n.tag_name().name() == "svg").collect();
+    let ids: Vec<&str> = svgs.iter().filter_map(|s| s.attribute("id")).collect();
+    assert_eq!(ids, PLOTS);
+    for svg in &svgs {
+        let id = svg.attribute("id").unwrap_or_default();
+        assert_eq!(svg.tag_name().namespace(), Some(SVG), "{id}");
+        let vb: Vec<f64> = svg
+            .attribute("viewBox")
+            .expect("viewBox")
+            .split_whitespace()
+            .map(|v| v.parse().expect("a number"))
+            .collect();
+        assert!(vb.len() == 4 && vb[2] > 0.0 && vb[3] > 0.0, "{id}: {vb:?}");
+        // Every coordinate parses and lies in the viewBox (a little slack
+        // for text anchored at the edge).
+        for n in svg.descendants().filter(|n| n.is_element()) {
+            for key in ["x", "y", "x1", "x2", "y1", "y2", "width", "height"] {
+                if let Some(v) = n.attribute(key) {
+                    let v: f64 = v.parse().unwrap_or_else(|_| panic!("{id}: {key}=\"{v}\""));
+                    assert!(
+                        v.is_finite() && (-1.0..=vb[2].max(vb[3]) + 1.0).contains(&v),
+                        "{id}: {key}={v}"
+                    );
+                }
+            }
+        }
+        assert!(
+            svg.descendants().any(|n| n.has_tag_name((SVG, "title"))),
+            "{id} has a <title>"
+        );
+        let ticks = svg
+            .descendants()
+            .filter(|n| n.attribute("class") == Some("tick"))
+            .count();
+        assert!(ticks >= 4, "{id}: {ticks} tick labels");
+        let marks: Vec<roxmltree::Node> = svg
+            .descendants()
+            .filter(|n| {
+                n.attribute("class")
+                    .is_some_and(|c| c.split(' ').any(|c| c == "series"))
+            })
+            .filter(|n| match n.tag_name().name() {
+                "polyline" => n.attribute("points").is_some_and(|p| p.split(' ').count() >= 2),
+                "path" => n.attribute("d").is_some_and(|d| d.len() > 3),
+                "rect" => n
+                    .attribute("height")
+                    .and_then(|h| h.parse::<f64>().ok())
+                    .is_some_and(|h| h > 0.0),
+                _ => false,
+            })
+            .collect();
+        if expect_data {
+            assert!(!marks.is_empty(), "{id} draws no data");
+        }
+    }
+    doc
+}
+
+fn text_of(doc: &roxmltree::Document) -> String {
+    doc.descendants().filter_map(|n| n.text()).collect::<Vec<_>>().join(" ")
+}
+
+/// A real two-endpoint run, alone and over a baseline: well-formed, four
+/// plots with data, self-contained, names escaped.
+#[test]
+fn a_run_and_a_baseline_render_as_well_formed_self_contained_html() {
+    let (cs, bs, urls) = candidate_and_baseline();
+    let cand = load(&cs);
+    let base = load(&bs);
+    assert!(cand.summary.totals.errors > 0, "the candidate has errors to plot");
+
+    for baseline in [None, Some(&base)] {
+        let html = loadline::report::render(&cand, baseline, None);
+        assert!(html.len() < 1_000_000, "{} bytes", html.len());
+        let doc = check_document(&html, &urls, true);
+        let text = text_of(&doc);
+        // Escaped in the source, intact once parsed.
+        assert!(html.contains("shop &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;co&quot;"));
+        let title = doc
+            .descendants()
+            .find(|n| n.has_tag_name((XHTML, "title")))
+            .and_then(|n| n.text())
+            .unwrap_or_default();
+        assert_eq!(title, format!("loadline report: {NASTY_PROFILE}"));
+        assert!(
+            doc.descendants()
+                .any(|n| n.has_tag_name((XHTML, "td")) && n.text() == Some(NASTY_ENDPOINT)),
+            "the renamed endpoint is a table cell"
+        );
+        assert!(text.contains("get_item") && text.contains("all endpoints"));
+        // The header says what was asked and what was delivered.
+        for fact in [
+            "profile",
+            "target",
+            "started",
+            "measured",
+            "rate",
+            "errors",
+            "generator",
+        ] {
+            assert!(
+                doc.descendants()
+                    .any(|n| n.has_tag_name((XHTML, "th")) && n.text() == Some(fact)),
+                "header row `{fact}`"
+            );
+        }
+        assert!(text.contains("kept up") || text.contains("saturated"));
+        assert!(text.contains("5xx"), "errors by class");
+        let spectrum = doc
+            .descendants()
+            .find(|n| n.attribute("id") == Some("plot-spectrum"))
+            .expect("spectrum");
+        let spec_text = text_of_node(spectrum);
+        assert!(spec_text.contains("99%") && spec_text.contains("50%"), "{spec_text}");
+        let rate = doc
+            .descendants()
+            .find(|n| n.attribute("id") == Some("plot-rate"))
+            .expect("rate");
+        assert!(text_of_node(rate).contains("target") && text_of_node(rate).contains("warm-up"));
+        let heads: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name((XHTML, "th")))
+            .filter_map(|n| n.text())
+            .collect();
+        match baseline {
+            None => {
+                assert!(!heads.contains(&"baseline p99"));
+                assert!(!text_of_node(spectrum).contains("baseline"));
+            }
+            Some(_) => {
+                assert!(heads.contains(&"baseline p99") && heads.contains(&"change"));
+                for id in ["plot-spectrum", "plot-latency", "plot-errors"] {
+                    let n = doc.descendants().find(|n| n.attribute("id") == Some(id)).expect("plot");
+                    assert!(text_of_node(n).contains("baseline"), "{id} shows the baseline");
+                }
+                // The baseline's own endpoint is matched by name: both runs renamed theirs.
+                let changes = doc
+                    .descendants()
+                    .filter(|n| n.has_tag_name((XHTML, "td")))
+                    .filter_map(|n| n.text())
+                    .filter(|t| (t.starts_with('+') || t.starts_with('-')) && t.ends_with('%'))
+                    .count();
+                assert!(changes >= 6, "{changes} relative changes");
+            }
+        }
+    }
+}
+
+fn text_of_node(n: roxmltree::Node) -> String {
+    n.descendants().filter_map(|n| n.text()).collect::<Vec<_>>().join(" ")
+}
+
+const POLICY: &str = "environments:
+  staging: {enforce: warn}
+  prod: {enforce: block, on_inconclusive: block}
+checks:
+  - name: latency
+    endpoints: \"*\"
+    latency: {p99: 250ms}
+  - name: errors & resets
+    error_rate: {max: 0.1%}
+  - name: generator kept up
+    achieved_rate: {min: 90%}
+regression:
+  quantiles: [p50, p99]
+  tolerance: 5%
+  confidence: 95%
+";
+
+/// With a policy, the verdict comes first: its decision in its colour,
+/// the environment's enforcement, and every check with its rows and reason.
+#[test]
+fn a_verdict_shows_its_decision_and_every_check() {
+    let (cs, bs, urls) = candidate_and_baseline();
+    let policy = policy::from_str(POLICY, Path::new("gate.yaml")).unwrap_or_else(|e| panic!("policy: {e}"));
+    let (mut cand, base) = eval::load_runs(&policy, &cs.path("out"), Some(&bs.path("out"))).expect("runs");
+    let mut base = base.expect("baseline");
+    rename_endpoint(&mut cand, 1, NASTY_ENDPOINT);
+    rename_endpoint(&mut base, 1, NASTY_ENDPOINT);
+    let verdict = eval::evaluate(&policy, &cand, Some(&base), &eval::Options::new("staging")).expect("verdict");
+    // 3% errors against a 0.1% limit, and staging warns.
+    assert_ne!(verdict.decision, Decision::Promote, "{:?}", verdict.tally);
+
+    let html = loadline::report::render(&cand, Some(&base), Some(&verdict));
+    let doc = check_document(&html, &urls, true);
+    let decision = doc
+        .descendants()
+        .find(|n| n.attribute("id") == Some("decision"))
+        .expect("the decision");
+    let class = match verdict.decision {
+        Decision::Promote => "ok",
+        Decision::Warn => "warn",
+        Decision::Block => "bad",
+    };
+    assert_eq!(decision.attribute("class"), Some(format!("decision {class}").as_str()));
+    assert!(text_of_node(decision).contains(&verdict.decision.name().to_uppercase()));
+    // The verdict section comes before the run's numbers.
+    let order: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name((XHTML, "section")))
+        .filter_map(|n| n.attribute("id"))
+        .collect();
+    assert_eq!(order, ["verdict", "run", "plots", "endpoints"]);
+
+    let table = doc
+        .descendants()
+        .find(|n| n.attribute("class") == Some("checks"))
+        .expect("the checks table");
+    let text = text_of_node(table);
+    let cells: Vec<String> = table
+        .descendants()
+        .filter(|n| n.has_tag_name((XHTML, "td")))
+        .map(text_of_node)
+        .collect();
+    assert!(
+        html.contains("enforce <strong>warn</strong>"),
+        "the environment's enforcement"
+    );
+    for c in &verdict.checks {
+        assert!(
+            cells.iter().any(|t| t.starts_with(&c.name)),
+            "check `{}` has a row",
+            c.name
+        );
+        assert!(text.contains(&c.reason), "the reason of `{}`", c.name);
+        for r in &c.rows {
+            assert!(
+                text.contains(&r.scope) && text.contains(&r.metric),
+                "{} {}",
+                r.scope,
+                r.metric
+            );
+        }
+    }
+    assert!(html.contains("errors &amp; resets"));
+    assert!(
+        verdict.checks.iter().any(|c| c.name == "regression"),
+        "the baseline adds the regression check"
+    );
+    // Row outcomes are coloured pills.
+    let fails = table
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("pill bad"))
+        .count();
+    assert!(fails >= 1, "the failing error-rate row is red");
+    let tbodies = table.children().filter(|n| n.has_tag_name((XHTML, "tbody"))).count();
+    assert_eq!(tbodies, verdict.checks.len());
+}
+
+/// Degenerate data: a closed-model run (no target rate), the same run
+/// with every request and second removed, and with a single second. None
+/// of them may produce a NaN, an infinity or a malformed document.
+#[test]
+fn closed_and_empty_runs_render_without_nan() {
+    let text = "name: closed
+target: {base_url: \"{BASE}\"}
+seed: 2
+duration: 1s
+load: {model: closed, users: 2, think_time: 20ms}
+endpoints: [{name: root, weight: 1, path: /}]
+";
+    let scratch = Scratch::new();
+    let t = plain_target();
+    let urls = vec![t.base_url()];
+    run(&scratch, profile(&scratch, text, &t.base_url()), 1);
+    let closed = Run::load(&scratch.path("out"), &[]).expect("load");
+    assert_eq!(closed.summary.rate.target_per_s, None);
+
+    let html = loadline::report::render(&closed, None, None);
+    let doc = check_document(&html, &urls, true);
+    let rate = doc
+        .descendants()
+        .find(|n| n.attribute("id") == Some("plot-rate"))
+        .expect("rate");
+    assert!(
+        !text_of_node(rate).contains("target"),
+        "a closed model has no target to plot"
+    );
+    assert!(text_of(&doc).contains("closed model"));
+
+    let mut empty = closed.clone();
+    empty.overall.reset();
+    for h in &mut empty.latency {
+        h.reset();
+    }
+    empty.series.clear();
+    empty.seconds.clear();
+    let s = &mut empty.summary;
+    s.totals = loadline::results::summary::Totals {
+        requests: 0,
+        warmup_requests: 0,
+        errors: 0,
+        error_rate: 0.0,
+        unexpected_status: 0,
+        latency_us: Default::default(),
+    };
+    s.rate.achieved_per_s = 0.0;
+    s.run.measured_s = 0.0;
+    for e in &mut s.endpoints {
+        e.requests = 0;
+        e.share = 0.0;
+        e.latency_us = Default::default();
+    }
+    let mut single = closed.clone();
+    single.series.truncate(1);
+    single.series[0].p99_ms = None;
+
+    for (name, r, base) in [
+        ("empty", &empty, None),
+        ("empty over a real baseline", &empty, Some(&closed)),
+        ("a real run over an empty baseline", &closed, Some(&empty)),
+        ("a single second", &single, Some(&single)),
+    ] {
+        let html = loadline::report::render(r, base, None);
+        let doc = check_document(&html, &urls, false);
+        if std::ptr::eq(r, &empty) {
+            assert!(text_of(&doc).contains("no requests were measured"), "{name}");
+        }
+    }
+}
