@@ -801,9 +801,31 @@ fn regression_check(
             }
         }
     }
-    for (name, ce, be) in scopes {
-        rows.extend(compare_scope(&name, run, &ce, base, &be, &reg, &tols, shape_tol, opts));
-    }
+    // Scopes are independent and seeded each on its own: one thread per
+    // core, the same rows in the same order whatever the core count.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, scopes.len());
+    let per_thread = scopes.len().div_ceil(threads);
+    let compared: Vec<Vec<Row>> = std::thread::scope(|s| {
+        let handles: Vec<_> = scopes
+            .chunks(per_thread)
+            .map(|chunk| {
+                let (reg, tols) = (&reg, &tols);
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(name, ce, be)| compare_scope(name, run, ce, base, be, reg, tols, shape_tol, opts))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    rows.extend(compared.into_iter().flatten());
     Ok(Some(rows))
 }
 

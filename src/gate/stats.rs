@@ -85,6 +85,14 @@ fn add(dense: &mut [u64], block: &[(u32, u64)]) {
     }
 }
 
+/// Add `block` `times` times (a block drawn more than once in a replicate
+/// is added once, multiplied: about a third fewer additions).
+fn add_times(dense: &mut [u64], block: &[(u32, u64)], times: u64) {
+    for &(i, c) in block {
+        dense[i as usize] += c * times;
+    }
+}
+
 /// Quantiles of dense counts, HdrHistogram's rule: the lowest value whose
 /// cumulative count reaches `ceil(q * n)` (at least 1). `qs` ascending.
 /// `None` when the counts are empty.
@@ -169,13 +177,21 @@ pub fn bootstrap(grid: &Grid, stat: &impl Statistic, replicates: usize, seed: u6
     let mut rng = Rng64::seed_from_u64(seed);
     let d = grid.values.len();
     let (mut da, mut db) = (vec![0u64; d], vec![0u64; d]);
+    let mut times: Vec<u64> = Vec::new();
     let mut samples: Vec<Vec<f64>> = Vec::new();
     let mut skipped = 0;
     for _ in 0..replicates {
         for (dense, blocks) in [(&mut da, &grid.a), (&mut db, &grid.b)] {
             dense.iter_mut().for_each(|c| *c = 0);
+            times.clear();
+            times.resize(blocks.len(), 0);
             for _ in 0..blocks.len() {
-                add(dense, &blocks[rng.random_range(0..blocks.len())]);
+                times[rng.random_range(0..blocks.len())] += 1;
+            }
+            for (block, &t) in blocks.iter().zip(&times) {
+                if t > 0 {
+                    add_times(dense, block, t);
+                }
             }
         }
         match stat.measure(&grid.values, &da, &db) {

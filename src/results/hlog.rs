@@ -27,38 +27,46 @@ pub enum ReadError {
     Format { path: String, message: String },
 }
 
-/// Read every interval of an interval log.
+/// Read every interval of an interval log into memory (small logs and tests;
+/// [`visit`] reads a long soak's log in constant memory).
 pub fn read(path: &Path) -> Result<Vec<LoggedInterval>, ReadError> {
+    let mut out = Vec::new();
+    visit(path, |iv| {
+        out.push(iv);
+        Ok::<(), ReadError>(())
+    })?;
+    Ok(out)
+}
+
+/// Call `f` with each interval of an interval log in order, one histogram
+/// in memory at a time: a day-long soak's log has hundreds of thousands.
+pub fn visit<E: From<ReadError>>(path: &Path, mut f: impl FnMut(LoggedInterval) -> Result<(), E>) -> Result<(), E> {
     let p = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
         path: p.clone(),
         source,
     })?;
-    let mut out = Vec::new();
     let mut de = Deserializer::new();
+    let mut raw = Vec::new();
+    let format = |message: String| ReadError::Format {
+        path: p.clone(),
+        message,
+    };
     for entry in IntervalLogIterator::new(&bytes) {
-        let entry = entry.map_err(|e| ReadError::Format {
-            path: p.clone(),
-            message: format!("{e:?}"),
-        })?;
+        let entry = entry.map_err(|e| format(format!("{e:?}")))?;
         if let LogEntry::Interval(i) = entry {
-            let raw = base64::engine::general_purpose::STANDARD
-                .decode(i.encoded_histogram())
-                .map_err(|e| ReadError::Format {
-                    path: p.clone(),
-                    message: e.to_string(),
-                })?;
-            let hist: Histogram<u64> = de.deserialize(&mut &raw[..]).map_err(|e| ReadError::Format {
-                path: p.clone(),
-                message: format!("{e:?}"),
-            })?;
-            out.push(LoggedInterval {
+            raw.clear();
+            base64::engine::general_purpose::STANDARD
+                .decode_vec(i.encoded_histogram(), &mut raw)
+                .map_err(|e| format(e.to_string()))?;
+            let hist: Histogram<u64> = de.deserialize(&mut &raw[..]).map_err(|e| format(format!("{e:?}")))?;
+            f(LoggedInterval {
                 tag: i.tag().map(|t| t.as_str().to_string()),
                 start: i.start_timestamp(),
                 length: i.duration(),
                 hist,
-            });
+            })?;
         }
     }
-    Ok(out)
+    Ok(())
 }

@@ -122,7 +122,7 @@ impl Run {
             .map(|b| u64::try_from(b.as_micros()).unwrap_or(u64::MAX))
             .collect();
         let log_path = dir.join(&summary.files.latency_log);
-        let logged = hlog::read(&log_path)?;
+
         let measured = summary.run.measured_s.ceil() as u64 + 1;
         let block_len = block_len(measured);
         let n_ep = endpoints.len();
@@ -143,18 +143,18 @@ impl Run {
         let mut block_id: Option<u64> = None;
         let mut first: Option<u64> = None;
         let lp = log_path.display().to_string();
-        for iv in logged {
+        hlog::visit(&log_path, |iv| -> Result<(), RunError> {
             let tag = iv.tag.as_deref().unwrap_or("");
             let Some((name, outcome)) = tag.rsplit_once('/') else {
                 return Err(RunError::Invalid {
-                    path: lp,
+                    path: lp.clone(),
                     message: format!("interval tag `{tag}` is not ENDPOINT/OUTCOME"),
                 });
             };
             let (Some(ep), Some(outcome)) = (run.endpoints.iter().position(|e| e == name), Outcome::parse(outcome))
             else {
                 return Err(RunError::Invalid {
-                    path: lp,
+                    path: lp.clone(),
                     message: format!("interval tag `{tag}` names an endpoint or outcome the summary does not have"),
                 });
             };
@@ -170,7 +170,7 @@ impl Run {
             if run.seconds.last().map(|s| s.index) != Some(index) {
                 if run.seconds.last().is_some_and(|s| s.index > index) {
                     return Err(RunError::Invalid {
-                        path: lp,
+                        path: lp.clone(),
                         message: format!("interval at {index}s comes after a later one: the log is out of order"),
                     });
                 }
@@ -193,7 +193,8 @@ impl Run {
             let _ = run.latency[ep].add(h);
             let _ = run.overall.add(h);
             let _ = block[ep].add(h);
-        }
+            Ok(())
+        })?;
         if block_id.is_some() {
             run.flush_block(&mut block);
         }
