@@ -41,7 +41,7 @@ fi
 
 cpu() { # command... -> "cpu_seconds rss_mb"
   /usr/bin/time -f "%U %S %M" -o "$WORK/time" "$@" > /dev/null 2>&1 || true
-  awk '{ printf "%.2f %.0f", $1 + $2, $3 / 1024 }' "$WORK/time"
+  tail -1 "$WORK/time" | awk '{ printf "%.2f %.0f", $1 + $2, $3 / 1024 }'
 }
 
 for h in "${@:-1 6}"; do

@@ -190,8 +190,8 @@ impl Run {
                     *slot += count_at_or_below(h, b);
                 }
             }
-            let _ = run.latency[ep].add(h);
-            let _ = run.overall.add(h);
+            // Into the block only: the block is added to the totals when it
+            // is flushed, one merge per block instead of three per interval.
             let _ = block[ep].add(h);
             Ok(())
         })?;
@@ -204,7 +204,9 @@ impl Run {
 
     fn flush_block(&mut self, block: &mut [Histogram<u64>]) {
         self.blocks.push(block.iter().map(sparse).collect());
-        for h in block {
+        for (ep, h) in block.iter_mut().enumerate() {
+            let _ = self.latency[ep].add(&*h);
+            let _ = self.overall.add(&*h);
             h.reset();
         }
     }
