@@ -7,8 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{write_atomically, CliError, CliResult, Exit};
-use crate::gate::calibrate::Calibration;
-use crate::gate::{eval, policy};
+use crate::gate::eval;
 use crate::printer::Printer;
 use crate::results::run::Run;
 
@@ -34,6 +33,10 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE", requires = "policy")]
     pub calibration: Option<PathBuf>,
 
+    /// Seed of the verdict's bootstrap (as `gate --seed`).
+    #[arg(long, value_name = "N", default_value_t = eval::DEFAULT_SEED, requires = "policy")]
+    pub seed: u64,
+
     /// Where the HTML goes.
     #[arg(long, value_name = "FILE", default_value = "report.html")]
     pub out: PathBuf,
@@ -42,18 +45,14 @@ pub struct ReportArgs {
 pub fn execute(args: ReportArgs, printer: Printer) -> CliResult {
     let (run, baseline, verdict) = match (&args.policy, &args.env) {
         (Some(path), Some(env)) => {
-            let policy = policy::load(path).map_err(CliError::input)?;
-            let calibration = args
-                .calibration
-                .as_deref()
-                .map(Calibration::load)
-                .transpose()
-                .map_err(|e| CliError::input(anyhow::anyhow!(e)))?;
-            let (run, baseline) =
-                eval::load_runs(&policy, &args.run, args.baseline.as_deref()).map_err(CliError::input)?;
-            let mut opts = eval::Options::new(env);
-            opts.calibration = calibration.as_ref();
-            let verdict = eval::evaluate(&policy, &run, baseline.as_ref(), &opts).map_err(CliError::input)?;
+            let (run, baseline, verdict) = super::gate::judge_runs(
+                path,
+                env,
+                &args.run,
+                args.baseline.as_deref(),
+                args.calibration.as_deref(),
+                args.seed,
+            )?;
             (run, baseline, Some(verdict))
         }
         _ => {
