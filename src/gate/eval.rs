@@ -159,7 +159,24 @@ pub fn evaluate(policy: &Policy, run: &Run, baseline: Option<&Run>, opts: &Optio
         ));
     }
     if let Some(r) = regression_check(policy, run, baseline, opts)? {
-        checks.push(finish("regression".into(), "regression", None, false, r, env));
+        let mut c = finish("regression".into(), "regression", None, false, r, env);
+        // A baseline that did not get its load is no yardstick either.
+        let min = policy.checks.iter().find_map(|c| match c.metric {
+            Metric::AchievedRate { min } => Some(min),
+            _ => None,
+        });
+        if let (Some(min), Some(b)) = (min, baseline) {
+            let rows = achieved_rows(b, min);
+            if c.outcome == Outcome::Pass && worst(&rows) == Outcome::Inconclusive {
+                c.outcome = Outcome::Inconclusive;
+                c.action = action(env, Outcome::Inconclusive, false);
+                c.reason = format!(
+                    "passed, but the baseline run did not deliver its load: {}",
+                    rows.iter().find_map(|r| r.note.clone()).unwrap_or_default()
+                );
+            }
+        }
+        checks.push(c);
     }
     if let Some(why) = starved {
         for c in checks
@@ -950,7 +967,10 @@ fn compare_scope(
         }
         _ => r.note = Some(short("a tail quantile above p50")),
     }
-    rows.push(r);
+    // A policy that compares no quantile above the median asks for no spread.
+    if qs.iter().any(|&q| q > 0.5) {
+        rows.push(r);
+    }
     // The rank test: reported, never decisive on its own.
     let mut r = row(scope, "rank (Cliff's delta)", Unit::Effect);
     r.outcome = None;

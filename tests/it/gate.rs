@@ -224,6 +224,35 @@ fn each_check_fails_on_its_fault_and_environments_decide_the_action() {
         outcomes(&starved)
     );
     assert_eq!(starved.decision, Decision::Block);
+    // Nor is a baseline that did not get its load a yardstick.
+    let medians = policy::load(&scratch.write(
+        "medians.yaml",
+        &format!("{POLICY}regression: {{quantiles: [p50], tolerance: 5%, confidence: 95%}}\n"),
+    ))
+    .expect("policy");
+    let (run, baseline) = eval::load_runs(&medians, &scratch.path("healthy"), Some(&slow_dir)).expect("runs load");
+    let mut baseline = baseline.expect("baseline");
+    let v = eval::evaluate(&medians, &run, Some(&baseline), &Options::new("prod")).expect("judged");
+    assert_eq!(
+        check(&v, "regression").outcome,
+        Outcome::Pass,
+        "faster than the 80 ms baseline"
+    );
+    // The same baseline, had it sent half of what its schedule intended.
+    baseline.summary.rate.achieved_ratio = Some(0.5);
+    let baseline = Some(baseline);
+    let v = eval::evaluate(&medians, &run, baseline.as_ref(), &Options::new("prod")).expect("judged");
+    let reg = check(&v, "regression");
+    assert_eq!(reg.outcome, Outcome::Inconclusive, "{reg:#?}");
+    assert!(
+        reg.reason.contains("the baseline run did not deliver its load"),
+        "{}",
+        reg.reason
+    );
+    assert!(
+        reg.rows.iter().all(|r| !r.metric.starts_with("spread")),
+        "no tail quantile, no spread"
+    );
 
     // The minimum soak, warm-up excluded.
     let long = judge(&policy, &scratch.path("healthy"), "long");
