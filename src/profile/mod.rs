@@ -28,29 +28,11 @@ pub use vars::VarGen;
 /// change.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot read profile {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-
-    /// The YAML does not parse, or does not fit the format (unknown key,
-    /// wrong type, missing field).
-    #[error("{path}:{line}:{column}: {key_part}{message}\n{snippet}", key_part = key.as_deref().map(|k| format!("key `{k}`: ")).unwrap_or_default())]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        key: Option<String>,
-        message: String,
-        snippet: String,
-    },
-
-    /// The file parses but a value is not acceptable.
-    #[error("{path}:{line}: key `{key}`: {message}")]
-    Invalid {
-        path: PathBuf,
-        line: usize,
-        key: String,
-        message: String,
-    },
+    /// The file cannot be read, does not parse or fit the format (unknown
+    /// key, wrong type, missing field), or holds a value that is not
+    /// acceptable: file, line and key.
+    #[error(transparent)]
+    File(#[from] crate::yaml::FileError),
 
     /// A `--set` override does not apply.
     #[error("--set {assignment}: {message}")]
@@ -356,7 +338,8 @@ pub struct Overrides {
 
 /// Read, parse and validate a profile file.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Profile, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+    let text = std::fs::read_to_string(path).map_err(|source| crate::yaml::FileError::Io {
+        what: "profile",
         path: path.to_path_buf(),
         source,
     })?;

@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use super::Error;
+use crate::yaml::FileError;
 
 /// The keys of assignments, for messages: values are left out, since a
 /// value given on the command line may be a credential (`--set
@@ -87,11 +88,11 @@ fn set(node: &mut Value, keys: &[&str], value: Value) -> Result<(), String> {
 /// file itself was checked first and was fine.
 pub fn blame(assignments: &[String], e: Error) -> Error {
     let message = match &e {
-        Error::Syntax { key, message, .. } => match key {
+        Error::File(FileError::Syntax { key, message, .. }) => match key {
             Some(k) => format!("key `{k}`: {message}"),
             None => message.clone(),
         },
-        Error::Invalid { key, message, .. } => format!("key `{key}`: {message}"),
+        Error::File(FileError::Invalid { key, message, .. }) => format!("key `{key}`: {message}"),
         other => other.to_string(),
     };
     Error::Override {

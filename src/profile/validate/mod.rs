@@ -19,15 +19,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<RawProfile, Error> {
 }
 
 fn syntax_error(e: &serde_saphyr::Error, text: &str, path: &Path) -> Error {
-    let l = crate::yaml::locate(e, text);
-    Error::Syntax {
-        path: path.to_path_buf(),
-        line: l.line,
-        column: l.column,
-        key: l.key,
-        message: l.message,
-        snippet: l.snippet,
-    }
+    crate::yaml::FileError::syntax(e, text, path).into()
 }
 
 /// Builds errors for one file.
@@ -37,12 +29,7 @@ pub(super) struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn err(&self, line: u64, key: &str, message: impl Into<String>) -> Error {
-        Error::Invalid {
-            path: self.path.to_path_buf(),
-            line: line as usize,
-            key: key.to_string(),
-            message: message.into(),
-        }
+        crate::yaml::FileError::invalid(self.path, line, key, message).into()
     }
 
     fn at<T>(&self, s: &Spanned<T>, key: &str, message: impl Into<String>) -> Error {

@@ -509,11 +509,14 @@ fn base36_width(n: u64) -> usize {
 
 fn col_gen(schema: &Schema, table: usize, c: &Column, seed: u64, rows: u64) -> Result<ColGen, Error> {
     let t = &schema.tables[table];
-    let err = |message: String| schema::Error::Invalid {
-        path: schema.path.clone(),
-        line: c.line,
-        key: format!("tables.{}.columns.{}", t.name, c.name),
-        message,
+    let err = |message: String| -> schema::Error {
+        crate::yaml::FileError::Invalid {
+            path: schema.path.clone(),
+            line: c.line,
+            key: format!("tables.{}.columns.{}", t.name, c.name),
+            message,
+        }
+        .into()
     };
     let perm = || Perm::new(rows.max(1), seed ^ 0x5eed_f00d);
     let imp = match &c.gen {

@@ -28,28 +28,10 @@ pub use validate::{parse_instant, DEFAULT_DAY};
 /// line and key where there is one.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot read schema {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-
-    /// The YAML does not parse or does not fit the format.
-    #[error("{path}:{line}:{column}: {key_part}{message}\n{snippet}", key_part = key.as_deref().map(|k| format!("key `{k}`: ")).unwrap_or_default())]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        key: Option<String>,
-        message: String,
-        snippet: String,
-    },
-
-    /// The file parses but a value is not acceptable.
-    #[error("{path}:{line}: key `{key}`: {message}")]
-    Invalid {
-        path: PathBuf,
-        line: usize,
-        key: String,
-        message: String,
-    },
+    /// The file cannot be read, does not parse or fit the format, or holds
+    /// a value that is not acceptable: file, line and key.
+    #[error(transparent)]
+    File(#[from] crate::yaml::FileError),
 
     /// A command-line option does not fit the schema.
     #[error("{flag}: {message}")]
@@ -285,7 +267,8 @@ impl Table {
 
 /// Read, parse and validate a schema file.
 pub fn load(path: &Path, opts: &Options) -> Result<Schema, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+    let text = std::fs::read_to_string(path).map_err(|source| crate::yaml::FileError::Io {
+        what: "schema",
         path: path.to_path_buf(),
         source,
     })?;
@@ -294,17 +277,8 @@ pub fn load(path: &Path, opts: &Options) -> Result<Schema, Error> {
 
 /// Parse and validate schema text; `path` is used in messages.
 pub fn from_str(text: &str, path: &Path, opts: &Options) -> Result<Schema, Error> {
-    let raw = serde_saphyr::from_str::<raw::RawSchema>(text).map_err(|e| {
-        let l = crate::yaml::locate(&e, text);
-        Error::Syntax {
-            path: path.to_path_buf(),
-            line: l.line,
-            column: l.column,
-            key: l.key,
-            message: l.message,
-            snippet: l.snippet,
-        }
-    })?;
+    let raw =
+        serde_saphyr::from_str::<raw::RawSchema>(text).map_err(|e| crate::yaml::FileError::syntax(&e, text, path))?;
     let mut schema = validate::validate(raw, path)?;
     if let Some(seed) = opts.seed {
         schema.seed = seed;

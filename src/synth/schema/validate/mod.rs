@@ -21,12 +21,7 @@ pub(super) struct Ctx<'a> {
 
 impl Ctx<'_> {
     pub(super) fn err(&self, line: u64, key: impl Into<String>, message: impl Into<String>) -> Error {
-        Error::Invalid {
-            path: self.path.to_path_buf(),
-            line: line as usize,
-            key: key.into(),
-            message: message.into(),
-        }
+        crate::yaml::FileError::invalid(self.path, line, &key.into(), message).into()
     }
     pub(super) fn at<T>(&self, s: &S<T>, key: impl Into<String>, message: impl Into<String>) -> Error {
         self.err(s.referenced.line(), key, message)
