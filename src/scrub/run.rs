@@ -1,0 +1,415 @@
+//! A scrub run: every file of the dump gets its plan before anything is
+//! written, then each file is streamed through it into the output folder,
+//! and the one-to-one pseudonyms of the whole run are checked for
+//! collisions.
+//!
+//! A run is all or nothing: every file's columns are checked against the
+//! rules before anything is written, output goes to `.partial` files, and
+//! they are renamed only when every file is complete and the rejects are
+//! within `max_rejects`.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::format::{self, Format};
+use super::pipeline::{self, Done, Splitter};
+use super::rules::{self, Rules};
+use super::transform::TablePlan;
+use super::{discover, table_rules, DumpFile, Error, FileReport, Options, Report};
+
+/// A file ready to stream: its plan, built before anything is written.
+struct Prepared {
+    file: DumpFile,
+    plan: TablePlan,
+    splitter: Splitter<File>,
+    header: Option<Vec<u8>>,
+}
+
+/// Scrub `opts.input` into `opts.output` with `rules`.
+pub fn scrub(rules: &Rules, opts: &Options) -> Result<Report, Error> {
+    let started = Instant::now();
+    let (files, skipped) = discover(&opts.input)?;
+    let input = opts.input.canonicalize().map_err(Error::io(&opts.input))?;
+    let rejects_dir = match &opts.rejects {
+        Some(r) => r.clone(),
+        None => {
+            // `dump/` and `dump` both give `dump.rejects`.
+            let mut s = opts.input.components().collect::<PathBuf>().into_os_string();
+            s.push(".rejects");
+            PathBuf::from(s)
+        }
+    };
+    let output = absolute(&opts.output);
+    let in_dir = if input.is_dir() {
+        input.clone()
+    } else {
+        input.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    if output == in_dir {
+        return Err(Error::Input(format!(
+            "--out {} is the input folder: scrubbed files would replace the originals",
+            opts.output.display()
+        )));
+    }
+    let rejects_abs = absolute(&rejects_dir);
+    if rejects_abs.starts_with(&output) {
+        return Err(Error::Input(format!(
+            "--rejects {} is inside --out: rejected rows are not scrubbed and must stay out of the output",
+            rejects_dir.display()
+        )));
+    }
+
+    // Every rules table needs its file, and every file its rules.
+    let mut dropped_tables = Vec::new();
+    for t in rules.tables.keys() {
+        if !files
+            .iter()
+            .any(|f| table_rules(rules, &f.table).is_some_and(|r| &r.name == t))
+        {
+            return Err(Error::Input(format!(
+                "{}:{}: the rules list table `{t}` but {} has no {t}.csv, {t}.copy, {t}.jsonl or {t}.ndjson",
+                rules.path.display(),
+                rules.tables[t].line,
+                opts.input.display()
+            )));
+        }
+    }
+    for (i, f) in files.iter().enumerate() {
+        let name = table_rules(rules, &f.table).map(|t| &t.name);
+        if let Some(g) = files[..i]
+            .iter()
+            .find(|g| name.is_some() && table_rules(rules, &g.table).map(|t| &t.name) == name)
+        {
+            return Err(Error::Input(format!(
+                "{} and {} are both table `{}` of the rules: keep one",
+                g.path.display(),
+                f.path.display(),
+                name.map_or("", |n| n.as_str())
+            )));
+        }
+    }
+    let mut prepared = Vec::new();
+    for f in files {
+        let table = match table_rules(rules, &f.table) {
+            Some(t) => t.clone(),
+            None => match rules.unlisted {
+                rules::Unlisted::Fail => {
+                    return Err(Error::Input(format!(
+                        "{}: table `{}` is not in the rules and `unlisted_columns` is `fail`: add it (`loadline scrub scan {}` suggests rules)",
+                        f.path.display(),
+                        f.table,
+                        f.path.display()
+                    )))
+                }
+                rules::Unlisted::Drop => {
+                    dropped_tables.push(f.table.clone());
+                    continue;
+                }
+                rules::Unlisted::Keep => rules::TableRules {
+                    name: f.table.clone(),
+                    line: 0,
+                    unlisted: rules::Unlisted::Keep,
+                    identity: None,
+                    columns: Default::default(),
+                },
+            },
+        };
+        let file = File::open(&f.path).map_err(Error::io(&f.path))?;
+        let mut splitter = Splitter::new(file, f.format);
+        let shown = f.path.display().to_string();
+        let (columns, header) = match f.format {
+            Format::Csv | Format::Copy => {
+                let Some(h) = splitter.first().map_err(Error::io(&f.path))? else {
+                    return Err(Error::Input(format!("{shown}: empty file (a header line is needed)")));
+                };
+                let cols = format::header(f.format, &h).map_err(|e| Error::Input(format!("{shown}:1: header: {e}")))?;
+                (cols, Some(h))
+            }
+            Format::Jsonl => (jsonl_columns(&f.path, &table)?, None),
+        };
+        let plan = TablePlan::new(&table, &rules.key, &columns, &shown).map_err(|e| Error::Input(e.0))?;
+        prepared.push(Prepared {
+            file: f,
+            plan,
+            splitter,
+            header,
+        });
+    }
+
+    // Stream each file into `NAME.partial`.
+    std::fs::create_dir_all(&output).map_err(Error::io(&output))?;
+    let mut reports = Vec::new();
+    let mut partials: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut minted = Minted::default();
+    let result = (|| -> Result<(), Error> {
+        for p in prepared {
+            let r = stream(p, &output, &rejects_dir, opts, &mut partials, &mut minted)?;
+            reports.push(r);
+        }
+        minted.check()
+    })();
+    if let Err(e) = result {
+        for (partial, _) in &partials {
+            let _ = std::fs::remove_file(partial);
+        }
+        return Err(e);
+    }
+    let rejected: u64 = reports.iter().map(|r| r.rejected).sum();
+    let committed = rejected <= opts.max_rejects;
+    for (partial, final_path) in &partials {
+        let is_reject = final_path.starts_with(&rejects_dir);
+        if committed || is_reject {
+            std::fs::rename(partial, final_path).map_err(Error::io(final_path))?;
+        } else {
+            let _ = std::fs::remove_file(partial);
+        }
+    }
+    Ok(Report {
+        files: reports,
+        skipped,
+        dropped_tables,
+        seconds: started.elapsed().as_secs_f64(),
+        committed,
+        max_rejects: opts.max_rejects,
+        rejects_dir,
+    })
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    match std::fs::canonicalize(p) {
+        Ok(c) => c,
+        Err(_) => match (p.parent(), p.file_name()) {
+            (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => absolute(parent).join(name),
+            _ => std::env::current_dir().unwrap_or_default().join(p),
+        },
+    }
+}
+
+/// A JSONL table's columns: the rules' columns, then the keys of the
+/// first object that the rules do not list.
+fn jsonl_columns(path: &Path, table: &rules::TableRules) -> Result<Vec<String>, Error> {
+    use std::io::BufRead;
+    let f = File::open(path).map_err(Error::io(path))?;
+    let mut columns: Vec<String> = table.columns.keys().cloned().collect();
+    for line in std::io::BufReader::new(f).split(b'\n') {
+        let line = line.map_err(Error::io(path))?;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if let Ok(obj) = serde_json::from_slice::<indexmap::IndexMap<String, serde::de::IgnoredAny>>(&line) {
+            for k in obj.keys() {
+                if !columns.contains(k) {
+                    columns.push(k.clone());
+                }
+            }
+        }
+        break;
+    }
+    Ok(columns)
+}
+
+fn stream(
+    mut p: Prepared,
+    output: &Path,
+    rejects_dir: &Path,
+    opts: &Options,
+    partials: &mut Vec<(PathBuf, PathBuf)>,
+    minted: &mut Minted,
+) -> Result<FileReport, Error> {
+    let started = Instant::now();
+    let final_path = output.join(&p.file.name);
+    let partial = output.join(format!("{}.partial", p.file.name));
+    let out_file = File::create(&partial).map_err(Error::io(&partial))?;
+    partials.push((partial.clone(), final_path));
+    let mut out = BufWriter::with_capacity(1 << 20, out_file);
+    if p.header.is_some() {
+        let mut h = Vec::new();
+        for (i, c) in p.plan.output_columns().enumerate() {
+            if i > 0 {
+                h.push(if p.file.format == Format::Csv { b',' } else { b'\t' });
+            }
+            match p.file.format {
+                Format::Copy => format::write_copy_field(&mut h, Some(c)),
+                _ => format::write_csv_field(&mut h, Some(c)),
+            }
+        }
+        h.push(b'\n');
+        out.write_all(&h).map_err(Error::io(&partial))?;
+    }
+    let reject_name = format!("{}.rejects.jsonl", p.file.name);
+    let reject_final = rejects_dir.join(&reject_name);
+    let reject_partial = rejects_dir.join(format!("{reject_name}.partial"));
+    let mut rejects: Option<BufWriter<File>> = None;
+    let mut report = FileReport {
+        file: p.file.path.display().to_string(),
+        table: p.plan.table.clone(),
+        format: p.file.format,
+        rows_in: 0,
+        rows_out: 0,
+        rejected: 0,
+        first_rejects: Vec::new(),
+        bytes_in: std::fs::metadata(&p.file.path).map(|m| m.len()).unwrap_or(0),
+        seconds: 0.0,
+        columns: p
+            .plan
+            .columns
+            .iter()
+            .cloned()
+            .zip(p.plan.transforms.iter().copied())
+            .collect(),
+        rejects_file: None,
+    };
+    let plan = &p.plan;
+    let fmt = p.file.format;
+    let shown = report.file.clone();
+    let splitter = &mut p.splitter;
+    let path = p.file.path.clone();
+    pipeline::run(
+        opts.threads,
+        || splitter.chunk().map_err(Error::io(&path)),
+        |chunk| match fmt {
+            Format::Jsonl => pipeline::jsonl(plan, chunk),
+            _ => pipeline::delimited(plan, fmt, chunk),
+        },
+        |done: Done| {
+            out.write_all(&done.out).map_err(Error::io(&partial))?;
+            report.rows_in += done.rows_in;
+            report.rows_out += done.rows_out;
+            // One domain lookup per column and chunk, not per value.
+            let mut columns: Vec<u32> = Vec::new();
+            for m in &done.minted {
+                if !columns.contains(&m.column) {
+                    columns.push(m.column);
+                }
+            }
+            for column in columns {
+                let domain = plan.domain(column as usize).unwrap_or(&plan.columns[column as usize]);
+                let made = done.minted.iter().filter(|m| m.column == column);
+                minted.extend(domain, made.map(|m| (m.tag, m.input)));
+            }
+            if !done.rejected.is_empty() {
+                if rejects.is_none() {
+                    std::fs::create_dir_all(rejects_dir).map_err(Error::io(rejects_dir))?;
+                    let f = File::create(&reject_partial).map_err(Error::io(&reject_partial))?;
+                    partials.push((reject_partial.clone(), reject_final.clone()));
+                    rejects = Some(BufWriter::new(f));
+                }
+                for r in &done.rejected {
+                    report.rejected += 1;
+                    if report.first_rejects.len() < 5 {
+                        report.first_rejects.push((r.line, r.column.clone(), r.reason.clone()));
+                    }
+                    if let Some(w) = rejects.as_mut() {
+                        let raw = String::from_utf8_lossy(&r.raw);
+                        let line = serde_json::json!({
+                            "file": shown,
+                            "line": r.line,
+                            "column": r.column,
+                            "reason": r.reason,
+                            "raw": raw.strip_suffix('\n').unwrap_or(&raw),
+                            "raw_is_utf8": std::str::from_utf8(&r.raw).is_ok(),
+                        });
+                        serde_json::to_writer(&mut *w, &line)
+                            .map_err(std::io::Error::other)
+                            .and_then(|_| w.write_all(b"\n"))
+                            .map_err(Error::io(&reject_partial))?;
+                    }
+                }
+            }
+            Ok(())
+        },
+    )?;
+    out.flush().map_err(Error::io(&partial))?;
+    if let Some(mut w) = rejects {
+        w.flush().map_err(Error::io(&reject_partial))?;
+        report.rejects_file = Some(reject_final);
+    } else {
+        // A reject file from an earlier run of this file would mislead.
+        let _ = std::fs::remove_file(&reject_final);
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The tags of every one-to-one pseudonym minted in a run, per domain,
+/// to prove no two different values got the same one. 16 bytes per value:
+/// the only state that grows with the input.
+#[derive(Debug, Default)]
+pub(crate) struct Minted {
+    domains: HashMap<String, Vec<(u64, u64)>>,
+}
+
+impl Minted {
+    /// Add (tag, input) pairs to `domain`.
+    fn extend(&mut self, domain: &str, pairs: impl Iterator<Item = (u64, u64)>) {
+        self.domains.entry(domain.to_string()).or_default().extend(pairs);
+    }
+
+    /// Sorted by tag, equal tags must come from equal values.
+    /// The two halves are sorted on two threads (the sort is the one
+    /// step of a run that cannot overlap reading), then walked together.
+    fn check(&mut self) -> Result<(), Error> {
+        for (domain, v) in &mut self.domains {
+            let mid = v.len() / 2;
+            let (a, b) = v.split_at_mut(mid);
+            std::thread::scope(|s| {
+                s.spawn(|| a.sort_unstable());
+                b.sort_unstable();
+            });
+            let collision = |x: &[(u64, u64)]| {
+                x.windows(2)
+                    .find(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1)
+                    .map(|w| w[0].0)
+            };
+            let mut tag = collision(a).or_else(|| collision(b));
+            let (mut i, mut j) = (0, 0);
+            while tag.is_none() && i < a.len() && j < b.len() {
+                match a[i].0.cmp(&b[j].0) {
+                    std::cmp::Ordering::Less => i += 1,
+                    std::cmp::Ordering::Greater => j += 1,
+                    std::cmp::Ordering::Equal if a[i].1 != b[j].1 => tag = Some(a[i].0),
+                    std::cmp::Ordering::Equal => i += 1,
+                }
+            }
+            if let Some(tag) = tag {
+                return Err(Error::Collision {
+                    domain: domain.clone(),
+                    tag,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Equal tags from equal inputs are fine; from different inputs they
+    /// are a collision, within a sorted half or across the two.
+    #[test]
+    fn collision_check_finds_any_two_inputs_with_one_tag() {
+        let run = |pairs: &[(u64, u64)]| {
+            let mut m = Minted::default();
+            m.extend("users.email", pairs.iter().copied());
+            m.check().err().map(|e| e.to_string())
+        };
+        assert_eq!(
+            run(&[(5, 1), (7, 2), (5, 1), (9, 3), (u64::MAX, 4), (u64::MAX, 4)]),
+            None
+        );
+        for pairs in [
+            vec![(5, 1), (5, 2), (7, 3), (8, 4)],
+            vec![(7, 3), (5, 1), (8, 4), (5, 2)],
+            vec![(1, 1), (2, 2), (3, 3), (4, 4), (9, 9), (4, 5)],
+            vec![(1, 1), (u64::MAX, 7), (1 << 63, 2), (u64::MAX, 8)],
+        ] {
+            let e = run(&pairs).expect("a collision");
+            assert!(e.contains("users.email") && e.contains("another key"), "{e}");
+        }
+    }
+}

@@ -1,0 +1,578 @@
+//! Rules applied to one table's rows: a [`TablePlan`] is built once from
+//! the rules and the file's columns (every mismatch is an error before any
+//! output exists), then turns each row's cells into scrubbed cells.
+//!
+//! Every output is a pure function of (key, rule, input value), or of the
+//! row's identity for `shift_date` and `noise`, so the same dump scrubbed
+//! twice, in any number of files or threads, gives the same bytes.
+//!
+//! This file holds the plan, its batching and the dispatch to the
+//! transformers. Each transformer has its own file with its three steps:
+//! compiling its rule to an op, the keyed work for a batch of rows, and
+//! writing a value (with the value functions and their tests).
+
+use std::collections::HashMap;
+
+use super::detect::{Detectors, Hit, Kind};
+use super::keyed::{Permutation, Prf, Secret, LANES};
+use super::rules::{Mask, TableRules, Transform, Unlisted};
+use crate::values::fake::{FakeKind, Locale};
+
+mod fake;
+mod mask;
+mod noise;
+mod pseudonymize;
+mod redact;
+mod shift_date;
+
+/// Why a row cannot be scrubbed: it goes to the reject file. The message
+/// never holds the value (it is printed); the reject file has the row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    pub column: String,
+    pub message: String,
+}
+
+/// The table's columns do not fit its rules; nothing has been written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PlanError(pub String);
+
+/// One column's compiled transformer.
+#[derive(Debug)]
+enum Op {
+    Keep,
+    Drop,
+    Null,
+    Redact { kinds: Vec<Kind>, row_values: bool },
+    Integer(Permutation),
+    Uuid(Permutation),
+    Email(Prf),
+    Text(Prf),
+    Fake { prf: Prf, kind: FakeKind, locale: Locale },
+    Mask { prf: Prf, mask: Mask },
+    Shift { prf: Prf, max_days: u32 },
+    Noise { prf: Prf, relative: f64 },
+}
+
+/// What a one-to-one pseudonym produced, for the run's collision check:
+/// the pseudonym's tag and keyed bits that tell the value behind it apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Minted {
+    pub column: u32,
+    pub tag: u64,
+    pub input: u64,
+}
+
+/// A table's rules compiled against its file's columns.
+#[derive(Debug)]
+pub struct TablePlan {
+    pub table: String,
+    pub columns: Vec<String>,
+    /// Whether each input column is written (not dropped).
+    pub written: Vec<bool>,
+    ops: Vec<Op>,
+    /// Transformer name per column, for reports.
+    pub transforms: Vec<&'static str>,
+    /// Columns whose original values identify the row; empty: the whole row.
+    identity: Vec<usize>,
+    needs_identity: bool,
+    /// Columns whose row values `redact` also replaces, with placeholders.
+    row_value_columns: Vec<(usize, String)>,
+    detectors: Detectors,
+    index: HashMap<String, usize>,
+    /// The pseudonym domain of each pseudonymized column (`users.id`).
+    domains: Vec<Option<String>>,
+    /// What happens to keys of a JSON line that the plan has no column for.
+    pub unlisted: Unlisted,
+}
+
+impl TablePlan {
+    /// Compile `rules` for a file whose header is `columns`. `file` names
+    /// the file in messages.
+    pub fn new(rules: &TableRules, secret: &Secret, columns: &[String], file: &str) -> Result<Self, PlanError> {
+        for (i, c) in columns.iter().enumerate() {
+            if columns[..i].contains(c) {
+                return Err(PlanError(format!("{file}: column `{c}` appears twice in the header")));
+            }
+        }
+        let missing: Vec<String> = rules
+            .columns
+            .iter()
+            .filter(|(c, _)| !columns.contains(c))
+            .map(|(c, r)| format!("`{c}` (line {})", r.line))
+            .collect();
+        if !missing.is_empty() {
+            return Err(PlanError(format!(
+                "{file}: the rules for table `{}` list {} that the data does not have (its columns: {})",
+                rules.name,
+                missing.join(", "),
+                columns.join(", ")
+            )));
+        }
+        if rules.unlisted == Unlisted::Fail {
+            let unlisted: Vec<&str> = columns
+                .iter()
+                .filter(|c| !rules.columns.contains_key(*c))
+                .map(String::as_str)
+                .collect();
+            if !unlisted.is_empty() {
+                return Err(PlanError(format!(
+                    "{file}: column{} {} of table `{}` {} not in the rules and `unlisted_columns` is `fail`: \
+                     give each a rule (`loadline scrub scan {file}` suggests some) or set `unlisted_columns: keep|drop`",
+                    if unlisted.len() == 1 { "" } else { "s" },
+                    unlisted.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "),
+                    rules.name,
+                    if unlisted.len() == 1 { "is" } else { "are" },
+                )));
+            }
+        }
+        let mut ops = Vec::with_capacity(columns.len());
+        let mut domains = Vec::with_capacity(columns.len());
+        let mut transforms = Vec::with_capacity(columns.len());
+        for c in columns {
+            let transform = match rules.columns.get(c) {
+                Some(r) => r.transform.clone(),
+                None => match rules.unlisted {
+                    Unlisted::Drop => Transform::Drop,
+                    _ => Transform::Keep,
+                },
+            };
+            transforms.push(transform.name());
+            domains.push(match &transform {
+                Transform::Pseudonymize { domain, .. } => Some(domain.clone()),
+                _ => None,
+            });
+            let domain = format!("{}.{c}", rules.name);
+            ops.push(match transform {
+                Transform::Keep => Op::Keep,
+                Transform::Drop => Op::Drop,
+                Transform::Null => Op::Null,
+                Transform::Redact(r) => redact::compile(r),
+                Transform::Pseudonymize { kind, domain } => pseudonymize::compile(secret, kind, &domain),
+                Transform::Fake { kind, locale } => fake::compile(secret, kind, locale),
+                Transform::Mask(mask) => mask::compile(secret, &domain, mask),
+                Transform::ShiftDate { max_days } => shift_date::compile(secret, &rules.name, max_days),
+                Transform::Noise { relative } => noise::compile(secret, &domain, relative),
+            });
+        }
+        let identity = match &rules.identity {
+            Some(ids) => {
+                let mut out = Vec::new();
+                for id in ids {
+                    let i = columns.iter().position(|c| c == id).ok_or_else(|| {
+                        PlanError(format!(
+                            "{file}: identity column `{id}` of table `{}` is not in the data",
+                            rules.name
+                        ))
+                    })?;
+                    out.push(i);
+                }
+                out
+            }
+            None => columns.iter().position(|c| c == "id").into_iter().collect(),
+        };
+        let needs_identity = ops.iter().any(|o| matches!(o, Op::Shift { .. } | Op::Noise { .. }));
+        let row_value_columns = redact::row_value_columns(&ops, columns);
+        Ok(TablePlan {
+            table: rules.name.clone(),
+            columns: columns.to_vec(),
+            written: ops.iter().map(|o| !matches!(o, Op::Drop)).collect(),
+            ops,
+            transforms,
+            identity,
+            needs_identity,
+            row_value_columns,
+            detectors: Detectors::new(),
+            domains,
+            index: columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect(),
+            unlisted: rules.unlisted,
+        })
+    }
+
+    /// The pseudonym domain column `column` shares (`users.id`), if any.
+    pub fn domain(&self, column: usize) -> Option<&str> {
+        self.domains[column].as_deref()
+    }
+
+    /// The column called `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    pub fn is_redact(&self, column: usize) -> bool {
+        matches!(self.ops[column], Op::Redact { .. })
+    }
+
+    /// Column `column`'s redaction applied to `text` (a string inside a
+    /// JSON value, say).
+    pub fn redact_text<C: Cells + ?Sized>(
+        &self,
+        column: usize,
+        text: &str,
+        cells: &C,
+        scratch: &mut Scratch,
+    ) -> String {
+        if let Op::Redact { kinds, row_values } = &self.ops[column] {
+            scratch.out.clear();
+            self.redact(text, kinds, *row_values, cells, scratch);
+            scratch.out.clone()
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// The output header: the input's columns less the dropped ones.
+    pub fn output_columns(&self) -> impl Iterator<Item = &str> {
+        self.columns
+            .iter()
+            .zip(&self.written)
+            .filter(|(_, w)| **w)
+            .map(|(c, _)| c.as_str())
+    }
+
+    /// Scrub one row. `cells[i]` is column i's value (`None` is NULL).
+    /// Calls `emit(i, value)` for each written column in order, where
+    /// `value` is `None` for NULL; pseudonym tags go to `minted`.
+    pub fn row<C: Cells + ?Sized>(
+        &self,
+        cells: &C,
+        scratch: &mut Scratch,
+        minted: &mut Vec<Minted>,
+        emit: impl FnMut(usize, Cell<'_>),
+    ) -> Result<(), Reject> {
+        self.prepare(&[Some(cells)], scratch);
+        self.batch_row(0, cells, scratch, minted, emit)
+    }
+
+    /// The keyed work of a batch of rows, done column by column so that
+    /// AES encrypts [`LANES`] rows' blocks side by side (a pseudonym needs
+    /// 2 to 10 blocks in a chain, and one chain at a time leaves AES-NI
+    /// waiting on each block). [`TablePlan::batch_row`] then writes row
+    /// `k` from it. `None` is a row that did not parse.
+    pub fn prepare<C: Cells + ?Sized>(&self, rows: &[Option<&C>], scratch: &mut Scratch) {
+        let n = self.ops.len();
+        scratch.ahead.clear();
+        scratch.ahead.resize(rows.len() * n, None);
+        if scratch.identities.len() < rows.len() {
+            scratch.identities.resize_with(rows.len(), Vec::new);
+            scratch.lowered.resize_with(rows.len(), String::new);
+        }
+        if self.needs_identity {
+            for (row, identity) in rows.iter().zip(&mut scratch.identities) {
+                if let Some(cells) = row {
+                    self.identity_into(*cells, identity);
+                }
+            }
+        }
+        for (g, group) in rows.chunks(LANES).enumerate() {
+            self.prepare_lanes(g * LANES, group, scratch);
+        }
+    }
+
+    /// [`TablePlan::prepare`] of up to [`LANES`] rows, the first of which
+    /// is row `base` of the batch.
+    fn prepare_lanes<C: Cells + ?Sized>(&self, base: usize, rows: &[Option<&C>], scratch: &mut Scratch) {
+        let n = self.ops.len();
+        for (i, op) in self.ops.iter().enumerate() {
+            let value = |k: usize| rows[k].and_then(|c| c.cell(i)).filter(|v| !v.is_empty());
+            let r = rows.len();
+            let mut lanes = Lanes::default();
+            match op {
+                Op::Keep | Op::Drop | Op::Null | Op::Redact { .. } | Op::Uuid(_) => {}
+                Op::Integer(p) => pseudonymize::prepare_integer(p, r, value, &mut lanes),
+                Op::Email(prf) => pseudonymize::prepare_email(prf, r, value, &mut scratch.lowered[base..], &mut lanes),
+                Op::Text(prf) => pseudonymize::prepare_text(prf, r, value, &mut lanes),
+                Op::Fake { prf, .. } => fake::prepare(prf, r, value, &mut lanes),
+                Op::Mask { prf, .. } => mask::prepare(prf, r, value, &mut lanes),
+                Op::Shift { prf, .. } => shift_date::prepare(prf, r, value, &scratch.identities[base..], &mut lanes),
+                Op::Noise { prf, .. } => noise::prepare(prf, r, value, &scratch.identities[base..], &mut lanes),
+            }
+            for (&k, b) in lanes.at[..lanes.m].iter().zip(&lanes.bits) {
+                scratch.ahead[(base + k) * n + i] = Some(*b);
+            }
+        }
+    }
+
+    /// The identifying bytes of a row: its identity columns' values, each
+    /// after its length.
+    fn identity_into<C: Cells + ?Sized>(&self, cells: &C, out: &mut Vec<u8>) {
+        out.clear();
+        let mut add = |i: usize| {
+            let v = cells.cell(i).unwrap_or("\u{0}NULL");
+            out.extend_from_slice(&(v.len() as u64).to_le_bytes());
+            out.extend_from_slice(v.as_bytes());
+        };
+        if self.identity.is_empty() {
+            (0..self.columns.len()).for_each(&mut add);
+        } else {
+            self.identity.iter().copied().for_each(&mut add);
+        }
+    }
+
+    /// Row `k` of the batch made by [`TablePlan::prepare`], scrubbed as
+    /// [`TablePlan::row`] describes.
+    pub fn batch_row<C: Cells + ?Sized>(
+        &self,
+        k: usize,
+        cells: &C,
+        scratch: &mut Scratch,
+        minted: &mut Vec<Minted>,
+        mut emit: impl FnMut(usize, Cell<'_>),
+    ) -> Result<(), Reject> {
+        let n = self.ops.len();
+        for (i, op) in self.ops.iter().enumerate() {
+            let Some(value) = cells.cell(i) else {
+                if !matches!(op, Op::Drop) {
+                    emit(i, Cell::Null);
+                }
+                continue;
+            };
+            // The keyed bits `prepare` made; a value it could not take
+            // (not an integer) has none and is rejected below.
+            let ahead = scratch.ahead.get(k * n + i).copied().flatten();
+            scratch.out.clear();
+            let cell = match op {
+                Op::Drop => continue,
+                Op::Keep => Cell::Same(value),
+                Op::Null => Cell::Null,
+                _ if value.is_empty() => Cell::Same(value),
+                Op::Redact { kinds, row_values } => {
+                    self.redact(value, kinds, *row_values, cells, scratch);
+                    Cell::Text(&scratch.out)
+                }
+                Op::Integer(p) => {
+                    pseudonymize::write_integer(p, value, ahead, &mut scratch.out).map_err(|m| self.reject(i, m))?;
+                    Cell::Number(&scratch.out)
+                }
+                Op::Uuid(p) => {
+                    pseudonymize::pseudo_uuid(p, value, &mut scratch.out).map_err(|m| self.reject(i, m))?;
+                    Cell::Text(&scratch.out)
+                }
+                Op::Email(prf) => {
+                    let (tag, input) =
+                        pseudonymize::write_email(prf, value, ahead, &mut scratch.lower, &mut scratch.out);
+                    minted.push(Minted {
+                        column: i as u32,
+                        tag,
+                        input,
+                    });
+                    Cell::Text(&scratch.out)
+                }
+                Op::Text(prf) => {
+                    let (tag, input) = pseudonymize::write_text(prf, value, ahead, &mut scratch.out);
+                    minted.push(Minted {
+                        column: i as u32,
+                        tag,
+                        input,
+                    });
+                    Cell::Text(&scratch.out)
+                }
+                Op::Fake { prf, kind, locale } => {
+                    fake::write(prf, *kind, *locale, value, ahead, &mut scratch.out);
+                    Cell::Text(&scratch.out)
+                }
+                Op::Mask { prf, mask } => {
+                    mask::write(prf, mask, value, ahead, &mut scratch.out);
+                    Cell::Text(&scratch.out)
+                }
+                Op::Shift { prf, max_days } => {
+                    let identity = identity_of(&scratch.identities, k);
+                    shift_date::write(prf, *max_days, identity, value, ahead, &mut scratch.out)
+                        .map_err(|m| self.reject(i, m))?;
+                    Cell::Text(&scratch.out)
+                }
+                Op::Noise { prf, relative } => {
+                    let identity = identity_of(&scratch.identities, k);
+                    noise::write(prf, *relative, identity, value, ahead, &mut scratch.out)
+                        .map_err(|m| self.reject(i, m))?;
+                    Cell::Number(&scratch.out)
+                }
+            };
+            emit(i, cell);
+        }
+        Ok(())
+    }
+
+    fn reject(&self, column: usize, message: String) -> Reject {
+        Reject {
+            column: self.columns[column].clone(),
+            message,
+        }
+    }
+}
+
+/// One column's keyed bits for a group of up to [`LANES`] rows, made by
+/// its transformer's prepare step: lane `t` (of the first `m`) holds the
+/// bits of row `at[t]` of the group.
+#[derive(Default)]
+struct Lanes {
+    at: [usize; LANES],
+    bits: [[u8; 16]; LANES],
+    m: usize,
+}
+
+impl Lanes {
+    /// The PRF of `input(k, value)` for each row `k` of the `rows` whose
+    /// value is not NULL or empty, [`LANES`] inputs through AES side by side.
+    fn keyed<'v, 'i>(
+        &mut self,
+        prf: &Prf,
+        rows: usize,
+        value: impl Fn(usize) -> Option<&'v str>,
+        input: impl Fn(usize, &'v str) -> &'i [u8],
+    ) {
+        let mut inputs: [&[u8]; LANES] = [&[]; LANES];
+        for k in 0..rows {
+            let Some(v) = value(k) else { continue };
+            inputs[self.m] = input(k, v);
+            self.at[self.m] = k;
+            self.m += 1;
+        }
+        prf.bytes_many(&inputs[..self.m], &mut self.bits[..self.m]);
+    }
+}
+
+/// Row `k`'s identity bytes from the last [`TablePlan::prepare`].
+fn identity_of(identities: &[Vec<u8>], k: usize) -> &[u8] {
+    identities.get(k).map_or(&[][..], Vec::as_slice)
+}
+
+/// A row's cells by column index; `None` is NULL (or a missing JSON key).
+pub trait Cells {
+    fn cell(&self, i: usize) -> Option<&str>;
+}
+
+impl Cells for [Option<&str>] {
+    fn cell(&self, i: usize) -> Option<&str> {
+        self.get(i).copied().flatten()
+    }
+}
+
+impl Cells for super::format::Record {
+    fn cell(&self, i: usize) -> Option<&str> {
+        self.field(i)
+    }
+}
+
+/// Reusable buffers, one per worker.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    out: String,
+    /// Redaction's working copies of the text, its lowercase, and a needle.
+    text: String,
+    next: String,
+    lower: String,
+    needle: String,
+    hits: Vec<Hit>,
+    /// Per row of a batch: the identity bytes and a lowercased email.
+    identities: Vec<Vec<u8>>,
+    lowered: Vec<String>,
+    /// Per row and column of a batch: the keyed bits (see `prepare`).
+    ahead: Vec<Option<[u8; 16]>>,
+}
+
+/// A scrubbed cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell<'a> {
+    Null,
+    /// Unchanged input.
+    Same(&'a str),
+    /// New text.
+    Text(&'a str),
+    /// New text that is a number when the input was one (JSON keeps the type).
+    Number(&'a str),
+}
+
+impl<'a> Cell<'a> {
+    pub fn text(&self) -> Option<&'a str> {
+        match *self {
+            Cell::Null => None,
+            Cell::Same(s) | Cell::Text(s) | Cell::Number(s) => Some(s),
+        }
+    }
+}
+
+/// 64 bits that identify a value (not keyed: never written anywhere).
+pub fn fingerprint(value: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch of any size (here 20 rows: two full lane groups and a
+    /// part, with a NULL, an empty value and a row that did not parse)
+    /// gives exactly what the rows give one at a time.
+    #[test]
+    fn batches_scrub_rows_as_one_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key");
+        std::fs::write(&key, "0123456789abcdef0123").unwrap();
+        let text = format!(
+            "key: ${{file:{}}}\ntables:\n  t:\n    columns:\n      id: {{pseudonymize: {{as: integer}}}}\n      \
+             mail: {{pseudonymize: {{as: email}}}}\n      who: {{fake: name}}\n      tel: {{mask: {{keep_last: 2}}}}\n      \
+             born: {{shift_date: {{max: 30d}}}}\n      amount: {{noise: {{relative: 5%}}}}\n      ref: {{pseudonymize: {{as: text}}}}\n",
+            key.display()
+        );
+        let rules = super::super::rules::from_str(&text, &dir.path().join("r.yaml")).unwrap();
+        let columns: Vec<String> = ["id", "mail", "who", "tel", "born", "amount", "ref"]
+            .map(String::from)
+            .to_vec();
+        let plan = TablePlan::new(&rules.tables["t"], &rules.key, &columns, "t.csv").unwrap();
+        let owned: Vec<Vec<Option<String>>> = (0..20)
+            .map(|r| {
+                let mut row: Vec<Option<String>> = vec![
+                    Some(format!("{}", 1000 + r * 37)),
+                    Some(format!("User{r}@Mail.example.net")),
+                    Some(format!("Name {r}")),
+                    Some(format!("+1 415-555-{:04}", r * 11)),
+                    Some(format!("1990-04-{:02}", 1 + r % 28)),
+                    Some(format!("{}.50", 100 + r)),
+                    Some(format!("ref-{r}")),
+                ];
+                match r {
+                    3 => row[1] = None,
+                    7 => row[3] = Some(String::new()),
+                    11 => row[0] = Some("not a number".into()),
+                    _ => {}
+                }
+                row
+            })
+            .collect();
+        let cells: Vec<Vec<Option<&str>>> = owned.iter().map(|r| r.iter().map(|c| c.as_deref()).collect()).collect();
+        let write = |result: Result<(), Reject>, out: Vec<String>| match result {
+            Ok(()) => out.join(","),
+            Err(r) => format!("rejected {}", r.column),
+        };
+        let mut scratch = Scratch::default();
+        let mut minted = Vec::new();
+        let one_at_a_time: Vec<String> = cells
+            .iter()
+            .map(|c| {
+                let mut out = Vec::new();
+                let r = plan.row(&c[..], &mut scratch, &mut minted, |_, cell| {
+                    out.push(format!("{cell:?}"))
+                });
+                write(r, out)
+            })
+            .collect();
+        let rows: Vec<Option<&[Option<&str>]>> = cells.iter().map(|c| Some(&c[..])).collect();
+        plan.prepare(&rows, &mut scratch);
+        let batched: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let mut out = Vec::new();
+                let r = plan.batch_row(k, &c[..], &mut scratch, &mut minted, |_, cell| {
+                    out.push(format!("{cell:?}"))
+                });
+                write(r, out)
+            })
+            .collect();
+        assert_eq!(batched, one_at_a_time);
+        assert_eq!(one_at_a_time[11], "rejected id");
+    }
+}
