@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 pub mod detect;
 pub mod format;
 pub mod keyed;
+pub mod known;
 mod pipeline;
 mod rows;
 pub mod rules;

@@ -8,6 +8,8 @@
 //! they are renamed only when every file is complete and the rejects are
 //! within `max_rejects`.
 
+use super::known::KnownValues;
+use super::rows::Rows;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -139,6 +141,13 @@ pub fn scrub(rules: &Rules, opts: &Options) -> Result<Report, Error> {
         });
     }
 
+    if prepared.iter().any(|p| p.plan.has_redact()) {
+        let known = std::sync::Arc::new(known_values(rules, &prepared)?);
+        for p in &mut prepared {
+            p.plan.set_known(known.clone());
+        }
+    }
+
     // Stream each file into `NAME.partial`.
     std::fs::create_dir_all(&output).map_err(Error::io(&output))?;
     let mut reports = Vec::new();
@@ -176,6 +185,37 @@ pub fn scrub(rules: &Rules, opts: &Options) -> Result<Report, Error> {
         max_rejects: opts.max_rejects,
         rejects_dir,
     })
+}
+
+/// The known values of every table (see [`super::known`]): one pass over the dump before the
+/// scrub, reading only the columns that hold them.
+fn known_values(rules: &Rules, prepared: &[Prepared]) -> Result<KnownValues, Error> {
+    let mut known = KnownValues::new(&rules.key);
+    for p in prepared {
+        let wanted: Vec<usize> = p.plan.known_value_columns().collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        let ids: Vec<(String, u16)> = wanted
+            .iter()
+            .map(|&c| {
+                let name = &p.plan.columns[c];
+                (name.clone(), known.column(&format!("{}.{name}", p.plan.table)))
+            })
+            .collect();
+        let mut rows = Rows::open(&p.file.path, p.file.format)?;
+        while let Some(row) = rows.next_row(&p.file.path)? {
+            for (i, cell) in row.cells.iter().enumerate() {
+                let (Some(v), Some(name)) = (cell, rows.columns.get(i)) else {
+                    continue;
+                };
+                if let Some((_, id)) = ids.iter().find(|(n, _)| n == name) {
+                    known.add(*id, v);
+                }
+            }
+        }
+    }
+    Ok(known)
 }
 
 fn absolute(p: &Path) -> PathBuf {

@@ -849,7 +849,11 @@ fn row_checks(
             if h.kind == super::detect::Kind::Email && reserved_email(text) {
                 continue;
             }
-            if keeps_format && orig_hits.iter().any(|x| x.kind == h.kind) {
+            let inherent = match &role {
+                Role::Scrubbed(Transform::Fake { kind, .. }) => super::transform::fake_kinds(*kind),
+                _ => &[],
+            };
+            if keeps_format && (orig_hits.iter().any(|x| x.kind == h.kind) || inherent.contains(&h.kind)) {
                 summary.expected_hits += 1;
                 continue;
             }

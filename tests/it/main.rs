@@ -8,6 +8,7 @@ mod profiles;
 mod report;
 mod results;
 mod scrub;
+mod scrub_faker;
 mod scrub_golden;
 mod seed;
 mod support;

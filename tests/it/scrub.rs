@@ -495,9 +495,15 @@ fn csv_jsonl_and_copy_agree() {
         std::fs::create_dir_all(scratch.path(dir)).expect("mkdir");
         let mut out = String::new();
         match ext {
-            "csv" => std::fs::copy(root().join("fixtures/dump/users.csv"), scratch.path("csv/users.csv"))
-                .map(|_| ())
-                .expect("copy"),
+            // The same 200 rows in each format: redaction looks for values of every row.
+            "csv" => {
+                let mut w = csv::Writer::from_path(scratch.path("csv/users.csv")).expect("w");
+                w.write_record(&h).expect("h");
+                for r in rows {
+                    w.write_record(r).expect("row");
+                }
+                w.flush().expect("flush");
+            }
             "jsonl" => {
                 for r in rows {
                     let mut m = serde_json::Map::new();

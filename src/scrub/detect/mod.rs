@@ -32,6 +32,7 @@ mod phone;
 mod text;
 mod token;
 
+pub use text::is_cjk;
 use text::Text;
 
 /// What kind of personal data a hit is. The declaration order is also the tie-break order when

@@ -61,7 +61,15 @@ impl Finder for Phones {
             if s == i && SEPS.contains(&prev) && before(b, i - 1).is_ascii_digit() && at(b, r.end) == prev {
                 continue;
             }
-            if let Some((end, rule)) = phone_at(b, s) {
+            // "(227-517-5089)": a parenthesis that opens the text around the number, not an
+            // area code.
+            let found = phone_at(b, s).map(|f| (s, f)).or_else(|| {
+                (s < i && left_ok(b, i))
+                    .then(|| phone_at(b, i))
+                    .flatten()
+                    .map(|f| (i, f))
+            });
+            if let Some((s, (end, rule))) = found {
                 out.push(Hit::new(Kind::Phone, s, end, rule));
                 covered = end;
             }
@@ -188,7 +196,7 @@ fn accept(b: &[u8], c: &Chain, k: usize) -> Option<&'static str> {
     if date_like(b, g, &lens) {
         return None;
     }
-    let lead0 = first[0] == b'0' && first.get(1).is_some_and(|&d| d != b'0');
+    let lead0 = first[0] == b'0';
     let dotted = seps.iter().any(|s| s[0] == b'.');
     // French numbers are written 01.23.45.67.89; other dotted runs of short groups are
     // addresses or versions.
@@ -208,6 +216,7 @@ fn accept(b: &[u8], c: &Chain, k: usize) -> Option<&'static str> {
                 && lens[0] <= 5
                 && !(k == 2 && (dotted || (lens[..] == [5, 4] && seps[0][0] == b'-')))
                 && !thousands
+                && lens[..] != [3, 2, 4]
                 && seps.iter().all(|s| s[1] == 0 || s == b") ")
         }
         // Brazil: area code, then the number with a dash: `68 6850-3706`.
@@ -338,6 +347,7 @@ mod tests {
             "415-555-0123 ext. 45",
             "0049 30 1234567",
             "68 6850-3706",
+            "0006-455722",
             "+3157-4662185",
             "8 410 533 8516",
             "00614017603",
@@ -349,6 +359,12 @@ mod tests {
         ] {
             assert_eq!(found(&format!("call {p}, thanks")), [p], "{p}");
         }
+    }
+
+    #[test]
+    fn parentheses_around_the_number() {
+        assert_eq!(found("(227-517-5089)"), ["227-517-5089"]);
+        assert_eq!(found("(415) 555-0123"), ["(415) 555-0123"]);
     }
 
     #[test]

@@ -254,7 +254,7 @@ pub(super) fn fixed_groups(b: &[u8], i: usize, lens: &[usize], seps: &[u8]) -> O
 /// Letters of scripts written without spaces between words (Han, kana, Hangul) and the
 /// punctuation of CJK text. An address, name or number glued to such text ends where it
 /// starts: `連絡先はbob@example.comです` holds the address `bob@example.com`.
-pub(super) fn is_cjk(c: char) -> bool {
+pub fn is_cjk(c: char) -> bool {
     matches!(u32::from(c),
         0x1100..=0x11FF | 0x2E80..=0x9FFF | 0xA960..=0xA97F | 0xAC00..=0xD7FF
         | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFFEF | 0x20000..=0x3FFFF)

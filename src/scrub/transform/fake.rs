@@ -5,6 +5,7 @@
 use rand::SeedableRng;
 
 use super::{Lanes, Op};
+use crate::scrub::detect::Kind;
 use crate::scrub::keyed::{seed_of, Prf, Secret};
 use crate::values::fake::{FakeKind, Locale};
 use crate::values::seed::Rng64;
@@ -23,6 +24,35 @@ pub(super) fn compile(secret: &Secret, kind: FakeKind, locale: Locale) -> Op {
 /// The PRF of each value of a group.
 pub(super) fn prepare<'v>(prf: &Prf, rows: usize, value: impl Fn(usize) -> Option<&'v str>, lanes: &mut Lanes) {
     lanes.keyed(prf, rows, value, |_, v| v.as_bytes());
+}
+
+/// The kinds of personal data a fake of `kind` is meant to look like.
+pub fn kinds_of(kind: FakeKind) -> &'static [Kind] {
+    let name = kind.name();
+    if name.contains("phone") || name.contains("cell") {
+        &[Kind::Phone]
+    } else if name.contains("email") {
+        &[Kind::Email]
+    } else if name.starts_with("ip") {
+        &[Kind::Ip]
+    } else if name.starts_with("mac") {
+        &[Kind::Mac]
+    } else if name.contains("card") {
+        &[Kind::Card]
+    } else if name.contains("iban") {
+        &[Kind::Iban]
+    } else {
+        &[]
+    }
+}
+
+/// The PRF bits of draw `attempt` of a mask or fake: the value's own bits first (`ahead` if
+/// prepared), then bits keyed by the attempt too.
+pub(super) fn redraw_bits(prf: &Prf, value: &str, ahead: Option<[u8; 16]>, attempt: u8) -> [u8; 16] {
+    match attempt {
+        0 => ahead.unwrap_or_else(|| prf.bytes(&[value.as_bytes()])),
+        n => prf.bytes(&[value.as_bytes(), b"redraw", &[n]]),
+    }
 }
 
 /// Write the fake for `value`; `ahead` holds its PRF bits if prepared.

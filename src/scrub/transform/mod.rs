@@ -23,6 +23,8 @@ mod mask;
 mod noise;
 mod pseudonymize;
 mod redact;
+
+pub use fake::kinds_of as fake_kinds;
 mod shift_date;
 
 /// Why a row cannot be scrubbed: it goes to the reject file. The message
@@ -55,6 +57,11 @@ enum Op {
     Noise { prf: Prf, relative: f64 },
 }
 
+/// How often a mask or fake is drawn again when it looks like another kind of personal
+/// data. A mask of 10 digits reads as a phone about 4 times in 10, so 32 draws leave a chance
+/// of about 10⁻¹³ of keeping one.
+const REDRAWS: u8 = 32;
+
 /// What a one-to-one pseudonym produced, for the run's collision check:
 /// the pseudonym's tag and keyed bits that tell the value behind it apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +86,10 @@ pub struct TablePlan {
     needs_identity: bool,
     /// Columns whose row values `redact` also replaces, with placeholders.
     row_value_columns: Vec<(usize, String)>,
+    /// Values of transformed columns anywhere in the dump, which `redact` also replaces.
+    known: Option<std::sync::Arc<crate::scrub::known::KnownValues>>,
+    /// The placeholder of each known-value column, by its index in `known`.
+    known_placeholders: Vec<String>,
     detectors: Detectors,
     index: HashMap<String, usize>,
     /// The pseudonym domain of each pseudonymized column (`users.id`).
@@ -183,11 +194,69 @@ impl TablePlan {
             identity,
             needs_identity,
             row_value_columns,
+            known: None,
+            known_placeholders: Vec::new(),
             detectors: Detectors::new(),
             domains,
             index: columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect(),
             unlisted: rules.unlisted,
         })
+    }
+
+    /// Draws a format-keeping output (`draw(attempt, out)`) again, up to [`REDRAWS`] times,
+    /// while it looks like personal data of a kind that neither the input nor the generator
+    /// (`inherent`: a fake phone is a phone) explains: a masked phone that reads as a card
+    /// number, a masked card that reads as a phone. `verify`'s `pii` check applies the same
+    /// rule, so what this writes passes it.
+    fn redraw(
+        &self,
+        value: &str,
+        inherent: &[Kind],
+        out: &mut String,
+        hits: &mut Vec<Hit>,
+        mut draw: impl FnMut(u8, &mut String),
+    ) {
+        let mut allowed: Option<Vec<Kind>> = None;
+        for attempt in 0..=REDRAWS {
+            draw(attempt, out);
+            hits.clear();
+            self.detectors.find(out, hits);
+            if hits.is_empty() {
+                return;
+            }
+            let allowed = allowed.get_or_insert_with(|| {
+                let mut v = Vec::new();
+                self.detectors.find(value, &mut v);
+                v.iter().map(|h| h.kind).chain(inherent.iter().copied()).collect()
+            });
+            if hits.iter().all(|h| allowed.contains(&h.kind)) {
+                return;
+            }
+        }
+    }
+
+    /// Whether a column of this table is redacted free text.
+    pub fn has_redact(&self) -> bool {
+        self.ops.iter().any(|o| matches!(o, Op::Redact { .. }))
+    }
+
+    /// The columns whose values are known values for `redact` (see [`crate::scrub::known`]):
+    /// every column the rules transform, except free text itself, dates and amounts (shifted
+    /// dates and noisy numbers are not identifiers, and they match ordinary dates and amounts
+    /// by chance).
+    pub fn known_value_columns(&self) -> impl Iterator<Item = usize> + '_ {
+        self.ops.iter().enumerate().filter_map(|(i, o)| {
+            let identifying = !matches!(o, Op::Keep | Op::Redact { .. } | Op::Shift { .. } | Op::Noise { .. });
+            identifying.then_some(i)
+        })
+    }
+
+    /// Let `redact` replace the dump's known values.
+    pub fn set_known(&mut self, known: std::sync::Arc<crate::scrub::known::KnownValues>) {
+        self.known_placeholders = (0..known.columns())
+            .map(|c| format!("[{}]", known.column_name(c as u16).to_ascii_uppercase()))
+            .collect();
+        self.known = Some(known);
     }
 
     /// The pseudonym domain column `column` shares (`users.id`), if any.
@@ -369,11 +438,19 @@ impl TablePlan {
                     Cell::Text(&scratch.out)
                 }
                 Op::Fake { prf, kind, locale } => {
-                    fake::write(prf, *kind, *locale, value, ahead, &mut scratch.out);
+                    let inherent = fake::kinds_of(*kind);
+                    self.redraw(value, inherent, &mut scratch.out, &mut scratch.hits, |attempt, out| {
+                        let bits = fake::redraw_bits(prf, value, ahead, attempt);
+                        fake::write(prf, *kind, *locale, value, Some(bits), out);
+                    });
                     Cell::Text(&scratch.out)
                 }
                 Op::Mask { prf, mask } => {
-                    mask::write(prf, mask, value, ahead, &mut scratch.out);
+                    self.redraw(value, &[], &mut scratch.out, &mut scratch.hits, |attempt, out| {
+                        out.clear();
+                        let bits = fake::redraw_bits(prf, value, ahead, attempt);
+                        mask::write(prf, mask, value, Some(bits), out);
+                    });
                     Cell::Text(&scratch.out)
                 }
                 Op::Shift { prf, max_days } => {
@@ -465,6 +542,7 @@ pub struct Scratch {
     lower: String,
     needle: String,
     hits: Vec<Hit>,
+    atoms: Vec<crate::scrub::known::Atom>,
     /// Per row of a batch: the identity bytes and a lowercased email.
     identities: Vec<Vec<u8>>,
     lowered: Vec<String>,

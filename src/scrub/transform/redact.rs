@@ -1,11 +1,13 @@
 //! `redact`: free text with the row's own scrubbed values (a note that
-//! names the customer) and every detector hit replaced by placeholders.
+//! names the customer), the dump's known values (see [`crate::scrub::known`]),
+//! every detector hit, and then every run of 7 or more digits and every
+//! address-shaped token replaced by placeholders.
 //! Finding the row's values in a note runs for every value of every row,
 //! so it works on bytes and tests with a memchr first; the detectors
 //! themselves are in [`crate::scrub::detect`].
 
 use super::{Cells, Op, Scratch, TablePlan};
-use crate::scrub::detect::Kind;
+use crate::scrub::detect::{identifying_tokens, Kind, NUMBER_PLACEHOLDER};
 use crate::scrub::rules::Redact;
 
 /// The op of a `redact` rule.
@@ -59,6 +61,19 @@ impl TablePlan {
                 }
             }
         }
+        if let Some(known) = &self.known {
+            next.clear();
+            let mut last = 0;
+            known.find(&current, &mut scratch.atoms, |s, e, c| {
+                next.push_str(&current[last..s]);
+                next.push_str(&self.known_placeholders[usize::from(c)]);
+                last = e;
+            });
+            if last > 0 {
+                next.push_str(&current[last..]);
+                std::mem::swap(&mut current, &mut next);
+            }
+        }
         // Replacing one find can reveal another (an IP glued to a phone
         // number), so scan the result again until nothing is left.
         for _ in 0..8 {
@@ -88,7 +103,19 @@ impl TablePlan {
                 break;
             }
         }
-        scratch.out.push_str(&current);
+        // The backstop: long numbers and addresses in shapes no detector knows.
+        let mut last = 0;
+        identifying_tokens(&current, |s, e| {
+            scratch.out.push_str(&current[last..s]);
+            let digits = current.as_bytes()[s].is_ascii_digit();
+            scratch.out.push_str(if digits {
+                NUMBER_PLACEHOLDER
+            } else {
+                Kind::Email.placeholder()
+            });
+            last = e;
+        });
+        scratch.out.push_str(&current[last..]);
         scratch.text = current;
         scratch.next = next;
     }
