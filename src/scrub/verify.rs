@@ -2,10 +2,13 @@
 //! staging. It reads the original and the scrubbed dump side by side and
 //! fails when
 //!
-//! - an original value of a scrubbed column is still in the row it came
-//!   from (in any column, also inside free text), or an identifying value
-//!   (a dropped or pseudonymized value, PII found in free text) appears
-//!   anywhere in the output;
+//! - `leak`, by direct comparison of original and output, with no
+//!   detector involved: an original value of a scrubbed column is still in
+//!   the row it came from (in any column, also inside free text); or a value
+//!   of a column the rules transform or drop, or an identifying token of a
+//!   redacted cell (a run of 7 or more digits, an address), appears in any
+//!   output cell of any table (matched as [`super::known`] describes), unless
+//!   it is also a value of a `keep` column;
 //! - a cell still looks like personal data where the rules did not say
 //!   `keep` (a format-keeping transformer may output what its input was:
 //!   a masked phone is still a phone; emails at reserved domains are never
@@ -20,7 +23,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::detect::{Detectors, Hit};
+use super::detect::{identifying_tokens, Detectors, Hit};
+use super::known::KnownValues;
 use super::rows::{Row, Rows};
 use super::rules::{PseudoKind, Rules, Transform, Unlisted};
 use super::transform::fingerprint;
@@ -319,7 +323,8 @@ pub fn verify(rules: &Rules, opts: &Options) -> Result<Report, Error> {
 
     // Pass 1: identifying values of the originals, and the keys that
     // `same_as` columns join to, on both sides.
-    let mut identifying: HashSet<u64> = HashSet::new();
+    let mut known = KnownValues::new(&rules.key);
+    let mut kept: HashSet<u64> = HashSet::new();
     let mut parents: HashMap<String, (HashSet<u64>, HashSet<u64>)> = HashMap::new();
     let mut children: Vec<(String, String, String)> = Vec::new(); // (table, column, parent domain)
     for t in &tables {
@@ -334,7 +339,6 @@ pub fn verify(rules: &Rules, opts: &Options) -> Result<Report, Error> {
     }
     for t in &tables {
         let mut rows = Rows::open(&t.file.path, t.file.format)?;
-        let mut hits = Vec::new();
         while let Some(row) = rows.next_row(&t.file.path)? {
             if t.rejected_lines.contains(&row.line) {
                 continue;
@@ -343,27 +347,33 @@ pub fn verify(rules: &Rules, opts: &Options) -> Result<Report, Error> {
                 let (Some(v), Some(name)) = (cell, rows.columns.get(i)) else {
                     continue;
                 };
-                let role = t.roles.get(name);
                 if let Some(p) = parents.get_mut(&format!("{}.{name}", t.name)) {
                     p.0.insert(fingerprint(v));
                 }
-                let whole = matches!(
-                    role,
-                    Some(Role::Dropped)
-                        | Some(Role::Scrubbed(Transform::Pseudonymize {
-                            kind: PseudoKind::Email | PseudoKind::Text | PseudoKind::Uuid,
+                let column = format!("{}.{name}", t.name);
+                match t.roles.get(name) {
+                    Some(Role::Keep) | Some(Role::UnlistedKeep) | None => {
+                        kept.insert(fingerprint(v.trim()));
+                    }
+                    Some(Role::Scrubbed(Transform::Redact(_))) => {
+                        let c = known.column(&column);
+                        identifying_tokens(v, |s, e| {
+                            known.add(c, &v[s..e]);
+                        });
+                    }
+                    // Dates and amounts are not identifiers (the scrub does not look for them
+                    // either), and integer pseudonyms map numbers onto numbers by design.
+                    Some(Role::Scrubbed(
+                        Transform::ShiftDate { .. }
+                        | Transform::Noise { .. }
+                        | Transform::Pseudonymize {
+                            kind: PseudoKind::Integer,
                             ..
-                        }))
-                );
-                if whole && v.chars().count() >= 6 {
-                    identifying.insert(fingerprint(v));
-                }
-                let spans = matches!(role, Some(Role::Dropped) | Some(Role::Scrubbed(Transform::Redact(_)))) || whole;
-                if spans {
-                    hits.clear();
-                    detectors.find(v, &mut hits);
-                    for h in &hits {
-                        identifying.insert(fingerprint(&v[h.start..h.end]));
+                        },
+                    )) => {}
+                    Some(Role::Dropped) | Some(Role::Scrubbed(_)) => {
+                        let c = known.column(&column);
+                        known.add(c, v);
                     }
                 }
             }
@@ -395,7 +405,21 @@ pub fn verify(rules: &Rules, opts: &Options) -> Result<Report, Error> {
 
     // Pass 2: each table, original and scrubbed rows side by side.
     for t in &tables {
-        compare(t, &identifying, &parents, &children, &detectors, &mut report)?;
+        let redacted: HashSet<String> = tables
+            .iter()
+            .flat_map(|t| {
+                t.roles
+                    .iter()
+                    .filter(|(_, r)| matches!(r, Role::Scrubbed(Transform::Redact(_))))
+                    .map(|(c, _)| format!("{}.{c}", t.name))
+            })
+            .collect();
+        let originals = Originals {
+            known: &known,
+            kept: &kept,
+            redacted: &redacted,
+        };
+        compare(t, &originals, &parents, &children, &detectors, &mut report)?;
     }
     Ok(report)
 }
@@ -458,39 +482,20 @@ fn contains_token(hay: &str, needle: &str) -> bool {
     })
 }
 
-/// Words and runs of up to four words of a text: the pieces an original
-/// value may hide in.
-fn pieces(text: &str, mut f: impl FnMut(&str)) {
-    let words: Vec<(usize, usize)> = {
-        let mut v = Vec::new();
-        let mut start = None;
-        for (i, c) in text.char_indices() {
-            let sep = c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '<' | '>' | '"' | '[' | ']');
-            match (sep, start) {
-                (true, Some(s)) => {
-                    v.push((s, i));
-                    start = None;
-                }
-                (false, None) => start = Some(i),
-                _ => {}
-            }
-        }
-        if let Some(s) = start {
-            v.push((s, text.len()));
-        }
-        v
-    };
-    for i in 0..words.len() {
-        for j in i..(i + 4).min(words.len()) {
-            let piece = &text[words[i].0..words[j].1];
-            f(piece.trim_end_matches(['.', ':', '!', '?']));
-        }
-    }
+/// What pass 1 learnt of the originals: the values and free-text tokens that must not be in
+/// the output (see [`crate::scrub::known`]), and the kept values that may.
+struct Originals<'a> {
+    known: &'a KnownValues,
+    /// Fingerprints of the values of `keep` columns: a value the rules keep in one place may
+    /// be anywhere.
+    kept: &'a HashSet<u64>,
+    /// The redacted columns, `table.column`.
+    redacted: &'a HashSet<String>,
 }
 
 fn compare(
     t: &Table,
-    identifying: &HashSet<u64>,
+    originals: &Originals,
     parents: &HashMap<String, (HashSet<u64>, HashSet<u64>)>,
     children: &[(String, String, String)],
     detectors: &Detectors,
@@ -627,7 +632,7 @@ fn compare(
             &sc,
             &scrub.columns,
             &role_of,
-            identifying,
+            originals,
             detectors,
             &mut hits,
             &mut orig_hits,
@@ -743,7 +748,7 @@ fn row_checks(
     sc: &Row,
     scols: &[String],
     role_of: &dyn Fn(&str) -> Role,
-    identifying: &HashSet<u64>,
+    originals: &Originals,
     detectors: &Detectors,
     hits: &mut Vec<Hit>,
     orig_hits: &mut Vec<Hit>,
@@ -768,9 +773,9 @@ fn row_checks(
             | Role::Scrubbed(Transform::Noise { .. })
             | Role::Scrubbed(Transform::Null) => continue,
             Role::Scrubbed(Transform::Redact(_)) => {
-                orig_hits.clear();
-                detectors.find(v, orig_hits);
-                orig_hits.iter().map(|h| &v[h.start..h.end]).collect()
+                let mut tokens = Vec::new();
+                identifying_tokens(v, |s, e| tokens.push(&v[s..e]));
+                tokens
             }
             _ => vec![v],
         };
@@ -800,22 +805,45 @@ fn row_checks(
             }
         }
     }
-    // Anywhere: identifying values of any row.
+    // Anywhere: values of transformed columns and tokens of redacted text, of any row, found
+    // by direct comparison (no detector is involved). Cells that a keyed generator wrote
+    // whole (fakes, masks, integer pseudonyms, shifted dates, noise) can equal another row's
+    // original by chance; their own row is checked above.
+    let mut atoms = Vec::new();
     for (si, sname) in scols.iter().enumerate() {
         let Some(out) = sc.cells.get(si).and_then(|c| c.as_deref()) else {
             continue;
         };
-        let mut found = identifying.contains(&fingerprint(out));
-        if !found && out.contains(' ') {
-            pieces(out, |p| found |= identifying.contains(&fingerprint(p)));
+        let generated = matches!(
+            role_of(sname),
+            Role::Scrubbed(
+                Transform::Fake { .. }
+                    | Transform::Mask(_)
+                    | Transform::ShiftDate { .. }
+                    | Transform::Noise { .. }
+                    | Transform::Pseudonymize {
+                        kind: PseudoKind::Integer,
+                        ..
+                    }
+            )
+        );
+        if generated {
+            continue;
         }
-        if found {
-            report(
-                Check::Leak,
-                false,
-                Some(sname),
-                "holds an identifying value from the original dump (a dropped or pseudonymized value, or PII from free text)".into(),
-            );
+        let mut sources = Vec::new();
+        originals.known.find(out, &mut atoms, |s, e, c| {
+            if !originals.kept.contains(&fingerprint(out[s..e].trim())) && !sources.contains(&c) {
+                sources.push(c);
+            }
+        });
+        for c in sources {
+            let source = originals.known.column_name(c);
+            let what = if originals.redacted.contains(source) {
+                format!("a number or address from the original free text of `{source}`")
+            } else {
+                format!("an original value of `{source}`")
+            };
+            report(Check::Leak, false, Some(sname), format!("holds {what}"));
         }
     }
     // Detectors: personal data the rules did not expect.

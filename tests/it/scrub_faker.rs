@@ -273,3 +273,68 @@ fn good_output_passes_verify_for_ten_keys_in_every_locale() {
         }
     }
 }
+
+/// Output that leaks what the detectors cannot recognise (a card number of a range no
+/// network table lists, a bare 9-digit id from free text, a name) fails `leak` by direct
+/// comparison, and the findings name table, column and line, never the value.
+#[test]
+fn planted_leaks_fail_without_the_detectors() {
+    let locale = "nl_NL";
+    let scratch = Scratch::new();
+    let input = input(&scratch, locale);
+    let rules = scrub_with(&scratch, &input, "redact", "faker-planted-key", "out");
+    let out = scratch.path("out");
+    assert!(verify_with(&rules, &input, &out).passed());
+
+    // A card of the orders, a name of the users and a 9-digit BSN written in the original
+    // free text, pasted into three output cells.
+    let (_, orders) = read_csv(&locale_dir(locale).join("orders.csv"));
+    let (_, users) = read_csv(&locale_dir(locale).join("users.csv"));
+    let card = orders[7][3].clone();
+    let name = users[11][2].clone();
+    let truth = std::fs::read_to_string(locale_dir(locale).join("truth.jsonl")).expect("truth");
+    let bsn = truth
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .find(|t| t["kind"] == "national_id" && t["value"].as_str().is_some_and(|v| v.len() == 9))
+        .map(|t| t["value"].as_str().expect("value").to_string())
+        .expect("a BSN in free text");
+    let path = out.join("tickets.csv");
+    let (header, mut rows) = read_csv(&path);
+    rows[3][3] = format!("{} paid with {card}", rows[3][3]);
+    rows[5][2] = format!("about {name}");
+    rows[9][3] = format!("id {bsn} on file");
+    let mut w = csv::Writer::from_path(&path).expect("w");
+    w.write_record(&header).expect("h");
+    for r in &rows {
+        w.write_record(r).expect("row");
+    }
+    w.flush().expect("flush");
+
+    let report = verify_with(&rules, &input, &out);
+    assert!(!report.passed());
+    let leaks: Vec<&verify::Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.check == verify::Check::Leak)
+        .collect();
+    // The line each changed record starts on, as verify counts them.
+    let mut r = csv::Reader::from_path(&path).expect("csv");
+    let lines: Vec<u64> = r
+        .records()
+        .map(|rec| rec.expect("record").position().expect("pos").line())
+        .collect();
+    let at = |column: &str, row: usize| {
+        leaks
+            .iter()
+            .any(|f| f.table == "tickets" && f.column.as_deref() == Some(column) && f.line == Some(lines[row]))
+    };
+    assert!(at("body", 3), "{leaks:#?}");
+    assert!(at("subject", 5), "{leaks:#?}");
+    assert!(at("body", 9), "{leaks:#?}");
+    for f in &leaks {
+        for v in [&card, &name, &bsn] {
+            assert!(!f.message.contains(v.as_str()), "{}", f.message);
+        }
+    }
+}
