@@ -10,6 +10,9 @@
 //! - recall (any): the labelled span is fully covered by hits of any kind. This is what
 //!   matters for redaction, where a phone redacted as `[CARD]` is still gone;
 //! - recall (exact): covered by hits of the span's own kind;
+//! - gone after redact: the span's text is no longer in the line after
+//!   `Detectors::redact_into`, which adds the backstop (runs of 7+ digits, leftover
+//!   addresses) to the detectors: what a `redact` column leaks;
 //! - partial: not covered, but some hit overlaps it (a leak of the rest of the value);
 //! - precision: hits that overlap a span of their own kind, out of all hits of the kind. The
 //!   rest either overlap a span of another kind or no span at all (false positives).
@@ -76,6 +79,8 @@ struct KindStats {
     spans: u64,
     covered_any: u64,
     covered_exact: u64,
+    /// Spans whose text is no longer in the line after `redact_into` (detectors and backstop).
+    gone: u64,
     partial: u64,
     hits: u64,
     hits_same_kind: u64,
@@ -88,6 +93,7 @@ impl KindStats {
         self.spans += o.spans;
         self.covered_any += o.covered_any;
         self.covered_exact += o.covered_exact;
+        self.gone += o.gone;
         self.partial += o.partial;
         self.hits += o.hits;
         self.hits_same_kind += o.hits_same_kind;
@@ -185,6 +191,8 @@ struct Line<'a> {
     text: &'a str,
     spans: Vec<Span<'a>>,
     hits: &'a [Hit],
+    /// The text after redaction.
+    redacted: &'a str,
 }
 
 fn main() -> Result<()> {
@@ -234,11 +242,14 @@ fn score_file(
         let spans = check_spans(&rec).with_context(at)?;
         hits.clear();
         detectors.find(&rec.text, &mut hits);
+        let mut redacted = String::new();
+        detectors.redact_into(&rec.text, &mut redacted);
         let line = Line {
             locale,
             text: &rec.text,
             spans,
             hits: &hits,
+            redacted: &redacted,
         };
         let tally = by_generator.entry(generator.to_owned()).or_default();
         tally.lines += 1;
@@ -302,6 +313,7 @@ fn score_spans(line: &Line, tally: &mut Tally, examples: bool) {
         k.spans += 1;
         k.covered_any += u64::from(any);
         k.covered_exact += u64::from(exact);
+        k.gone += u64::from(!line.redacted.contains(&line.text[s.start..s.end]));
         k.partial += u64::from(partial);
         if examples && !any {
             push_example(&mut tally.miss_examples, s.kind, MISS_EXAMPLES, || {
@@ -412,8 +424,8 @@ fn markdown(by_generator: &BTreeMap<String, Tally>, combined: &Tally, examples: 
 
 fn section(name: &str, t: &Tally, examples: bool) -> String {
     let mut out = format!("\n## {name} ({} lines)\n\n", t.lines);
-    out += "| kind | spans | recall (any) | recall (exact) | partial | hits | precision | other kind | no span |\n";
-    out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+    out += "| kind | spans | recall (any) | recall (exact) | gone after redact | partial | hits | precision | other kind | no span |\n";
+    out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     for k in t.kind_names() {
         out += &table_row(k, &t.kinds[k]);
     }
@@ -433,10 +445,11 @@ fn section(name: &str, t: &Tally, examples: bool) -> String {
 
 fn table_row(kind: &str, s: &KindStats) -> String {
     format!(
-        "| {kind} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        "| {kind} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
         s.spans,
         pct(s.covered_any, s.spans),
         pct(s.covered_exact, s.spans),
+        pct(s.gone, s.spans),
         s.partial,
         s.hits,
         pct(s.hits_same_kind, s.hits),

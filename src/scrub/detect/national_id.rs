@@ -392,3 +392,43 @@ fn my_number_at(b: &[u8], i: usize) -> Option<usize> {
     let want = if r <= 1 { 0 } else { 11 - r };
     (want == u32::from(d[11] - b'0')).then_some(end)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(s: &str) -> Vec<(String, &'static str)> {
+        let t = Text::new(s);
+        let mut out = Vec::new();
+        NationalIds.scan(&t, &mut out);
+        out.iter().map(|h| (s[h.start..h.end].to_string(), h.rule)).collect()
+    }
+
+    #[test]
+    fn each_id_with_its_check() {
+        for (id, rule) in [
+            ("123-45-6789", "us_ssn"),
+            ("ZZ 12 34 56 T", "uk_nino"),
+            ("ZZ335041T", "uk_nino"),
+            ("AB 123456 C", "uk_nino"),
+            ("2 84 02 2A 012 345 30", "fr_nir"),
+            ("284022A01234530", "fr_nir"),
+            ("RSSMRA85T10A562S", "it_codice_fiscale"),
+            ("71080891T547", "de_rvnr"),
+            ("252.492.793-84", "br_cpf"),
+            ("1861 9963 2090", "jp_my_number"),
+        ] {
+            assert_eq!(rules(&format!("id {id}.")), [(id.to_string(), rule)], "{id}");
+        }
+        for bad in [
+            "2 84 02 2A 012 345 31",
+            "RSSMRA85T10A562T",
+            "71080891T548",
+            "252.492.793-85",
+            "1861 9963 2091",
+            "ZZ335041A",
+        ] {
+            assert!(rules(bad).is_empty(), "{bad}: {:?}", rules(bad));
+        }
+    }
+}

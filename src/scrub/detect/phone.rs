@@ -18,7 +18,7 @@
 //!   - 4–6 groups of 2–4 digits joined by one repeated space or `-`, 9–13 digits, not a
 //!     thousands grouping (`32 753 87 88`, `8 643 523 45 12`), or NANP's `1-800-555-0123`;
 //!   - Brazil's `68 6850-3706`, Stockholm's `08-11 82 27`, and 9 digits as `3-3-3` from 5–9
-//!     with spaces or dots (Spain and Poland: `913 193 619`, `905.842.512`);
+//!     (Spain and Poland: `913 193 619`, `905.842.512`, `904-916-762`);
 //!   - one run of 9–11 digits starting with the trunk `0` and a non-zero digit
 //!     (`0159746287`), 11 digits starting with `1` and a digit 2–9 (NANP with its country
 //!     code, China's mobiles: `16288276510`) or with Russia's trunk `8`, or 10 digits
@@ -125,6 +125,10 @@ fn chain(b: &[u8], s: usize) -> Chain {
             sep[q - p] = b[q];
             q += 1;
         }
+        // ". " ends a sentence, not a group: "… 044-895-4870. 070-0713-…" is two numbers.
+        if sep == *b". " {
+            break;
+        }
         let next = at(b, q);
         let glued = open || next == b'(';
         if !(next.is_ascii_digit() || next == b'(') || (q == p && !glued) {
@@ -225,7 +229,7 @@ fn accept(b: &[u8], c: &Chain, k: usize) -> Option<&'static str> {
         2 => false,
         // Spain and Poland: `913 193 619`, `905.842.512`, `733 640 864`. A thousands
         // grouping has the same shape, but amounts of hundreds of millions are rare in text.
-        3 if lens[..] == [3, 3, 3] => matches!(first[0], b'5'..=b'9') && seps[0][0] != b'-',
+        3 if lens[..] == [3, 3, 3] => matches!(first[0], b'5'..=b'9'),
         3 => {
             (9..=15).contains(&total)
                 && lens.iter().all(|&l| l >= 2)
@@ -355,10 +359,19 @@ mod tests {
             "85097992627",
             "905.842.512",
             "733 640 864",
+            "904-916-762",
             "08-11 82 27",
         ] {
             assert_eq!(found(&format!("call {p}, thanks")), [p], "{p}");
         }
+    }
+
+    #[test]
+    fn sentences_end_numbers() {
+        assert_eq!(
+            found("call 044-895-4870. 070-0713-1234 too"),
+            ["044-895-4870", "070-0713-1234"]
+        );
     }
 
     #[test]
