@@ -13,12 +13,11 @@
 //! - one alphabetic atom (a single-word name or city): matched only where the text writes it
 //!   capitalized, so `Rose` the person is found but not `rose` the flower.
 //!
-//! Memory: the table holds one 8-byte keyed hash and a 2-byte column per distinct value, at
-//! most 7/8 full: about 12–23 bytes per distinct value, the hashes never the values. The key
+//! Memory: a 16-byte slot (the 8-byte keyed hash, the column, the first atom's hash) and one
+//! byte of first-atom filter per slot, the table between 7/16 and 7/8 full: 19–39 bytes per
+//! distinct value, the hashes never the values. The key
 //! comes from the scrub key, so the table says nothing without it. Two values collide with
 //! probability 2⁻⁶⁴ per pair; a collision only redacts text that did not need it.
-
-use std::hash::{BuildHasher, Hasher};
 
 use super::detect::is_cjk;
 use super::keyed::Secret;
@@ -87,7 +86,30 @@ pub fn split_atoms(key: &Keyed, text: &str, out: &mut Vec<Atom>) {
     end_of(&mut cur, text.len(), out);
 }
 
-type Hasher64 = std::hash::DefaultHasher;
+/// FNV-1a over the atom's bytes, seeded with the key and finished with a 64-bit mixer: a
+/// byte costs one multiply, and the table only needs well-spread hashes.
+#[derive(Clone, Copy)]
+struct Hasher64(u64);
+
+impl Hasher64 {
+    fn write_u8(&mut self, b: u8) {
+        self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3);
+    }
+    fn write_u32(&mut self, c: u32) {
+        for b in c.to_le_bytes() {
+            self.write_u8(b);
+        }
+    }
+    fn finish(self) -> u64 {
+        // murmur3's fmix64
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
 
 /// The keyed hash of atoms.
 #[derive(Clone)]
@@ -103,9 +125,7 @@ impl Keyed {
     }
 
     fn hasher(&self) -> Hasher64 {
-        let mut h = std::hash::BuildHasherDefault::<Hasher64>::default().build_hasher();
-        h.write_u64(self.key);
-        h
+        Hasher64(self.key ^ 0xcbf2_9ce4_8422_2325)
     }
 }
 
@@ -137,16 +157,28 @@ pub struct KnownValues {
     key: Keyed,
     /// Hash of each value's atoms (0: empty slot) and its column (an index into `columns`),
     /// with the top bit set for single words that must be capitalized.
-    slots: Vec<(u64, u16)>,
+    slots: Vec<Slot>,
     len: usize,
     /// Which atom counts occur, bit n for n atoms.
     counts: u32,
+    /// A bit per hash of a value's first atom (8 bits per slot), so that most atoms of a
+    /// text cost one probe of a small bitset instead of up to 12 probes of the table.
+    firsts: Vec<u64>,
     /// Column names, `table.column`, by index.
     columns: Vec<String>,
     atoms: Vec<Atom>,
 }
 
 const CAPITALIZED: u16 = 0x8000;
+
+/// A value's hash (0: empty), its column, and the hash of its first atom (to rebuild the
+/// filter when the table grows; it fits in the padding).
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    hash: u64,
+    column: u16,
+    first: u32,
+}
 
 impl std::fmt::Debug for KnownValues {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -165,9 +197,10 @@ impl KnownValues {
     pub fn new(secret: &Secret) -> KnownValues {
         KnownValues {
             key: Keyed::new(secret),
-            slots: vec![(0, 0); 1024],
+            slots: vec![Slot::default(); 1024],
             len: 0,
             counts: 0,
+            firsts: vec![0; 1024 * 8 / 64],
             columns: Vec::new(),
             atoms: Vec::new(),
         }
@@ -206,7 +239,7 @@ impl KnownValues {
 
     /// Bytes the table holds.
     pub fn memory(&self) -> usize {
-        self.slots.capacity() * std::mem::size_of::<(u64, u16)>()
+        self.slots.capacity() * std::mem::size_of::<Slot>() + self.firsts.capacity() * 8
     }
 
     /// Remember `value` of column `column`; returns whether it was specific enough.
@@ -219,7 +252,11 @@ impl KnownValues {
             Some(single) => {
                 let h = atoms.iter().fold(0, |h, a| combine(h, a.hash)) | 1;
                 self.counts |= 1 << atoms.len();
-                self.insert(h, column | if single { CAPITALIZED } else { 0 });
+                self.insert(Slot {
+                    hash: h,
+                    column: column | if single { CAPITALIZED } else { 0 },
+                    first: atoms[0].hash as u32,
+                });
                 true
             }
         };
@@ -227,34 +264,42 @@ impl KnownValues {
         added
     }
 
-    fn insert(&mut self, h: u64, column: u16) {
+    fn insert(&mut self, slot: Slot) {
         if (self.len + 1) * 8 > self.slots.len() * 7 {
             self.grow();
         }
         let mask = self.slots.len() - 1;
-        let mut i = (h as usize) & mask;
+        let mut i = (slot.hash as usize) & mask;
         loop {
-            match self.slots[i].0 {
+            match self.slots[i].hash {
                 0 => {
-                    self.slots[i] = (h, column);
+                    self.slots[i] = slot;
                     self.len += 1;
+                    let bit = slot.first as usize % (self.firsts.len() * 64);
+                    self.firsts[bit / 64] |= 1 << (bit % 64);
                     return;
                 }
-                x if x == h => return,
+                x if x == slot.hash => return,
                 _ => i = (i + 1) & mask,
             }
         }
     }
 
     fn grow(&mut self) {
-        let bigger = vec![(0, 0); self.slots.len() * 2];
+        let bigger = vec![Slot::default(); self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, bigger);
+        self.firsts = vec![0; self.slots.len() * 8 / 64];
         self.len = 0;
-        for (h, c) in old {
-            if h != 0 {
-                self.insert(h, c);
+        for slot in old {
+            if slot.hash != 0 {
+                self.insert(slot);
             }
         }
+    }
+
+    fn may_start(&self, first: u64) -> bool {
+        let bit = first as u32 as usize % (self.firsts.len() * 64);
+        self.firsts[bit / 64] & (1 << (bit % 64)) != 0
     }
 
     fn get(&self, h: u64) -> Option<u16> {
@@ -262,8 +307,8 @@ impl KnownValues {
         let mut i = (h as usize) & mask;
         loop {
             match self.slots[i] {
-                (0, _) => return None,
-                (x, c) if x == h => return Some(c),
+                Slot { hash: 0, .. } => return None,
+                Slot { hash, column, .. } if hash == h => return Some(column),
                 _ => i = (i + 1) & mask,
             }
         }
@@ -278,6 +323,10 @@ impl KnownValues {
         split_atoms(&self.key, text, atoms);
         let mut i = 0;
         while i < atoms.len() {
+            if !self.may_start(atoms[i].hash) {
+                i += 1;
+                continue;
+            }
             let mut found = None;
             let mut h = 0;
             let mut seq = [0u64; MAX_ATOMS + 1];
