@@ -16,6 +16,9 @@ use std::time::Instant;
 
 pub mod detect;
 pub mod format;
+/// For the fuzz targets in `fuzz/` and their regression tests only.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod keyed;
 mod pipeline;
 mod rows;
