@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 
 pub mod detect;
 pub mod format;
+/// For the fuzz targets in `fuzz/` and their regression tests only.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod keyed;
 pub mod known;
 mod pipeline;

@@ -3,6 +3,7 @@
 
 mod cli;
 mod engine;
+mod fuzz_regressions;
 mod gate;
 mod profiles;
 mod report;

@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Write the seed corpora of the scrub fuzz targets into fuzz/corpus/.
+
+Seeds come from the repository's own fixtures (the head of each dump, a few
+KB, cut between records; the same rows as COPY text and JSON lines; the
+rules files and the README's rules examples) and from hand-written edge
+cases. Run it from anywhere; it only adds files (named after their
+content, like libFuzzer's), so an existing corpus keeps what it has.
+"""
+
+import csv
+import hashlib
+import io
+import json
+import re
+from pathlib import Path
+
+FUZZ = Path(__file__).resolve().parent
+ROOT = FUZZ.parent
+CORPUS = FUZZ / "corpus"
+LIMIT = 3000  # bytes of each fixture dump kept
+
+
+def put(target: str, data) -> None:
+    if isinstance(data, str):
+        data = data.encode()
+    assert len(data) <= 64 * 1024, (target, len(data))
+    d = CORPUS / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / hashlib.sha1(data).hexdigest()).write_bytes(data)
+
+
+def head_rows(path: Path):
+    """The header and the first rows of a CSV dump, about LIMIT bytes."""
+    text = path.read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    header, out, size = rows[0], [], 0
+    for r in rows[1:]:
+        size += sum(len(v) + 1 for v in r)
+        if size > LIMIT:
+            break
+        out.append(r)
+    return header, out
+
+
+def to_csv(header, rows) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def copy_field(v: str) -> str:
+    if v == "":
+        return "\\N"
+    return v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def to_copy(header, rows) -> str:
+    lines = ["\t".join(copy_field(h) for h in header)]
+    lines += ["\t".join(copy_field(v) for v in r) for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def to_jsonl(header, rows) -> str:
+    out = []
+    for r in rows:
+        obj = {}
+        for k, v in zip(header, r):
+            if v == "":
+                obj[k] = None
+            elif re.fullmatch(r"-?[0-9]{1,15}", v) and k in ("id", "user_id", "total_cents"):
+                obj[k] = int(v)
+            else:
+                obj[k] = v
+        out.append(json.dumps(obj, ensure_ascii=False))
+    return "\n".join(out) + "\n"
+
+
+def dumps():
+    yield head_rows(ROOT / "fixtures/dump/users.csv")
+    yield head_rows(ROOT / "fixtures/dump/orders.csv")
+    for locale in sorted(p for p in (ROOT / "fixtures/faker").iterdir() if p.is_dir()):
+        for table in ("users.csv", "orders.csv", "tickets.csv"):
+            if locale.name != "en_US" and table != "users.csv" and locale.name != "ja_JP":
+                continue  # the other locales' orders and tickets add little
+            yield head_rows(locale / table)
+
+
+USERS = "id,tenant_id,email,name,phone,birth_date,notes,ssn\n"
+CSV_EDGES = [
+    USERS + '1,t-1,a@b.example,"Doe, Jane","+1 415-555-0123",1990-04-12,"say ""hi""\nsecond line",123-45-6789\n',
+    USERS.replace("\n", "\r\n") + "1,t,a@b.c,n,p,2024-02-29,x,s\r\n2,t,,,,,,\r\n",
+    USERS + "1,t,a@b.c,n,p,1990-01-01,\"never closed\n2,t,a@b.c,n,p,1990-01-01,ok,s\n",
+    USERS + '1,t,a@b.c,n,p,1990-01-01,stray"quote,s\n1,t,a@b.c,n,p,1990-01-01,"x"y,s\n',
+    USERS + "1,t,a@b.c\n1,t,a@b.c,n,p,1990-01-01,x,s,extra\n",
+    "\ufeff" + USERS + "1,t,a@b.c,n,p,1990-01-01,x,s",
+    USERS.encode() + b"1,t,\xff\xfe@b.c,n,p,1990-01-01,x\xc3,s\n",
+    USERS + ',,,,,,,\n"","","","","","","",""\n',
+    "id,id\n1,2\n",
+    "id,,email\n",
+    "",
+    "\n\n\n",
+    USERS + "99999999999999999999999,t,a@b.c,n,p,9999-12-31,x,s\n-0,t,A@B.C,n,p,0000-01-01,x,s\n",
+    "id,user_id,total_cents,shipping_address,card_last4\n1,2,1e308,\"1 Main St, X\",4242\n2,3,-0.005,,\n",
+    "id,user_id,subject,body\n1,2,s,\"mail a@b.example or call +44 20 7946 0958\"\n",
+]
+COPY_USERS = "id\ttenant_id\temail\tname\tphone\tbirth_date\tnotes\tssn\n"
+COPY_EDGES = [
+    COPY_USERS + "1\tt\ta@b.c\tn\tp\t1990-01-01\ta\\tb\\\\c\\nd\\r\\b\\f\\v\t\\N\n",
+    COPY_USERS + "1\tt\ta@b.c\tn\tp\t1990-01-01\t\\101\\x42\\0\\777\\x\\xg\\q\ts\n",
+    COPY_USERS + "1\tt\ta@b.c\tn\tp\t1990-01-01\ttrailing\\\ts\n",
+    COPY_USERS + "\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n\t\t\t\t\t\t\t\n\\.\n",
+    COPY_USERS.replace("\n", "\r\n") + "1\tt\ta@b.c\tn\tp\t1990-01-01\tx\ts\r\n",
+    COPY_USERS.encode() + b"1\tt\t\\xff\\xfe\tn\tp\t1990-01-01\t\xff\ts\n",
+    "\ufeff" + COPY_USERS + "1\tt\ta@b.c\tn\tp\t1990-01-01\tx\ts",
+    "id\t\\N\n",
+    "id\tid\n",
+    "",
+    "\\\n",
+]
+JSONL_EDGES = [
+    '{"id": 1, "email": "a@b.example", "name": "Jane", "phone": null, "birth_date": "1990-04-12",'
+    ' "notes": {"text": ["call +1 415-555-0123", {"x": "a@b.example"}]}, "ssn": "123-45-6789", "extra": true}\n',
+    '{"id": "1", "email": 5, "name": false, "phone": [1,2], "birth_date": 1.5e3, "notes": "\\u00e9\\ud83d\\ude00", "ssn": null}\n',
+    '{"id": 1}\n\n   \n{"id": 2, "id": 3}\n[1,2]\n"text"\nnull\n{"id": 1,}\n{"id": "\\ud800"}\n',
+    '\ufeff{"id": 1, "email": "a@b.c", "name": "n", "phone": "p", "birth_date": "1990-01-01", "notes": "x", "ssn": "s"}\r\n',
+    b'{"id": 1, "notes": "\xff\xfe"}\n',
+    '{"id": 18446744073709551616, "total_cents": -0.0, "user_id": 1e400, "shipping_address": "x", "card_last4": "4242"}\n',
+    '{"id": 1, "user_id": 2, "subject": "s", "body": "b", "unknown": 1}\n',
+    '{"notes": ' + "[" * 200 + "]" * 200 + "}\n",
+    '{"notes": ' + "[" * 200 + "\n",
+    '{"notes": ' + '{"a":' * 130 + "1" + "}" * 130 + "}\n",
+    "",
+]
+RULES_EDGES = [
+    "key: ${file:fuzzing-key.txt}\ntables:\n  t:\n    columns:\n      a: keep\n      b: drop\n      c: null\n      d: ~\n"
+    "      e: redact\n      f: {keep: true}\n      g: {drop: false}\n",
+    "key: ${file:fuzzing-key.txt}\nlocale: de_de\nunlisted_columns: drop\ntables:\n  t:\n    identity: [a, z]\n"
+    "    unlisted_columns: keep\n    columns:\n      a: {pseudonymize: {as: uuid}}\n      b: {pseudonymize: {same_as: t.a, as: uuid}}\n"
+    "      c: {fake: first_name, locale: fr_fr}\n      d: {mask: {keep_first: 4294967295, keep_last: 1, with: '\u00e9'}}\n"
+    "      e: {shift_date: {max: 365000d}}\n      f: {noise: {relative: 99.999%}}\n      g: {redact: {kinds: [email, phone, card, iban, ip, national_id, token], row_values: false}}\n",
+    "key: ${file:fuzzing-key.txt}\ntables:\n  t:\n    columns:\n      a: {pseudonymize: {same_as: t.b}}\n      b: {pseudonymize: {same_as: t.a}}\n",
+    "key: ${file:fuzzing-key.txt}\ntables:\n  t:\n    columns:\n      a: {mask: {all: true, keep_last: 1}}\n      b: {shift_date: {max: 36h}}\n      c: {noise: {relative: 0%}}\n",
+    "key: ${env:LOADLINE_FUZZ_NO_SUCH_VARIABLE}\ntables: {t: {columns: {a: keep}}}\n",
+    "key: ${file:no-such-file}\ntables: {t: {columns: {a: keep}}}\n",
+    "key: short-literal\ntables: {}\n",
+    "key: ${file:fuzzing-key.txt}\ntables: &t {t: {columns: {a: keep}}}\nunlisted_columns: *t\n",
+    "---\nkey: a\n---\nkey: b\n",
+    "key: !!binary aGVsbG8=\ntables: [1, 2]\n",
+    "key: ${file:fuzzing-key.txt}\ntables:\n  t:\n    columns:\n      a: {fake: nmae}\n      b: redcat\n",
+    "\t- x\n  : y\n",
+    "{" * 100 + "}" * 100,
+    "a: &a [*a]\n",
+    "",
+]
+
+
+def main() -> None:
+    for header, rows in dumps():
+        put("scrub_csv", to_csv(header, rows))
+        put("scrub_copy", to_copy(header, rows))
+        put("scrub_jsonl", to_jsonl(header, rows))
+    for s in CSV_EDGES:
+        put("scrub_csv", s)
+    for s in COPY_EDGES:
+        put("scrub_copy", s)
+    for s in JSONL_EDGES:
+        put("scrub_jsonl", s)
+    for path in sorted((ROOT / "fixtures").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        put("scrub_rules", text)
+        put("scrub_rules", text.replace("${env:LOADLINE_SCRUB_KEY}", "${file:fuzzing-key.txt}"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for block in re.findall(r"```yaml\n(.*?)```", readme, re.S):
+        if "columns:" in block and "key:" in block:
+            put("scrub_rules", block.replace("${env:LOADLINE_SCRUB_KEY}", "${file:fuzzing-key.txt}"))
+    for s in RULES_EDGES:
+        put("scrub_rules", s)
+    # The rules the dump targets scrub with (loadline::scrub::fuzzing::RULES).
+    src = (ROOT / "src/scrub/fuzzing.rs").read_text(encoding="utf-8")
+    m = re.search(r'pub const RULES: &str = "\\\n(.*?)";', src, re.S)
+    if m:
+        put("scrub_rules", m.group(1))
+
+
+if __name__ == "__main__":
+    main()
