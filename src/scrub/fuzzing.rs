@@ -22,8 +22,9 @@ use std::path::Path;
 use super::format::{self, Format, Parser, Record};
 use super::pipeline::{self, Chunk, Splitter};
 use super::rules::{self, Rules, TableRules};
+use super::run::Minted;
 use super::transform::{Scratch, TablePlan};
-use super::{Error, Minted};
+use super::Error;
 
 /// The rules the dump targets scrub with: the tables of `fixtures/dump` and
 /// `fixtures/faker/*` with every transformer and every `unlisted_columns`

@@ -384,14 +384,14 @@ pub(crate) struct Minted {
 
 impl Minted {
     /// Add (tag, input) pairs to `domain`.
-    fn extend(&mut self, domain: &str, pairs: impl Iterator<Item = (u64, u64)>) {
+    pub(super) fn extend(&mut self, domain: &str, pairs: impl Iterator<Item = (u64, u64)>) {
         self.domains.entry(domain.to_string()).or_default().extend(pairs);
     }
 
     /// Sorted by tag, equal tags must come from equal values.
     /// The two halves are sorted on two threads (the sort is the one
     /// step of a run that cannot overlap reading), then walked together.
-    fn check(&mut self) -> Result<(), Error> {
+    pub(super) fn check(&mut self) -> Result<(), Error> {
         for (domain, v) in &mut self.domains {
             let mid = v.len() / 2;
             let (a, b) = v.split_at_mut(mid);
