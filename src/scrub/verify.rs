@@ -404,21 +404,21 @@ pub fn verify(rules: &Rules, opts: &Options) -> Result<Report, Error> {
     }
 
     // Pass 2: each table, original and scrubbed rows side by side.
+    let redacted: HashSet<String> = tables
+        .iter()
+        .flat_map(|t| {
+            t.roles
+                .iter()
+                .filter(|(_, r)| matches!(r, Role::Scrubbed(Transform::Redact(_))))
+                .map(|(c, _)| format!("{}.{c}", t.name))
+        })
+        .collect();
+    let originals = Originals {
+        known: &known,
+        kept: &kept,
+        redacted: &redacted,
+    };
     for t in &tables {
-        let redacted: HashSet<String> = tables
-            .iter()
-            .flat_map(|t| {
-                t.roles
-                    .iter()
-                    .filter(|(_, r)| matches!(r, Role::Scrubbed(Transform::Redact(_))))
-                    .map(|(c, _)| format!("{}.{c}", t.name))
-            })
-            .collect();
-        let originals = Originals {
-            known: &known,
-            kept: &kept,
-            redacted: &redacted,
-        };
         compare(t, &originals, &parents, &children, &detectors, &mut report)?;
     }
     Ok(report)

@@ -321,8 +321,9 @@ pub fn identifying_tokens(text: &str, mut f: impl FnMut(usize, usize)) {
     }
 }
 
-/// Appends `text` with its identifying tokens replaced; returns how many.
-fn backstop_into(text: &str, out: &mut String) -> usize {
+/// Appends `text` with its identifying tokens replaced (`[NUMBER]`, `[EMAIL]`); returns how
+/// many. The last step of every redaction.
+pub fn backstop_into(text: &str, out: &mut String) -> usize {
     let (mut last, mut n) = (0, 0);
     identifying_tokens(text, |s, e| {
         out.push_str(&text[last..s]);

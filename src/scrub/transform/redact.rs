@@ -7,7 +7,7 @@
 //! themselves are in [`crate::scrub::detect`].
 
 use super::{Cells, Op, Scratch, TablePlan};
-use crate::scrub::detect::{identifying_tokens, Kind, NUMBER_PLACEHOLDER};
+use crate::scrub::detect::{backstop_into, Kind};
 use crate::scrub::rules::Redact;
 
 /// The op of a `redact` rule.
@@ -104,18 +104,7 @@ impl TablePlan {
             }
         }
         // The backstop: long numbers and addresses in shapes no detector knows.
-        let mut last = 0;
-        identifying_tokens(&current, |s, e| {
-            scratch.out.push_str(&current[last..s]);
-            let digits = current.as_bytes()[s].is_ascii_digit();
-            scratch.out.push_str(if digits {
-                NUMBER_PLACEHOLDER
-            } else {
-                Kind::Email.placeholder()
-            });
-            last = e;
-        });
-        scratch.out.push_str(&current[last..]);
+        backstop_into(&current, &mut scratch.out);
         scratch.text = current;
         scratch.next = next;
     }
