@@ -374,6 +374,7 @@ pub fn jsonl(plan: &TablePlan, chunk: Chunk) -> Done {
         let obj: IndexMap<String, &RawValue> = match std::str::from_utf8(body)
             .map_err(|e| format!("not valid UTF-8 at byte {}", e.valid_up_to() + 1))
             .and_then(|s| serde_json::from_str(s).map_err(|e| format!("not a JSON object: {e}")))
+            .and_then(|o| surrogates_paired(body).map(|()| o))
         {
             Ok(o) => o,
             Err(reason) => {
@@ -490,6 +491,23 @@ pub fn jsonl(plan: &TablePlan, chunk: Chunk) -> Done {
         done.minted.extend_from_slice(&minted);
     }
     done
+}
+
+/// `Ok` unless a `\\u` escape of `line` is a UTF-16 surrogate without its
+/// pair. The JSON grammar lets such an escape through and a raw value kept
+/// as it is would carry it to the output, where strict readers (serde_json,
+/// PostgreSQL's `jsonb`) refuse the line; so the row is rejected instead.
+/// Only lines with a surrogate escape pay for the full parse.
+fn surrogates_paired(line: &[u8]) -> Result<(), String> {
+    let surrogate = |w: &[u8]| {
+        w.len() == 6 && w[..3].eq_ignore_ascii_case(b"\\ud") && matches!(w[3], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
+    };
+    if !memchr::memmem::find_iter(line, b"\\u").any(|i| surrogate(&line[i..line.len().min(i + 6)])) {
+        return Ok(());
+    }
+    serde_json::from_slice::<serde_json::Value>(line)
+        .map(|_| ())
+        .map_err(|e| format!("not valid Unicode: {e}"))
 }
 
 /// A JSON object or array with every string inside redacted.

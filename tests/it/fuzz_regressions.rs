@@ -237,6 +237,24 @@ fn jsonl_edge_cases() {
     }
 }
 
+/// A `\u` escape that is half a surrogate pair is valid JSON grammar but
+/// not Unicode: the row is rejected wherever it stands (a scrubbed column,
+/// a kept unlisted key, inside a redacted structure), so no output line
+/// carries one; a whole pair, or an escaped backslash before `u`, is fine.
+#[test]
+fn jsonl_lone_surrogates_are_rejected() {
+    let input = br#"{"id": 1, "": "\ud800"}
+{"id": 2, "extra": ["x", {"y": "\uDFFF"}]}
+{"id": 3, "notes": {"t": ["\udbff"]}}
+{"id": 4, "name": "\ud800 x"}
+{"id": 5, "extra": "\ud83d\ude00 \\ud800"}
+"#;
+    assert_eq!(
+        scrubbed("surrogates", &dump("surrogates", Format::Jsonl, input)),
+        (5, 1, 4)
+    );
+}
+
 /// Every transformer with odd arguments, `same_as` cycles, aliases, tags,
 /// several documents, deep flow nesting, a recursive alias.
 #[test]
