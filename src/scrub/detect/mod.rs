@@ -270,55 +270,60 @@ fn loose_email(t: &[u8]) -> bool {
             .any(|w| w[0] == b'.' && (w[1].is_ascii_alphanumeric() || w[1] >= 0x80))
 }
 
-/// The tokens the backstop and `verify` treat as identifying, in order: every maximal run of 7
-/// or more ASCII digits, and every whitespace-delimited token that holds an `@` with a dotted
-/// domain (trailing sentence punctuation and enclosing quotes or brackets trimmed).
+/// The tokens the backstop and `verify` treat as identifying, in order and disjoint: every
+/// whitespace-delimited token that holds an `@` with a dotted domain (trailing sentence
+/// punctuation and enclosing quotes or brackets trimmed), and every maximal run of 7 or more
+/// ASCII digits outside such a token.
 pub fn identifying_tokens(text: &str, mut f: impl FnMut(usize, usize)) {
     let b = text.as_bytes();
+    let is_space =
+        |c: u8| c.is_ascii_whitespace() || matches!(c, b'"' | b'<' | b'>' | b'(' | b')' | b'[' | b']' | b',' | b';');
     let mut i = 0;
     while i < b.len() {
-        let c = b[i];
-        if c.is_ascii_digit() {
-            let e = text::digits_end(b, i);
-            if e - i >= 7 {
-                f(i, e);
-            }
-            i = e;
+        if is_space(b[i]) {
+            i += 1;
             continue;
         }
-        if c == b'@' {
-            let is_space = |c: u8| {
-                c.is_ascii_whitespace() || matches!(c, b'"' | b'<' | b'>' | b'(' | b')' | b'[' | b']' | b',' | b';')
-            };
-            let mut s = i;
-            while s > 0 && !is_space(b[s - 1]) {
-                s -= 1;
-            }
-            let mut e = i + 1;
-            while e < b.len() && !is_space(b[e]) {
-                e += 1;
-            }
-            while e > i + 1 && matches!(b[e - 1], b'.' | b'!' | b'?' | b':' | b'\'') {
-                e -= 1;
-            }
-            while s < i && matches!(b[s], b'\'') {
-                s += 1;
-            }
-            // Non-ASCII punctuation around the token is not part of it: keep whole chars.
-            while !text.is_char_boundary(s) {
-                s += 1;
-            }
-            while !text.is_char_boundary(e) {
-                e -= 1;
-            }
-            if s < i && loose_email(&b[s..e]) && !placeholder_at(b, s) {
-                f(s, e);
-                i = e.max(i + 1);
-                continue;
+        let token_end = i + b[i..].iter().position(|&c| is_space(c)).unwrap_or(b.len() - i);
+        if let Some((s, e)) = email_token(text, i, token_end) {
+            f(s, e);
+        } else {
+            let mut p = i;
+            while p < token_end {
+                if b[p].is_ascii_digit() {
+                    let e = text::digits_end(b, p);
+                    if e - p >= 7 {
+                        f(p, e);
+                    }
+                    p = e;
+                } else {
+                    p += 1;
+                }
             }
         }
-        i += 1;
+        i = token_end;
     }
+}
+
+/// The e-mail-shaped part of the token `text[s..e]`, if it holds one: the token without
+/// trailing sentence punctuation and leading quotes, on whole chars.
+fn email_token(text: &str, mut s: usize, mut e: usize) -> Option<(usize, usize)> {
+    let b = text.as_bytes();
+    let at = s + memchr::memchr(b'@', &b[s..e])?;
+    while e > at + 1 && matches!(b[e - 1], b'.' | b'!' | b'?' | b':' | b'\'') {
+        e -= 1;
+    }
+    while s < at && b[s] == b'\'' {
+        s += 1;
+    }
+    // Non-ASCII punctuation around the token is not part of it: keep whole chars.
+    while !text.is_char_boundary(s) {
+        s += 1;
+    }
+    while !text.is_char_boundary(e) {
+        e -= 1;
+    }
+    (s < at && loose_email(&b[s..e]) && !placeholder_at(b, s)).then_some((s, e))
 }
 
 /// Appends `text` with its identifying tokens replaced (`[NUMBER]`, `[EMAIL]`); returns how
@@ -327,11 +332,11 @@ pub fn backstop_into(text: &str, out: &mut String) -> usize {
     let (mut last, mut n) = (0, 0);
     identifying_tokens(text, |s, e| {
         out.push_str(&text[last..s]);
-        let digits = text.as_bytes()[s].is_ascii_digit();
-        out.push_str(if digits {
-            NUMBER_PLACEHOLDER
-        } else {
+        let email = memchr::memchr(b'@', &text.as_bytes()[s..e]).is_some();
+        out.push_str(if email {
             Kind::Email.placeholder()
+        } else {
+            NUMBER_PLACEHOLDER
         });
         last = e;
         n += 1;
@@ -643,6 +648,22 @@ mod tests {
             assert_eq!(hits(&format!("token={p}")), vec![], "{p}");
             assert_eq!(hits(&format!("{p}{p}:{p}@{p}.{p}")), vec![], "{p}");
         }
+    }
+
+    /// A long number that starts an address no detector takes (a TLD with a digit) is one
+    /// token for the backstop, not a number and then an address around it.
+    #[test]
+    fn backstop_tokens_are_disjoint() {
+        let mut tokens = Vec::new();
+        let text = "x 1234567@intranet.c0rp, 12345678 'a1234567@b.c0'. 1234567@nodot";
+        identifying_tokens(text, |s, e| tokens.push(&text[s..e]));
+        assert_eq!(
+            tokens,
+            ["1234567@intranet.c0rp", "12345678", "a1234567@b.c0", "1234567"]
+        );
+        let mut out = String::new();
+        assert_eq!(Detectors::new().redact_into(text, &mut out), 4);
+        assert_eq!(out, "x [EMAIL], [NUMBER] '[EMAIL]'. [NUMBER]@nodot");
     }
 
     #[test]
