@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the seed corpora of the scrub fuzz targets into fuzz/corpus/.
+"""Write the seed corpora of the scrub and detect fuzz targets into fuzz/corpus/.
 
 Seeds come from the repository's own fixtures (the head of each dump, a few
 KB, cut between records; the same rows as COPY text and JSON lines; the
@@ -156,6 +156,29 @@ RULES_EDGES = [
     "",
 ]
 
+DETECT_EDGES = [
+    "card 4111 1111 1111 1111 exp 12/27, amex 3782-822463-10005, jcb 180053733300793",
+    "IBAN GB82 WEST 1234 5698 7654 32 / DE89370400440532013000 / fr1420041010050500013m02606",
+    "call +1 (415) 555-0123 ext. 45 or 001-267-618-3225x123, +44 20 7946 0958, 0612345678",
+    "mail \"john..doe\"@example.com, bob+tag@mail.example.co.uk, 田中@例え.jp",
+    "from 10.1.2.3 and 2001:db8::8a2e:370:7334 (::ffff:192.0.2.1), mac 00:1A:2B:3C:4D:5E",
+    "ssn 123-45-6789, NINO AB123456C, DNI 12345678Z, CPF 123.456.789-09, SIN 046 454 286",
+    "カード4111111111111111で支払い、電話090-1234-5678",
+    "password=hunter2secret token: ghp_1234567890abcdefghijklmnopqrstuvwxyz12",
+    "x 1234567@intranet.c0rp, [EMAIL] [NUMBER] [CARD]4111111111111111[PHONE]",
+    "1.2.3.4.5 v1.2.3 2024-01-15T10:00:00Z 12/2024 e29b-4111 1234 5678 9012 3456 7890 12",
+    "",
+]
+
+
+def detect_seeds():
+    """Free-text cells of the other generators' dumps, a few per locale."""
+    for locale in sorted(p for p in (ROOT / "fixtures/faker").iterdir() if p.is_dir()):
+        for table, column in (("users.csv", "notes"), ("tickets.csv", "body")):
+            with open(locale / table, encoding="utf-8", newline="") as f:
+                cells = [r[column] for r in csv.DictReader(f) if r.get(column)]
+            yield from cells[:12]
+
 
 def main() -> None:
     for header, rows in dumps():
@@ -178,6 +201,10 @@ def main() -> None:
             put("scrub_rules", block.replace("${env:LOADLINE_SCRUB_KEY}", "${file:fuzzing-key.txt}"))
     for s in RULES_EDGES:
         put("scrub_rules", s)
+    for s in DETECT_EDGES:
+        put("detect", s)
+    for s in detect_seeds():
+        put("detect", s)
     # The rules the dump targets scrub with (loadline::scrub::fuzzing::RULES).
     src = (ROOT / "src/scrub/fuzzing.rs").read_text(encoding="utf-8")
     m = re.search(r'pub const RULES: &str = "\\\n(.*?)";', src, re.S)

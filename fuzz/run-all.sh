@@ -14,7 +14,7 @@ shift
 cd "$(dirname "$0")/.." || exit 2
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(scrub_csv scrub_copy scrub_jsonl scrub_rules)
+    targets=(scrub_csv scrub_copy scrub_jsonl scrub_rules detect)
 fi
 
 mkdir -p fuzz/artifacts

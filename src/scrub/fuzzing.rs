@@ -19,6 +19,7 @@ use std::collections::hash_map::{Entry, HashMap};
 use std::fmt;
 use std::path::Path;
 
+use super::detect::{iban_length, identifying_tokens, Detectors, Hit, SHAPE_ONLY};
 use super::format::{self, Format, Parser, Record};
 use super::pipeline::{self, Chunk, Splitter};
 use super::rules::{self, Rules, TableRules};
@@ -485,4 +486,212 @@ pub fn rules(text: &str, origin: &Path) -> Result<(), Violation> {
         }
     }
     Ok(())
+}
+
+/// Run the detectors over `text` and check that:
+///
+/// - the hits are sorted, disjoint, non-empty, inside the text and on char
+///   boundaries, and none is a shape that failed its check;
+/// - every find of [`reference_finds`] (a plain reading for Luhn-valid card
+///   numbers and IBANs) lies inside the hits: the differential oracle;
+/// - after redaction no reference find and no identifying token (the
+///   backstop's long numbers and addresses) is left, and redacting again
+///   changes nothing.
+pub fn detect(detectors: &Detectors, text: &str) -> Result<(), Violation> {
+    let mut hits = Vec::new();
+    detectors.find(text, &mut hits);
+    let mut last = 0;
+    for h in &hits {
+        ensure!(
+            last <= h.start && h.start < h.end && h.end <= text.len(),
+            "hits not sorted, overlapping or outside the text: {hits:?}"
+        );
+        ensure!(
+            text.is_char_boundary(h.start) && text.is_char_boundary(h.end),
+            "a hit cuts a char: {h:?}"
+        );
+        ensure!(h.rule != SHAPE_ONLY, "a failed shape reported as a hit: {h:?}");
+        last = h.end;
+    }
+    for (what, s, e) in reference_finds(text) {
+        ensure!(
+            covered(&hits, s, e),
+            "the reference finds the {what} {:?} at {s}..{e}, the detectors do not cover it: {hits:?}",
+            &text[s..e]
+        );
+    }
+    let mut once = String::new();
+    detectors.redact_into(text, &mut once);
+    if let Some((what, s, e)) = reference_finds(&once).into_iter().next() {
+        return Err(Violation(format!(
+            "the {what} {:?} survives redaction as {once:?}",
+            &once[s..e]
+        )));
+    }
+    let mut left = Vec::new();
+    identifying_tokens(&once, |s, e| left.push(&once[s..e]));
+    ensure!(left.is_empty(), "{left:?} survive redaction as {once:?}");
+    let mut twice = String::new();
+    detectors.redact_into(&once, &mut twice);
+    ensure!(twice == once, "redacting {once:?} again gives {twice:?}");
+    Ok(())
+}
+
+/// Whether the sorted, disjoint `hits` cover `s..e` without a gap.
+fn covered(hits: &[Hit], s: usize, e: usize) -> bool {
+    let mut pos = s;
+    for h in hits {
+        if h.start <= pos && h.end > pos {
+            pos = h.end;
+        }
+    }
+    pos >= e
+}
+
+/// Card numbers and IBANs as a plain reading finds them, each as what it
+/// is and its byte range, for the detectors' differential oracle. This is
+/// deliberately simpler and narrower than the detectors (no issuer table,
+/// no lower case, no context rules), so all it finds they must find too:
+///
+/// - a run of 13 to 19 ASCII digits whose Luhn sum is valid;
+/// - digit groups joined by one repeated space or dash, printed as cards
+///   are (4-4-4-4, 4-4-4-4-3, 4-4-4-1..4, 4-6-5, 4-6-4), with a valid Luhn
+///   sum over all their digits;
+/// - an upper-case IBAN, compact or in groups of 4 joined by single spaces,
+///   whose length is its country's and whose mod-97 remainder is 1;
+///
+/// each standing as a token of its own: after the start of the text, white
+/// space, an opening bracket or quote, `:`, `=`, `,`, `;` or a non-ASCII
+/// char, and before the end, white space, a closing bracket or quote,
+/// `,`, `;`, `:`, `!`, `?`, `<`, a non-ASCII char or a `.` that no digit
+/// follows.
+pub fn reference_finds(text: &str) -> Vec<(&'static str, usize, usize)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let starts =
+        |i: usize| i == 0 || b[i - 1] >= 0x80 || b[i - 1].is_ascii_whitespace() || b"([{\"':=,;".contains(&b[i - 1]);
+    let ends = |e: usize| match b.get(e) {
+        None => true,
+        Some(&c) if c >= 0x80 || c.is_ascii_whitespace() || b")]}\"',;:!?<".contains(&c) => true,
+        Some(b'.') => !b.get(e + 1).is_some_and(u8::is_ascii_digit),
+        Some(_) => false,
+    };
+    let digits_end = |mut p: usize| {
+        while b.get(p).is_some_and(u8::is_ascii_digit) {
+            p += 1;
+        }
+        p
+    };
+    let word_end = |mut p: usize| {
+        while b.get(p).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') {
+            p += 1;
+        }
+        p
+    };
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let e = digits_end(i);
+        if (13..=19).contains(&(e - i)) && starts(i) && ends(e) && luhn(&b[i..e]) {
+            out.push(("card number", i, e));
+        }
+        // A chain of groups begins here unless a group joined to it ends right before.
+        let joined = i >= 2 && matches!(b[i - 1], b' ' | b'-') && b[i - 2].is_ascii_digit();
+        if !joined && matches!(b.get(e), Some(b' ' | b'-')) {
+            let sep = b[e];
+            let mut groups = vec![(i, e)];
+            while b.get(groups[groups.len() - 1].1) == Some(&sep)
+                && b.get(groups[groups.len() - 1].1 + 1).is_some_and(u8::is_ascii_digit)
+            {
+                let s = groups[groups.len() - 1].1 + 1;
+                groups.push((s, digits_end(s)));
+            }
+            let lens: Vec<usize> = groups.iter().map(|(s, e)| e - s).collect();
+            let total: usize = lens.iter().sum();
+            let fours = lens.len() >= 3
+                && lens[..lens.len() - 1].iter().all(|&n| n == 4)
+                && (1..=4).contains(&lens[lens.len() - 1]);
+            let amex_diners = matches!(lens[..], [4, 6, 4 | 5]);
+            let end = groups[groups.len() - 1].1;
+            let digits: Vec<u8> = groups.iter().flat_map(|&(s, e)| b[s..e].iter().copied()).collect();
+            if (fours || amex_diners) && (13..=19).contains(&total) && starts(i) && ends(end) && luhn(&digits) {
+                out.push(("grouped card number", i, end));
+            }
+        }
+        i = e;
+    }
+    let upper = |s: &[u8]| s.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    let mut i = 0;
+    while i + 4 <= b.len() {
+        let word = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+        let iban_head = b[i].is_ascii_uppercase()
+            && b[i + 1].is_ascii_uppercase()
+            && b[i + 2].is_ascii_digit()
+            && b[i + 3].is_ascii_digit();
+        if !word || !iban_head || !starts(i) {
+            i += 1;
+            continue;
+        }
+        let Some(want) = iban_length(&text[i..i + 2]) else {
+            i += 1;
+            continue;
+        };
+        let e = word_end(i);
+        if e - i == want && upper(&b[i..e]) && ends(e) && mod97(&b[i..e]) == 1 {
+            out.push(("IBAN", i, e));
+        } else if e - i == 4 {
+            // Groups of 4 joined by single spaces, the last one shorter or whole.
+            let mut compact = b[i..e].to_vec();
+            let mut end = e;
+            while compact.len() < want && b.get(end) == Some(&b' ') {
+                let (gs, ge) = (end + 1, word_end(end + 1));
+                if ge == gs || ge - gs > 4 || !upper(&b[gs..ge]) {
+                    break;
+                }
+                compact.extend_from_slice(&b[gs..ge]);
+                end = ge;
+                if ge - gs < 4 {
+                    break; // a short group is the last
+                }
+            }
+            if compact.len() == want && ends(end) && mod97(&compact) == 1 {
+                out.push(("grouped IBAN", i, end));
+            }
+        }
+        i = e;
+    }
+    out
+}
+
+/// The Luhn sum of ASCII digits is a multiple of 10.
+fn luhn(d: &[u8]) -> bool {
+    let mut sum = 0;
+    for (k, c) in d.iter().rev().enumerate() {
+        let v = u32::from(c - b'0');
+        sum += if k % 2 == 1 {
+            [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][v as usize]
+        } else {
+            v
+        };
+    }
+    sum % 10 == 0
+}
+
+/// ISO 7064 mod 97-10 of an IBAN: its first four chars moved to the end,
+/// letters read as 10 to 35, the decimal number taken modulo 97.
+fn mod97(iban: &[u8]) -> u64 {
+    let rearranged = iban[4..].iter().chain(&iban[..4]);
+    let decimal: String = rearranged
+        .map(|&c| match c {
+            b'0'..=b'9' => char::from(c).to_string(),
+            _ => (u32::from(c - b'A') + 10).to_string(),
+        })
+        .collect();
+    decimal.as_bytes().chunks(9).fold(0u64, |r, chunk| {
+        let part: u64 = std::str::from_utf8(chunk).unwrap_or("0").parse().unwrap_or(0);
+        (r * 10u64.pow(chunk.len() as u32) + part) % 97
+    })
 }

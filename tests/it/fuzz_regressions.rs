@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
+use loadline::scrub::detect::Detectors;
 use loadline::scrub::format::Format;
 use loadline::scrub::fuzzing::{self, Dumps, Outcome};
 
@@ -25,6 +26,11 @@ fn dump(name: &str, format: Format, data: &[u8]) -> Outcome {
         DUMPS.get_or_init(|| Mutex::new(Dumps::new(&fuzz_dir()).unwrap_or_else(|e| panic!("the fuzzing rules: {e}"))));
     let mut dumps = dumps.lock().unwrap_or_else(|e| e.into_inner());
     dumps.scrub(format, data).unwrap_or_else(|v| panic!("{name}: {v}"))
+}
+
+fn detectors() -> &'static Detectors {
+    static DETECTORS: OnceLock<Detectors> = OnceLock::new();
+    DETECTORS.get_or_init(Detectors::new)
 }
 
 fn rules_text(name: &str, text: &str) {
@@ -62,6 +68,12 @@ fn committed_crashers_stay_fixed() {
     ] {
         for (name, data) in crashers(target) {
             dump(&name, format, &data);
+        }
+    }
+    for (name, data) in crashers("detect") {
+        let text = String::from_utf8_lossy(&data);
+        if let Err(v) = fuzzing::detect(detectors(), &text) {
+            panic!("{name}: {v}");
         }
     }
     for (name, data) in crashers("scrub_rules") {
@@ -278,4 +290,71 @@ fn rules_edge_cases() {
     for (i, text) in cases.iter().enumerate() {
         rules_text(&format!("case {i}"), text);
     }
+}
+
+/// The detector target's oracle is not empty: it finds cards and IBANs in
+/// the shapes it states, and nothing that fails their checks or stands
+/// inside a longer token.
+#[test]
+fn reference_finder_finds_what_it_states() {
+    let finds = |t: &str| -> Vec<(&'static str, String)> {
+        fuzzing::reference_finds(t)
+            .into_iter()
+            .map(|(what, s, e)| (what, t[s..e].to_string()))
+            .collect()
+    };
+    let text = "card 4111111111111111, (4111-1111-1111-1111) 3782 822463 10005 \
+                iban=DE89370400440532013000; GB82 WEST 1234 5698 7654 32.";
+    assert_eq!(
+        finds(text),
+        [
+            ("card number", "4111111111111111".into()),
+            ("grouped card number", "4111-1111-1111-1111".into()),
+            ("grouped card number", "3782 822463 10005".into()),
+            ("IBAN", "DE89370400440532013000".into()),
+            ("grouped IBAN", "GB82 WEST 1234 5698 7654 32".into()),
+        ]
+    );
+    for none in [
+        "4111111111111112",              // Luhn
+        "x4111111111111111",             // inside a word
+        "4111111111111111.5",            // a decimal
+        "4111 1111 1111 1111 1111 1111", // 24 digits
+        "4111 1111-1111 1111",           // two separators
+        "DE89370400440532013001",        // mod-97
+        "DE8937040044053201300",         // length
+        "de89370400440532013000",        // lower case
+        "GB82 WEST 1234 5698 7654 32X",
+    ] {
+        assert_eq!(finds(none), [], "{none}");
+    }
+}
+
+/// The detector target's checks on every cell of the other generators'
+/// dumps (`fixtures/faker`, nine locales): what the fuzzer starts from
+/// holds before it mutates anything.
+#[test]
+fn detector_oracle_holds_on_every_locale() {
+    let dir = root().join("fixtures/faker");
+    let mut cells = 0;
+    for locale in std::fs::read_dir(&dir).expect("fixtures/faker") {
+        let locale = locale.expect("dir entry").path();
+        if !locale.is_dir() {
+            continue;
+        }
+        for table in ["users.csv", "orders.csv", "tickets.csv"] {
+            let path = locale.join(table);
+            let mut reader = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            for (line, row) in reader.records().enumerate() {
+                let row = row.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                for cell in &row {
+                    if let Err(v) = fuzzing::detect(detectors(), cell) {
+                        panic!("{} row {}: {v}", display(&path), line + 1);
+                    }
+                    cells += 1;
+                }
+            }
+        }
+    }
+    assert!(cells > 50_000, "only {cells} cells read");
 }

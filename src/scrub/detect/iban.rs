@@ -113,7 +113,7 @@ pub(super) fn check(b: &[u8]) -> bool {
 /// own code), then the national IBANs of the BCEAO/BEAC countries, Algeria, Angola, Cape
 /// Verde, Comoros, Iran, Madagascar, Morocco and Mozambique, which are not in the registry but
 /// are in use.
-fn length(cc: &[u8]) -> Option<usize> {
+pub(super) fn length(cc: &[u8]) -> Option<usize> {
     Some(match cc {
         b"NO" => 15,
         b"BE" => 16,

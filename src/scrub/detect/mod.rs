@@ -220,29 +220,32 @@ impl Detectors {
     ///
     /// Replacing a hit can expose a neighbour that the boundary rules rejected while the hit
     /// was there. In "10.0.0.1+44 20 7946 0958" the phone follows a digit, but in
-    /// "[IP]+44 20 7946 0958" it does not. So the result is scanned again until nothing is
-    /// found. Each pass only turns non-placeholder text into placeholders, so this ends; in
-    /// practice a second pass finds nothing.
+    /// "[IP]+44 20 7946 0958" it does not; a backstop token gone can do the same. So the
+    /// result is scanned again until nothing is found. Each pass only turns non-placeholder
+    /// text into placeholders, so this ends; in practice a second pass finds nothing.
     pub fn redact_into(&self, text: &str, out: &mut String) -> usize {
         let mut hits = Vec::new();
-        self.find(text, &mut hits);
-        let (mut count, mut cur) = (hits.len(), None::<String>);
-        if !hits.is_empty() {
-            let mut s = replace_hits(text, &hits);
-            for _ in 0..8 {
-                hits.clear();
-                self.find(&s, &mut hits);
-                if hits.is_empty() {
-                    break;
-                }
+        let mut cur = std::borrow::Cow::Borrowed(text);
+        let mut count = 0;
+        for _ in 0..8 {
+            hits.clear();
+            self.find(&cur, &mut hits);
+            if !hits.is_empty() {
                 count += hits.len();
-                s = replace_hits(&s, &hits);
+                cur = std::borrow::Cow::Owned(replace_hits(&cur, &hits));
+                continue;
             }
-            cur = Some(s);
+            let before = out.len();
+            let n = backstop_into(&cur, out);
+            if n == 0 {
+                return count;
+            }
+            // A number gone can reveal a neighbour too ("+37 16 3243-9874044-05-12"): again.
+            count += n;
+            cur = std::borrow::Cow::Owned(out[before..].to_string());
+            out.truncate(before);
         }
-        let s = cur.as_deref().unwrap_or(text);
-        count += backstop_into(s, out);
-        count
+        count + backstop_into(&cur, out)
     }
 }
 
@@ -356,9 +359,15 @@ pub fn iban_valid(compact: &str) -> bool {
     iban::check(compact.as_bytes())
 }
 
+/// The IBAN length of a country (`"DE"` → 22) in the registry the IBAN detector uses, or
+/// `None` for a code it does not know.
+pub fn iban_length(country: &str) -> Option<usize> {
+    iban::length(country.as_bytes())
+}
+
 /// Rule of a candidate that has a structured shape but fails validation. It suppresses phone
 /// candidates inside it and is then dropped, never reported.
-const SHAPE_ONLY: &str = "shape_only";
+pub(crate) const SHAPE_ONLY: &str = "shape_only";
 
 /// Decides between overlapping candidates.
 fn resolve(out: &mut Vec<Hit>, base: usize) {
@@ -664,6 +673,18 @@ mod tests {
         let mut out = String::new();
         assert_eq!(Detectors::new().redact_into(text, &mut out), 4);
         assert_eq!(out, "x [EMAIL], [NUMBER] '[EMAIL]'. [NUMBER]@nodot");
+    }
+
+    /// The phone is glued to a long number, so only the backstop takes the number at first;
+    /// then the phone stands alone and is found: redaction scans again after the backstop.
+    #[test]
+    fn backstop_reveals_a_neighbour() {
+        let d = Detectors::new();
+        let mut once = String::new();
+        d.redact_into("call +37 16 3243-9874044-05-12.", &mut once);
+        assert_eq!(once, "call [PHONE]-[NUMBER]-05-12.");
+        let mut twice = String::new();
+        assert_eq!(d.redact_into(&once, &mut twice), 0);
     }
 
     #[test]
