@@ -89,7 +89,7 @@ fn email_at(text: &str, a: usize) -> Option<(usize, usize)> {
         }
     };
     let tld_ok = (tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic))
-        || (tld.len() > 4 && tld[..4].eq_ignore_ascii_case("xn--"));
+        || (tld.len() > 4 && tld.as_bytes()[..4].eq_ignore_ascii_case(b"xn--"));
     if labels < 2 || !tld_ok || at(b, p) == b'_' || p - a - 1 > 253 {
         return None;
     }
@@ -148,6 +148,8 @@ mod tests {
             "bob.@example.com",
             "bob@-example.com",
             "\"\"@x.com",
+            // A top-level label whose fourth byte is inside a char (found by fuzzing).
+            "via37@uo.o3aǜ",
         ] {
             assert!(found(text).is_empty(), "{text}: {:?}", found(text));
         }
