@@ -186,7 +186,8 @@ impl Detectors {
     }
 
     /// All hits in `text`, sorted by start and non-overlapping, appended to `out`. When
-    /// candidates overlap, the longer one wins and ties go to the earlier `Kind`. The one
+    /// candidates overlap, the longer one wins and ties go to the earlier `Kind`; a winner
+    /// grows to cover what it overlaps, so no part of any candidate is left out of a hit. The one
     /// exception: a phone candidate always yields to a card, IBAN, IP, MAC or national id it
     /// overlaps, because the phone rule is the only one with no checksum or fixed structure.
     pub fn find(&self, text: &str, out: &mut Vec<Hit>) {
@@ -404,15 +405,39 @@ fn resolve(out: &mut Vec<Hit>, base: usize) {
             .then(a.start.cmp(&b.start))
     });
     let mut w = base;
+    let mut losers = Vec::new();
     for r in base..out.len() {
         let h = out[r];
-        if !out[base..w].iter().any(|o| o.overlaps(&h)) {
+        if out[base..w].iter().any(|o| o.overlaps(&h)) {
+            losers.push(h);
+        } else {
             out[w] = h;
             w += 1;
         }
     }
     out.truncate(w);
     out[base..].sort_unstable_by_key(|h| h.start);
+    // A candidate that lost keeps no part of itself in the text: the hits it overlaps grow
+    // to cover it, and merge if it joins two ("token: x「GB20 UDZE 0706…" is a secret that
+    // runs into an IBAN, and the IBAN's tail must go too). The longest of them names the kind.
+    for l in losers {
+        let kept = &out[base..];
+        let first = base + kept.partition_point(|h| h.end <= l.start);
+        let last = base + kept.partition_point(|h| h.start < l.end);
+        if first >= last {
+            continue; // it overlaps nothing kept (cannot happen: it lost to one)
+        }
+        let named = (first..last)
+            .max_by_key(|&i| (out[i].len(), std::cmp::Reverse(i)))
+            .unwrap_or(first);
+        let merged = Hit {
+            start: out[first].start.min(l.start),
+            end: out[last - 1].end.max(l.end),
+            ..out[named]
+        };
+        out[first] = merged;
+        out.drain(first + 1..last);
+    }
 }
 
 #[cfg(test)]
@@ -685,6 +710,26 @@ mod tests {
         assert_eq!(once, "call [PHONE]-[NUMBER]-05-12.");
         let mut twice = String::new();
         assert_eq!(d.redact_into(&once, &mut twice), 0);
+    }
+
+    /// A secret's value that runs into an IBAN and an IBAN that runs past a secret's value:
+    /// either way one hit covers both, named after the longer.
+    #[test]
+    fn a_losing_candidate_leaves_nothing_behind() {
+        let long = "token: abcdefghijklmnopqrstuvwxyz0123456789「GB82 WEST 1234 5698 7654 32 ok";
+        assert_eq!(
+            hits(long),
+            [(
+                Kind::Token,
+                "abcdefghijklmnopqrstuvwxyz0123456789「GB82 WEST 1234 5698 7654 32".into(),
+                "secret_assignment"
+            )]
+        );
+        let short = "token: abc「GB82 WEST 1234 5698 7654 32 ok";
+        assert_eq!(
+            hits(short),
+            [(Kind::Iban, "abc「GB82 WEST 1234 5698 7654 32".into(), "iban")]
+        );
     }
 
     #[test]
