@@ -44,46 +44,89 @@ pub struct Atom {
 /// Splits `text` into atoms, hashed with `key`.
 pub fn split_atoms(key: &Keyed, text: &str, out: &mut Vec<Atom>) {
     out.clear();
-    let mut cur: Option<(usize, Hasher64, u32, bool, bool)> = None;
-    let end_of = |cur: &mut Option<(usize, Hasher64, u32, bool, bool)>, end: usize, out: &mut Vec<Atom>| {
-        if let Some((start, h, digits, alphabetic, capitalized)) = cur.take() {
-            out.push(Atom {
-                start,
-                end,
-                hash: h.finish(),
-                digits,
-                alphabetic,
-                capitalized,
-            });
-        }
-    };
-    for (i, c) in text.char_indices() {
-        if !c.is_alphanumeric() {
-            end_of(&mut cur, i, out);
-            continue;
-        }
-        if is_cjk(c) {
-            end_of(&mut cur, i, out);
-            let mut h = key.hasher();
-            h.write_u32(c as u32);
-            cur = Some((i, h, 0, true, false));
-            end_of(&mut cur, i + c.len_utf8(), out);
-            continue;
-        }
-        let (_, h, digits, alphabetic, _) = cur.get_or_insert_with(|| (i, key.hasher(), 0, true, c.is_uppercase()));
-        if c.is_ascii() {
-            h.write_u8(c.to_ascii_lowercase() as u8);
-        } else {
-            for l in c.to_lowercase() {
-                h.write_u32(l as u32);
+    each_atom(key, text, |a| out.push(a));
+}
+
+/// Calls `f` with each atom of `text` in order. ASCII goes byte by byte; other chars are
+/// decoded, and lower-cased by Unicode's rules.
+fn each_atom(key: &Keyed, text: &str, mut f: impl FnMut(Atom)) {
+    let b = text.as_bytes();
+    let mut cur: Option<Atom> = None;
+    let mut h = key.hasher();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x80 {
+            if c.is_ascii_alphanumeric() {
+                let a = cur.get_or_insert_with(|| {
+                    h = key.hasher();
+                    Atom {
+                        start: i,
+                        end: i,
+                        hash: 0,
+                        digits: 0,
+                        alphabetic: true,
+                        capitalized: c.is_ascii_uppercase(),
+                    }
+                });
+                h.write_u8(c.to_ascii_lowercase());
+                let digit = c.is_ascii_digit();
+                a.digits += u32::from(digit);
+                a.alphabetic &= !digit;
+            } else if let Some(mut a) = cur.take() {
+                a.end = i;
+                a.hash = h.finish();
+                f(a);
             }
+            i += 1;
+            continue;
         }
-        if c.is_ascii_digit() {
-            *digits += 1;
+        let ch = text[i..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER);
+        let len = ch.len_utf8();
+        if !ch.is_alphanumeric() || is_cjk(ch) {
+            if let Some(mut a) = cur.take() {
+                a.end = i;
+                a.hash = h.finish();
+                f(a);
+            }
+            if ch.is_alphanumeric() {
+                // Han, kana and Hangul: each char is an atom of its own.
+                let mut one = key.hasher();
+                one.write_u32(ch as u32);
+                f(Atom {
+                    start: i,
+                    end: i + len,
+                    hash: one.finish(),
+                    digits: 0,
+                    alphabetic: true,
+                    capitalized: false,
+                });
+            }
+            i += len;
+            continue;
         }
-        *alphabetic &= c.is_alphabetic();
+        let a = cur.get_or_insert_with(|| {
+            h = key.hasher();
+            Atom {
+                start: i,
+                end: i,
+                hash: 0,
+                digits: 0,
+                alphabetic: true,
+                capitalized: ch.is_uppercase(),
+            }
+        });
+        for l in ch.to_lowercase() {
+            h.write_u32(l as u32);
+        }
+        a.alphabetic &= ch.is_alphabetic();
+        i += len;
     }
-    end_of(&mut cur, text.len(), out);
+    if let Some(mut a) = cur {
+        a.end = b.len();
+        a.hash = h.finish();
+        f(a);
+    }
 }
 
 /// FNV-1a over the atom's bytes, seeded with the key and finished with a 64-bit mixer: a
@@ -134,51 +177,95 @@ fn combine(h: u64, atom: u64) -> u64 {
     (h.rotate_left(23) ^ atom).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5851_F42D_4C95_7F2D
 }
 
-/// What a value's atoms look like, for the rules above: `None` if it is not specific enough.
-fn specific(atoms: &[Atom], bytes: usize) -> Option<bool> {
-    if atoms.is_empty() || atoms.len() > MAX_ATOMS || bytes < MIN_BYTES {
-        return None;
+/// What a value's atoms add up to, gathered without keeping them.
+#[derive(Default)]
+struct Shape {
+    hash: u64,
+    first: u64,
+    atoms: usize,
+    digits: u32,
+    all_digits: bool,
+    first_alphabetic: bool,
+    first_capitalized: bool,
+}
+
+impl Shape {
+    fn of(key: &Keyed, value: &str) -> Shape {
+        let mut s = Shape {
+            all_digits: true,
+            ..Shape::default()
+        };
+        each_atom(key, value, |a| {
+            if s.atoms == 0 {
+                s.first = a.hash;
+                s.first_alphabetic = a.alphabetic;
+                s.first_capitalized = a.capitalized;
+            }
+            s.atoms += 1;
+            s.hash = combine(s.hash, a.hash);
+            s.digits += a.digits;
+            s.all_digits &= a.digits as usize == a.end - a.start;
+        });
+        s
     }
-    let digits: u32 = atoms.iter().map(|a| a.digits).sum();
-    let all_digits = atoms.iter().all(|a| a.digits as usize == a.end - a.start);
-    if all_digits && (digits as usize) < MIN_DIGITS {
-        return None;
+
+    /// The value's entry, if it is specific enough to look for (the rules in the module
+    /// docs): `None` for too few bytes or digits, too many atoms, or a single word that is
+    /// not capitalized.
+    fn entry(&self, column: u16, bytes: usize) -> Option<Entry> {
+        if self.atoms == 0 || self.atoms > MAX_ATOMS || bytes < MIN_BYTES {
+            return None;
+        }
+        if self.all_digits && (self.digits as usize) < MIN_DIGITS {
+            return None;
+        }
+        let single_word = self.atoms == 1 && self.first_alphabetic;
+        if single_word && !self.first_capitalized {
+            return None;
+        }
+        Some(Entry {
+            hash: self.hash | 1,
+            column: column | if single_word { CAPITALIZED } else { 0 },
+            first: self.first as u32,
+            atoms: self.atoms as u8,
+        })
     }
-    // One word must be capitalized where it is found.
-    let single_word = atoms.len() == 1 && atoms[0].alphabetic;
-    if single_word && !atoms[0].capitalized {
-        return None;
-    }
-    Some(single_word)
+}
+
+/// One value to remember: its keyed hash, its column (with [`CAPITALIZED`] for a single
+/// word), the hash of its first atom and its number of atoms. What the pre-pass's workers
+/// hand to the thread that fills the table.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry {
+    hash: u64,
+    column: u16,
+    first: u32,
+    atoms: u8,
 }
 
 /// The known values of a dump, as an open-addressing table of keyed hashes.
 pub struct KnownValues {
     key: Keyed,
-    /// Hash of each value's atoms (0: empty slot) and its column (an index into `columns`),
-    /// with the top bit set for single words that must be capitalized.
-    slots: Vec<Slot>,
+    /// Hash of each value's atoms, 0 for an empty slot; linear probing from the slot the
+    /// hash's high bits pick (`hash × len / 2⁶⁴`), so any length works.
+    hashes: Vec<u64>,
+    /// The column of each slot's value (an index into `columns`), with [`CAPITALIZED`] set
+    /// for single words that must be capitalized.
+    slot_columns: Vec<u16>,
     len: usize,
     /// Which atom counts occur, bit n for n atoms.
     counts: u32,
-    /// A bit per hash of a value's first atom (8 bits per slot), so that most atoms of a
-    /// text cost one probe of a small bitset instead of up to 12 probes of the table.
+    /// A bit per hash of a value's first atom, so that most atoms of a text cost one probe
+    /// of a small bitset instead of up to 12 probes of the table. Sized once (8 bits per
+    /// value expected); more values only make it let more atoms through.
     firsts: Vec<u64>,
     /// Column names, `table.column`, by index.
     columns: Vec<String>,
-    atoms: Vec<Atom>,
 }
 
 const CAPITALIZED: u16 = 0x8000;
-
-/// A value's hash (0: empty), its column, and the hash of its first atom (to rebuild the
-/// filter when the table grows; it fits in the padding).
-#[derive(Clone, Copy, Default)]
-struct Slot {
-    hash: u64,
-    column: u16,
-    first: u32,
-}
+/// Slots when nothing says how many values to expect.
+const FIRST_SLOTS: usize = 1024;
 
 impl std::fmt::Debug for KnownValues {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -197,13 +284,26 @@ impl KnownValues {
     pub fn new(secret: &Secret) -> KnownValues {
         KnownValues {
             key: Keyed::new(secret),
-            slots: vec![Slot::default(); 1024],
+            hashes: vec![0; FIRST_SLOTS],
+            slot_columns: vec![0; FIRST_SLOTS],
             len: 0,
             counts: 0,
-            firsts: vec![0; 1024 * 8 / 64],
+            firsts: vec![0; FIRST_SLOTS * 8 / 64],
             columns: Vec::new(),
-            atoms: Vec::new(),
         }
+    }
+
+    /// Make room for `values` more values at once (a table filled to 80%), so that the
+    /// table is not rebuilt as it grows, and size the first-atom filter for them. Only
+    /// before the first value is added; later it does nothing.
+    pub fn expect(&mut self, values: usize) {
+        if self.len > 0 {
+            return;
+        }
+        let slots = (values + values / 4).max(FIRST_SLOTS);
+        self.hashes = vec![0; slots];
+        self.slot_columns = vec![0; slots];
+        self.firsts = vec![0; (slots * 8).next_power_of_two() / 64];
     }
 
     /// The index of column `name` (`table.column`), added on first use.
@@ -239,60 +339,67 @@ impl KnownValues {
 
     /// Bytes the table holds.
     pub fn memory(&self) -> usize {
-        self.slots.capacity() * std::mem::size_of::<Slot>() + self.firsts.capacity() * 8
+        self.hashes.capacity() * 8 + self.slot_columns.capacity() * 2 + self.firsts.capacity() * 8
+    }
+
+    /// The keyed hashing of this table, for [`entry`] on other threads.
+    pub fn keyed(&self) -> &Keyed {
+        &self.key
     }
 
     /// Remember `value` of column `column`; returns whether it was specific enough.
     pub fn add(&mut self, column: u16, value: &str) -> bool {
-        let mut atoms = std::mem::take(&mut self.atoms);
-        split_atoms(&self.key, value, &mut atoms);
-        let value_bytes = value.trim().len();
-        let added = match specific(&atoms, value_bytes) {
-            None => false,
-            Some(single) => {
-                let h = atoms.iter().fold(0, |h, a| combine(h, a.hash)) | 1;
-                self.counts |= 1 << atoms.len();
-                self.insert(Slot {
-                    hash: h,
-                    column: column | if single { CAPITALIZED } else { 0 },
-                    first: atoms[0].hash as u32,
-                });
+        match entry(&self.key, column, value) {
+            Some(e) => {
+                self.insert(e);
                 true
             }
-        };
-        self.atoms = atoms;
-        added
+            None => false,
+        }
     }
 
-    fn insert(&mut self, slot: Slot) {
-        if (self.len + 1) * 8 > self.slots.len() * 7 {
+    /// Remember a value made by [`entry`]. Of two columns with the same value, the one
+    /// added first names it.
+    pub fn insert(&mut self, e: Entry) {
+        if (self.len + 1) * 8 > self.hashes.len() * 7 {
             self.grow();
         }
-        let mask = self.slots.len() - 1;
-        let mut i = (slot.hash as usize) & mask;
+        self.counts |= 1 << e.atoms;
+        if self.put(e.hash, e.column) {
+            let bit = e.first as usize % (self.firsts.len() * 64);
+            self.firsts[bit / 64] |= 1 << (bit % 64);
+        }
+    }
+
+    fn slot_of(&self, h: u64) -> usize {
+        ((u128::from(h) * self.hashes.len() as u128) >> 64) as usize
+    }
+
+    /// Put a hash in the table; false if it was there.
+    fn put(&mut self, hash: u64, column: u16) -> bool {
+        let mut i = self.slot_of(hash);
         loop {
-            match self.slots[i].hash {
+            match self.hashes[i] {
                 0 => {
-                    self.slots[i] = slot;
+                    self.hashes[i] = hash;
+                    self.slot_columns[i] = column;
                     self.len += 1;
-                    let bit = slot.first as usize % (self.firsts.len() * 64);
-                    self.firsts[bit / 64] |= 1 << (bit % 64);
-                    return;
+                    return true;
                 }
-                x if x == slot.hash => return,
-                _ => i = (i + 1) & mask,
+                x if x == hash => return false,
+                _ => i = if i + 1 == self.hashes.len() { 0 } else { i + 1 },
             }
         }
     }
 
     fn grow(&mut self) {
-        let bigger = vec![Slot::default(); self.slots.len() * 2];
-        let old = std::mem::replace(&mut self.slots, bigger);
-        self.firsts = vec![0; self.slots.len() * 8 / 64];
+        let slots = self.hashes.len() * 2;
+        let hashes = std::mem::replace(&mut self.hashes, vec![0; slots]);
+        let columns = std::mem::replace(&mut self.slot_columns, vec![0; slots]);
         self.len = 0;
-        for slot in old {
-            if slot.hash != 0 {
-                self.insert(slot);
+        for (h, c) in hashes.into_iter().zip(columns) {
+            if h != 0 {
+                self.put(h, c);
             }
         }
     }
@@ -303,13 +410,12 @@ impl KnownValues {
     }
 
     fn get(&self, h: u64) -> Option<u16> {
-        let mask = self.slots.len() - 1;
-        let mut i = (h as usize) & mask;
+        let mut i = self.slot_of(h);
         loop {
-            match self.slots[i] {
-                Slot { hash: 0, .. } => return None,
-                Slot { hash, column, .. } if hash == h => return Some(column),
-                _ => i = (i + 1) & mask,
+            match self.hashes[i] {
+                0 => return None,
+                x if x == h => return Some(self.slot_columns[i]),
+                _ => i = if i + 1 == self.hashes.len() { 0 } else { i + 1 },
             }
         }
     }
@@ -355,6 +461,12 @@ impl KnownValues {
             }
         }
     }
+}
+
+/// The entry of `value` of column `column` (see [`KnownValues::insert`]), if it is specific
+/// enough to remember. Needs only the key, so workers make entries side by side.
+pub fn entry(key: &Keyed, column: u16, value: &str) -> Option<Entry> {
+    Shape::of(key, value).entry(column, value.trim().len())
 }
 
 #[cfg(test)]

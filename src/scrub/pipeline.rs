@@ -168,21 +168,22 @@ fn count_lines(b: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', b).count() as u64
 }
 
-/// Scrub every chunk from `chunks` on `threads` workers and hand the
-/// results to `sink` in input order.
-pub fn run<E>(
+/// Work on every chunk from `chunks` on `threads` workers (scrub it, or
+/// read known values from it) and hand the results to `sink` in input
+/// order.
+pub fn run<T: Send, E>(
     threads: usize,
     mut chunks: impl FnMut() -> Result<Option<Chunk>, E>,
-    work: impl Fn(Chunk) -> Done + Sync,
-    mut sink: impl FnMut(Done) -> Result<(), E>,
+    work: impl Fn(Chunk) -> T + Sync,
+    mut sink: impl FnMut(T) -> Result<(), E>,
 ) -> Result<(), E> {
     let threads = threads.max(1);
     std::thread::scope(|scope| {
         let mut to_workers: Vec<SyncSender<Chunk>> = Vec::new();
-        let mut from_workers: Vec<Receiver<Done>> = Vec::new();
+        let mut from_workers: Vec<Receiver<T>> = Vec::new();
         for _ in 0..threads {
             let (tx, rx) = sync_channel::<Chunk>(DEPTH);
-            let (dtx, drx) = sync_channel::<Done>(DEPTH);
+            let (dtx, drx) = sync_channel::<T>(DEPTH);
             let work = &work;
             scope.spawn(move || {
                 for c in rx {

@@ -8,16 +8,15 @@
 //! they are renamed only when every file is complete and the rejects are
 //! within `max_rejects`.
 
-use super::known::KnownValues;
-use super::rows::Rows;
+use super::known::{self, Entry, Keyed, KnownValues};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::format::{self, Format};
-use super::pipeline::{self, Done, Splitter};
+use super::format::{self, Format, Parser, Record};
+use super::pipeline::{self, Chunk, Done, Splitter};
 use super::rules::{self, Rules};
 use super::transform::TablePlan;
 use super::{discover, table_rules, DumpFile, Error, FileReport, Options, Report};
@@ -142,7 +141,7 @@ pub fn scrub(rules: &Rules, opts: &Options) -> Result<Report, Error> {
     }
 
     if prepared.iter().any(|p| p.plan.has_redact()) {
-        let known = std::sync::Arc::new(known_values(rules, &prepared)?);
+        let known = std::sync::Arc::new(known_values(rules, &prepared, opts.threads)?);
         for p in &mut prepared {
             p.plan.set_known(known.clone());
         }
@@ -188,34 +187,92 @@ pub fn scrub(rules: &Rules, opts: &Options) -> Result<Report, Error> {
 }
 
 /// The known values of every table (see [`super::known`]): one pass over the dump before the
-/// scrub, reading only the columns that hold them.
-fn known_values(rules: &Rules, prepared: &[Prepared]) -> Result<KnownValues, Error> {
+/// scrub, reading only the columns that hold them. Workers parse chunks and hash the values
+/// side by side; this thread puts them in the table in file order (so the same dump always
+/// gives the same table), sized once from the first chunk.
+fn known_values(rules: &Rules, prepared: &[Prepared], threads: usize) -> Result<KnownValues, Error> {
     let mut known = KnownValues::new(&rules.key);
+    let mut jobs = Vec::new();
     for p in prepared {
-        let wanted: Vec<usize> = p.plan.known_value_columns().collect();
-        if wanted.is_empty() {
+        let wanted: Vec<(usize, u16)> = p
+            .plan
+            .known_value_columns()
+            .map(|c| (c, known.column(&format!("{}.{}", p.plan.table, p.plan.columns[c]))))
+            .collect();
+        if !wanted.is_empty() {
+            jobs.push((p, wanted));
+        }
+    }
+    let total: u64 = jobs
+        .iter()
+        .map(|(p, _)| std::fs::metadata(&p.file.path).map_or(0, |m| m.len()))
+        .sum();
+    let key = known.keyed().clone();
+    let mut sized = false;
+    for (p, wanted) in &jobs {
+        let (path, format) = (&p.file.path, p.file.format);
+        let mut splitter = Splitter::new(File::open(path).map_err(Error::io(path))?, format);
+        if format != Format::Jsonl {
+            splitter.first().map_err(Error::io(path))?; // the header
+        }
+        let columns = &p.plan.columns;
+        pipeline::run(
+            threads,
+            || splitter.chunk().map_err(Error::io(path)),
+            |chunk| (chunk.data.len(), entries(format, columns, wanted, &key, &chunk)),
+            |(bytes, entries): (usize, Vec<Entry>)| {
+                if !sized {
+                    sized = true;
+                    let per_byte = entries.len() as f64 / bytes.max(1) as f64;
+                    known.expect((per_byte * total as f64 * 1.1) as usize);
+                }
+                for e in entries {
+                    known.insert(e);
+                }
+                Ok(())
+            },
+        )?;
+    }
+    Ok(known)
+}
+
+/// The known-value entries of one chunk: the `wanted` columns (index into `columns`, and
+/// the table's column id) of every row that parses, as `verify` reads them (`rows::Rows`).
+fn entries(format: Format, columns: &[String], wanted: &[(usize, u16)], key: &Keyed, chunk: &Chunk) -> Vec<Entry> {
+    let mut out = Vec::new();
+    let parser = Parser { format };
+    let mut rec = Record::default();
+    let mut start = 0;
+    for &end in &chunk.ends {
+        let raw = &chunk.data[start..end as usize];
+        start = end as usize;
+        if format == Format::Jsonl {
+            if raw.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let Ok(obj) = serde_json::from_slice::<indexmap::IndexMap<String, serde_json::Value>>(raw) else {
+                continue;
+            };
+            for &(i, id) in wanted {
+                let text = match obj.get(&columns[i]) {
+                    None | Some(serde_json::Value::Null) => continue,
+                    Some(serde_json::Value::String(s)) => std::borrow::Cow::Borrowed(s.as_str()),
+                    Some(other) => std::borrow::Cow::Owned(other.to_string()),
+                };
+                out.extend(known::entry(key, id, &text));
+            }
             continue;
         }
-        let ids: Vec<(String, u16)> = wanted
-            .iter()
-            .map(|&c| {
-                let name = &p.plan.columns[c];
-                (name.clone(), known.column(&format!("{}.{name}", p.plan.table)))
-            })
-            .collect();
-        let mut rows = Rows::open(&p.file.path, p.file.format)?;
-        while let Some(row) = rows.next_row(&p.file.path)? {
-            for (i, cell) in row.cells.iter().enumerate() {
-                let (Some(v), Some(name)) = (cell, rows.columns.get(i)) else {
-                    continue;
-                };
-                if let Some((_, id)) = ids.iter().find(|(n, _)| n == name) {
-                    known.add(*id, v);
-                }
+        if parser.record(raw, &mut rec).is_err() || rec.len() != columns.len() {
+            continue;
+        }
+        for &(i, id) in wanted {
+            if let Some(v) = rec.field(i) {
+                out.extend(known::entry(key, id, v));
             }
         }
     }
-    Ok(known)
+    out
 }
 
 fn absolute(p: &Path) -> PathBuf {
