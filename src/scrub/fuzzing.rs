@@ -19,7 +19,7 @@ use std::collections::hash_map::{Entry, HashMap};
 use std::fmt;
 use std::path::Path;
 
-use super::detect::{iban_length, identifying_tokens, Detectors, Hit, SHAPE_ONLY};
+use super::detect::{iban_length, identifying_tokens, Detectors, Hit, REDACT_ROUNDS, SHAPE_ONLY};
 use super::format::{self, Format, Parser, Record};
 use super::pipeline::{self, Chunk, Splitter};
 use super::rules::{self, Rules, TableRules};
@@ -496,7 +496,7 @@ pub fn rules(text: &str, origin: &Path) -> Result<(), Violation> {
 ///   numbers and IBANs) lies inside the hits: the differential oracle;
 /// - after redaction no reference find and no identifying token (the
 ///   backstop's long numbers and addresses) is left, and redacting again
-///   changes nothing.
+///   changes nothing (for fewer than `REDACT_ROUNDS` replacements).
 pub fn detect(detectors: &Detectors, text: &str) -> Result<(), Violation> {
     let mut hits = Vec::new();
     detectors.find(text, &mut hits);
@@ -521,7 +521,7 @@ pub fn detect(detectors: &Detectors, text: &str) -> Result<(), Violation> {
         );
     }
     let mut once = String::new();
-    detectors.redact_into(text, &mut once);
+    let replaced = detectors.redact_into(text, &mut once);
     if let Some((what, s, e)) = reference_finds(&once).into_iter().next() {
         return Err(Violation(format!(
             "the {what} {:?} survives redaction as {once:?}",
@@ -531,9 +531,12 @@ pub fn detect(detectors: &Detectors, text: &str) -> Result<(), Violation> {
     let mut left = Vec::new();
     identifying_tokens(&once, |s, e| left.push(&once[s..e]));
     ensure!(left.is_empty(), "{left:?} survive redaction as {once:?}");
-    let mut twice = String::new();
-    detectors.redact_into(&once, &mut twice);
-    ensure!(twice == once, "redacting {once:?} again gives {twice:?}");
+    // Stable, unless a chain of glued findings outran the scans (see REDACT_ROUNDS).
+    if replaced < REDACT_ROUNDS {
+        let mut twice = String::new();
+        detectors.redact_into(&once, &mut twice);
+        ensure!(twice == once, "redacting {once:?} again gives {twice:?}");
+    }
     Ok(())
 }
 

@@ -7,7 +7,7 @@
 //! themselves are in [`crate::scrub::detect`].
 
 use super::{Cells, Op, Scratch, TablePlan};
-use crate::scrub::detect::{backstop_into, Kind};
+use crate::scrub::detect::{backstop_into, Kind, REDACT_ROUNDS};
 use crate::scrub::rules::Redact;
 
 /// The op of a `redact` rule.
@@ -97,7 +97,7 @@ impl TablePlan {
     /// a phone number), so the result is scanned again until nothing is
     /// left.
     fn detect_into(&self, current: &mut String, next: &mut String, kinds: &[Kind], scratch: &mut Scratch) {
-        for _ in 0..8 {
+        for _ in 0..REDACT_ROUNDS {
             scratch.hits.clear();
             self.detectors.find(current, &mut scratch.hits);
             scratch.hits.retain(|h| kinds.contains(&h.kind));
