@@ -13,10 +13,11 @@
 //! - one alphabetic atom (a single-word name or city): matched only where the text writes it
 //!   capitalized, so `Rose` the person is found but not `rose` the flower.
 //!
-//! Memory: a 16-byte slot (the 8-byte keyed hash, the column, the first atom's hash) and one
-//! byte of first-atom filter per slot, the table between 7/16 and 7/8 full: 19–39 bytes per
-//! distinct value, the hashes never the values. The key
-//! comes from the scrub key, so the table says nothing without it. Two values collide with
+//! Memory: a slot is the 8-byte keyed hash and a 2-byte column, the hashes never the values,
+//! plus a first-atom filter of 8 bits per slot. `scrub` sizes the table once, from the values
+//! per byte of the dump's first chunk (1.1 times that over the whole dump, filled to 80%):
+//! about 16 bytes per distinct value, doubled only if the dump holds more than expected. The
+//! key comes from the scrub key, so the table says nothing without it. Two values collide with
 //! probability 2⁻⁶⁴ per pair; a collision only redacts text that did not need it.
 
 use super::detect::is_cjk;

@@ -288,6 +288,11 @@ pub fn identifying_tokens(text: &str, mut f: impl FnMut(usize, usize)) {
     let b = text.as_bytes();
     let is_space =
         |c: u8| c.is_ascii_whitespace() || matches!(c, b'"' | b'<' | b'>' | b'(' | b')' | b'[' | b']' | b',' | b';');
+    if memchr::memchr(b'@', b).is_none() {
+        // No address: only the digit runs, which never hold a space.
+        long_digit_runs(b, 0, b.len(), &mut f);
+        return;
+    }
     let mut i = 0;
     while i < b.len() {
         if is_space(b[i]) {
@@ -295,23 +300,24 @@ pub fn identifying_tokens(text: &str, mut f: impl FnMut(usize, usize)) {
             continue;
         }
         let token_end = i + b[i..].iter().position(|&c| is_space(c)).unwrap_or(b.len() - i);
-        if let Some((s, e)) = email_token(text, i, token_end) {
-            f(s, e);
-        } else {
-            let mut p = i;
-            while p < token_end {
-                if b[p].is_ascii_digit() {
-                    let e = text::digits_end(b, p);
-                    if e - p >= 7 {
-                        f(p, e);
-                    }
-                    p = e;
-                } else {
-                    p += 1;
-                }
-            }
+        match email_token(text, i, token_end) {
+            Some((s, e)) => f(s, e),
+            None => long_digit_runs(b, i, token_end, &mut f),
         }
         i = token_end;
+    }
+}
+
+/// Calls `f` with each maximal run of 7 or more ASCII digits in `b[from..to]`.
+fn long_digit_runs(b: &[u8], from: usize, to: usize, f: &mut impl FnMut(usize, usize)) {
+    let mut p = from;
+    while let Some(k) = b[p..to].iter().position(u8::is_ascii_digit) {
+        let s = p + k;
+        let e = s + b[s..to].iter().take_while(|c| c.is_ascii_digit()).count();
+        if e - s >= 7 {
+            f(s, e);
+        }
+        p = e;
     }
 }
 
