@@ -42,6 +42,20 @@ pub struct Atom {
     capitalized: bool,
 }
 
+impl Atom {
+    /// An atom that starts at `start`, before its chars are added.
+    fn starting(start: usize, capitalized: bool) -> Atom {
+        Atom {
+            start,
+            end: start,
+            hash: 0,
+            digits: 0,
+            alphabetic: true,
+            capitalized,
+        }
+    }
+}
+
 /// Splits `text` into atoms, hashed with `key`.
 pub fn split_atoms(key: &Keyed, text: &str, out: &mut Vec<Atom>) {
     out.clear();
@@ -61,14 +75,7 @@ fn each_atom(key: &Keyed, text: &str, mut f: impl FnMut(Atom)) {
             if c.is_ascii_alphanumeric() {
                 let a = cur.get_or_insert_with(|| {
                     h = key.hasher();
-                    Atom {
-                        start: i,
-                        end: i,
-                        hash: 0,
-                        digits: 0,
-                        alphabetic: true,
-                        capitalized: c.is_ascii_uppercase(),
-                    }
+                    Atom::starting(i, c.is_ascii_uppercase())
                 });
                 h.write_u8(c.to_ascii_lowercase());
                 let digit = c.is_ascii_digit();
@@ -108,14 +115,7 @@ fn each_atom(key: &Keyed, text: &str, mut f: impl FnMut(Atom)) {
         }
         let a = cur.get_or_insert_with(|| {
             h = key.hasher();
-            Atom {
-                start: i,
-                end: i,
-                hash: 0,
-                digits: 0,
-                alphabetic: true,
-                capitalized: ch.is_uppercase(),
-            }
+            Atom::starting(i, ch.is_uppercase())
         });
         for l in ch.to_lowercase() {
             h.write_u32(l as u32);
