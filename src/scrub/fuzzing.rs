@@ -355,8 +355,14 @@ fn reads_back(format: Format, plan: &TablePlan, out: &[u8], rows_out: u64) -> Re
     }
     if format == Format::Jsonl {
         for line in &records {
-            let parsed = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(line);
-            ensure!(parsed.is_ok(), "an output line is not a JSON object: {:?}", shown(line));
+            // JSON's grammar and whole surrogate pairs, as the reader takes
+            // them; numbers past f64's range (`1e400`) are JSON too.
+            let parsed = serde_json::from_slice::<indexmap::IndexMap<String, &serde_json::value::RawValue>>(line);
+            ensure!(
+                parsed.is_ok() && pipeline::surrogates_paired(line).is_ok(),
+                "an output line is not a JSON object: {:?}",
+                shown(line)
+            );
         }
         ensure!(
             records.len() as u64 == rows_out,

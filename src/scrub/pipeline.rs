@@ -494,21 +494,48 @@ pub fn jsonl(plan: &TablePlan, chunk: Chunk) -> Done {
     done
 }
 
-/// `Ok` unless a `\\u` escape of `line` is a UTF-16 surrogate without its
+/// `Ok` unless a `\u` escape of `line` is a UTF-16 surrogate without its
 /// pair. The JSON grammar lets such an escape through and a raw value kept
 /// as it is would carry it to the output, where strict readers (serde_json,
 /// PostgreSQL's `jsonb`) refuse the line; so the row is rejected instead.
-/// Only lines with a surrogate escape pay for the full parse.
-fn surrogates_paired(line: &[u8]) -> Result<(), String> {
-    let surrogate = |w: &[u8]| {
-        w.len() == 6 && w[..3].eq_ignore_ascii_case(b"\\ud") && matches!(w[3], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
-    };
-    if !memchr::memmem::find_iter(line, b"\\u").any(|i| surrogate(&line[i..line.len().min(i + 6)])) {
+/// The escapes are read as they come (the line has parsed already); a
+/// line without `\u` costs one search.
+pub(super) fn surrogates_paired(line: &[u8]) -> Result<(), String> {
+    if memchr::memmem::find(line, b"\\u").is_none() {
         return Ok(());
     }
-    serde_json::from_slice::<serde_json::Value>(line)
-        .map(|_| ())
-        .map_err(|e| format!("not valid Unicode: {e}"))
+    let hex = |at: usize| -> Option<u16> {
+        let digits = std::str::from_utf8(line.get(at..at + 4)?).ok()?;
+        u16::from_str_radix(digits, 16).ok()
+    };
+    let mut i = 0;
+    while let Some(k) = memchr::memchr(b'\\', &line[i..]) {
+        let p = i + k;
+        i = match (line.get(p + 1), hex(p + 2)) {
+            (Some(b'u'), Some(unit @ 0xD800..=0xDBFF)) => {
+                let low = (line.get(p + 6..p + 8) == Some(b"\\u")).then(|| hex(p + 8)).flatten();
+                if !matches!(low, Some(0xDC00..=0xDFFF)) {
+                    return Err(format!(
+                        "not valid Unicode: \\u{unit:04x} without its low half at byte {}",
+                        p + 1
+                    ));
+                }
+                p + 12
+            }
+            (Some(b'u'), Some(unit @ 0xDC00..=0xDFFF)) => {
+                return Err(format!(
+                    "not valid Unicode: \\u{unit:04x} without its high half at byte {}",
+                    p + 1
+                ));
+            }
+            (Some(b'u'), _) => p + 6,
+            _ => p + 2, // any other escape, `\\` included
+        };
+        if i >= line.len() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// A JSON object or array with every string inside redacted.
