@@ -322,7 +322,7 @@ mod tests {
 
     /// The scrub's redaction scans again after the backstop, as
     /// `Detectors::redact_into` does: the phone glued to a long number is
-    /// found once the number is gone, and the result is stable.
+    /// found once the number is gone.
     #[test]
     fn the_backstop_reveals_a_neighbour_in_a_plan() {
         let dir = tempfile::tempdir().unwrap();
