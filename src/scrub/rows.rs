@@ -100,11 +100,7 @@ impl Rows {
                                 self.columns.len() - 1
                             }
                         };
-                        cells[i] = match v {
-                            serde_json::Value::Null => None,
-                            serde_json::Value::String(s) => Some(s),
-                            other => Some(other.to_string()),
-                        };
+                        cells[i] = json_text(&v).map(std::borrow::Cow::into_owned);
                     }
                     return Ok(Some(Row { line, cells }));
                 }
@@ -119,5 +115,15 @@ impl Rows {
                 }
             }
         }
+    }
+}
+
+/// A JSON value as a cell's text: a string as it is, `null` as NULL, and
+/// anything else (numbers, booleans, objects, arrays) as its JSON.
+pub(super) fn json_text(v: &serde_json::Value) -> Option<std::borrow::Cow<'_, str>> {
+    match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(std::borrow::Cow::Borrowed(s)),
+        other => Some(std::borrow::Cow::Owned(other.to_string())),
     }
 }

@@ -9,6 +9,7 @@
 //! within `max_rejects`.
 
 use super::known::{self, Entry, Keyed, KnownValues};
+use super::rows;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -256,12 +257,9 @@ fn entries(format: Format, columns: &[String], wanted: &[(usize, u16)], key: &Ke
                 continue;
             };
             for &(i, id) in wanted {
-                let text = match obj.get(&columns[i]) {
-                    None | Some(serde_json::Value::Null) => continue,
-                    Some(serde_json::Value::String(s)) => std::borrow::Cow::Borrowed(s.as_str()),
-                    Some(other) => std::borrow::Cow::Owned(other.to_string()),
-                };
-                out.extend(known::entry(key, id, &text));
+                if let Some(text) = obj.get(&columns[i]).and_then(rows::json_text) {
+                    out.extend(known::entry(key, id, &text));
+                }
             }
             continue;
         }
