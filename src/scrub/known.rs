@@ -14,7 +14,7 @@
 //!   capitalized, so `Rose` the person is found but not `rose` the flower.
 //!
 //! Memory: a slot is the 8-byte keyed hash and a 2-byte column, the hashes never the values,
-//! plus a first-atom filter of 8 bits per slot. `scrub` sizes the table once, from the values
+//! plus a filter of 16 bits per value on each value's first two atoms. `scrub` sizes the table once, from the values
 //! per byte of the dump's first chunk (1.1 times that over the whole dump, filled to 80%):
 //! about 16 bytes per distinct value, doubled only if the dump holds more than expected. The
 //! key comes from the scrub key, so the table says nothing without it. Two values collide with
@@ -40,7 +40,17 @@ pub struct Atom {
     digits: u32,
     alphabetic: bool,
     capitalized: bool,
+    /// What a table's filter says this atom may start ([`ONE`], [`LONGER`]), or
+    /// [`UNMARKED`] until [`KnownValues::split`] asks it.
+    starts: u8,
 }
+
+/// An atom may start a known value of one atom.
+const ONE: u8 = 1;
+/// An atom may start a known value of two or more atoms.
+const LONGER: u8 = 2;
+/// No table's filter was asked yet.
+const UNMARKED: u8 = 4;
 
 impl Atom {
     /// An atom that starts at `start`, before its chars are added.
@@ -52,6 +62,7 @@ impl Atom {
             digits: 0,
             alphabetic: true,
             capitalized,
+            starts: UNMARKED,
         }
     }
 }
@@ -108,6 +119,7 @@ fn each_atom(key: &Keyed, text: &str, mut f: impl FnMut(Atom)) {
                     digits: 0,
                     alphabetic: true,
                     capitalized: false,
+                    starts: UNMARKED,
                 });
             }
             i += len;
@@ -161,6 +173,12 @@ pub struct Keyed {
     key: u64,
 }
 
+impl std::fmt::Debug for Keyed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keyed(..)") // never the key
+    }
+}
+
 impl Keyed {
     pub fn new(secret: &Secret) -> Keyed {
         Keyed {
@@ -182,7 +200,8 @@ fn combine(h: u64, atom: u64) -> u64 {
 #[derive(Default)]
 struct Shape {
     hash: u64,
-    first: u64,
+    /// The hash of the first two atoms (of the first, for a single atom): the filter's key.
+    prefix: u64,
     atoms: usize,
     digits: u32,
     all_digits: bool,
@@ -198,12 +217,14 @@ impl Shape {
         };
         each_atom(key, value, |a| {
             if s.atoms == 0 {
-                s.first = a.hash;
                 s.first_alphabetic = a.alphabetic;
                 s.first_capitalized = a.capitalized;
             }
             s.atoms += 1;
             s.hash = combine(s.hash, a.hash);
+            if s.atoms <= 2 {
+                s.prefix = s.hash;
+            }
             s.digits += a.digits;
             s.all_digits &= a.digits as usize == a.end - a.start;
         });
@@ -227,20 +248,20 @@ impl Shape {
         Some(Entry {
             hash: self.hash | 1,
             column: column | if single_word { CAPITALIZED } else { 0 },
-            first: self.first as u32,
+            prefix: self.prefix | 1,
             atoms: self.atoms as u8,
         })
     }
 }
 
 /// One value to remember: its keyed hash, its column (with [`CAPITALIZED`] for a single
-/// word), the hash of its first atom and its number of atoms. What the pre-pass's workers
-/// hand to the thread that fills the table.
+/// word), the hash of its first two atoms and its number of atoms. What the pre-pass's
+/// workers hand to the thread that fills the table.
 #[derive(Debug, Clone, Copy)]
 pub struct Entry {
     hash: u64,
     column: u16,
-    first: u32,
+    prefix: u64,
     atoms: u8,
 }
 
@@ -256,10 +277,12 @@ pub struct KnownValues {
     len: usize,
     /// Which atom counts occur, bit n for n atoms.
     counts: u32,
-    /// A bit per hash of a value's first atom, so that most atoms of a text cost one probe
-    /// of a small bitset instead of up to 12 probes of the table. Sized once (8 bits per
-    /// value expected); more values only make it let more atoms through.
-    firsts: Vec<u64>,
+    /// A Bloom filter of each value's first two atoms (its one atom, for a single atom): two
+    /// bits in one word, so that an atom of a text that starts no value costs one memory
+    /// access instead of up to 12 probes of the table. A first atom alone would not do:
+    /// first names and 3-digit numbers start many values. Sized once (16 bits per value
+    /// expected, about 1.4% false passes); more values only make it let more through.
+    filter: Vec<u64>,
     /// Column names, `table.column`, by index.
     columns: Vec<String>,
 }
@@ -289,7 +312,7 @@ impl KnownValues {
             slot_columns: vec![0; FIRST_SLOTS],
             len: 0,
             counts: 0,
-            firsts: vec![0; FIRST_SLOTS * 8 / 64],
+            filter: vec![0; filter_words(FIRST_SLOTS)],
             columns: Vec::new(),
         }
     }
@@ -304,7 +327,7 @@ impl KnownValues {
         let slots = (values + values / 4).max(FIRST_SLOTS);
         self.hashes = vec![0; slots];
         self.slot_columns = vec![0; slots];
-        self.firsts = vec![0; (slots * 8).next_power_of_two() / 64];
+        self.filter = vec![0; filter_words(values)];
     }
 
     /// The index of column `name` (`table.column`), added on first use.
@@ -340,7 +363,7 @@ impl KnownValues {
 
     /// Bytes the table holds.
     pub fn memory(&self) -> usize {
-        self.hashes.capacity() * 8 + self.slot_columns.capacity() * 2 + self.firsts.capacity() * 8
+        self.hashes.capacity() * 8 + self.slot_columns.capacity() * 2 + self.filter.capacity() * 8
     }
 
     /// The keyed hashing of this table, for [`entry`] on other threads.
@@ -359,6 +382,22 @@ impl KnownValues {
         }
     }
 
+    /// Remember values made by [`entry`], in order. The table and the filter are tens of
+    /// megabytes, so every insert is two cache misses: the slots of a few entries are read
+    /// first, with no branch on what is read, so that their misses overlap.
+    pub fn insert_all(&mut self, entries: &[Entry]) {
+        for block in entries.chunks(16) {
+            let mut touched = 0u64;
+            for e in block {
+                touched ^= self.hashes[self.slot_of(e.hash)] ^ self.filter[self.filter_bits(e.prefix).0];
+            }
+            std::hint::black_box(touched);
+            for &e in block {
+                self.insert(e);
+            }
+        }
+    }
+
     /// Remember a value made by [`entry`]. Of two columns with the same value, the one
     /// added first names it.
     pub fn insert(&mut self, e: Entry) {
@@ -367,9 +406,23 @@ impl KnownValues {
         }
         self.counts |= 1 << e.atoms;
         if self.put(e.hash, e.column) {
-            let bit = e.first as usize % (self.firsts.len() * 64);
-            self.firsts[bit / 64] |= 1 << (bit % 64);
+            let (word, bits) = self.filter_bits(e.prefix);
+            self.filter[word] |= bits;
         }
+    }
+
+    /// The filter word of a prefix hash and the two bits in it.
+    fn filter_bits(&self, prefix: u64) -> (usize, u64) {
+        // Bit 0 is always set (see `Shape::entry`): bits 1-12 pick the two bits, the rest
+        // the word.
+        let word = ((u128::from(prefix >> 13) * self.filter.len() as u128) >> 51) as usize;
+        (word, 1 << ((prefix >> 1) & 63) | 1 << ((prefix >> 7) & 63))
+    }
+
+    /// Whether a value may start with the atoms whose prefix hash is `prefix`.
+    fn may_start(&self, prefix: u64) -> bool {
+        let (word, bits) = self.filter_bits(prefix);
+        self.filter[word] & bits == bits
     }
 
     fn slot_of(&self, h: u64) -> usize {
@@ -405,11 +458,6 @@ impl KnownValues {
         }
     }
 
-    fn may_start(&self, first: u64) -> bool {
-        let bit = first as u32 as usize % (self.firsts.len() * 64);
-        self.firsts[bit / 64] & (1 << (bit % 64)) != 0
-    }
-
     fn get(&self, h: u64) -> Option<u16> {
         let mut i = self.slot_of(h);
         loop {
@@ -427,33 +475,10 @@ impl KnownValues {
         if self.len == 0 {
             return;
         }
-        split_atoms(&self.key, text, atoms);
+        self.split(text, atoms);
         let mut i = 0;
         while i < atoms.len() {
-            if !self.may_start(atoms[i].hash) {
-                i += 1;
-                continue;
-            }
-            let mut found = None;
-            let mut h = 0;
-            let mut seq = [0u64; MAX_ATOMS + 1];
-            for n in 1..=MAX_ATOMS.min(atoms.len() - i) {
-                h = combine(h, atoms[i + n - 1].hash);
-                seq[n] = h | 1;
-            }
-            for n in (1..=MAX_ATOMS.min(atoms.len() - i)).rev() {
-                if self.counts & (1 << n) == 0 {
-                    continue;
-                }
-                if let Some(c) = self.get(seq[n]) {
-                    if c & CAPITALIZED != 0 && !atoms[i].capitalized {
-                        continue;
-                    }
-                    found = Some((n, c & !CAPITALIZED));
-                    break;
-                }
-            }
-            match found {
+            match self.longest_at(atoms, i) {
                 Some((n, c)) => {
                     f(atoms[i].start, atoms[i + n - 1].end, c);
                     i += n;
@@ -462,6 +487,140 @@ impl KnownValues {
             }
         }
     }
+
+    /// Splits `text` into atoms hashed with this table's key, and asks the filter which
+    /// atoms may start a value, for all of them before any answer is used: the filter is
+    /// megabytes, so each look is a cache miss, and a loop with no branch on the answers
+    /// has them all in flight at once instead of one after another.
+    pub fn split(&self, text: &str, atoms: &mut Vec<Atom>) {
+        split_atoms(&self.key, text, atoms);
+        let mut next = None;
+        for a in atoms.iter_mut().rev() {
+            a.starts = self.starts(a.hash, next);
+            next = Some(a.hash);
+        }
+    }
+
+    /// What an atom with hash `atom`, followed by one with hash `next`, may start:
+    /// [`ONE`], [`LONGER`] or both.
+    fn starts(&self, atom: u64, next: Option<u64>) -> u8 {
+        let first = combine(0, atom);
+        let one = self.counts & 2 != 0 && self.may_start(first | 1);
+        let more = self.counts & !3 != 0 && next.is_some_and(|n| self.may_start(combine(first, n) | 1));
+        (u8::from(one) * ONE) | (u8::from(more) * LONGER)
+    }
+
+    /// The longest known value that starts at atom `i` of `atoms` (best split by
+    /// [`KnownValues::split`]): its number of atoms and its column.
+    pub fn longest_at(&self, atoms: &[Atom], i: usize) -> Option<(usize, u16)> {
+        if self.len == 0 {
+            return None;
+        }
+        let left = atoms.len() - i;
+        let starts = match atoms[i].starts {
+            UNMARKED => self.starts(atoms[i].hash, atoms.get(i + 1).map(|a| a.hash)),
+            marked => marked,
+        };
+        if starts == 0 {
+            return None;
+        }
+        let most = if starts & LONGER != 0 { MAX_ATOMS.min(left) } else { 1 };
+        let mut seq = [0u64; MAX_ATOMS + 1];
+        let mut h = 0;
+        for n in 1..=most {
+            h = combine(h, atoms[i + n - 1].hash);
+            seq[n] = h | 1;
+        }
+        for n in (1..=most).rev() {
+            if self.counts & (1 << n) == 0 || (n == 1 && starts & ONE == 0) {
+                continue;
+            }
+            if let Some(c) = self.get(seq[n]) {
+                if c & CAPITALIZED != 0 && !atoms[i].capitalized {
+                    continue;
+                }
+                return Some((n, c & !CAPITALIZED));
+            }
+        }
+        None
+    }
+}
+
+/// Words of the filter for `values` values: 16 bits each.
+fn filter_words(values: usize) -> usize {
+    (values * 16).div_ceil(64).max(16)
+}
+
+/// A value looked for in one text only (a row's own values in its free text): found by its
+/// atoms as the table's values are, with no rule on how specific it must be.
+#[derive(Debug, Clone, Copy)]
+pub struct Needle {
+    first: u64,
+    hash: u64,
+    atoms: usize,
+    /// Found only where the text writes its first atom capitalized.
+    capitalized: bool,
+    /// What the caller said this needle stands for, handed back when it is found.
+    pub tag: u16,
+}
+
+impl Needle {
+    fn of(key: &Keyed, value: &str, capitalized: bool, tag: u16) -> Option<Needle> {
+        let mut n = Needle {
+            first: 0,
+            hash: 0,
+            atoms: 0,
+            capitalized,
+            tag,
+        };
+        each_atom(key, value, |a| {
+            if n.atoms == 0 {
+                n.first = a.hash;
+            }
+            n.atoms += 1;
+            n.hash = combine(n.hash, a.hash);
+        });
+        (n.atoms > 0).then_some(n)
+    }
+}
+
+/// Adds the needles of a row's value (of 3 bytes or more) to `out`: the whole value, and for
+/// a value of several words, each word of 4 or more chars that starts with a capital (a first
+/// name on its own), found where the text capitalizes it too.
+pub fn needles(key: &Keyed, value: &str, tag: u16, out: &mut Vec<Needle>) {
+    let value = value.trim();
+    if value.len() < 3 {
+        return;
+    }
+    out.extend(Needle::of(key, value, false, tag));
+    if memchr::memchr(b' ', value.as_bytes()).is_none() {
+        return;
+    }
+    for word in value.split([' ', '-']) {
+        let w = word.trim_matches(|c: char| !c.is_alphanumeric());
+        if w.chars().next().is_some_and(char::is_uppercase) && w.chars().count() >= 4 {
+            out.extend(Needle::of(key, w, true, tag));
+        }
+    }
+}
+
+/// The longest of `needles` that starts at atom `i` of `atoms` (split with the same key):
+/// its number of atoms and its tag.
+pub fn needle_at(needles: &[Needle], atoms: &[Atom], i: usize) -> Option<(usize, u16)> {
+    let mut best: Option<(usize, u16)> = None;
+    for n in needles {
+        if n.first != atoms[i].hash
+            || n.atoms > atoms.len() - i
+            || (n.capitalized && !atoms[i].capitalized)
+            || best.is_some_and(|(len, _)| len >= n.atoms)
+        {
+            continue;
+        }
+        if atoms[i..i + n.atoms].iter().fold(0, |h, a| combine(h, a.hash)) == n.hash {
+            best = Some((n.atoms, n.tag));
+        }
+    }
+    best
 }
 
 /// The entry of `value` of column `column` (see [`KnownValues::insert`]), if it is specific
@@ -537,6 +696,63 @@ mod tests {
         assert!(k.add(c, "山田太郎"));
         assert!(k.add(c, "Bob Li"));
         assert_eq!(k.len(), 3);
+    }
+
+    /// A row's own values are found whole (in any case, across separators) and by their
+    /// capitalized words of 4 or more chars; whole atoms only.
+    #[test]
+    fn a_rows_values_and_their_capitalized_words_are_found() {
+        let key = Keyed::new(&Secret::new(b"test key of 32 bytes or so......".to_vec()));
+        let mut nd = Vec::new();
+        needles(&key, " Maria Garcia-Lopez ", 0, &mut nd);
+        needles(&key, "Lee", 1, &mut nd);
+        needles(&key, "+1 (271) 224-0809", 2, &mut nd);
+        needles(&key, "ab", 3, &mut nd);
+        let text = "Spoke to Maria Garcia-Lopez; MARIA GARCIA LOPEZ said Maria Lopez would call \
+                    Mariana, maria, garcia. Lee lives in Leeds, call 1-271-224-0809";
+        let mut atoms = Vec::new();
+        split_atoms(&key, text, &mut atoms);
+        let mut found = Vec::new();
+        let mut i = 0;
+        while i < atoms.len() {
+            match needle_at(&nd, &atoms, i) {
+                Some((n, tag)) => {
+                    found.push((&text[atoms[i].start..atoms[i + n - 1].end], tag));
+                    i += n;
+                }
+                None => i += 1,
+            }
+        }
+        assert_eq!(
+            found,
+            [
+                ("Maria Garcia-Lopez", 0),
+                ("MARIA GARCIA LOPEZ", 0),
+                ("Maria", 0),
+                ("Lopez", 0),
+                ("Lee", 1),
+                ("1-271-224-0809", 2)
+            ]
+        );
+    }
+
+    /// Atoms marked by the table's filter ([`KnownValues::split`]) and atoms that were not
+    /// give the same finds.
+    #[test]
+    fn marked_and_unmarked_atoms_find_the_same() {
+        let k = known(&[
+            ("users.name", "Cynthia Glenn"),
+            ("users.city", "Rose"),
+            ("users.id", "1234567"),
+            ("users.phone", "+1-271-224-0809"),
+        ]);
+        let text = "Rose and Cynthia Glenn, 1234567, 1 271 224 0809; rose, Cynthia Glennon";
+        let (mut marked, mut plain) = (Vec::new(), Vec::new());
+        k.split(text, &mut marked);
+        split_atoms(k.keyed(), text, &mut plain);
+        let finds = |atoms: &[Atom]| (0..atoms.len()).map(|i| k.longest_at(atoms, i)).collect::<Vec<_>>();
+        assert_eq!(finds(&marked), finds(&plain));
+        assert_eq!(finds(&marked).iter().flatten().count(), 4);
     }
 
     #[test]

@@ -229,9 +229,7 @@ fn known_values(rules: &Rules, prepared: &[Prepared], threads: usize) -> Result<
                     let per_byte = entries.len() as f64 / bytes.max(1) as f64;
                     known.expect(((per_byte * total as f64 * 1.1) as usize).min(1 << 26));
                 }
-                for e in entries {
-                    known.insert(e);
-                }
+                known.insert_all(&entries);
                 Ok(())
             },
         )?;
