@@ -13,12 +13,13 @@
 //! - one alphabetic atom (a single-word name or city): matched only where the text writes it
 //!   capitalized, so `Rose` the person is found but not `rose` the flower.
 //!
-//! Memory: a slot is the 8-byte keyed hash and a 2-byte column, the hashes never the values,
-//! plus a filter of 16 bits per value on each value's first two atoms. `scrub` sizes the table once, from the values
-//! per byte of the dump's first chunk (1.1 times that over the whole dump, filled to 80%):
-//! about 16 bytes per distinct value, doubled only if the dump holds more than expected. The
-//! key comes from the scrub key, so the table says nothing without it. Two values collide with
-//! probability 2⁻⁶⁴ per pair; a collision only redacts text that did not need it.
+//! Memory: a slot is 8 bytes, 48 bits of the keyed hash and a 16-bit column (the hashes,
+//! never the values), plus a filter of 16 bits per value on each value's first two atoms.
+//! `scrub` sizes the table once, from the values per byte of the dump's first chunk (1.1
+//! times that over the whole dump, filled to 80%): about 13 bytes per distinct value,
+//! doubled only if the dump holds more than expected. The key comes from the scrub key, so
+//! the table says nothing without it. A sequence of atoms matches a stored value by chance
+//! with probability 2⁻⁴⁸ per comparison; such a match only redacts text that did not need it.
 
 use super::detect::is_cjk;
 use super::keyed::Secret;
@@ -88,11 +89,19 @@ fn each_atom(key: &Keyed, text: &str, mut f: impl FnMut(Atom)) {
                     h = key.hasher();
                     Atom::starting(i, c.is_ascii_uppercase())
                 });
-                h.write_u8(c.to_ascii_lowercase());
-                let digit = c.is_ascii_digit();
-                a.digits += u32::from(digit);
-                a.alphabetic &= !digit;
-            } else if let Some(mut a) = cur.take() {
+                // The whole run of ASCII letters and digits in one tight loop; setting bit
+                // 5 lower-cases exactly these bytes.
+                let mut digits = 0;
+                while let Some(&c) = b.get(i).filter(|c| c.is_ascii_alphanumeric()) {
+                    h.write_u8(c | 0x20);
+                    digits += u32::from(c.is_ascii_digit());
+                    i += 1;
+                }
+                a.digits += digits;
+                a.alphabetic &= digits == 0;
+                continue;
+            }
+            if let Some(mut a) = cur.take() {
                 a.end = i;
                 a.hash = h.finish();
                 f(a);
@@ -268,12 +277,12 @@ pub struct Entry {
 /// The known values of a dump, as an open-addressing table of keyed hashes.
 pub struct KnownValues {
     key: Keyed,
-    /// Hash of each value's atoms, 0 for an empty slot; linear probing from the slot the
-    /// hash's high bits pick (`hash × len / 2⁶⁴`), so any length works.
-    hashes: Vec<u64>,
-    /// The column of each slot's value (an index into `columns`), with [`CAPITALIZED`] set
-    /// for single words that must be capitalized.
-    slot_columns: Vec<u16>,
+    /// Per slot, the high 48 bits of a value's hash ([`tag_of`]) and, in the low 16, its
+    /// column (an index into `columns`, with [`CAPITALIZED`] set for single words that must
+    /// be capitalized); 0 for an empty slot. One word per slot, so an insert or a probe
+    /// touches one cache line. Linear probing from the slot the tag's high bits pick
+    /// (`tag × len / 2⁶⁴`), so any length works.
+    slots: Vec<u64>,
     len: usize,
     /// Which atom counts occur, bit n for n atoms.
     counts: u32,
@@ -308,8 +317,7 @@ impl KnownValues {
     pub fn new(secret: &Secret) -> KnownValues {
         KnownValues {
             key: Keyed::new(secret),
-            hashes: vec![0; FIRST_SLOTS],
-            slot_columns: vec![0; FIRST_SLOTS],
+            slots: vec![0; FIRST_SLOTS],
             len: 0,
             counts: 0,
             filter: vec![0; filter_words(FIRST_SLOTS)],
@@ -325,8 +333,7 @@ impl KnownValues {
             return;
         }
         let slots = (values + values / 4).max(FIRST_SLOTS);
-        self.hashes = vec![0; slots];
-        self.slot_columns = vec![0; slots];
+        self.slots = vec![0; slots];
         self.filter = vec![0; filter_words(values)];
     }
 
@@ -363,7 +370,7 @@ impl KnownValues {
 
     /// Bytes the table holds.
     pub fn memory(&self) -> usize {
-        self.hashes.capacity() * 8 + self.slot_columns.capacity() * 2 + self.filter.capacity() * 8
+        self.slots.capacity() * 8 + self.filter.capacity() * 8
     }
 
     /// The keyed hashing of this table, for [`entry`] on other threads.
@@ -389,7 +396,7 @@ impl KnownValues {
         for block in entries.chunks(16) {
             let mut touched = 0u64;
             for e in block {
-                touched ^= self.hashes[self.slot_of(e.hash)] ^ self.filter[self.filter_bits(e.prefix).0];
+                touched ^= self.slots[self.slot_of(tag_of(e.hash))] ^ self.filter[self.filter_bits(e.prefix).0];
             }
             std::hint::black_box(touched);
             for &e in block {
@@ -401,7 +408,7 @@ impl KnownValues {
     /// Remember a value made by [`entry`]. Of two columns with the same value, the one
     /// added first names it.
     pub fn insert(&mut self, e: Entry) {
-        if (self.len + 1) * 8 > self.hashes.len() * 7 {
+        if (self.len + 1) * 8 > self.slots.len() * 7 {
             self.grow();
         }
         self.counts |= 1 << e.atoms;
@@ -425,46 +432,49 @@ impl KnownValues {
         self.filter[word] & bits == bits
     }
 
-    fn slot_of(&self, h: u64) -> usize {
-        ((u128::from(h) * self.hashes.len() as u128) >> 64) as usize
+    fn slot_of(&self, tag: u64) -> usize {
+        ((u128::from(tag) * self.slots.len() as u128) >> 64) as usize
     }
 
     /// Put a hash in the table; false if it was there.
     fn put(&mut self, hash: u64, column: u16) -> bool {
-        let mut i = self.slot_of(hash);
+        self.put_tag(tag_of(hash), column)
+    }
+
+    fn put_tag(&mut self, tag: u64, column: u16) -> bool {
+        let mut i = self.slot_of(tag);
         loop {
-            match self.hashes[i] {
+            match self.slots[i] {
                 0 => {
-                    self.hashes[i] = hash;
-                    self.slot_columns[i] = column;
+                    self.slots[i] = tag | u64::from(column);
                     self.len += 1;
                     return true;
                 }
-                x if x == hash => return false,
-                _ => i = if i + 1 == self.hashes.len() { 0 } else { i + 1 },
+                x if x & TAG == tag => return false,
+                _ => i = if i + 1 == self.slots.len() { 0 } else { i + 1 },
             }
         }
     }
 
     fn grow(&mut self) {
-        let slots = self.hashes.len() * 2;
-        let hashes = std::mem::replace(&mut self.hashes, vec![0; slots]);
-        let columns = std::mem::replace(&mut self.slot_columns, vec![0; slots]);
+        let bigger = vec![0; self.slots.len() * 2];
+        let slots = std::mem::replace(&mut self.slots, bigger);
         self.len = 0;
-        for (h, c) in hashes.into_iter().zip(columns) {
-            if h != 0 {
-                self.put(h, c);
+        for s in slots {
+            if s != 0 {
+                self.put_tag(s & TAG, s as u16);
             }
         }
     }
 
     fn get(&self, h: u64) -> Option<u16> {
-        let mut i = self.slot_of(h);
+        let tag = tag_of(h);
+        let mut i = self.slot_of(tag);
         loop {
-            match self.hashes[i] {
+            match self.slots[i] {
                 0 => return None,
-                x if x == h => return Some(self.slot_columns[i]),
-                _ => i = if i + 1 == self.hashes.len() { 0 } else { i + 1 },
+                x if x & TAG == tag => return Some(x as u16),
+                _ => i = if i + 1 == self.slots.len() { 0 } else { i + 1 },
             }
         }
     }
@@ -546,6 +556,14 @@ impl KnownValues {
     }
 }
 
+/// The bits of a slot that hold the tag.
+const TAG: u64 = !0xFFFF;
+
+/// The tag a hash is stored under: its high 48 bits, never 0.
+fn tag_of(hash: u64) -> u64 {
+    (hash | 1 << 16) & TAG
+}
+
 /// Words of the filter for `values` values: 16 bits each.
 fn filter_words(values: usize) -> usize {
     (values * 16).div_ceil(64).max(16)
@@ -554,73 +572,103 @@ fn filter_words(values: usize) -> usize {
 /// A value looked for in one text only (a row's own values in its free text): found by its
 /// atoms as the table's values are, with no rule on how specific it must be.
 #[derive(Debug, Clone, Copy)]
-pub struct Needle {
+struct Needle {
     first: u64,
     hash: u64,
     atoms: usize,
     /// Found only where the text writes its first atom capitalized.
     capitalized: bool,
-    /// What the caller said this needle stands for, handed back when it is found.
-    pub tag: u16,
+    tag: u16,
 }
 
-impl Needle {
-    fn of(key: &Keyed, value: &str, capitalized: bool, tag: u16) -> Option<Needle> {
-        let mut n = Needle {
-            first: 0,
-            hash: 0,
-            atoms: 0,
-            capitalized,
-            tag,
+/// The values of one row that its free text must lose (see [`Needles::add`]).
+#[derive(Debug, Default)]
+pub struct Needles {
+    list: Vec<Needle>,
+    /// A bit per needle's first atom, so that most atoms of a text are passed over with
+    /// one test.
+    firsts: u64,
+    atoms: Vec<Atom>,
+}
+
+impl Needles {
+    pub fn clear(&mut self) {
+        self.list.clear();
+        self.firsts = 0;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Adds a row's value (of 3 bytes or more), with a tag that is handed back when it is
+    /// found: the whole value, and for a value of several words, each word of 4 or more
+    /// chars that starts with a capital (a first name on its own), found where the text
+    /// capitalizes it too. The value is split into atoms once, and its words are runs of
+    /// its atoms with no space or hyphen between them.
+    pub fn add(&mut self, key: &Keyed, value: &str, tag: u16) {
+        let value = value.trim();
+        if value.len() < 3 {
+            return;
+        }
+        split_atoms(key, value, &mut self.atoms);
+        let atoms = &self.atoms;
+        if atoms.is_empty() {
+            return;
+        }
+        let mut push = |from: usize, to: usize, capitalized: bool| {
+            let hash = atoms[from..to].iter().fold(0, |h, a| combine(h, a.hash));
+            self.firsts |= 1 << (atoms[from].hash & 63);
+            self.list.push(Needle {
+                first: atoms[from].hash,
+                hash,
+                atoms: to - from,
+                capitalized,
+                tag,
+            });
         };
-        each_atom(key, value, |a| {
-            if n.atoms == 0 {
-                n.first = a.hash;
+        push(0, atoms.len(), false);
+        if memchr::memchr(b' ', value.as_bytes()).is_none() {
+            return;
+        }
+        let mut from = 0;
+        for to in 1..=atoms.len() {
+            let ends_word = to == atoms.len()
+                || value.as_bytes()[atoms[to - 1].end..atoms[to].start]
+                    .iter()
+                    .any(|&c| c == b' ' || c == b'-');
+            if !ends_word {
+                continue;
             }
-            n.atoms += 1;
-            n.hash = combine(n.hash, a.hash);
-        });
-        (n.atoms > 0).then_some(n)
+            let word = &value[atoms[from].start..atoms[to - 1].end];
+            if atoms[from].capitalized && word.len() >= 4 && word.chars().count() >= 4 {
+                push(from, to, true);
+            }
+            from = to;
+        }
     }
-}
 
-/// Adds the needles of a row's value (of 3 bytes or more) to `out`: the whole value, and for
-/// a value of several words, each word of 4 or more chars that starts with a capital (a first
-/// name on its own), found where the text capitalizes it too.
-pub fn needles(key: &Keyed, value: &str, tag: u16, out: &mut Vec<Needle>) {
-    let value = value.trim();
-    if value.len() < 3 {
-        return;
-    }
-    out.extend(Needle::of(key, value, false, tag));
-    if memchr::memchr(b' ', value.as_bytes()).is_none() {
-        return;
-    }
-    for word in value.split([' ', '-']) {
-        let w = word.trim_matches(|c: char| !c.is_alphanumeric());
-        if w.chars().next().is_some_and(char::is_uppercase) && w.chars().count() >= 4 {
-            out.extend(Needle::of(key, w, true, tag));
+    /// The longest needle that starts at atom `i` of `atoms` (split with the same key): its
+    /// number of atoms and its tag.
+    pub fn at(&self, atoms: &[Atom], i: usize) -> Option<(usize, u16)> {
+        if self.firsts & (1 << (atoms[i].hash & 63)) == 0 {
+            return None;
         }
-    }
-}
-
-/// The longest of `needles` that starts at atom `i` of `atoms` (split with the same key):
-/// its number of atoms and its tag.
-pub fn needle_at(needles: &[Needle], atoms: &[Atom], i: usize) -> Option<(usize, u16)> {
-    let mut best: Option<(usize, u16)> = None;
-    for n in needles {
-        if n.first != atoms[i].hash
-            || n.atoms > atoms.len() - i
-            || (n.capitalized && !atoms[i].capitalized)
-            || best.is_some_and(|(len, _)| len >= n.atoms)
-        {
-            continue;
+        let mut best: Option<(usize, u16)> = None;
+        for n in &self.list {
+            if n.first != atoms[i].hash
+                || n.atoms > atoms.len() - i
+                || (n.capitalized && !atoms[i].capitalized)
+                || best.is_some_and(|(len, _)| len >= n.atoms)
+            {
+                continue;
+            }
+            if atoms[i..i + n.atoms].iter().fold(0, |h, a| combine(h, a.hash)) == n.hash {
+                best = Some((n.atoms, n.tag));
+            }
         }
-        if atoms[i..i + n.atoms].iter().fold(0, |h, a| combine(h, a.hash)) == n.hash {
-            best = Some((n.atoms, n.tag));
-        }
+        best
     }
-    best
 }
 
 /// The entry of `value` of column `column` (see [`KnownValues::insert`]), if it is specific
@@ -703,11 +751,11 @@ mod tests {
     #[test]
     fn a_rows_values_and_their_capitalized_words_are_found() {
         let key = Keyed::new(&Secret::new(b"test key of 32 bytes or so......".to_vec()));
-        let mut nd = Vec::new();
-        needles(&key, " Maria Garcia-Lopez ", 0, &mut nd);
-        needles(&key, "Lee", 1, &mut nd);
-        needles(&key, "+1 (271) 224-0809", 2, &mut nd);
-        needles(&key, "ab", 3, &mut nd);
+        let mut nd = Needles::default();
+        nd.add(&key, " Maria Garcia-Lopez ", 0);
+        nd.add(&key, "Lee", 1);
+        nd.add(&key, "+1 (271) 224-0809", 2);
+        nd.add(&key, "ab", 3);
         let text = "Spoke to Maria Garcia-Lopez; MARIA GARCIA LOPEZ said Maria Lopez would call \
                     Mariana, maria, garcia. Lee lives in Leeds, call 1-271-224-0809";
         let mut atoms = Vec::new();
@@ -715,7 +763,7 @@ mod tests {
         let mut found = Vec::new();
         let mut i = 0;
         while i < atoms.len() {
-            match needle_at(&nd, &atoms, i) {
+            match nd.at(&atoms, i) {
                 Some((n, tag)) => {
                     found.push((&text[atoms[i].start..atoms[i + n - 1].end], tag));
                     i += n;

@@ -549,7 +549,7 @@ pub struct Scratch {
     lower: String,
     hits: Vec<Hit>,
     atoms: Vec<crate::scrub::known::Atom>,
-    needles: Vec<crate::scrub::known::Needle>,
+    needles: crate::scrub::known::Needles,
     /// Per row of a batch: the identity bytes and a lowercased email.
     identities: Vec<Vec<u8>>,
     lowered: Vec<String>,

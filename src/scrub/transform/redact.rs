@@ -60,7 +60,7 @@ impl TablePlan {
         if row_values {
             for (tag, (c, _)) in self.row_value_columns.iter().enumerate() {
                 if let Some(v) = cells.cell(*c) {
-                    known::needles(&self.keyed, v, tag as u16, &mut scratch.needles);
+                    scratch.needles.add(&self.keyed, v, tag as u16);
                 }
             }
         }
@@ -77,7 +77,9 @@ impl TablePlan {
             let mut i = 0;
             while i < atoms.len() {
                 // The row's own value first: it names the column the text came from.
-                let found = known::needle_at(&scratch.needles, atoms, i)
+                let found = scratch
+                    .needles
+                    .at(atoms, i)
                     .map(|(n, tag)| (n, self.row_value_columns[usize::from(tag)].1.as_str()))
                     .or_else(|| {
                         let (n, c) = table?.longest_at(atoms, i)?;
