@@ -93,6 +93,8 @@ pub struct TablePlan {
     /// The placeholder of each known-value column, by its index in `known`.
     known_placeholders: Vec<String>,
     detectors: Detectors,
+    /// Per column, what a fake's outputs are anyway ([`fake::kinds_of`]; empty for the rest).
+    inherent: Vec<&'static [Kind]>,
     index: HashMap<String, usize>,
     /// The pseudonym domain of each pseudonymized column (`users.id`).
     domains: Vec<Option<String>>,
@@ -187,6 +189,13 @@ impl TablePlan {
         };
         let needs_identity = ops.iter().any(|o| matches!(o, Op::Shift { .. } | Op::Noise { .. }));
         let row_value_columns = redact::row_value_columns(&ops, columns);
+        let inherent = ops
+            .iter()
+            .map(|o| match o {
+                Op::Fake { kind, .. } => fake::kinds_of(*kind),
+                _ => &[],
+            })
+            .collect();
         Ok(TablePlan {
             table: rules.name.clone(),
             columns: columns.to_vec(),
@@ -200,6 +209,7 @@ impl TablePlan {
             keyed: crate::scrub::known::Keyed::new(secret),
             known_placeholders: Vec::new(),
             detectors: Detectors::new(),
+            inherent,
             domains,
             index: columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect(),
             unlisted: rules.unlisted,
@@ -444,11 +454,16 @@ impl TablePlan {
                     Cell::Text(&scratch.out)
                 }
                 Op::Fake { prf, kind, locale } => {
-                    let inherent = fake::kinds_of(*kind);
-                    self.redraw(value, inherent, &mut scratch.out, &mut scratch.hits, |attempt, out| {
-                        let bits = fake::redraw_bits(prf, value, ahead, attempt);
-                        fake::write(prf, *kind, *locale, value, Some(bits), out);
-                    });
+                    self.redraw(
+                        value,
+                        self.inherent[i],
+                        &mut scratch.out,
+                        &mut scratch.hits,
+                        |attempt, out| {
+                            let bits = fake::redraw_bits(prf, value, ahead, attempt);
+                            fake::write(prf, *kind, *locale, value, Some(bits), out);
+                        },
+                    );
                     Cell::Text(&scratch.out)
                 }
                 Op::Mask { prf, mask } => {
