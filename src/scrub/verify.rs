@@ -24,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::detect::{identifying_tokens, Detectors, Hit};
-use super::known::{self, KnownValues};
+use super::known::KnownValues;
 use super::rows::{Row, Rows};
 use super::rules::{PseudoKind, Rules, Transform, Unlisted};
 use super::transform::fingerprint;
@@ -324,10 +324,6 @@ pub fn verify(rules: &Rules, opts: &Options) -> Result<Report, Error> {
     // Pass 1: identifying values of the originals, and the keys that
     // `same_as` columns join to, on both sides.
     let mut known = KnownValues::new(&rules.key);
-    // Entries are gathered first and put in the table at the end, so that the table and its
-    // filter are sized for all of them at once (a filter sized for a few values passes
-    // every atom, and each then costs up to 12 probes).
-    let mut entries = Vec::new();
     let mut kept: HashSet<u64> = HashSet::new();
     let mut parents: HashMap<String, (HashSet<u64>, HashSet<u64>)> = HashMap::new();
     let mut children: Vec<(String, String, String)> = Vec::new(); // (table, column, parent domain)
@@ -362,7 +358,7 @@ pub fn verify(rules: &Rules, opts: &Options) -> Result<Report, Error> {
                     Some(Role::Scrubbed(Transform::Redact(_))) => {
                         let c = known.column(&column);
                         identifying_tokens(v, |s, e| {
-                            entries.extend(known::entry(known.keyed(), c, &v[s..e]));
+                            known.add(c, &v[s..e]);
                         });
                     }
                     // Dates and amounts are not identifiers (the scrub does not look for them
@@ -377,15 +373,12 @@ pub fn verify(rules: &Rules, opts: &Options) -> Result<Report, Error> {
                     )) => {}
                     Some(Role::Dropped) | Some(Role::Scrubbed(_)) => {
                         let c = known.column(&column);
-                        entries.extend(known::entry(known.keyed(), c, v));
+                        known.add(c, v);
                     }
                 }
             }
         }
     }
-    known.expect(entries.len());
-    known.insert_all(&entries);
-    drop(entries);
     for t in &tables {
         let Some(s) = &t.scrubbed else { continue };
         let wanted: Vec<String> = parents
