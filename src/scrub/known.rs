@@ -326,7 +326,7 @@ impl KnownValues {
     }
 
     /// Make room for `values` more values at once (a table filled to 80%), so that the
-    /// table is not rebuilt as it grows, and size the first-atom filter for them. Only
+    /// table is not rebuilt as it grows, and size the filter for them. Only
     /// before the first value is added; later it does nothing.
     pub fn expect(&mut self, values: usize) {
         if self.len > 0 {
