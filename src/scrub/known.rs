@@ -205,6 +205,11 @@ fn combine(h: u64, atom: u64) -> u64 {
     (h.rotate_left(23) ^ atom).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5851_F42D_4C95_7F2D
 }
 
+/// The hash of a run of atoms, as [`combine`] builds it one atom at a time.
+fn hash_of(atoms: &[Atom]) -> u64 {
+    atoms.iter().fold(0, |h, a| combine(h, a.hash))
+}
+
 /// What a value's atoms add up to, gathered without keeping them.
 #[derive(Default)]
 struct Shape {
@@ -412,7 +417,7 @@ impl KnownValues {
             self.grow();
         }
         self.counts |= 1 << e.atoms;
-        if self.put(e.hash, e.column) {
+        if self.put(tag_of(e.hash), e.column) {
             let (word, bits) = self.filter_bits(e.prefix);
             self.filter[word] |= bits;
         }
@@ -436,12 +441,8 @@ impl KnownValues {
         ((u128::from(tag) * self.slots.len() as u128) >> 64) as usize
     }
 
-    /// Put a hash in the table; false if it was there.
-    fn put(&mut self, hash: u64, column: u16) -> bool {
-        self.put_tag(tag_of(hash), column)
-    }
-
-    fn put_tag(&mut self, tag: u64, column: u16) -> bool {
+    /// Put a tag ([`tag_of`]) in the table; false if it was there.
+    fn put(&mut self, tag: u64, column: u16) -> bool {
         let mut i = self.slot_of(tag);
         loop {
             match self.slots[i] {
@@ -462,7 +463,7 @@ impl KnownValues {
         self.len = 0;
         for s in slots {
             if s != 0 {
-                self.put_tag(s & TAG, s as u16);
+                self.put(s & TAG, s as u16);
             }
         }
     }
@@ -617,7 +618,7 @@ impl Needles {
             return;
         }
         let mut push = |from: usize, to: usize, capitalized: bool| {
-            let hash = atoms[from..to].iter().fold(0, |h, a| combine(h, a.hash));
+            let hash = hash_of(&atoms[from..to]);
             self.firsts |= 1 << (atoms[from].hash & 63);
             self.list.push(Needle {
                 first: atoms[from].hash,
@@ -663,7 +664,7 @@ impl Needles {
             {
                 continue;
             }
-            if atoms[i..i + n.atoms].iter().fold(0, |h, a| combine(h, a.hash)) == n.hash {
+            if hash_of(&atoms[i..i + n.atoms]) == n.hash {
                 best = Some((n.atoms, n.tag));
             }
         }

@@ -225,7 +225,7 @@ fn known_values(rules: &Rules, prepared: &[Prepared], threads: usize) -> Result<
                 if !sized {
                     sized = true;
                     // A first chunk unlike the rest of the dump must not reserve gigabytes:
-                    // past 2^26 values (about 900 MB) the table grows as it fills instead.
+                    // past 2^26 values (about 800 MB) the table grows as it fills instead.
                     let per_byte = entries.len() as f64 / bytes.max(1) as f64;
                     known.expect(((per_byte * total as f64 * 1.1) as usize).min(1 << 26));
                 }
