@@ -10,8 +10,8 @@
 //!   log, per-second time series);
 //! - [`synth`]: production-shaped datasets from a schema (YAML), written to
 //!   files or seeded into SQLite, PostgreSQL and MariaDB/MySQL;
-//! - [`target`]: a built-in sample service with fault injection, for the demo
-//!   and the tests;
+//! - [`sample`]: the built-in sample service (`loadline target`) with fault
+//!   injection, for the demo and the tests;
 //! - [`gate`]: the promotion gate: one policy for every environment, a run
 //!   (and a baseline) in, a verdict out (table, JSON, JUnit, Markdown);
 //! - [`report`]: a run (and a baseline) as one self-contained HTML file;
@@ -24,9 +24,9 @@ pub mod printer;
 pub mod profile;
 pub mod report;
 pub mod results;
+pub mod sample;
 pub mod scrub;
 pub mod synth;
-pub mod target;
 pub mod tls;
 pub mod units;
 pub mod values;

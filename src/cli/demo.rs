@@ -12,7 +12,7 @@ use super::{CliError, CliResult};
 use crate::load::RunOptions;
 use crate::printer::Printer;
 use crate::profile::{self, Overrides};
-use crate::target::{RunningTarget, TargetConfig};
+use crate::sample::{RunningTarget, TargetConfig};
 use crate::units::Dur;
 
 /// The demo profile, built into the binary so the demo runs from any

@@ -2,7 +2,7 @@
 //! until Ctrl-C or for a fixed duration.
 //!
 //! Only wiring: flags become a [`TargetConfig`], the service runs from
-//! [`crate::target`], and one line says where it listens and which faults
+//! [`crate::sample`], and one line says where it listens and which faults
 //! are on, so a script (or a person) can point a profile at it.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -14,7 +14,7 @@ use clap::Args;
 
 use super::{CliError, CliResult, Exit};
 use crate::printer::Printer;
-use crate::target::{self, RunningTarget, StatsSnapshot, TargetConfig, TlsMode};
+use crate::sample::{self, RunningTarget, StatsSnapshot, TargetConfig, TlsMode};
 use crate::units::{Dur, Percent};
 
 #[derive(Debug, Args)]
@@ -98,7 +98,7 @@ pub fn execute(args: TargetArgs, printer: Printer) -> CliResult {
     };
     let summary = faults_summary(&config);
     let server = RunningTarget::start(config).map_err(|e| match e {
-        target::Error::Bind { .. } | target::Error::Runtime(_) | target::Error::Tls(_) => CliError::from(e),
+        sample::Error::Bind { .. } | sample::Error::Runtime(_) | sample::Error::Tls(_) => CliError::from(e),
         bad_setting => CliError::input(bad_setting),
     })?;
 

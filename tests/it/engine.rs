@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use loadline::load::{self, RunOptions};
 use loadline::results::{self, Outcome};
-use loadline::target::{Faults, TargetConfig};
+use loadline::sample::{Faults, TargetConfig};
 
 use crate::support::*;
 
@@ -429,7 +429,7 @@ fn http2_and_tls() {
     assert!(s.totals.requests > 250);
 
     let tls = target(TargetConfig {
-        tls: Some(loadline::target::TlsMode::SelfSigned),
+        tls: Some(loadline::sample::TlsMode::SelfSigned),
         ..TargetConfig::default()
     });
     let ca = scratch.write("ca.pem", &tls.ca_pem().expect("ca"));

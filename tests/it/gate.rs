@@ -14,7 +14,7 @@ use loadline::gate::eval::{self, Options};
 use loadline::gate::policy::{self, Action, Policy, Quantile};
 use loadline::gate::verdict::{CheckResult, Decision, Outcome, Verdict};
 use loadline::results::run::Run;
-use loadline::target::TargetConfig;
+use loadline::sample::TargetConfig;
 
 use crate::support::*;
 

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use loadline::gate::{eval, policy, Decision};
 use loadline::results::run::Run;
-use loadline::target::TargetConfig;
+use loadline::sample::TargetConfig;
 
 use crate::support::*;
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use loadline::load::{self, RunOptions, RunReport};
 use loadline::profile::{self, Overrides, Profile};
-use loadline::target::{RunningTarget, TargetConfig};
+use loadline::sample::{RunningTarget, TargetConfig};
 
 /// A temporary directory that lives as long as the test.
 pub struct Scratch {

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use clap::Parser;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use loadline::target::{Error, Faults, RunningTarget, StatsSnapshot, TargetConfig, TlsMode};
+use loadline::sample::{Error, Faults, RunningTarget, StatsSnapshot, TargetConfig, TlsMode};
 use serde_json::Value;
 
 fn config() -> TargetConfig {
