@@ -10,7 +10,7 @@
 
 use std::fmt::Write as _;
 
-use super::gen::{Cell, RowBatch};
+use super::batch::{Cell, RowBatch};
 use super::schema::Table;
 
 /// SQL flavour, for DDL and `INSERT` literals.

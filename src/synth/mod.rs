@@ -9,6 +9,8 @@
 //! pure function of the seed, [`pipeline`] runs the generator on every
 //! core in fixed chunks (the same bytes whatever the thread count), and
 //! [`sink`] writes CSV, JSON lines, SQL, SQLite, PostgreSQL or MySQL.
+//! Rows pass between them as [`batch::RowBatch`]es, which [`encode`] turns
+//! into the bytes of each format.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -16,6 +18,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+pub mod batch;
 pub mod encode;
 pub mod gen;
 pub mod pipeline;

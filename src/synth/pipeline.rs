@@ -14,8 +14,9 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+use super::batch::RowBatch;
 use super::encode::{encode, Encoding};
-use super::gen::{Generator, RowBatch};
+use super::gen::Generator;
 
 /// Rows per chunk: a multiple of the `INSERT` batch, big enough that the
 /// channel hop is noise, small enough to keep the memory flat.

@@ -13,6 +13,7 @@ use rand::RngExt;
 use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Distribution, Exp, LogNormal, Normal, Poisson, Zipf};
 
+use super::batch::{Cell, RowBatch};
 use super::encode::json_string;
 use super::schema::{self, After, Column, Dist, Gen, Kind, Schema, Skew, TimeGen};
 use crate::values::fake::{FakeKind, Locale};
@@ -49,56 +50,6 @@ impl RowPicks {
     fn set(&mut self, col: usize, v: Option<u64>) {
         if let Some(s) = self.slots.get_mut(col) {
             *s = Some(v);
-        }
-    }
-}
-
-/// One generated value. Text lives in the batch's string buffer, so a
-/// batch of rows is two allocations, not one per cell.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Cell {
-    Null,
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    /// Unix seconds, UTC.
-    Time(i64),
-    /// Unix seconds of midnight UTC.
-    Date(i64),
-    Uuid(u128),
-    Text {
-        start: u32,
-        len: u32,
-    },
-    /// A JSON document (already encoded), in the text buffer.
-    Json {
-        start: u32,
-        len: u32,
-    },
-}
-
-/// Consecutive rows of one table.
-#[derive(Debug, Default)]
-pub struct RowBatch {
-    pub first_row: u64,
-    pub rows: usize,
-    pub ncols: usize,
-    pub cells: Vec<Cell>,
-    pub text: String,
-}
-
-impl RowBatch {
-    pub fn row(&self, r: usize) -> &[Cell] {
-        &self.cells[r * self.ncols..(r + 1) * self.ncols]
-    }
-
-    /// The text of a `Text` or `Json` cell ("" for others).
-    pub fn str(&self, c: &Cell) -> &str {
-        match *c {
-            Cell::Text { start, len } | Cell::Json { start, len } => {
-                &self.text[start as usize..start as usize + len as usize]
-            }
-            _ => "",
         }
     }
 }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use rusqlite::{types::Value, Connection};
 
 use super::{ddl, Chunks, Error, RunPlan, Sink};
+use crate::synth::batch::Cell;
 use crate::synth::encode::{scalar, Dialect, Encoding};
-use crate::synth::gen::Cell;
 
 pub struct SqliteSink {
     path: PathBuf,
