@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::eval::fmt_pct;
+use super::format::fmt_pct;
 use super::policy::Quantile;
 use super::stats::{self, Grid};
 use crate::results::run::Run;

@@ -10,11 +10,13 @@
 //! - [`stats`]: quantiles, the block bootstrap and the rank test on
 //!   histogram buckets;
 //! - [`calibrate`]: the noise floor of A/A runs, a tolerance source;
+//! - [`format`]: numbers for people (values in their units, deltas);
 //! - [`verdict`] and [`render`]: the decision and its outputs (table,
 //!   JSON, Markdown, JUnit).
 
 pub mod calibrate;
 pub mod eval;
+pub mod format;
 pub mod policy;
 pub mod render;
 pub mod stats;

@@ -9,7 +9,7 @@
 
 use std::fmt::Write;
 
-use super::eval::{fmt_delta, fmt_pct, fmt_value};
+use super::format::{fmt_delta, fmt_pct, fmt_value};
 use super::policy::Action;
 use super::verdict::{CheckResult, Decision, Outcome, Row, Verdict};
 

@@ -140,5 +140,5 @@ pub fn render(run: &Run, baseline: Option<&Run>, verdict: Option<&Verdict>) -> S
 }
 
 fn fmt_secs(s: f64) -> String {
-    crate::gate::eval::fmt_value(s, crate::gate::verdict::Unit::Seconds)
+    crate::gate::format::fmt_value(s, crate::gate::verdict::Unit::Seconds)
 }

@@ -11,7 +11,7 @@
 use hdrhistogram::Histogram;
 
 use super::svg::{linear_axis, log_axis, nines_axis, quantile_at, Axis, Chart, MAX_NINES};
-use crate::gate::eval::fmt_value;
+use crate::gate::format::fmt_value;
 use crate::gate::verdict::Unit;
 use crate::results::run::{Run, SeriesRow};
 

@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use crate::gate::eval::{fmt_pct, fmt_value};
+use crate::gate::format::{fmt_pct, fmt_value};
 use crate::gate::policy::Action;
 use crate::gate::render::{against, delta, xml_escape as esc};
 use crate::gate::verdict::{CheckResult, Decision, Outcome, Unit, Verdict};
