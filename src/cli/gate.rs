@@ -5,14 +5,14 @@
 //! Exit codes: 0 promote (or warn), 1 blocked, 2 could not judge (bad
 //! input), 3 warned with `--fail-on-warn`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
 use super::{write_atomically, CliError, CliResult, Exit};
-use crate::gate::calibrate::{self, Calibration};
+use crate::gate::calibrate;
 use crate::gate::policy::{self, Quantile};
-use crate::gate::{eval, render, Decision, Verdict};
+use crate::gate::{self, eval, render, Decision};
 use crate::printer::Printer;
 use crate::results::run::Run;
 
@@ -116,14 +116,13 @@ fn judge(args: JudgeArgs, printer: Printer) -> CliResult {
     let run_dir = required(args.run, "RUN")?;
     let policy_path = required(args.policy, "--policy")?;
     let env = required(args.env, "--env")?;
-    let (_, _, verdict) = judge_runs(
-        &policy_path,
-        &env,
-        &run_dir,
-        args.baseline.as_deref(),
-        args.calibration.as_deref(),
-        args.seed,
-    )?;
+    let files = gate::Files {
+        policy: &policy_path,
+        run: &run_dir,
+        baseline: args.baseline.as_deref(),
+        calibration: args.calibration.as_deref(),
+    };
+    let verdict = gate::judge(files, &env, args.seed).map_err(CliError::input)?.verdict;
     if let Some(path) = &args.json {
         let json = serde_json::to_vec_pretty(&verdict).map_err(CliError::from)?;
         write_atomically(path, &json)?;
@@ -148,29 +147,6 @@ fn judge(args: JudgeArgs, printer: Printer) -> CliResult {
     })
 }
 
-/// Load the policy, the calibration and the runs, and judge: what `gate`
-/// and `report --policy` share. Every failure is bad input (exit 2).
-pub(crate) fn judge_runs(
-    policy_path: &Path,
-    env: &str,
-    run_dir: &Path,
-    baseline: Option<&Path>,
-    calibration: Option<&Path>,
-    seed: u64,
-) -> Result<(Run, Option<Run>, Verdict), CliError> {
-    let policy = policy::load(policy_path).map_err(CliError::input)?;
-    let calibration = calibration
-        .map(Calibration::load)
-        .transpose()
-        .map_err(|e| CliError::input(anyhow::anyhow!(e)))?;
-    let (run, baseline) = eval::load_runs(&policy, run_dir, baseline).map_err(CliError::input)?;
-    let mut opts = eval::Options::new(env);
-    opts.calibration = calibration.as_ref();
-    opts.seed = seed;
-    let verdict = eval::evaluate(&policy, &run, baseline.as_ref(), &opts).map_err(CliError::input)?;
-    Ok((run, baseline, verdict))
-}
-
 fn calibrate(args: CalibrateArgs, printer: Printer) -> CliResult {
     let quantiles: Vec<Quantile> = match &args.policy {
         Some(p) => {
@@ -188,14 +164,7 @@ fn calibrate(args: CalibrateArgs, printer: Printer) -> CliResult {
         .map(|d| Run::load(d, &[]))
         .collect::<Result<Vec<_>, _>>()
         .map_err(CliError::input)?;
-    let profiles: Vec<&str> = runs.iter().map(|r| r.summary.profile.name.as_str()).collect();
-    if profiles.windows(2).any(|w| w[0] != w[1]) {
-        return Err(CliError::input(anyhow::anyhow!(
-            "A/A runs must run the same profile; these ran: {}",
-            profiles.join(", ")
-        )));
-    }
-    let cal = calibrate::calibrate(&runs, &quantiles).map_err(|e| CliError::input(anyhow::anyhow!(e)))?;
+    let cal = calibrate::calibrate(&runs, &quantiles).map_err(CliError::input)?;
     let json = serde_json::to_vec_pretty(&cal).map_err(CliError::from)?;
     write_atomically(&args.out, &json)?;
     printer.out(cal.render().trim_end());

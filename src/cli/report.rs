@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{write_atomically, CliError, CliResult, Exit};
-use crate::gate::eval;
+use crate::gate::{self, eval};
 use crate::printer::Printer;
 use crate::results::run::Run;
 
@@ -45,15 +45,14 @@ pub struct ReportArgs {
 pub fn execute(args: ReportArgs, printer: Printer) -> CliResult {
     let (run, baseline, verdict) = match (&args.policy, &args.env) {
         (Some(path), Some(env)) => {
-            let (run, baseline, verdict) = super::gate::judge_runs(
-                path,
-                env,
-                &args.run,
-                args.baseline.as_deref(),
-                args.calibration.as_deref(),
-                args.seed,
-            )?;
-            (run, baseline, Some(verdict))
+            let files = gate::Files {
+                policy: path,
+                run: &args.run,
+                baseline: args.baseline.as_deref(),
+                calibration: args.calibration.as_deref(),
+            };
+            let judged = gate::judge(files, env, args.seed).map_err(CliError::input)?;
+            (judged.run, judged.baseline, Some(judged.verdict))
         }
         _ => {
             let run = Run::load(&args.run, &[]).map_err(CliError::input)?;

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::error::Error;
 use super::format::fmt_pct;
 use super::policy::Quantile;
 use super::stats::{self, Grid};
@@ -53,19 +54,19 @@ impl Calibration {
         self.noise.get(metric).map(|n| n.max(MIN_TOLERANCE))
     }
 
-    pub fn load(path: &Path) -> Result<Calibration, String> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("cannot read calibration {}: {e}", path.display()))?;
+    pub fn load(path: &Path) -> Result<Calibration, Error> {
+        let shown = || path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|cause| Error::ReadCalibration { path: shown(), cause })?;
         let mut c: Calibration =
-            serde_json::from_str(&text).map_err(|e| format!("{}: not a calibration file: {e}", path.display()))?;
+            serde_json::from_str(&text).map_err(|cause| Error::NotACalibration { path: shown(), cause })?;
         if c.schema_version != SCHEMA_VERSION {
-            return Err(format!(
-                "{}: calibration schema version {} (this loadline reads {SCHEMA_VERSION})",
-                path.display(),
-                c.schema_version
-            ));
+            return Err(Error::CalibrationVersion {
+                path: shown(),
+                found: c.schema_version,
+                expected: SCHEMA_VERSION,
+            });
         }
-        c.source = path.display().to_string();
+        c.source = shown();
         Ok(c)
     }
 
@@ -101,9 +102,15 @@ impl Calibration {
 }
 
 /// Measure the noise floor of `runs` (at least two) for `quantiles`.
-pub fn calibrate(runs: &[Run], quantiles: &[Quantile]) -> Result<Calibration, String> {
+pub fn calibrate(runs: &[Run], quantiles: &[Quantile]) -> Result<Calibration, Error> {
     if runs.len() < 2 {
-        return Err("calibration needs at least two A/A runs (three or more give a better floor)".into());
+        return Err(Error::TooFewRuns);
+    }
+    let profiles: Vec<&str> = runs.iter().map(|r| r.summary.profile.name.as_str()).collect();
+    if profiles.windows(2).any(|w| w[0] != w[1]) {
+        return Err(Error::MixedProfiles {
+            profiles: profiles.join(", "),
+        });
     }
     let mut qs: Vec<&Quantile> = quantiles.iter().collect();
     qs.sort_by(|a, b| a.fraction.total_cmp(&b.fraction));

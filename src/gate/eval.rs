@@ -9,49 +9,20 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::calibrate::Calibration;
+use super::error::Error;
 use super::format::{fmt_delta, fmt_pct, fmt_value};
-use super::policy::{self, BurnWindow, Check, Endpoints, Environment, Metric, Policy, Quantile, Regression, Tolerance};
+use super::policy::{BurnWindow, Check, Endpoints, Environment, Metric, Policy, Quantile, Regression, Tolerance};
 use super::stats::{self, Grid, Statistic};
 use super::verdict::{
     action, worst, BootstrapInfo, CheckResult, Comparison, EnvRef, Limit, Outcome, Row, RunRef, Unit, Verdict,
     SCHEMA_VERSION,
 };
-use crate::results::run::{Run, RunError};
+use crate::results::run::Run;
 use crate::results::Outcome as Status;
 use crate::values::seed::derive_seed;
 
 /// The bootstrap's seed unless the user gives one.
 pub const DEFAULT_SEED: u64 = 0x6c6f_6164_6c69_6e65;
-
-/// Why the gate could not judge (exit code 2).
-#[derive(Debug, thiserror::Error)]
-pub enum GateError {
-    #[error(transparent)]
-    Policy(#[from] policy::Error),
-    #[error("{which} run: {source}")]
-    Run { which: &'static str, source: RunError },
-    #[error("{policy}: no environment `{env}` (the policy defines: {known})")]
-    UnknownEnvironment { policy: String, env: String, known: String },
-    #[error("{at}: key `endpoints` of check `{check}`: `{endpoint}` is not an endpoint of the run {run}")]
-    UnknownEndpoint {
-        /// `policy.yaml:14`.
-        at: String,
-        check: String,
-        endpoint: String,
-        /// The run's directory and its endpoints.
-        run: String,
-    },
-    #[error("{policy}: regression tolerance is `from calibration`, but no calibration was given (--calibration FILE, made by `loadline gate calibrate`)")]
-    NeedsCalibration { policy: String },
-    #[error("{file}: no noise floor for `{metric}` (the calibration runs measured: {known}); calibrate with longer runs or change the policy's quantiles")]
-    NotCalibrated {
-        file: String,
-        metric: String,
-        known: String,
-    },
-    #[error("{0}")]
-    Calibration(String),
-}
 
 /// What the gate needs besides the policy and the runs.
 #[derive(Debug, Clone)]
@@ -90,16 +61,16 @@ pub fn slo_bounds(policy: &Policy) -> Vec<Duration> {
 }
 
 /// Load a candidate (and a baseline) run for a policy.
-pub fn load_runs(policy: &Policy, run: &Path, baseline: Option<&Path>) -> Result<(Run, Option<Run>), GateError> {
+pub fn load_runs(policy: &Policy, run: &Path, baseline: Option<&Path>) -> Result<(Run, Option<Run>), Error> {
     let bounds = slo_bounds(policy);
-    let cand = Run::load(run, &bounds).map_err(|source| GateError::Run {
+    let cand = Run::load(run, &bounds).map_err(|source| Error::Run {
         which: "candidate",
         source,
     })?;
     let base = baseline
         .map(|b| Run::load(b, &bounds))
         .transpose()
-        .map_err(|source| GateError::Run {
+        .map_err(|source| Error::Run {
             which: "baseline",
             source,
         })?;
@@ -117,12 +88,12 @@ fn run_ref(r: &Run) -> RunRef {
 }
 
 /// Judge `run` (against `baseline`) with `policy` for the environment in `opts`.
-pub fn evaluate(policy: &Policy, run: &Run, baseline: Option<&Run>, opts: &Options) -> Result<Verdict, GateError> {
+pub fn evaluate(policy: &Policy, run: &Run, baseline: Option<&Run>, opts: &Options) -> Result<Verdict, Error> {
     let p = policy.path.display().to_string();
     let env = policy
         .environments
         .get(opts.env)
-        .ok_or_else(|| GateError::UnknownEnvironment {
+        .ok_or_else(|| Error::UnknownEnvironment {
             policy: p.clone(),
             env: opts.env.to_string(),
             known: policy.environments.keys().cloned().collect::<Vec<_>>().join(", "),
@@ -299,7 +270,7 @@ struct Scope {
     endpoints: Vec<usize>,
 }
 
-fn scopes(policy: &Policy, check: &Check, run: &Run) -> Result<Vec<Scope>, GateError> {
+fn scopes(policy: &Policy, check: &Check, run: &Run) -> Result<Vec<Scope>, Error> {
     Ok(match &check.endpoints {
         Endpoints::Overall => vec![Scope {
             name: "overall".into(),
@@ -322,7 +293,7 @@ fn scopes(policy: &Policy, check: &Check, run: &Run) -> Result<Vec<Scope>, GateE
                         name: n.clone(),
                         endpoints: vec![i],
                     })
-                    .ok_or_else(|| GateError::UnknownEndpoint {
+                    .ok_or_else(|| Error::UnknownEndpoint {
                         at: format!("{}:{}", policy.path.display(), check.endpoints_line),
                         check: check.name.clone(),
                         endpoint: n.clone(),
@@ -642,14 +613,14 @@ fn achieved_rows(run: &Run, min: f64) -> Vec<Row> {
 }
 
 /// The tolerance for a metric (`p99`, `shape`).
-fn tolerance(reg: &Regression, metric: &str, opts: &Options, policy: &Policy) -> Result<f64, GateError> {
+fn tolerance(reg: &Regression, metric: &str, opts: &Options, policy: &Policy) -> Result<f64, Error> {
     match reg.tolerance {
         Tolerance::Relative(t) => Ok(t),
         Tolerance::FromCalibration => {
-            let cal = opts.calibration.ok_or_else(|| GateError::NeedsCalibration {
+            let cal = opts.calibration.ok_or_else(|| Error::NeedsCalibration {
                 policy: policy.path.display().to_string(),
             })?;
-            cal.tolerance(metric).ok_or_else(|| GateError::NotCalibrated {
+            cal.tolerance(metric).ok_or_else(|| Error::NotCalibrated {
                 file: cal.source.clone(),
                 metric: metric.to_string(),
                 known: cal.noise.keys().cloned().collect::<Vec<_>>().join(", "),
@@ -734,7 +705,7 @@ fn regression_check(
     run: &Run,
     baseline: Option<&Run>,
     opts: &Options,
-) -> Result<Option<Vec<Row>>, GateError> {
+) -> Result<Option<Vec<Row>>, Error> {
     let reg = match (&policy.regression, baseline) {
         (Some(r), _) => r.clone(),
         (None, Some(_)) => default_regression(),

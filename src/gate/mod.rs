@@ -11,16 +11,22 @@
 //!   histogram buckets;
 //! - [`calibrate`]: the noise floor of A/A runs, a tolerance source;
 //! - [`format`]: numbers for people (values in their units, deltas);
+//! - [`judge`]: the policy, calibration and runs read from files and judged;
+//! - [`error`]: why the gate could not judge;
 //! - [`verdict`] and [`render`]: the decision and its outputs (table,
 //!   JSON, Markdown, JUnit).
 
 pub mod calibrate;
+pub mod error;
 pub mod eval;
 pub mod format;
+pub mod judge;
 pub mod policy;
 pub mod render;
 pub mod stats;
 pub mod verdict;
 
-pub use eval::{evaluate, load_runs, GateError, Options};
+pub use error::Error;
+pub use eval::{evaluate, load_runs, Options};
+pub use judge::{judge, Files, Judged};
 pub use verdict::{Decision, Outcome, Verdict};

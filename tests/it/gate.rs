@@ -495,7 +495,7 @@ fn baseline_comparison_tells_noise_from_regressions() {
             b.as_ref(),
             &with_cal
         )),
-        Err(eval::GateError::NeedsCalibration { .. })
+        Err(loadline::gate::Error::NeedsCalibration { .. })
     ));
     with_cal.calibration = Some(&cal);
     assert_eq!(regression(&from_cal, &slower, &base, &with_cal).outcome, Outcome::Fail);
