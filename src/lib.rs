@@ -17,6 +17,7 @@
 //! - [`report`]: a run (and a baseline) as one self-contained HTML file;
 //! - [`cli`]: the command-line wiring (nothing else depends on it).
 
+pub mod atomic;
 pub mod cli;
 pub mod gate;
 pub mod load;

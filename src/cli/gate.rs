@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::{write_atomically, CliError, CliResult, Exit};
+use super::{CliError, CliResult, Exit};
+use crate::atomic;
 use crate::gate::calibrate;
 use crate::gate::policy::{self, Quantile};
 use crate::gate::{self, eval, render, Decision};
@@ -125,13 +126,13 @@ fn judge(args: JudgeArgs, printer: Printer) -> CliResult {
     let verdict = gate::judge(files, &env, args.seed).map_err(CliError::input)?.verdict;
     if let Some(path) = &args.json {
         let json = serde_json::to_vec_pretty(&verdict).map_err(CliError::from)?;
-        write_atomically(path, &json)?;
+        atomic::write(path, &json)?;
     }
     if let Some(path) = &args.junit {
-        write_atomically(path, render::junit(&verdict).as_bytes())?;
+        atomic::write(path, render::junit(&verdict).as_bytes())?;
     }
     if let Some(path) = &args.markdown {
-        write_atomically(path, render::markdown(&verdict, args.fail_on_warn).as_bytes())?;
+        atomic::write(path, render::markdown(&verdict, args.fail_on_warn).as_bytes())?;
     }
     printer.out(render::table(&verdict, args.fail_on_warn).trim_end());
     Ok(match verdict.decision {
@@ -166,7 +167,7 @@ fn calibrate(args: CalibrateArgs, printer: Printer) -> CliResult {
         .map_err(CliError::input)?;
     let cal = calibrate::calibrate(&runs, &quantiles).map_err(CliError::input)?;
     let json = serde_json::to_vec_pretty(&cal).map_err(CliError::from)?;
-    write_atomically(&args.out, &json)?;
+    atomic::write(&args.out, &json)?;
     printer.out(cal.render().trim_end());
     printer.info(format!(
         "wrote {}; use it with `loadline gate ... --calibration {}` and `tolerance: from calibration`",

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{write_atomically, CliError, CliResult, Exit};
+use super::{CliError, CliResult, Exit};
+use crate::atomic;
 use crate::gate::{self, eval};
 use crate::printer::Printer;
 use crate::results::run::Run;
@@ -66,7 +67,7 @@ pub fn execute(args: ReportArgs, printer: Printer) -> CliResult {
         }
     };
     let html = crate::report::render(&run, baseline.as_ref(), verdict.as_ref());
-    write_atomically(&args.out, html.as_bytes())?;
+    atomic::write(&args.out, html.as_bytes())?;
     printer.info(format!(
         "wrote {} ({} KB)",
         args.out.display(),

@@ -240,13 +240,8 @@ fn scrub_json(report: &scrub::Report, rules: &rules::Rules) -> serde_json::Value
 
 /// Write JSON through a temporary file, renamed when complete.
 fn write_json(path: &std::path::Path, value: &serde_json::Value) -> Result<(), CliError> {
-    let mut tmp = path.as_os_str().to_os_string();
-    tmp.push(".partial");
-    let tmp = PathBuf::from(tmp);
     let text = serde_json::to_string_pretty(value).map_err(CliError::from)?;
-    std::fs::write(&tmp, text + "\n")
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| CliError::from(anyhow::anyhow!("{}: {e}", path.display())))
+    crate::atomic::write(path, (text + "\n").as_bytes()).map_err(CliError::from)
 }
 
 fn run_verify(args: VerifyArgs, printer: Printer) -> CliResult {

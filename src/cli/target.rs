@@ -103,7 +103,7 @@ pub fn execute(args: TargetArgs, printer: Printer) -> CliResult {
     })?;
 
     if let (Some(path), Some(pem)) = (&args.write_ca, server.ca_pem()) {
-        super::write_atomically(path, pem.as_bytes()).map_err(CliError::input)?;
+        crate::atomic::write(path, pem.as_bytes()).map_err(CliError::input)?;
         printer.info(format!("wrote the certificate to trust to {}", path.display()));
     }
     printer.out(format!("listening on {} ({summary})", server.base_url()));

@@ -53,7 +53,7 @@ pub struct ResultWriter {
 }
 
 fn partial(dir: &Path, name: &str) -> PathBuf {
-    dir.join(format!("{name}.partial"))
+    crate::atomic::partial_path(&dir.join(name))
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> std::io::Error {

@@ -316,7 +316,7 @@ fn stream(
 ) -> Result<FileReport, Error> {
     let started = Instant::now();
     let final_path = output.join(&p.file.name);
-    let partial = output.join(format!("{}.partial", p.file.name));
+    let partial = crate::atomic::partial_path(&output.join(&p.file.name));
     let out_file = File::create(&partial).map_err(Error::io(&partial))?;
     partials.push((partial.clone(), final_path));
     let mut out = BufWriter::with_capacity(1 << 20, out_file);
@@ -336,7 +336,7 @@ fn stream(
     }
     let reject_name = format!("{}.rejects.jsonl", p.file.name);
     let reject_final = rejects_dir.join(&reject_name);
-    let reject_partial = rejects_dir.join(format!("{reject_name}.partial"));
+    let reject_partial = crate::atomic::partial_path(&reject_final);
     let mut rejects: Option<BufWriter<File>> = None;
     let mut report = FileReport {
         file: p.file.path.display().to_string(),

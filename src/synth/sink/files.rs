@@ -22,12 +22,6 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-fn partial(path: &Path) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(".partial");
-    PathBuf::from(s)
-}
-
 pub struct FileSink {
     dir: PathBuf,
     format: Format,
@@ -87,7 +81,7 @@ impl Sink for FileSink {
             Format::Jsonl => "jsonl",
         };
         let path = self.dir.join(format!("{}.{ext}", t.name));
-        let tmp = partial(&path);
+        let tmp = crate::atomic::partial_path(&path);
         let result = (|| {
             let mut w = BufWriter::with_capacity(1 << 20, File::create(&tmp).map_err(io(&tmp))?);
             if self.format == Format::Csv {
@@ -146,7 +140,7 @@ impl SqlFileSink {
     }
 
     fn w(&mut self) -> Result<&mut BufWriter<File>, Error> {
-        let tmp = partial(&self.path);
+        let tmp = crate::atomic::partial_path(&self.path);
         self.out
             .as_mut()
             .ok_or_else(|| io(&tmp)(std::io::Error::other("not prepared")))
@@ -162,7 +156,7 @@ impl Sink for SqlFileSink {
         if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(io(parent))?;
         }
-        let tmp = partial(&self.path);
+        let tmp = crate::atomic::partial_path(&self.path);
         let f = File::create(&tmp).map_err(io(&tmp))?;
         self.out = Some(BufWriter::with_capacity(1 << 20, f));
         let d = self.dialect;
@@ -190,7 +184,7 @@ impl Sink for SqlFileSink {
     }
 
     fn write_table(&mut self, plan: &RunPlan, table: usize, chunks: Chunks) -> Result<u64, Error> {
-        let tmp = partial(&self.path);
+        let tmp = crate::atomic::partial_path(&self.path);
         // Shard scripts run one after another: the first creates the
         // tables, the last adds the constraints.
         let create = if plan.first_shard() {
@@ -212,7 +206,7 @@ impl Sink for SqlFileSink {
     }
 
     fn finish(&mut self, plan: &RunPlan) -> Result<(), Error> {
-        let tmp = partial(&self.path);
+        let tmp = crate::atomic::partial_path(&self.path);
         let mut tail = String::from("\n");
         // ... and the last adds the constraints, once every row is in.
         for (ti, _) in plan.tables().filter(|_| plan.last_shard()) {
@@ -247,7 +241,7 @@ impl Drop for SqlFileSink {
     fn drop(&mut self) {
         // Not finished: remove the partial script rather than leave it.
         if self.out.take().is_some() {
-            let _ = std::fs::remove_file(partial(&self.path));
+            let _ = std::fs::remove_file(crate::atomic::partial_path(&self.path));
         }
     }
 }
