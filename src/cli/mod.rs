@@ -59,6 +59,8 @@ pub enum Exit {
     Failure,
     /// Exit code 3: the gate warned and `--fail-on-warn` asked to tell.
     Warned,
+    /// Exit code 130 (128 + SIGINT): a second Ctrl-C aborted the job.
+    Aborted,
 }
 
 /// An error that knows its exit code: 2 for bad input (the user must change
@@ -106,6 +108,7 @@ pub fn main() -> ExitCode {
         Ok(Exit::Success) => ExitCode::SUCCESS,
         Ok(Exit::Failure) => ExitCode::from(1),
         Ok(Exit::Warned) => ExitCode::from(3),
+        Ok(Exit::Aborted) => ExitCode::from(130),
         Err(e) => {
             printer.error(format_chain(&e.error));
             ExitCode::from(e.code)

@@ -105,12 +105,14 @@ pub fn run_and_print(profile: profile::Profile, opts: &RunOptions, printer: Prin
         Dur(profile.duration),
         Dur(profile.warmup)
     ));
-    let report = load::run(profile, opts).map_err(|e| match e {
-        load::Error::ProdRefused { .. } | load::Error::BadShard { .. } | load::Error::EmptyShard { .. } => {
-            CliError::input(e)
+    let report = match load::run(profile, opts) {
+        Ok(report) => report,
+        Err(load::Error::Aborted { .. }) => return Ok(Exit::Aborted),
+        Err(e @ (load::Error::ProdRefused { .. } | load::Error::BadShard { .. } | load::Error::EmptyShard { .. })) => {
+            return Err(CliError::input(e))
         }
-        other => CliError::from(other),
-    })?;
+        Err(other) => return Err(CliError::from(other)),
+    };
     printer.out(crate::results::table::render(&report.summary, &report.dir));
     if report.summary.schedule.generator_saturated {
         printer.warn("the generator could not keep the schedule: see `schedule` in summary.json");

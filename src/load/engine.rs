@@ -79,6 +79,10 @@ pub enum Error {
     EmptyShard { users: u32, index: u32, count: u32 },
     #[error("internal error: {0}")]
     Internal(String),
+    /// A second Ctrl-C: the run stopped without waiting for requests in
+    /// flight, and its files stay `.partial`. The CLI exits with 130.
+    #[error("aborted by a second Ctrl-C: the results in {} are incomplete", dir.display())]
+    Aborted { dir: PathBuf },
 }
 
 /// The result of a run.
@@ -238,11 +242,18 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
         opts.handle_ctrl_c,
         &progress,
     ));
+    let Some((finals, io_error)) = collected else {
+        // Aborted: the workers may be waiting on requests in flight, and the
+        // user asked not to wait for them.
+        progress.finish();
+        return Err(Error::Aborted {
+            dir: opts.out_dir.clone(),
+        });
+    };
     for t in threads {
         let _ = t.join();
     }
     progress.finish();
-    let (finals, io_error) = collected;
     if let Some(source) = io_error {
         return Err(Error::Io {
             path: opts.out_dir.clone(),
@@ -292,21 +303,25 @@ async fn collect(
     notify: &Arc<Notify>,
     handle_ctrl_c: bool,
     progress: &Progress,
-) -> (Vec<WorkerTotals>, Option<std::io::Error>) {
+) -> Option<(Vec<WorkerTotals>, Option<std::io::Error>)> {
     let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
     let mut finals = Vec::new();
     let mut io_error = None;
     let mut errors_so_far = 0u64;
     let mut ctrl_c_seen = false;
     let mut poll = tokio::time::interval(Duration::from_millis(100));
-    let ctrl_c = async {
+    // The first Ctrl-C stops the run and writes everything; a second one
+    // aborts it (`None`) without waiting for requests in flight.
+    let ctrl_c = || async move {
         if handle_ctrl_c {
             let _ = tokio::signal::ctrl_c().await;
         } else {
             std::future::pending::<()>().await;
         }
     };
-    tokio::pin!(ctrl_c);
+    let ctrl_c_again = ctrl_c();
+    let ctrl_c = ctrl_c();
+    tokio::pin!(ctrl_c, ctrl_c_again);
     let write =
         |data: IntervalData, writer: &mut ResultWriter, io_error: &mut Option<std::io::Error>, errors: &mut u64| {
             *errors += data
@@ -354,11 +369,8 @@ async fn collect(
                 progress.note("stopping: finishing requests in flight and writing results (Ctrl-C again to abort)");
                 stop.store(true, Ordering::Relaxed);
                 notify.notify_waiters();
-                tokio::spawn(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                    std::process::exit(130);
-                });
             }
+            _ = &mut ctrl_c_again, if ctrl_c_seen => return None,
             _ = poll.tick() => {
                 if stop.load(Ordering::Relaxed) {
                     notify.notify_waiters();
@@ -369,7 +381,7 @@ async fn collect(
     while let Some((_, p)) = pending.pop_first() {
         write(p.data, writer, &mut io_error, &mut errors_so_far);
     }
-    (finals, io_error)
+    Some((finals, io_error))
 }
 
 fn new_interval(profile: &Profile, shards: u32, index: u64) -> IntervalData {

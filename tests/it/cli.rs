@@ -94,6 +94,48 @@ fn sigint_stops_cleanly_and_writes_results() {
     assert!(s.run.elapsed_s < 10.0);
 }
 
+/// A second Ctrl-C aborts without waiting for requests in flight: exit code
+/// 130, and nothing looks complete (no `summary.json`, files stay `.partial`).
+#[test]
+fn a_second_sigint_aborts_with_130_and_leaves_only_partial_files() {
+    let scratch = Scratch::new();
+    // Every answer takes 30 s, so the run cannot end between the two signals.
+    let t = target(loadline::sample::TargetConfig {
+        latency: std::time::Duration::from_secs(30),
+        ..Default::default()
+    });
+    let text = simple("50/s", "60s", "uniform").replace("timeout: 2s", "timeout: 60s");
+    let path = scratch.write("slow.yaml", &text.replace("{BASE}", &t.base_url()));
+    let out = scratch.path("out");
+    let mut child = loadline()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .spawn()
+        .expect("spawn");
+    let started = std::time::Instant::now();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let sigint = || {
+        let status = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    };
+    sigint();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    sigint();
+    let code = child.wait().expect("wait");
+    assert_eq!(code.code(), Some(130), "{code:?}");
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "the abort waited for requests in flight"
+    );
+    assert!(!out.join("summary.json").exists());
+    assert!(out.join("latency.hlog.partial").exists());
+}
+
 /// `--dry-run N` prints the first N requests, the same for the same seed,
 /// with secrets redacted, and sends nothing.
 #[test]
