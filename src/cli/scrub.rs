@@ -193,7 +193,7 @@ fn run_scrub(args: RunArgs, printer: Printer) -> CliResult {
         ));
     }
     if let Some(path) = &args.report {
-        write_json(path, &scrub_json(&report, &rules))?;
+        write_json(path, &report.document(&rules.path))?;
     }
     if report.committed {
         printer.info(format!(
@@ -214,32 +214,8 @@ fn run_scrub(args: RunArgs, printer: Printer) -> CliResult {
     }
 }
 
-/// The scrub report as JSON: counts and transformers, never values.
-fn scrub_json(report: &scrub::Report, rules: &rules::Rules) -> serde_json::Value {
-    serde_json::json!({
-        "version": 1,
-        "rules": rules.path.display().to_string(),
-        "committed": report.committed,
-        "max_rejects": report.max_rejects,
-        "seconds": report.seconds,
-        "files": report.files.iter().map(|f| serde_json::json!({
-            "file": f.file,
-            "table": f.table,
-            "format": f.format.name(),
-            "rows_in": f.rows_in,
-            "rows_out": f.rows_out,
-            "rejected": f.rejected,
-            "bytes_in": f.bytes_in,
-            "seconds": f.seconds,
-            "rejects_file": f.rejects_file.as_ref().map(|p| p.display().to_string()),
-            "columns": f.columns.iter().map(|(c, t)| serde_json::json!({"name": c, "transform": t})).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-        "skipped": report.skipped.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-    })
-}
-
 /// Write JSON through a temporary file, renamed when complete.
-fn write_json(path: &std::path::Path, value: &serde_json::Value) -> Result<(), CliError> {
+fn write_json(path: &std::path::Path, value: &impl serde::Serialize) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(CliError::from)?;
     crate::atomic::write(path, (text + "\n").as_bytes()).map_err(CliError::from)
 }
@@ -257,7 +233,7 @@ fn run_verify(args: VerifyArgs, printer: Printer) -> CliResult {
         s.push(".verify.json");
         PathBuf::from(s)
     });
-    write_json(&path, &report.to_json())?;
+    write_json(&path, &report.document())?;
     for line in report.summary(args.show) {
         printer.out(line);
     }
@@ -271,7 +247,7 @@ fn run_scan(args: ScanArgs, printer: Printer) -> CliResult {
         printer.out(line);
     }
     if let Some(path) = &args.json {
-        write_json(path, &report.to_json())?;
+        write_json(path, &report.document())?;
     }
     Ok(Exit::Success)
 }

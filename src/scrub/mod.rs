@@ -4,8 +4,8 @@
 //! original.
 //!
 //! This file holds what the parts share: the error, the options, a dump's
-//! files and the rules of each, and the report. A run is in `run.rs`, the
-//! transformers in `transform/`.
+//! files and the rules of each. A run is in `run.rs`, its report in
+//! `report.rs`, the transformers in `transform/`.
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +17,7 @@ pub mod fuzzing;
 pub mod keyed;
 pub mod known;
 mod pipeline;
+mod report;
 mod rows;
 pub mod rules;
 mod run;
@@ -25,6 +26,7 @@ pub mod transform;
 pub mod verify;
 
 use format::Format;
+pub use report::{FileReport, Report, ReportFile};
 pub use rules::Rules;
 pub use run::scrub;
 
@@ -150,46 +152,4 @@ pub fn table_rules<'r>(rules: &'r Rules, table: &str) -> Option<&'r rules::Table
         .tables
         .get(table)
         .or_else(|| table.rsplit_once('.').and_then(|(_, bare)| rules.tables.get(bare)))
-}
-
-/// One file's outcome.
-#[derive(Debug, Clone)]
-pub struct FileReport {
-    pub file: String,
-    pub table: String,
-    pub format: Format,
-    pub rows_in: u64,
-    pub rows_out: u64,
-    pub rejected: u64,
-    /// The first rejects (line, column, reason); the reject file has all.
-    pub first_rejects: Vec<(u64, Option<String>, String)>,
-    pub bytes_in: u64,
-    pub seconds: f64,
-    /// Each input column with its transformer.
-    pub columns: Vec<(String, &'static str)>,
-    pub rejects_file: Option<PathBuf>,
-}
-
-/// A run's outcome.
-#[derive(Debug, Clone)]
-pub struct Report {
-    pub files: Vec<FileReport>,
-    /// Files in the input folder that are not dumps.
-    pub skipped: Vec<PathBuf>,
-    /// Tables without rules left out (`unlisted_columns: drop`).
-    pub dropped_tables: Vec<String>,
-    pub seconds: f64,
-    /// Whether the output was renamed into place (false: too many rejects).
-    pub committed: bool,
-    pub max_rejects: u64,
-    pub rejects_dir: PathBuf,
-}
-
-impl Report {
-    pub fn rejected(&self) -> u64 {
-        self.files.iter().map(|f| f.rejected).sum()
-    }
-    pub fn bytes_in(&self) -> u64 {
-        self.files.iter().map(|f| f.bytes_in).sum()
-    }
 }

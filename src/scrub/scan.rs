@@ -331,28 +331,78 @@ impl Report {
         out
     }
 
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "version": 1,
-            "files": self.files.iter().map(|f| serde_json::json!({
-                "file": f.file,
-                "table": f.table,
-                "rows": f.rows,
-                "malformed": f.malformed,
-                "columns": f.columns.iter().map(|c| serde_json::json!({
-                    "name": c.name,
-                    "values": c.non_null,
-                    "distinct": c.distinct,
-                    "cells_with_hits": c.hits.iter().map(|(k, n)| (k.name().to_string(), serde_json::json!(n))).collect::<serde_json::Map<_, _>>(),
-                    "whole_value_hits": c.whole.iter().map(|(k, n)| (k.name().to_string(), serde_json::json!(n))).collect::<serde_json::Map<_, _>>(),
-                    "all_integers": c.all_integers,
-                    "all_dates": c.all_dates,
-                    "all_uuids": c.all_uuids,
-                    "average_length": c.avg_len,
-                    "suggested_rule": c.rule,
-                    "why": c.why,
-                })).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-        })
+    /// The report file (`scrub scan --json FILE`): per column, counts and a
+    /// suggested rule, never a value.
+    pub fn document(&self) -> ScanFile<'_> {
+        ScanFile {
+            files: self.files.iter().map(ScanFileEntry::of).collect(),
+            version: 1,
+        }
+    }
+}
+
+// The report file's structs list their fields in alphabetical order: that is the order the
+// file has always had (it was built as a JSON map, which sorts its keys).
+
+/// The scan report file.
+#[derive(Debug, serde::Serialize)]
+pub struct ScanFile<'a> {
+    pub files: Vec<ScanFileEntry<'a>>,
+    pub version: u32,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct ScanFileEntry<'a> {
+    pub columns: Vec<ScanColumnEntry<'a>>,
+    pub file: &'a str,
+    pub malformed: u64,
+    pub rows: u64,
+    pub table: &'a str,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct ScanColumnEntry<'a> {
+    pub all_dates: bool,
+    pub all_integers: bool,
+    pub all_uuids: bool,
+    pub average_length: f64,
+    /// Cells with at least one hit, per kind name.
+    pub cells_with_hits: BTreeMap<&'static str, u64>,
+    pub distinct: u64,
+    pub name: &'a str,
+    pub suggested_rule: &'a str,
+    /// Non-null values.
+    pub values: u64,
+    /// Cells that are entirely one detected value, per kind name.
+    pub whole_value_hits: BTreeMap<&'static str, u64>,
+    pub why: &'a str,
+}
+
+impl<'a> ScanFileEntry<'a> {
+    fn of(f: &'a FileScan) -> Self {
+        let by_name = |m: &BTreeMap<Kind, u64>| m.iter().map(|(k, n)| (k.name(), *n)).collect();
+        ScanFileEntry {
+            columns: f
+                .columns
+                .iter()
+                .map(|c| ScanColumnEntry {
+                    all_dates: c.all_dates,
+                    all_integers: c.all_integers,
+                    all_uuids: c.all_uuids,
+                    average_length: c.avg_len,
+                    cells_with_hits: by_name(&c.hits),
+                    distinct: c.distinct,
+                    name: &c.name,
+                    suggested_rule: &c.rule,
+                    values: c.non_null,
+                    whole_value_hits: by_name(&c.whole),
+                    why: &c.why,
+                })
+                .collect(),
+            file: &f.file,
+            malformed: f.malformed,
+            rows: f.rows,
+            table: &f.table,
+        }
     }
 }

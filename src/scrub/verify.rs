@@ -204,40 +204,103 @@ impl Report {
         out
     }
 
-    /// The JSON report: every count, the kept findings, no values.
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut counts = serde_json::Map::new();
-        for check in Check::ALL {
-            counts.insert(
-                check.name().to_string(),
-                serde_json::json!({"failures": self.count(check, false), "warnings": self.count(check, true)}),
-            );
+    /// The report file (`scrub verify --report FILE`): counts, tables and the kept findings,
+    /// never a value. Schema: `schemas/verify-report.schema.json`.
+    pub fn document(&self) -> ReportFile<'_> {
+        let checks = Check::ALL
+            .iter()
+            .map(|&check| {
+                let counts = CheckCounts {
+                    failures: self.count(check, false),
+                    warnings: self.count(check, true),
+                };
+                (check.name(), counts)
+            })
+            .collect();
+        ReportFile {
+            checks,
+            findings: self.findings.iter().map(FindingEntry::of).collect(),
+            findings_kept_per_column_and_check: KEEP_PER_KIND,
+            passed: self.passed(),
+            tables: self.tables.iter().map(TableEntry::of).collect(),
+            version: 1,
         }
-        serde_json::json!({
-            "version": 1,
-            "passed": self.passed(),
-            "checks": counts,
-            "tables": self.tables.iter().map(|t| serde_json::json!({
-                "table": t.table,
-                "original_file": t.original_file,
-                "scrubbed_file": t.scrubbed_file,
-                "original_rows": t.original_rows,
-                "rejected_by_scrub": t.rejected_by_scrub,
-                "malformed_original": t.malformed_original,
-                "scrubbed_rows": t.scrubbed_rows,
-                "expected_detector_hits": t.expected_hits,
-            })).collect::<Vec<_>>(),
-            "findings": self.findings.iter().map(|f| serde_json::json!({
-                "check": f.check.name(),
-                "severity": if f.warning { "warning" } else { "failure" },
-                "table": f.table,
-                "column": f.column,
-                "line": f.line,
-                "original_line": f.original_line,
-                "message": f.message,
-            })).collect::<Vec<_>>(),
-            "findings_kept_per_column_and_check": KEEP_PER_KIND,
-        })
+    }
+}
+
+// The report file's structs list their fields in alphabetical order: that is the order the
+// file has always had (it was built as a JSON map, which sorts its keys), and a reader's
+// diff of two reports stays clean.
+
+/// The verify report file.
+#[derive(Debug, serde::Serialize)]
+pub struct ReportFile<'a> {
+    /// Per check (`leak`, `pii`, ...), how many failures and warnings.
+    pub checks: std::collections::BTreeMap<&'static str, CheckCounts>,
+    /// The first [`KEEP_PER_KIND`] findings per column and check.
+    pub findings: Vec<FindingEntry<'a>>,
+    pub findings_kept_per_column_and_check: usize,
+    pub passed: bool,
+    pub tables: Vec<TableEntry<'a>>,
+    pub version: u32,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct CheckCounts {
+    pub failures: u64,
+    pub warnings: u64,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct FindingEntry<'a> {
+    pub check: &'static str,
+    pub column: Option<&'a str>,
+    pub line: Option<u64>,
+    pub message: &'a str,
+    pub original_line: Option<u64>,
+    /// `failure` or `warning`.
+    pub severity: &'static str,
+    pub table: &'a str,
+}
+
+impl<'a> FindingEntry<'a> {
+    fn of(f: &'a Finding) -> Self {
+        FindingEntry {
+            check: f.check.name(),
+            column: f.column.as_deref(),
+            line: f.line,
+            message: &f.message,
+            original_line: f.original_line,
+            severity: if f.warning { "warning" } else { "failure" },
+            table: &f.table,
+        }
+    }
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct TableEntry<'a> {
+    pub expected_detector_hits: u64,
+    pub malformed_original: u64,
+    pub original_file: &'a str,
+    pub original_rows: u64,
+    pub rejected_by_scrub: u64,
+    pub scrubbed_file: Option<&'a str>,
+    pub scrubbed_rows: u64,
+    pub table: &'a str,
+}
+
+impl<'a> TableEntry<'a> {
+    fn of(t: &'a TableSummary) -> Self {
+        TableEntry {
+            expected_detector_hits: t.expected_hits,
+            malformed_original: t.malformed_original,
+            original_file: &t.original_file,
+            original_rows: t.original_rows,
+            rejected_by_scrub: t.rejected_by_scrub,
+            scrubbed_file: t.scrubbed_file.as_deref(),
+            scrubbed_rows: t.scrubbed_rows,
+            table: &t.table,
+        }
     }
 }
 

@@ -109,6 +109,7 @@ fn fixture_scrubs_verifies_and_never_shows_the_key() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
     assert_eq!(json["passed"], true);
+    assert_eq!(schema_errors("verify-report.schema.json", &json), Vec::<String>::new());
 
     let (uh, users) = read_csv(&clean.join("users.csv"));
     let (oh, orders) = read_csv(&dump.join("orders.csv"));
@@ -381,6 +382,8 @@ fn broken_csv_goes_to_reject_files() {
     ]);
     assert!(ok.status.success(), "{}", text(&ok));
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("r")).expect("json");
+    assert_eq!(schema_errors("scrub-report.schema.json", &json), Vec::<String>::new());
+    assert!(json["files"][0]["rejects_file"].is_string(), "{json}");
     let f = &json["files"][0];
     assert_eq!(
         (f["rows_in"].as_u64(), f["rows_out"].as_u64(), f["rejected"].as_u64()),
@@ -469,6 +472,7 @@ fn verify_catches_leaky_rule_sets() {
             json["checks"][check]["failures"].as_u64().expect("count") > 0,
             "{to}: {json}"
         );
+        assert_eq!(schema_errors("verify-report.schema.json", &json), Vec::<String>::new());
         let (table, col) = at.split_once('.').expect("at");
         let named =
             json["findings"].as_array().expect("findings").iter().any(|f| {
@@ -677,6 +681,7 @@ fn scan_suggests_rules_for_the_fixture() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("parse");
+    assert_eq!(schema_errors("scan-report.schema.json", &v), Vec::<String>::new());
     let cols = v["files"][0]["columns"].as_array().expect("columns");
     let rule = |name: &str| {
         cols.iter()

@@ -82,3 +82,14 @@ pub fn chi_square_p(observed: &[f64], expected: &[f64]) -> f64 {
     let df = (observed.len() - 1) as f64;
     1.0 - ChiSquared::new(df).expect("df").cdf(stat)
 }
+
+/// Why `json` does not match the committed schema `schemas/NAME` (none when it does).
+pub fn schema_errors(name: &str, json: &serde_json::Value) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join("schemas").join(name)).expect("schema");
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON schema");
+    validator
+        .iter_errors(json)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
