@@ -399,14 +399,14 @@ fn stream(
                     }
                     if let Some(w) = rejects.as_mut() {
                         let raw = String::from_utf8_lossy(&r.raw);
-                        let line = serde_json::json!({
-                            "file": shown,
-                            "line": r.line,
-                            "column": r.column,
-                            "reason": r.reason,
-                            "raw": raw.strip_suffix('\n').unwrap_or(&raw),
-                            "raw_is_utf8": std::str::from_utf8(&r.raw).is_ok(),
-                        });
+                        let line = RejectLine {
+                            column: r.column.as_deref(),
+                            file: &shown,
+                            line: r.line,
+                            raw: raw.strip_suffix('\n').unwrap_or(&raw),
+                            raw_is_utf8: std::str::from_utf8(&r.raw).is_ok(),
+                            reason: &r.reason,
+                        };
                         serde_json::to_writer(&mut *w, &line)
                             .map_err(std::io::Error::other)
                             .and_then(|_| w.write_all(b"\n"))
@@ -427,6 +427,21 @@ fn stream(
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// One line of a reject file (`NAME.rejects.jsonl`): where the row was, why
+/// it was set aside, and the row itself (the reject files are inside the trust
+/// boundary, never in the output). Fields in alphabetical order, the order the
+/// lines have always had.
+#[derive(serde::Serialize)]
+struct RejectLine<'a> {
+    column: Option<&'a str>,
+    file: &'a str,
+    line: u64,
+    raw: &'a str,
+    /// Whether `raw` is the row's bytes exactly (false: invalid UTF-8 was replaced).
+    raw_is_utf8: bool,
+    reason: &'a str,
 }
 
 /// The tags of every one-to-one pseudonym minted in a run, per domain,
