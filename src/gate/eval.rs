@@ -14,8 +14,8 @@ use super::format::{fmt_delta, fmt_pct, fmt_value};
 use super::policy::{BurnWindow, Check, Endpoints, Environment, Metric, Policy, Quantile, Regression, Tolerance};
 use super::stats::{self, Grid, Statistic};
 use super::verdict::{
-    action, worst, BootstrapInfo, CheckResult, Comparison, EnvRef, Limit, Outcome, Row, RunRef, Unit, Verdict,
-    SCHEMA_VERSION,
+    action, worst, BootstrapInfo, CheckKind, CheckResult, Comparison, EnvRef, Limit, Op, Outcome, Row, RunRef, Unit,
+    Verdict, SCHEMA_VERSION,
 };
 use crate::results::run::Run;
 use crate::results::Outcome as Status;
@@ -100,25 +100,35 @@ pub fn evaluate(policy: &Policy, run: &Run, baseline: Option<&Run>, opts: &Optio
         })?;
     let mut checks = Vec::new();
     if let Some(min) = env.min_soak {
-        checks.push(finish("soak".into(), "soak", None, false, vec![soak(run, min)], env));
+        checks.push(finish(
+            "soak".into(),
+            CheckKind::Soak,
+            None,
+            false,
+            vec![soak(run, min)],
+            env,
+        ));
     }
     let mut starved: Option<String> = None;
     for check in &policy.checks {
         let scopes = scopes(policy, check, run)?;
         let (kind, rows) = match &check.metric {
-            Metric::Latency(qs) => ("latency", latency_rows(run, &scopes, qs)),
-            Metric::ErrorRate { max, count_4xx } => ("error_rate", error_rows(run, &scopes, *max, *count_4xx)),
+            Metric::Latency(qs) => (CheckKind::Latency, latency_rows(run, &scopes, qs)),
+            Metric::ErrorRate { max, count_4xx } => (CheckKind::ErrorRate, error_rows(run, &scopes, *max, *count_4xx)),
             Metric::ErrorBudget {
                 latency_le,
                 target,
                 burn,
-            } => ("error_budget", budget_rows(run, &scopes, *latency_le, *target, burn)),
+            } => (
+                CheckKind::ErrorBudget,
+                budget_rows(run, &scopes, *latency_le, *target, burn),
+            ),
             Metric::AchievedRate { min } => {
                 let rows = achieved_rows(run, *min);
                 if worst(&rows) == Outcome::Inconclusive {
                     starved = rows.iter().find_map(|r| r.note.clone());
                 }
-                ("achieved_rate", rows)
+                (CheckKind::AchievedRate, rows)
             }
         };
         checks.push(finish(
@@ -131,7 +141,7 @@ pub fn evaluate(policy: &Policy, run: &Run, baseline: Option<&Run>, opts: &Optio
         ));
     }
     if let Some(r) = regression_check(policy, run, baseline, opts)? {
-        let mut c = finish("regression".into(), "regression", None, false, r, env);
+        let mut c = finish("regression".into(), CheckKind::Regression, None, false, r, env);
         // A baseline that did not get its load is no yardstick either.
         let min = policy.checks.iter().find_map(|c| match c.metric {
             Metric::AchievedRate { min } => Some(min),
@@ -153,7 +163,7 @@ pub fn evaluate(policy: &Policy, run: &Run, baseline: Option<&Run>, opts: &Optio
     if let Some(why) = starved {
         for c in checks
             .iter_mut()
-            .filter(|c| c.kind != "achieved_rate" && c.kind != "soak")
+            .filter(|c| !matches!(c.kind, CheckKind::AchievedRate | CheckKind::Soak))
         {
             if c.outcome == Outcome::Pass {
                 c.outcome = Outcome::Inconclusive;
@@ -193,7 +203,7 @@ pub fn evaluate(policy: &Policy, run: &Run, baseline: Option<&Run>, opts: &Optio
 
 fn finish(
     name: String,
-    kind: &'static str,
+    kind: CheckKind,
     line: Option<usize>,
     critical: bool,
     rows: Vec<Row>,
@@ -246,22 +256,13 @@ fn reason(outcome: Outcome, rows: &[Row]) -> String {
             (Some(v), Some(l), None) => format!(
                 "{} {} {}",
                 fmt_value(v, first.unit),
-                op_word(outcome, l.op),
+                l.op.word(outcome == Outcome::Pass),
                 fmt_value(l.value, first.unit)
             ),
             (Some(v), None, None) => fmt_value(v, first.unit),
             _ => String::new(),
         });
     format!("{what}: {detail}{more}")
-}
-
-fn op_word(outcome: Outcome, op: &str) -> &'static str {
-    match (outcome == Outcome::Pass, op) {
-        (true, "<=") => "<=",
-        (true, _) => ">=",
-        (false, "<=") => ">",
-        (false, _) => "<",
-    }
 }
 
 /// A scope: what a row is about, and the endpoints it merges.
@@ -320,11 +321,17 @@ fn row(scope: &str, metric: impl Into<String>, unit: Unit) -> Row {
 }
 
 fn at_most(v: f64) -> Option<Limit> {
-    Some(Limit { op: "<=", value: v })
+    Some(Limit {
+        op: Op::AtMost,
+        value: v,
+    })
 }
 
 fn at_least(v: f64) -> Option<Limit> {
-    Some(Limit { op: ">=", value: v })
+    Some(Limit {
+        op: Op::AtLeast,
+        value: v,
+    })
 }
 
 fn soak(run: &Run, min: Duration) -> Row {

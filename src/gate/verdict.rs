@@ -81,12 +81,63 @@ pub enum Unit {
     Effect,
 }
 
+/// How a limit holds an observed value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Op {
+    /// The value must not exceed the limit.
+    #[serde(rename = "<=")]
+    AtMost,
+    /// The value must reach the limit.
+    #[serde(rename = ">=")]
+    AtLeast,
+}
+
+impl Op {
+    /// `<=` or `>=`, as the JSON writes it.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::AtMost => "<=",
+            Op::AtLeast => ">=",
+        }
+    }
+
+    /// The comparison a value stood in, for people: `<=` when it held, `>`
+    /// when it did not (for [`Op::AtMost`]).
+    pub fn word(self, held: bool) -> &'static str {
+        match (self, held) {
+            (Op::AtMost, true) => "<=",
+            (Op::AtMost, false) => ">",
+            (Op::AtLeast, true) => ">=",
+            (Op::AtLeast, false) => "<",
+        }
+    }
+}
+
+impl std::fmt::Display for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
 /// A limit an observed value is held to.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Limit {
-    /// `<=` or `>=`.
-    pub op: &'static str,
+    pub op: Op,
     pub value: f64,
+}
+
+/// What a check measures: a policy's metric, or a built-in check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckKind {
+    Latency,
+    ErrorRate,
+    ErrorBudget,
+    AchievedRate,
+    /// Built in: the environment's minimum soak.
+    Soak,
+    /// Built in: the comparison with a baseline run.
+    Regression,
 }
 
 /// A comparison with the baseline run.
@@ -131,8 +182,7 @@ pub struct Row {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {
     pub name: String,
-    /// `latency`, `error_rate`, `error_budget`, `achieved_rate`, `soak`, `regression`.
-    pub kind: &'static str,
+    pub kind: CheckKind,
     /// The check's line in the policy; `None` for built-in checks.
     pub line: Option<usize>,
     pub critical: bool,

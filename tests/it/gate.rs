@@ -12,7 +12,7 @@ use std::time::Duration;
 use loadline::gate::calibrate;
 use loadline::gate::eval::{self, Options};
 use loadline::gate::policy::{self, Action, Policy, Quantile};
-use loadline::gate::verdict::{CheckResult, Decision, Outcome, Verdict};
+use loadline::gate::verdict::{CheckKind, CheckResult, Decision, Op, Outcome, Verdict};
 use loadline::results::run::Run;
 use loadline::sample::TargetConfig;
 
@@ -219,7 +219,7 @@ fn each_check_fails_on_its_fault_and_environments_decide_the_action() {
         starved
             .checks
             .iter()
-            .all(|c| c.outcome != Outcome::Pass || c.kind == "soak"),
+            .all(|c| c.outcome != Outcome::Pass || c.kind == CheckKind::Soak),
         "no pass survives a run that did not deliver its load:\n{}",
         outcomes(&starved)
     );
@@ -550,7 +550,12 @@ fn sample_verdict() -> Verdict {
         action: outcome.and_then(|o| loadline::gate::verdict::action(&env, o, false)),
         note: None,
     };
-    let at_most = |v| Some(Limit { op: "<=", value: v });
+    let at_most = |v| {
+        Some(Limit {
+            op: Op::AtMost,
+            value: v,
+        })
+    };
     let cmp = |baseline, delta, lo, hi, tol: Option<f64>| {
         Some(Comparison {
             baseline,
@@ -576,17 +581,20 @@ fn sample_verdict() -> Verdict {
     let checks = vec![
         check(
             "soak",
-            "soak",
+            CheckKind::Soak,
             None,
             false,
             vec![Row {
-                limit: Some(Limit { op: ">=", value: 900.0 }),
+                limit: Some(Limit {
+                    op: Op::AtLeast,
+                    value: 900.0,
+                }),
                 ..r("overall", "measured soak", Unit::Seconds, 1800.0, Some(Outcome::Pass))
             }],
         ),
         check(
             "checkout latency",
-            "latency",
+            CheckKind::Latency,
             Some(14),
             true,
             vec![
@@ -603,7 +611,7 @@ fn sample_verdict() -> Verdict {
         ),
         check(
             "errors",
-            "error_rate",
+            CheckKind::ErrorRate,
             Some(21),
             false,
             vec![Row {
@@ -620,12 +628,15 @@ fn sample_verdict() -> Verdict {
         ),
         check(
             "error budget",
-            "error_budget",
+            CheckKind::ErrorBudget,
             Some(25),
             false,
             vec![
                 Row {
-                    limit: Some(Limit { op: ">=", value: 0.999 }),
+                    limit: Some(Limit {
+                        op: Op::AtLeast,
+                        value: 0.999,
+                    }),
                     ..r(
                         "overall",
                         "good (<= 300ms, no error)",
@@ -643,7 +654,7 @@ fn sample_verdict() -> Verdict {
         ),
         check(
             "regression",
-            "regression",
+            CheckKind::Regression,
             None,
             false,
             vec![
