@@ -1,9 +1,40 @@
-//! YAML error locations shared by every file format loadline reads
-//! (profiles, schemas, scrub rules, gate policies): serde-saphyr's error
-//! turned into a line, column, the offending key and a snippet of the line,
-//! and [`FileError`], the error a format's loader returns for its file.
+//! The kit every YAML format loadline reads shares (profiles, schemas, scrub
+//! rules, gate policies): serde-saphyr's error turned into a line, column,
+//! the offending key and a snippet of the line; [`FileError`], the error a
+//! format's loader returns for its file; [`S`], a value with its place in the
+//! file; and [`Ctx`], what a format's validation needs to name that place.
 
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+
+/// A value read from YAML, with where it was (`s.referenced.line()`).
+pub type S<T> = serde_saphyr::Spanned<T>;
+
+/// What validating one file needs: the file's path, to name it in errors of
+/// the format's error type `E`.
+pub struct Ctx<'a, E> {
+    pub path: &'a Path,
+    error: PhantomData<fn() -> E>,
+}
+
+impl<'a, E: From<FileError>> Ctx<'a, E> {
+    pub fn new(path: &'a Path) -> Self {
+        Ctx {
+            path,
+            error: PhantomData,
+        }
+    }
+
+    /// An unacceptable value at `line` under `key`.
+    pub fn err(&self, line: u64, key: impl AsRef<str>, message: impl Into<String>) -> E {
+        FileError::invalid(self.path, line, key.as_ref(), message).into()
+    }
+
+    /// An unacceptable value `s` under `key`, at its line.
+    pub fn at<T>(&self, s: &S<T>, key: impl AsRef<str>, message: impl Into<String>) -> E {
+        self.err(s.referenced.line(), key, message)
+    }
+}
 
 /// Where a YAML file went wrong, in words a person can act on.
 #[derive(Debug, Clone)]

@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 use serde::Deserialize;
-use serde_saphyr::Spanned;
 
 use crate::units::{Dur, Percent};
+use crate::yaml::Ctx;
 
-type S<T> = Spanned<T>;
+use crate::yaml::S;
 
 /// Why a policy could not be used (file, line and key).
 pub type Error = crate::yaml::FileError;
@@ -178,7 +178,7 @@ pub fn load(path: &Path) -> Result<Policy, Error> {
 /// Parse and validate policy text; `path` is used in messages.
 pub fn from_str(text: &str, path: &Path) -> Result<Policy, Error> {
     let raw = serde_saphyr::from_str::<RawPolicy>(text).map_err(|e| Error::syntax(&e, text, path))?;
-    Ctx { path }.policy(raw)
+    Validator { cx: Ctx::new(path) }.policy(raw)
 }
 
 // ------------------------------------------------------------------ raw
@@ -268,13 +268,14 @@ struct RawRegression {
 
 // ----------------------------------------------------------- validation
 
-struct Ctx<'a> {
-    path: &'a Path,
+/// The policy's validation: each part of the raw policy to its typed form.
+struct Validator<'a> {
+    cx: Ctx<'a, Error>,
 }
 
-impl Ctx<'_> {
+impl Validator<'_> {
     fn err(&self, line: u64, key: &str, message: impl Into<String>) -> Error {
-        Error::invalid(self.path, line, key, message)
+        self.cx.err(line, key, message)
     }
 
     fn policy(&self, raw: RawPolicy) -> Result<Policy, Error> {
@@ -306,7 +307,7 @@ impl Ctx<'_> {
         }
         let regression = raw.regression.as_ref().map(|r| self.regression(&r.value)).transpose()?;
         Ok(Policy {
-            path: self.path.to_path_buf(),
+            path: self.cx.path.to_path_buf(),
             environments,
             checks,
             regression,

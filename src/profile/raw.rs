@@ -6,11 +6,10 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use serde_saphyr::Spanned;
 
 use crate::units::{Count, Dur, Percent, Rate, Split};
 
-pub type S<T> = Spanned<T>;
+pub use crate::yaml::S;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -7,9 +7,8 @@ use std::sync::Arc;
 
 use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::Zipf;
-use serde_saphyr::Spanned;
 
-use super::{read_csv_column, Ctx};
+use super::{read_csv_column, resolve, Ctx};
 use crate::profile::raw::*;
 use crate::profile::template::{Context, Template};
 use crate::profile::vars::{Pick, VarGen};
@@ -18,8 +17,8 @@ use crate::values::{FakeKind, Locale};
 
 pub(super) fn endpoints(
     ctx: &Ctx,
-    list: Spanned<Vec<RawEndpoint>>,
-    read_write: Option<&Spanned<crate::units::Split>>,
+    list: S<Vec<RawEndpoint>>,
+    read_write: Option<&S<crate::units::Split>>,
     tenants: Option<&Tenants>,
 ) -> Result<Vec<Endpoint>, Error> {
     if list.value.is_empty() {
@@ -92,21 +91,21 @@ fn endpoint(
     if !name_ok {
         return Err(ctx.at(
             &e.name,
-            &key("name"),
+            key("name"),
             format!("`{name}` is not a valid endpoint name (letters, digits, `_`, `-`, `.`)"),
         ));
     }
     if !names.insert(name.clone()) {
-        return Err(ctx.at(&e.name, &key("name"), format!("endpoint `{name}` is defined twice")));
+        return Err(ctx.at(&e.name, key("name"), format!("endpoint `{name}` is defined twice")));
     }
     let weight = e.weight.value;
     if !(weight.is_finite() && weight >= 0.0) {
-        return Err(ctx.at(&e.weight, &key("weight"), "the weight must be a non-negative number"));
+        return Err(ctx.at(&e.weight, key("weight"), "the weight must be a non-negative number"));
     }
     let method = match &e.method {
         None => http::Method::GET,
         Some(m) => http::Method::from_bytes(m.value.to_ascii_uppercase().as_bytes())
-            .map_err(|_| ctx.at(m, &key("method"), format!("`{}` is not an HTTP method", m.value)))?,
+            .map_err(|_| ctx.at(m, key("method"), format!("`{}` is not an HTTP method", m.value)))?,
     };
     let kind = match &e.kind {
         None if matches!(method, http::Method::GET | http::Method::HEAD | http::Method::OPTIONS) => Kind::Read,
@@ -117,14 +116,14 @@ fn endpoint(
             other => {
                 return Err(ctx.at(
                     k,
-                    &key("kind"),
+                    key("kind"),
                     format!("unknown kind `{other}` (expected read or write)"),
                 ))
             }
         },
     };
     if !e.path.value.starts_with('/') {
-        return Err(ctx.at(&e.path, &key("path"), "the path must start with `/`"));
+        return Err(ctx.at(&e.path, key("path"), "the path must start with `/`"));
     }
     // The variable table: built-ins first, then the endpoint's own.
     let tenant_alias = match tenants.and_then(|t| t.send_as.as_ref()) {
@@ -149,7 +148,7 @@ fn endpoint(
         }
         vars.iter().position(|(v, _)| v == n)
     };
-    let compile = |s: &Spanned<String>, context: Context, k: &str| -> Result<Template, Error> {
+    let compile = |s: &S<String>, context: Context, k: &str| -> Result<Template, Error> {
         Template::compile(&s.value, context, lookup).map_err(|err| {
             let hint = match &err {
                 super::template::TemplateError::Undefined { name } if name == "tenant" => {
@@ -187,10 +186,10 @@ fn endpoint(
     };
     let expect = match &e.expect {
         None => None,
-        Some(x) if x.value.is_empty() => return Err(ctx.at(x, &key("expect"), "list at least one status")),
+        Some(x) if x.value.is_empty() => return Err(ctx.at(x, key("expect"), "list at least one status")),
         Some(x) => {
             if let Some(bad) = x.value.iter().find(|s| !(100..=599).contains(*s)) {
-                return Err(ctx.at(x, &key("expect"), format!("{bad} is not an HTTP status")));
+                return Err(ctx.at(x, key("expect"), format!("{bad} is not an HTTP status")));
             }
             Some(x.value.clone())
         }
@@ -209,7 +208,7 @@ fn endpoint(
     })
 }
 
-fn var(ctx: &Ctx, spec: &Spanned<RawVar>, key: &str) -> Result<VarGen, Error> {
+fn var(ctx: &Ctx, spec: &S<RawVar>, key: &str) -> Result<VarGen, Error> {
     let v = &spec.value;
     let given = [
         v.zipf.is_some(),
@@ -232,15 +231,15 @@ fn var(ctx: &Ctx, spec: &Spanned<RawVar>, key: &str) -> Result<VarGen, Error> {
     }
     if let Some(z) = &v.zipf {
         if z.n.0 == 0 || !(z.s.is_finite() && z.s > 0.0) {
-            return Err(ctx.at(spec, &format!("{key}.zipf"), "needs n >= 1 and a positive exponent s"));
+            return Err(ctx.at(spec, format!("{key}.zipf"), "needs n >= 1 and a positive exponent s"));
         }
         return Zipf::new(z.n.0 as f64, z.s)
             .map(VarGen::Zipf)
-            .map_err(|e| ctx.at(spec, &format!("{key}.zipf"), e.to_string()));
+            .map_err(|e| ctx.at(spec, format!("{key}.zipf"), e.to_string()));
     }
     if let Some([lo, hi]) = v.uniform {
         if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
-            return Err(ctx.at(spec, &format!("{key}.uniform"), "write `[low, high]` with low <= high"));
+            return Err(ctx.at(spec, format!("{key}.uniform"), "write `[low, high]` with low <= high"));
         }
         return Ok(
             if lo.fract() == 0.0 && hi.fract() == 0.0 && lo.abs() < 9e15 && hi.abs() < 9e15 {
@@ -257,18 +256,18 @@ fn var(ctx: &Ctx, spec: &Spanned<RawVar>, key: &str) -> Result<VarGen, Error> {
         };
         let kind: FakeKind = name
             .parse()
-            .map_err(|e: crate::values::fake::UnknownFake| ctx.at(spec, &format!("{key}.fake"), e.to_string()))?;
+            .map_err(|e: crate::values::fake::UnknownFake| ctx.at(spec, format!("{key}.fake"), e.to_string()))?;
         let locale: Locale = match locale {
             None => Locale::En,
             Some(l) => l.parse().map_err(|e: crate::values::fake::UnknownLocale| {
-                ctx.at(spec, &format!("{key}.fake.locale"), e.to_string())
+                ctx.at(spec, format!("{key}.fake.locale"), e.to_string())
             })?,
         };
         return Ok(VarGen::Fake(kind, locale));
     }
     if let Some(c) = &v.csv {
-        let path = ctx.resolve(&c.path, spec.referenced.line(), &format!("{key}.csv.path"))?;
-        let values = read_csv_column(&path, &c.column).map_err(|m| ctx.at(spec, &format!("{key}.csv"), m))?;
+        let path = resolve(ctx, &c.path, spec.referenced.line(), &format!("{key}.csv.path"))?;
+        let values = read_csv_column(&path, &c.column).map_err(|m| ctx.at(spec, format!("{key}.csv"), m))?;
         let pick = match c.pick.as_deref() {
             None | Some("uniform") => Pick::Uniform,
             Some("sequential") => Pick::Sequential,
@@ -280,13 +279,13 @@ fn var(ctx: &Ctx, spec: &Spanned<RawVar>, key: &str) -> Result<VarGen, Error> {
                     .unwrap_or(1.0);
                 Pick::Zipf(
                     Zipf::new(values.len() as f64, s)
-                        .map_err(|e| ctx.at(spec, &format!("{key}.csv.pick"), e.to_string()))?,
+                        .map_err(|e| ctx.at(spec, format!("{key}.csv.pick"), e.to_string()))?,
                 )
             }
             Some(other) => {
                 return Err(ctx.at(
                     spec,
-                    &format!("{key}.csv.pick"),
+                    format!("{key}.csv.pick"),
                     format!("unknown pick `{other}` (expected uniform, sequential or zipf:S)"),
                 ))
             }
@@ -304,12 +303,11 @@ fn var(ctx: &Ctx, spec: &Spanned<RawVar>, key: &str) -> Result<VarGen, Error> {
         if values.is_empty() || weights.iter().sum::<f64>() <= 0.0 {
             return Err(ctx.at(
                 spec,
-                &format!("{key}.one_of"),
+                format!("{key}.one_of"),
                 "needs at least one value with a weight above 0",
             ));
         }
-        let idx =
-            WeightedAliasIndex::new(weights).map_err(|e| ctx.at(spec, &format!("{key}.one_of"), e.to_string()))?;
+        let idx = WeightedAliasIndex::new(weights).map_err(|e| ctx.at(spec, format!("{key}.one_of"), e.to_string()))?;
         return Ok(VarGen::OneOf {
             values,
             weights: Arc::new(idx),

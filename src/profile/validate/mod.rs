@@ -4,8 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_saphyr::Spanned;
-
 mod endpoints;
 
 use crate::profile::raw::*;
@@ -23,51 +21,39 @@ fn syntax_error(e: &serde_saphyr::Error, text: &str, path: &Path) -> Error {
 }
 
 /// Builds errors for one file.
-pub(super) struct Ctx<'a> {
-    path: &'a Path,
-}
+pub(super) type Ctx<'a> = crate::yaml::Ctx<'a, Error>;
 
-impl Ctx<'_> {
-    fn err(&self, line: u64, key: &str, message: impl Into<String>) -> Error {
-        crate::yaml::FileError::invalid(self.path, line, key, message).into()
+/// A file named in the profile: relative to the profile's folder, or else
+/// to the current directory.
+fn resolve(ctx: &Ctx, file: &str, line: u64, key: &str) -> Result<PathBuf, Error> {
+    let p = Path::new(file);
+    if p.is_absolute() {
+        return if p.exists() {
+            Ok(p.to_path_buf())
+        } else {
+            Err(ctx.err(line, key, format!("file {file} does not exist")))
+        };
     }
-
-    fn at<T>(&self, s: &Spanned<T>, key: &str, message: impl Into<String>) -> Error {
-        self.err(s.referenced.line(), key, message)
+    let beside = ctx.path.parent().unwrap_or(Path::new(".")).join(p);
+    if beside.exists() {
+        return Ok(beside);
     }
-
-    /// A file named in the profile: relative to the profile's folder, or else
-    /// to the current directory.
-    fn resolve(&self, file: &str, line: u64, key: &str) -> Result<PathBuf, Error> {
-        let p = Path::new(file);
-        if p.is_absolute() {
-            return if p.exists() {
-                Ok(p.to_path_buf())
-            } else {
-                Err(self.err(line, key, format!("file {file} does not exist")))
-            };
-        }
-        let beside = self.path.parent().unwrap_or(Path::new(".")).join(p);
-        if beside.exists() {
-            return Ok(beside);
-        }
-        if p.exists() {
-            return Ok(p.to_path_buf());
-        }
-        Err(self.err(
-            line,
-            key,
-            format!(
-                "file {file} not found (looked for {} and for {file} in the current directory)",
-                beside.display()
-            ),
-        ))
+    if p.exists() {
+        return Ok(p.to_path_buf());
     }
+    Err(ctx.err(
+        line,
+        key,
+        format!(
+            "file {file} not found (looked for {} and for {file} in the current directory)",
+            beside.display()
+        ),
+    ))
 }
 
 /// Replace `${env:NAME}` with the variable's value. Returns the text and
 /// whether anything was substituted (such values are treated as secrets).
-fn expand_env(ctx: &Ctx, s: &Spanned<String>, key: &str) -> Result<(String, bool), Error> {
+fn expand_env(ctx: &Ctx, s: &S<String>, key: &str) -> Result<(String, bool), Error> {
     let mut out = String::new();
     let mut rest = s.value.as_str();
     let mut used = false;
@@ -109,7 +95,7 @@ fn is_credential_header(name: &str) -> bool {
 }
 
 pub(super) fn validate(raw: RawProfile, _text: &str, path: &Path) -> Result<Profile, Error> {
-    let ctx = Ctx { path };
+    let ctx = Ctx::new(path);
     let name = raw.name.value.trim().to_string();
     if name.is_empty() {
         return Err(ctx.at(&raw.name, "name", "the profile needs a name"));
@@ -199,7 +185,7 @@ fn target(ctx: &Ctx, t: RawTarget) -> Result<Target, Error> {
             }
         },
     };
-    let positive = |v: &Option<Spanned<crate::units::Count>>, key: &str, default: u32| -> Result<u32, Error> {
+    let positive = |v: &Option<S<crate::units::Count>>, key: &str, default: u32| -> Result<u32, Error> {
         match v {
             None => Ok(default),
             Some(c) if c.value.0 == 0 || c.value.0 > 1_000_000 => Err(ctx.at(c, key, "must be between 1 and 1000000")),
@@ -222,7 +208,7 @@ fn target(ctx: &Ctx, t: RawTarget) -> Result<Target, Error> {
         Some(tls) => TlsSettings {
             verify: tls.verify.unwrap_or(true),
             ca_file: match &tls.ca_file {
-                Some(f) => Some(ctx.resolve(&f.value, f.referenced.line(), "target.tls.ca_file")?),
+                Some(f) => Some(resolve(ctx, &f.value, f.referenced.line(), "target.tls.ca_file")?),
                 None => None,
             },
             server_name: tls.server_name,
@@ -507,7 +493,7 @@ fn tenants(ctx: &Ctx, t: RawTenants) -> Result<Tenants, Error> {
                 column,
             }) => {
                 let column = column.as_deref().unwrap_or("weight");
-                let path = ctx.resolve(file, s.referenced.line(), "tenants.skew.weights_csv")?;
+                let path = resolve(ctx, file, s.referenced.line(), "tenants.skew.weights_csv")?;
                 let weights = read_csv_column(&path, column)
                     .map_err(|m| ctx.at(s, "tenants.skew.weights_csv", m))?
                     .into_iter()

@@ -15,18 +15,10 @@ use crate::values::fake::{did_you_mean, FakeKind, Locale};
 /// The shortest key accepted: shorter secrets can be guessed.
 pub const MIN_KEY_BYTES: usize = 16;
 
-struct Ctx<'a> {
-    path: &'a Path,
-}
-
-impl Ctx<'_> {
-    fn err(&self, line: u64, key: &str, message: impl Into<String>) -> Error {
-        Error::invalid(self.path, line, key, message)
-    }
-}
+type Ctx<'a> = crate::yaml::Ctx<'a, Error>;
 
 pub fn validate(raw: RawRules, path: &Path) -> Result<Rules, Error> {
-    let cx = Ctx { path };
+    let cx = Ctx::new(path);
     let default_unlisted = match &raw.unlisted_columns {
         Some(u) => unlisted(&cx, u)?,
         None => Unlisted::Fail,

@@ -7,11 +7,10 @@ use std::fmt;
 use indexmap::IndexMap;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
-use serde_saphyr::Spanned;
 
 use crate::units::Dur;
 
-pub type S<T> = Spanned<T>;
+pub use crate::yaml::S;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

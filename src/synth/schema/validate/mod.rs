@@ -15,18 +15,7 @@ mod column;
 use column::column;
 pub use column::{parse_instant, DEFAULT_DAY};
 
-pub(super) struct Ctx<'a> {
-    path: &'a Path,
-}
-
-impl Ctx<'_> {
-    pub(super) fn err(&self, line: u64, key: impl Into<String>, message: impl Into<String>) -> Error {
-        crate::yaml::FileError::invalid(self.path, line, &key.into(), message).into()
-    }
-    pub(super) fn at<T>(&self, s: &S<T>, key: impl Into<String>, message: impl Into<String>) -> Error {
-        self.err(s.referenced.line(), key, message)
-    }
-}
+pub(super) type Ctx<'a> = crate::yaml::Ctx<'a, Error>;
 
 /// A reference by name, resolved once every table is known.
 pub(super) struct PendingRef {
@@ -56,7 +45,7 @@ struct ParsedTable {
 }
 
 pub(super) fn validate(raw: RawSchema, path: &Path) -> Result<Schema, Error> {
-    let ctx = Ctx { path };
+    let ctx = Ctx::new(path);
     let default_locale = match &raw.locale {
         Some(l) => l.value.parse().map_err(|e| ctx.at(l, "locale", format!("{e}")))?,
         None => Locale::En,
