@@ -63,6 +63,28 @@ fn usage_errors_exit_2() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("does/not/exist.yaml"));
 }
 
+/// `loadline run PROFILE --out OUT` in the background, 2.5 s into its run.
+fn running(profile: &std::path::Path, out: &std::path::Path) -> std::process::Child {
+    let child = loadline()
+        .arg("run")
+        .arg(profile)
+        .arg("--out")
+        .arg(out)
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    child
+}
+
+/// What Ctrl-C does to a process.
+fn sigint(child: &std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
 /// Ctrl-C (SIGINT) stops a run cleanly and every file is still written.
 #[test]
 fn sigint_stops_cleanly_and_writes_results() {
@@ -73,19 +95,8 @@ fn sigint_stops_cleanly_and_writes_results() {
         &simple("300/s", "60s", "uniform").replace("{BASE}", &t.base_url()),
     );
     let out = scratch.path("out");
-    let mut child = loadline()
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(&out)
-        .spawn()
-        .expect("spawn");
-    std::thread::sleep(std::time::Duration::from_millis(2500));
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    let mut child = running(&path, &out);
+    sigint(&child);
     let code = child.wait().expect("wait");
     assert!(code.success(), "{code:?}");
     let s = loadline::results::read_summary(&out).expect("summary written after Ctrl-C");
@@ -107,25 +118,11 @@ fn a_second_sigint_aborts_with_130_and_leaves_only_partial_files() {
     let text = simple("50/s", "60s", "uniform").replace("timeout: 2s", "timeout: 60s");
     let path = scratch.write("slow.yaml", &text.replace("{BASE}", &t.base_url()));
     let out = scratch.path("out");
-    let mut child = loadline()
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(&out)
-        .spawn()
-        .expect("spawn");
     let started = std::time::Instant::now();
-    std::thread::sleep(std::time::Duration::from_millis(2500));
-    let sigint = || {
-        let status = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-    };
-    sigint();
+    let mut child = running(&path, &out);
+    sigint(&child);
     std::thread::sleep(std::time::Duration::from_millis(500));
-    sigint();
+    sigint(&child);
     let code = child.wait().expect("wait");
     assert_eq!(code.code(), Some(130), "{code:?}");
     assert!(
