@@ -19,6 +19,7 @@
 
 pub mod atomic;
 pub mod cli;
+pub mod dates;
 pub mod gate;
 pub mod load;
 pub mod printer;

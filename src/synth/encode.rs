@@ -271,30 +271,13 @@ pub fn json_value(c: &Cell, text: &str, s: &mut String) {
     }
 }
 
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
-/// (Howard Hinnant's `civil_from_days`). Hand-written because it runs for
-/// every timestamp cell; a calendar crate's formatter costs several times
-/// more per value.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 fn push2(n: u32, s: &mut String) {
     s.push((b'0' + (n / 10) as u8) as char);
     s.push((b'0' + (n % 10) as u8) as char);
 }
 
 fn date(t: i64, s: &mut String) {
-    let (y, m, d) = civil_from_days(t.div_euclid(86_400));
+    let (y, m, d) = crate::dates::civil_from_days(t.div_euclid(86_400));
     if (0..10_000).contains(&y) {
         let y = y as u32;
         push2(y / 100, s);

@@ -4,6 +4,7 @@
 //! calendar arithmetic (proleptic Gregorian, years 0000-9999) is here too.
 
 use super::{Lanes, Op};
+use crate::dates;
 use crate::scrub::keyed::{first_u64, Prf, Secret};
 
 /// The op of a `shift_date` rule for a column of table `table`.
@@ -71,10 +72,12 @@ fn shift_date(value: &str, days: i64, out: &mut String) -> Result<(), String> {
     let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
         return Err(bad());
     };
-    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+    let (m, d) = (m as u32, d as u32);
+    if !(1..=12).contains(&m) || d < 1 || d > dates::days_in_month(y, m) {
         return Err(bad());
     }
-    let (y2, m2, d2) = civil_from_days(days_from_civil(y, m, d) + days);
+    let (y2, m2, d2) = dates::civil_from_days(dates::days_from_civil(y, m, d) + days);
+    let (m2, d2) = (i64::from(m2), i64::from(d2));
     if !(0..=9999).contains(&y2) {
         return Err(format!("moving it by {days} days leaves the years 0000-9999"));
     }
@@ -89,37 +92,6 @@ fn shift_date(value: &str, days: i64, out: &mut String) -> Result<(), String> {
     out.push_str(std::str::from_utf8(&date).unwrap_or_default());
     out.push_str(&value[10..]);
     Ok(())
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 (Howard Hinnant's algorithm, proleptic Gregorian).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]
