@@ -587,8 +587,8 @@ fn summarize(profile: &Profile, writer: &ResultWriter, finals: &[WorkerTotals], 
         }
     });
     let (model, arrivals, users) = match &profile.load {
-        Load::Open { arrivals, .. } => ("open", Some(format!("{arrivals:?}").to_lowercase()), None),
-        Load::Closed { users, .. } => ("closed", None, Some(*users)),
+        Load::Open { arrivals, .. } => (Model::Open, Some(arrivals.name().to_string()), None),
+        Load::Closed { users, .. } => (Model::Closed, None, Some(*users)),
     };
     let lag_q = |h: &Histogram<u64>, q: f64| if h.is_empty() { 0 } else { h.value_at_quantile(q) };
     Summary {
@@ -599,7 +599,7 @@ fn summarize(profile: &Profile, writer: &ResultWriter, finals: &[WorkerTotals], 
             description: profile.description.clone(),
             source: profile.source.display().to_string(),
             seed: profile.seed,
-            model: model.into(),
+            model,
             arrivals,
             users,
             environment: profile.target.environment.map(|e| e.to_string()),

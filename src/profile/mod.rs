@@ -181,6 +181,16 @@ pub enum Arrivals {
     Uniform,
 }
 
+impl Arrivals {
+    /// `poisson` or `uniform`, as profiles and summaries write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Arrivals::Poisson => "poisson",
+            Arrivals::Uniform => "uniform",
+        }
+    }
+}
+
 /// The load model.
 #[derive(Debug, Clone)]
 #[allow(clippy::large_enum_variant)] // one per run (or worker), never on a hot path

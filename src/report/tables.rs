@@ -13,7 +13,7 @@ use crate::gate::render::{against, delta, xml_escape as esc};
 use crate::gate::verdict::{CheckResult, Decision, Outcome, Unit, Verdict};
 use crate::results::hist::LatencyStats;
 use crate::results::run::Run;
-use crate::results::summary::EndpointSummary;
+use crate::results::summary::{EndpointSummary, Model};
 
 fn us(v: u64) -> String {
     fmt_value(v as f64, Unit::Us)
@@ -49,10 +49,10 @@ fn change(cand: u64, base: u64) -> String {
 fn facts(r: &Run) -> Vec<(&'static str, String)> {
     let s = &r.summary;
     let p = &s.profile;
-    let model = match (p.model.as_str(), &p.arrivals, p.users) {
-        ("closed", _, Some(u)) => format!("closed, {u} users"),
-        (m, Some(a), _) => format!("{}, {}", esc(m), esc(a)),
-        (m, _, _) => esc(m),
+    let model = match (p.model, &p.arrivals, p.users) {
+        (Model::Closed, _, Some(u)) => format!("closed, {u} users"),
+        (m, Some(a), _) => format!("{m}, {}", esc(a)),
+        (m, _, _) => m.to_string(),
     };
     let target = match s.rate.target_per_s {
         // The ratio is of requests sent to requests planned, which is what

@@ -31,14 +31,32 @@ pub struct Summary {
     pub files: Files,
 }
 
+/// The load model a run used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    /// Arrivals on a schedule, whatever the responses do.
+    Open,
+    /// A fixed number of users, each sending after the last response.
+    Closed,
+}
+
+impl std::fmt::Display for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Model::Open => "open",
+            Model::Closed => "closed",
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileInfo {
     pub name: String,
     pub description: Option<String>,
     pub source: String,
     pub seed: u64,
-    /// `open` or `closed`.
-    pub model: String,
+    pub model: Model,
     /// `poisson` or `uniform` (open model).
     pub arrivals: Option<String>,
     /// Users (closed model).

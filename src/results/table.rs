@@ -37,7 +37,7 @@ pub fn render(s: &Summary, dir: &Path) -> String {
     let model = match (&s.profile.arrivals, s.profile.users) {
         (Some(a), _) => format!("open model, {a} arrivals"),
         (None, Some(u)) => format!("closed model, {u} users"),
-        _ => s.profile.model.clone(),
+        _ => s.profile.model.to_string(),
     };
     let _ = writeln!(
         out,

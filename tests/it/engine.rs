@@ -409,7 +409,7 @@ endpoints: [{name: root, weight: 1, path: /}]
         "{}",
         s.totals.requests
     );
-    assert_eq!(s.profile.model, "closed");
+    assert_eq!(s.profile.model, loadline::results::summary::Model::Closed);
     assert_eq!(s.rate.target_per_s, None);
     assert_eq!(
         t.stats().connections,
