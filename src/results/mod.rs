@@ -16,9 +16,27 @@ pub use outcome::Outcome;
 pub use summary::Summary;
 pub use writer::{IntervalData, ResultWriter, SeriesKey, LATENCY_LOG_FILE, SUMMARY_FILE, TIMESERIES_FILE};
 
+/// Why a run's summary could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SummaryError {
+    #[error("cannot read {}: {cause}", path.display())]
+    Read {
+        path: std::path::PathBuf,
+        cause: std::io::Error,
+    },
+    #[error("{}: {cause}", path.display())]
+    Json {
+        path: std::path::PathBuf,
+        cause: serde_json::Error,
+    },
+}
+
 /// Read a run directory's summary.
-pub fn read_summary(dir: &std::path::Path) -> Result<Summary, String> {
+pub fn read_summary(dir: &std::path::Path) -> Result<Summary, SummaryError> {
     let path = dir.join(SUMMARY_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(cause) => return Err(SummaryError::Read { path, cause }),
+    };
+    serde_json::from_str(&text).map_err(|cause| SummaryError::Json { path, cause })
 }

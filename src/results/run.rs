@@ -25,8 +25,8 @@ pub const MAX_BLOCKS: usize = 256;
 pub enum RunError {
     #[error("{dir}: not a loadline run directory (no {file}; a run writes it last, so the run did not finish)")]
     NotARun { dir: String, file: &'static str },
-    #[error("{0}")]
-    Summary(String),
+    #[error(transparent)]
+    Summary(#[from] super::SummaryError),
     #[error(transparent)]
     Log(#[from] hlog::ReadError),
     #[error("{path}: {message}")]
@@ -115,7 +115,7 @@ impl Run {
                 file: super::SUMMARY_FILE,
             });
         }
-        let summary = super::read_summary(dir).map_err(RunError::Summary)?;
+        let summary = super::read_summary(dir)?;
         let endpoints: Vec<String> = summary.endpoints.iter().map(|e| e.name.clone()).collect();
         let bounds_us: Vec<u64> = bounds
             .iter()
