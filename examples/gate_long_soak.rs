@@ -8,6 +8,9 @@
 //!
 //! Used by BENCHMARKS.md ("Gate on long soaks").
 
+// A benchmark tool: its result line goes to stderr, beside the output it measures.
+#![allow(clippy::print_stderr)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};

@@ -1,6 +1,10 @@
 //! Integration tests: the library and the binary against real servers on
 //! 127.0.0.1 (ports chosen by the OS).
 
+// Test helpers outside `#[test]` functions may fail loudly, and a test that
+// skips says so on stderr.
+#![allow(clippy::expect_used, clippy::print_stderr)]
+
 mod cli;
 mod engine;
 mod fuzz_regressions;

@@ -800,6 +800,7 @@ mod tests {
     /// `cargo test --release -- --ignored --nocapture bench`
     #[test]
     #[ignore]
+    #[allow(clippy::print_stderr)] // its timings are its output
     fn bench() {
         use std::hint::black_box;
         use std::time::Instant;

@@ -39,6 +39,7 @@ pub(super) struct Tokens {
 impl Tokens {
     pub fn new() -> Self {
         // The pattern is a constant that the tests compile, so a failure here is a bug.
+        #[allow(clippy::expect_used)]
         Tokens {
             vendor: Regex::new(TOKEN_PATTERN).expect("valid regex"),
         }
