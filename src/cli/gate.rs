@@ -152,7 +152,10 @@ fn calibrate(args: CalibrateArgs, printer: Printer) -> CliResult {
     let quantiles: Vec<Quantile> = match &args.policy {
         Some(p) => {
             let policy = policy::load(p).map_err(CliError::input)?;
-            policy.regression.unwrap_or_else(eval::default_regression).quantiles
+            policy
+                .regression
+                .unwrap_or_else(gate::compare::default_regression)
+                .quantiles
         }
         None => calibrate::DEFAULT_QUANTILES
             .iter()

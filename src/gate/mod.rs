@@ -5,8 +5,12 @@
 //!   the checks are the same everywhere and what differs is the action
 //!   (observe, warn, block) and the strictness (minimum soak, what an
 //!   inconclusive comparison or a check without data does);
-//! - [`eval`]: thresholds, error rates, the SLO and its burn rate, the
-//!   achieved rate, the soak, and the comparison with a baseline run;
+//! - [`eval`]: a policy on a run: the checks it holds, each check's outcome
+//!   and what the environment does about it ([`options`]: what it needs
+//!   besides the policy and the runs);
+//! - [`check`]: one file per check type: latency, error rate, error budget
+//!   and burn rate, achieved rate, soak;
+//! - [`compare`]: the comparison with a baseline run;
 //! - [`stats`]: quantiles, the block bootstrap and the rank test on
 //!   histogram buckets;
 //! - [`calibrate`]: the noise floor of A/A runs, a tolerance source;
@@ -17,10 +21,13 @@
 //!   JSON, Markdown, JUnit).
 
 pub mod calibrate;
+pub mod check;
+pub mod compare;
 pub mod error;
 pub mod eval;
 pub mod format;
 pub mod judge;
+pub mod options;
 pub mod policy;
 pub mod render;
 pub mod stats;

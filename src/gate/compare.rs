@@ -1,0 +1,365 @@
+//! The comparison with a baseline run: each quantile's relative change (and
+//! the spread's, and Cliff's delta) with a block-bootstrap interval, judged
+//! against the tolerance.
+
+use std::collections::BTreeMap;
+
+use super::check::row;
+use super::error::Error;
+use super::options::Options;
+use super::policy::{Policy, Quantile, Regression, Tolerance};
+use super::stats::{self, Grid, Statistic};
+use super::verdict::{Comparison, Outcome, Row, Unit};
+use crate::results::run::Run;
+use crate::values::seed::derive_seed;
+
+/// The tolerance for a metric (`p99`, `shape`).
+fn tolerance(reg: &Regression, metric: &str, opts: &Options, policy: &Policy) -> Result<f64, Error> {
+    match reg.tolerance {
+        Tolerance::Relative(t) => Ok(t),
+        Tolerance::FromCalibration => {
+            let cal = opts.calibration.ok_or_else(|| Error::NeedsCalibration {
+                policy: policy.path.display().to_string(),
+            })?;
+            cal.tolerance(metric).ok_or_else(|| Error::NotCalibrated {
+                file: cal.source.clone(),
+                metric: metric.to_string(),
+                known: cal.noise.keys().cloned().collect::<Vec<_>>().join(", "),
+            })
+        }
+    }
+}
+
+/// The regression settings when the policy has none: p50, p99, p99.9 within 5% at 95%.
+pub fn default_regression() -> Regression {
+    Regression {
+        quantiles: ["p50", "p99", "p99.9"]
+            .iter()
+            .filter_map(|q| Quantile::parse(q))
+            .collect(),
+        tolerance: Tolerance::Relative(0.05),
+        confidence: 0.95,
+    }
+}
+
+/// What one replicate of the comparison measures: each quantile's relative
+/// change, the spread's relative change, and Cliff's delta.
+struct Compare {
+    /// Ascending, p50 included.
+    qs: Vec<f64>,
+    median: usize,
+    top: Option<usize>,
+}
+
+/// Relative change of `b` over `a`, capped at a factor of a million either
+/// way so a replicate with a zero spread stays a finite number in JSON.
+fn rel(b: f64, a: f64) -> f64 {
+    const CAP: f64 = 1e6;
+    if a == 0.0 {
+        if b == 0.0 {
+            0.0
+        } else {
+            CAP
+        }
+    } else {
+        (b / a - 1.0).clamp(-CAP, CAP)
+    }
+}
+
+impl Statistic for Compare {
+    fn measure(&self, values: &[u64], a: &[u64], b: &[u64]) -> Option<Vec<f64>> {
+        let qa = stats::quantiles(a, values, &self.qs)?;
+        let qb = stats::quantiles(b, values, &self.qs)?;
+        let mut out: Vec<f64> = qa.iter().zip(&qb).map(|(&x, &y)| rel(y as f64, x as f64)).collect();
+        if let Some(t) = self.top {
+            let sa = qa[t].saturating_sub(qa[self.median]) as f64;
+            let sb = qb[t].saturating_sub(qb[self.median]) as f64;
+            out.push(rel(sb, sa));
+        }
+        out.push(stats::rank_test(a, b)?.cliffs_delta);
+        Some(out)
+    }
+}
+
+/// Pass when the whole interval is within the tolerance, fail when it is
+/// all beyond, otherwise inconclusive. Getting faster is never a failure.
+fn judge(interval: Option<(f64, f64)>, tol: f64) -> Outcome {
+    match interval {
+        Some((lo, _)) if lo > tol => Outcome::Fail,
+        Some((_, hi)) if hi <= tol => Outcome::Pass,
+        Some(_) => Outcome::Inconclusive,
+        None => Outcome::NoData,
+    }
+}
+
+fn cliff_words(d: f64) -> &'static str {
+    match d.abs() {
+        x if x < 0.147 => "negligible",
+        x if x < 0.33 => "small",
+        x if x < 0.474 => "medium",
+        _ => "large",
+    }
+}
+
+pub fn regression_check(
+    policy: &Policy,
+    run: &Run,
+    baseline: Option<&Run>,
+    opts: &Options,
+) -> Result<Option<Vec<Row>>, Error> {
+    let reg = match (&policy.regression, baseline) {
+        (Some(r), _) => r.clone(),
+        (None, Some(_)) => default_regression(),
+        (None, None) => return Ok(None),
+    };
+    let Some(base) = baseline else {
+        let mut r = row("overall", "baseline comparison", Unit::Us);
+        r.note = Some("no baseline run given (--baseline DIR)".into());
+        return Ok(Some(vec![r]));
+    };
+    let mut tols = BTreeMap::new();
+    for q in &reg.quantiles {
+        tols.insert(q.name.clone(), tolerance(&reg, &q.name, opts, policy)?);
+    }
+    let shape_tol = tolerance(&reg, "shape", opts, policy)?;
+    let mut scopes = vec![(
+        "overall".to_string(),
+        (0..run.endpoints.len()).collect::<Vec<_>>(),
+        (0..base.endpoints.len()).collect::<Vec<_>>(),
+    )];
+    let mut rows = Vec::new();
+    for (i, e) in run.endpoints.iter().enumerate() {
+        match base.endpoint(e) {
+            Some(j) => scopes.push((e.clone(), vec![i], vec![j])),
+            None => {
+                let mut r = row(e, "baseline comparison", Unit::Us);
+                r.outcome = None;
+                r.note = Some("not in the baseline run: nothing to compare".into());
+                rows.push(r);
+            }
+        }
+    }
+    // Scopes are independent and seeded each on its own: one thread per
+    // core, the same rows in the same order whatever the core count.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, scopes.len());
+    let per_thread = scopes.len().div_ceil(threads);
+    let compared: Vec<Vec<Row>> = std::thread::scope(|s| {
+        let handles: Vec<_> = scopes
+            .chunks(per_thread)
+            .map(|chunk| {
+                let (reg, tols) = (&reg, &tols);
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(name, ce, be)| compare_scope(name, run, ce, base, be, reg, tols, shape_tol, opts))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    rows.extend(compared.into_iter().flatten());
+    Ok(Some(rows))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compare_scope(
+    scope: &str,
+    run: &Run,
+    cand_eps: &[usize],
+    base: &Run,
+    base_eps: &[usize],
+    reg: &Regression,
+    tols: &BTreeMap<String, f64>,
+    shape_tol: f64,
+    opts: &Options,
+) -> Vec<Row> {
+    let grid = Grid::new(&base.blocks_of(base_eps), &run.blocks_of(cand_eps));
+    let (ta, tb) = (grid.total(&grid.a), grid.total(&grid.b));
+    let (na, nb): (u64, u64) = (ta.iter().sum(), tb.iter().sum());
+    let mut qs: Vec<f64> = reg.quantiles.iter().map(|q| q.fraction).collect();
+    qs.push(0.5);
+    qs.sort_by(f64::total_cmp);
+    qs.dedup();
+    let median = qs.iter().position(|&q| q == 0.5).unwrap_or(0);
+    let enough_blocks = grid.a.len() >= stats::MIN_BLOCKS && grid.b.len() >= stats::MIN_BLOCKS;
+    let ok = |q: f64| stats::estimable(na, q) && stats::estimable(nb, q) && enough_blocks;
+    let top = (0..qs.len()).rev().find(|&i| qs[i] > 0.5 && ok(qs[i]));
+    let stat = Compare {
+        qs: qs.clone(),
+        median,
+        top,
+    };
+    let (pa, pb) = (
+        stats::quantiles(&ta, &grid.values, &qs),
+        stats::quantiles(&tb, &grid.values, &qs),
+    );
+    let boot = if na > 0 && nb > 0 && enough_blocks {
+        Some(stats::bootstrap(
+            &grid,
+            &stat,
+            opts.replicates,
+            derive_seed(opts.seed, scope),
+        ))
+    } else {
+        None
+    };
+    let ci = |k: usize| {
+        boot.as_ref()
+            .and_then(|b| b.samples.get(k))
+            .and_then(|s| stats::interval(s, reg.confidence))
+    };
+    let short = |what: &str| -> String {
+        if !enough_blocks {
+            format!(
+                "not enough samples: {} and {} blocks of {}s and {}s, a comparison needs {} in each run",
+                grid.a.len(),
+                grid.b.len(),
+                base.block_len,
+                run.block_len,
+                stats::MIN_BLOCKS
+            )
+        } else {
+            format!(
+                "not enough samples: {na} and {nb} requests, {what} needs at least {} in each",
+                what_needed(what, &qs, reg)
+            )
+        }
+    };
+    let mut rows = Vec::new();
+    for q in &reg.quantiles {
+        let k = qs.iter().position(|&x| x == q.fraction).unwrap_or(0);
+        let mut r = row(scope, q.name.clone(), Unit::Us);
+        r.samples = nb;
+        let tol = tols.get(&q.name).copied().unwrap_or(0.05);
+        if let (Some(pa), Some(pb)) = (&pa, &pb) {
+            let (a, b) = (pa[k] as f64, pb[k] as f64);
+            r.observed = Some(b);
+            let interval = if ok(q.fraction) { ci(k) } else { None };
+            r.comparison = Some(Comparison {
+                baseline: a,
+                delta: rel(b, a),
+                interval: interval.map(|(l, h)| [l, h]),
+                tolerance: Some(tol),
+                p_value: None,
+            });
+            r.outcome = Some(judge(interval, tol));
+            if interval.is_none() {
+                r.note = Some(short(&q.name));
+            }
+        } else {
+            r.note = Some("no requests in one of the runs".into());
+        }
+        rows.push(r);
+    }
+    // The shape: how far the tail sits from the median, relative to the baseline's.
+    let top_name = top.map(|t| name_of(qs[t], reg));
+    let mut r = row(
+        scope,
+        format!("spread p50..{}", top_name.as_deref().unwrap_or("tail")),
+        Unit::Us,
+    );
+    r.samples = nb;
+    match (top, &pa, &pb) {
+        (Some(t), Some(pa), Some(pb)) => {
+            let (sa, sb) = (
+                pa[t].saturating_sub(pa[median]) as f64,
+                pb[t].saturating_sub(pb[median]) as f64,
+            );
+            r.observed = Some(sb);
+            if sa == 0.0 {
+                r.note = Some("the baseline has no spread above its median: nothing to compare with".into());
+            } else {
+                let interval = ci(qs.len());
+                r.comparison = Some(Comparison {
+                    baseline: sa,
+                    delta: rel(sb, sa),
+                    interval: interval.map(|(l, h)| [l, h]),
+                    tolerance: Some(shape_tol),
+                    p_value: None,
+                });
+                r.outcome = Some(judge(interval, shape_tol));
+            }
+        }
+        _ => r.note = Some(short("a tail quantile above p50")),
+    }
+    // A policy that compares no quantile above the median asks for no spread.
+    if qs.iter().any(|&q| q > 0.5) {
+        rows.push(r);
+    }
+    // The rank test: reported, never decisive on its own.
+    let mut r = row(scope, "rank (Cliff's delta)", Unit::Effect);
+    r.outcome = None;
+    r.samples = nb;
+    if let Some(t) = stats::rank_test(&ta, &tb) {
+        r.observed = Some(t.cliffs_delta);
+        let k = qs.len() + usize::from(top.is_some());
+        r.comparison = Some(Comparison {
+            baseline: 0.0,
+            delta: t.cliffs_delta,
+            interval: ci(k).map(|(l, h)| [l, h]),
+            tolerance: None,
+            p_value: Some(t.p_value),
+        });
+        r.note = Some(format!(
+            "{} shift: a candidate request is slower than a baseline one {:.1}% of the time (p = {:.2e})",
+            cliff_words(t.cliffs_delta),
+            t.auc * 100.0,
+            t.p_value
+        ));
+    } else {
+        r.note = Some("no requests in one of the runs".into());
+    }
+    rows.push(r);
+    rows
+}
+
+fn name_of(q: f64, reg: &Regression) -> String {
+    reg.quantiles
+        .iter()
+        .find(|x| x.fraction == q)
+        .map_or_else(|| "p50".to_string(), |x| x.name.clone())
+}
+
+fn what_needed(what: &str, qs: &[f64], reg: &Regression) -> u64 {
+    reg.quantiles
+        .iter()
+        .find(|q| q.name == what)
+        .map(|q| stats::needed(q.fraction))
+        .unwrap_or_else(|| {
+            qs.iter()
+                .filter(|&&q| q > 0.5)
+                .map(|&q| stats::needed(q))
+                .min()
+                .unwrap_or(20)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn judging_an_interval_against_a_tolerance() {
+        assert_eq!(judge(Some((0.06, 0.2)), 0.05), Outcome::Fail);
+        assert_eq!(judge(Some((-0.3, 0.05)), 0.05), Outcome::Pass);
+        assert_eq!(
+            judge(Some((-0.3, -0.2)), 0.05),
+            Outcome::Pass,
+            "faster is never a failure"
+        );
+        assert_eq!(judge(Some((0.01, 0.08)), 0.05), Outcome::Inconclusive);
+        assert_eq!(judge(None, 0.05), Outcome::NoData);
+    }
+
+    #[test]
+    fn relative_change_of_zero() {
+        assert_eq!(rel(5.0, 0.0), 1e6);
+        assert_eq!(rel(0.0, 0.0), 0.0);
+    }
+}
