@@ -231,18 +231,17 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
         }
     };
     let progress = Progress::new(opts.progress, profile.duration);
-    let collected = rt.block_on(collect(
-        &mut rx,
-        &mut writer,
-        &profile,
+    let collector = Collector {
+        writer: &mut writer,
+        profile: &profile,
         workers,
         shards,
-        &opts.stop,
-        &notify,
-        opts.handle_ctrl_c,
-        &progress,
-    ));
-    let Some((finals, io_error)) = collected else {
+        stop: &opts.stop,
+        notify: &notify,
+        handle_ctrl_c: opts.handle_ctrl_c,
+        progress: &progress,
+    };
+    let Some(Collected { finals, io_error }) = rt.block_on(collect(&mut rx, collector)) else {
         // Aborted: the workers may be waiting on requests in flight, and the
         // user asked not to wait for them.
         progress.finish();
@@ -292,18 +291,39 @@ struct Pending {
     data: IntervalData,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn collect(
-    rx: &mut tokio::sync::mpsc::UnboundedReceiver<WorkerMsg>,
-    writer: &mut ResultWriter,
-    profile: &Profile,
+/// The collector: it gathers the workers' intervals in order and writes
+/// each one once every worker has reported it, and handles Ctrl-C.
+struct Collector<'a> {
+    writer: &'a mut ResultWriter,
+    profile: &'a Profile,
     workers: usize,
     shards: u32,
-    stop: &Arc<AtomicBool>,
-    notify: &Arc<Notify>,
+    stop: &'a Arc<AtomicBool>,
+    notify: &'a Arc<Notify>,
     handle_ctrl_c: bool,
-    progress: &Progress,
-) -> Option<(Vec<WorkerTotals>, Option<std::io::Error>)> {
+    progress: &'a Progress,
+}
+
+/// What the collector hands back when the workers are done: their totals,
+/// and the first error writing the results, if any.
+struct Collected {
+    finals: Vec<WorkerTotals>,
+    io_error: Option<std::io::Error>,
+}
+
+/// Runs the collector until every worker is done (`Some`), or a second
+/// Ctrl-C aborts the run (`None`).
+async fn collect(rx: &mut tokio::sync::mpsc::UnboundedReceiver<WorkerMsg>, c: Collector<'_>) -> Option<Collected> {
+    let Collector {
+        writer,
+        profile,
+        workers,
+        shards,
+        stop,
+        notify,
+        handle_ctrl_c,
+        progress,
+    } = c;
     let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
     let mut finals = Vec::new();
     let mut io_error = None;
@@ -381,7 +401,7 @@ async fn collect(
     while let Some((_, p)) = pending.pop_first() {
         write(p.data, writer, &mut io_error, &mut errors_so_far);
     }
-    Some((finals, io_error))
+    Some(Collected { finals, io_error })
 }
 
 fn new_interval(profile: &Profile, shards: u32, index: u64) -> IntervalData {
