@@ -101,17 +101,23 @@ impl Calibration {
     }
 }
 
-/// Measure the noise floor of `runs` (at least two) for `quantiles`.
-pub fn calibrate(runs: &[Run], quantiles: &[Quantile]) -> Result<Calibration, Error> {
-    if runs.len() < 2 {
-        return Err(Error::TooFewRuns);
-    }
+/// A/A runs must all have run the same profile.
+fn same_profile(runs: &[Run]) -> Result<(), Error> {
     let profiles: Vec<&str> = runs.iter().map(|r| r.summary.profile.name.as_str()).collect();
     if profiles.windows(2).any(|w| w[0] != w[1]) {
         return Err(Error::MixedProfiles {
             profiles: profiles.join(", "),
         });
     }
+    Ok(())
+}
+
+/// Measure the noise floor of `runs` (at least two) for `quantiles`.
+pub fn calibrate(runs: &[Run], quantiles: &[Quantile]) -> Result<Calibration, Error> {
+    if runs.len() < 2 {
+        return Err(Error::TooFewRuns);
+    }
+    same_profile(runs)?;
     let mut qs: Vec<&Quantile> = quantiles.iter().collect();
     qs.sort_by(|a, b| a.fraction.total_cmp(&b.fraction));
     let min_n = runs.iter().map(|r| r.overall.len()).min().unwrap_or(0);

@@ -342,21 +342,10 @@ async fn collect(rx: &mut tokio::sync::mpsc::UnboundedReceiver<WorkerMsg>, c: Co
     let ctrl_c_again = ctrl_c();
     let ctrl_c = ctrl_c();
     tokio::pin!(ctrl_c, ctrl_c_again);
-    let write =
-        |data: IntervalData, writer: &mut ResultWriter, io_error: &mut Option<std::io::Error>, errors: &mut u64| {
-            *errors += data
-                .series
-                .iter()
-                .filter(|((_, o), _)| o.is_error())
-                .map(|(_, h)| h.len())
-                .sum::<u64>();
-            progress.interval(&data, *errors);
-            if io_error.is_none() {
-                if let Err(e) = writer.interval(&data) {
-                    *io_error = Some(e);
-                }
-            }
-        };
+    let write = |data: IntervalData,
+                 writer: &mut ResultWriter,
+                 io_error: &mut Option<std::io::Error>,
+                 errors: &mut u64| { write_interval(&data, writer, progress, io_error, errors) };
     while finals.len() < workers {
         tokio::select! {
             msg = rx.recv() => match msg {
@@ -402,6 +391,29 @@ async fn collect(rx: &mut tokio::sync::mpsc::UnboundedReceiver<WorkerMsg>, c: Co
         write(p.data, writer, &mut io_error, &mut errors_so_far);
     }
     Some(Collected { finals, io_error })
+}
+
+/// One complete interval to the progress line and the result files; after
+/// the first write error, only to the progress line (the error is kept).
+fn write_interval(
+    data: &IntervalData,
+    writer: &mut ResultWriter,
+    progress: &Progress,
+    io_error: &mut Option<std::io::Error>,
+    errors: &mut u64,
+) {
+    *errors += data
+        .series
+        .iter()
+        .filter(|((_, o), _)| o.is_error())
+        .map(|(_, h)| h.len())
+        .sum::<u64>();
+    progress.interval(data, *errors);
+    if io_error.is_none() {
+        if let Err(e) = writer.interval(data) {
+            *io_error = Some(e);
+        }
+    }
 }
 
 fn new_interval(profile: &Profile, shards: u32, index: u64) -> IntervalData {
