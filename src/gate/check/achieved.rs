@@ -6,6 +6,9 @@ use crate::gate::format::fmt_pct;
 use crate::gate::verdict::{Outcome, Row, Unit};
 use crate::results::run::Run;
 
+/// The run's requests sent over requests planned, against `min`. Under it, or with the
+/// generator saturated, the row is inconclusive; a closed-model run has no target rate and
+/// gives no data.
 pub fn achieved_rows(run: &Run, min: f64) -> Vec<Row> {
     let s = &run.summary;
     let mut r = row("overall", "achieved / target rate", Unit::Fraction);

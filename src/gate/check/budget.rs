@@ -10,6 +10,8 @@ use crate::gate::stats;
 use crate::gate::verdict::{Outcome, Row, Unit};
 use crate::results::run::Run;
 
+/// Per scope, the share of good requests (no error, within `le`) against `target`, and one
+/// row per burn window.
 pub fn budget_rows(run: &Run, scopes: &[Scope], le: Duration, target: f64, burn: &[BurnWindow]) -> Vec<Row> {
     let le_us = u64::try_from(le.as_micros()).unwrap_or(u64::MAX);
     let b = run.bounds_us.iter().position(|&x| x == le_us);

@@ -6,6 +6,7 @@ use crate::gate::verdict::{Outcome, Row, Unit};
 use crate::results::run::Run;
 use crate::results::Outcome as Status;
 
+/// One row per scope: the error rate against `max` (4xx counted as errors when `count_4xx`).
 pub fn error_rows(run: &Run, scopes: &[Scope], max: f64, count_4xx: bool) -> Vec<Row> {
     scopes
         .iter()

@@ -8,6 +8,7 @@ use crate::gate::stats;
 use crate::gate::verdict::{Outcome, Row, Unit};
 use crate::results::run::Run;
 
+/// One row per scope and quantile: the quantile against its limit.
 pub fn latency_rows(run: &Run, scopes: &[Scope], qs: &[(Quantile, Duration)]) -> Vec<Row> {
     let mut rows = Vec::new();
     for s in scopes {

@@ -10,6 +10,7 @@ pub struct Scope {
     pub endpoints: Vec<usize>,
 }
 
+/// An empty row of `metric` for `scope`: no data until a check fills it.
 pub fn row(scope: &str, metric: impl Into<String>, unit: Unit) -> Row {
     Row {
         scope: scope.to_string(),
@@ -25,6 +26,7 @@ pub fn row(scope: &str, metric: impl Into<String>, unit: Unit) -> Row {
     }
 }
 
+/// A limit the value must not exceed.
 pub fn at_most(v: f64) -> Option<Limit> {
     Some(Limit {
         op: Op::AtMost,
@@ -32,6 +34,7 @@ pub fn at_most(v: f64) -> Option<Limit> {
     })
 }
 
+/// A limit the value must reach.
 pub fn at_least(v: f64) -> Option<Limit> {
     Some(Limit {
         op: Op::AtLeast,

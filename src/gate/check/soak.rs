@@ -6,6 +6,7 @@ use super::rows::{at_least, row};
 use crate::gate::verdict::{Outcome, Row, Unit};
 use crate::results::run::Run;
 
+/// The measured soak against the environment's minimum.
 pub fn soak(run: &Run, min: Duration) -> Row {
     let measured = run.summary.run.measured_s;
     let mut r = row("overall", "measured soak", Unit::Seconds);
