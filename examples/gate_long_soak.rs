@@ -80,7 +80,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let loaded = t.elapsed();
     let base = Run::load(out, &bounds)?;
     let t = Instant::now();
-    let verdict = eval::evaluate(&policy, &run, Some(&base), &eval::Options::new("prod"))?;
+    let verdict = eval::evaluate(&policy, &run, Some(&base), &loadline::gate::Options::new("prod"))?;
     let judged = t.elapsed();
     eprintln!(
         "{seconds} s x {} endpoints at {rate}/s: log {:.1} MB written in {:.1} s; \

@@ -13,7 +13,7 @@ use super::{CliError, CliResult, Exit};
 use crate::atomic;
 use crate::gate::calibrate;
 use crate::gate::policy::{self, Quantile};
-use crate::gate::{self, eval, render, Decision};
+use crate::gate::{self, render, Decision};
 use crate::printer::Printer;
 use crate::results::run::Run;
 
@@ -78,7 +78,7 @@ pub struct JudgeArgs {
     pub fail_on_warn: bool,
 
     /// Seed of the bootstrap (the same seed gives the same intervals).
-    #[arg(long, value_name = "N", default_value_t = eval::DEFAULT_SEED)]
+    #[arg(long, value_name = "N", default_value_t = gate::DEFAULT_SEED)]
     pub seed: u64,
 }
 

@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::{CliError, CliResult, Exit};
 use crate::atomic;
-use crate::gate::{self, eval};
+use crate::gate;
 use crate::printer::Printer;
 use crate::results::run::Run;
 
@@ -35,7 +35,7 @@ pub struct ReportArgs {
     pub calibration: Option<PathBuf>,
 
     /// Seed of the verdict's bootstrap (as `gate --seed`).
-    #[arg(long, value_name = "N", default_value_t = eval::DEFAULT_SEED, requires = "policy")]
+    #[arg(long, value_name = "N", default_value_t = gate::DEFAULT_SEED, requires = "policy")]
     pub seed: u64,
 
     /// Where the HTML goes.

@@ -18,7 +18,7 @@ use super::verdict::{
 };
 use crate::results::run::Run;
 
-pub use super::options::{Options, DEFAULT_SEED};
+use super::options::Options;
 
 /// The latency bounds of the policy's SLO checks: what [`Run::load`]
 /// counts good requests against, per second.

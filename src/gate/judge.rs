@@ -6,7 +6,8 @@ use std::path::Path;
 
 use super::calibrate::Calibration;
 use super::error::Error;
-use super::eval::{evaluate, load_runs, Options};
+use super::eval::{evaluate, load_runs};
+use super::options::Options;
 use super::policy;
 use super::verdict::Verdict;
 use crate::results::run::Run;

@@ -34,6 +34,7 @@ pub mod stats;
 pub mod verdict;
 
 pub use error::Error;
-pub use eval::{evaluate, load_runs, Options};
+pub use eval::{evaluate, load_runs};
 pub use judge::{judge, Files, Judged};
+pub use options::{Options, DEFAULT_SEED};
 pub use verdict::{Decision, Outcome, Verdict};

@@ -342,10 +342,6 @@ async fn collect(rx: &mut tokio::sync::mpsc::UnboundedReceiver<WorkerMsg>, c: Co
     let ctrl_c_again = ctrl_c();
     let ctrl_c = ctrl_c();
     tokio::pin!(ctrl_c, ctrl_c_again);
-    let write = |data: IntervalData,
-                 writer: &mut ResultWriter,
-                 io_error: &mut Option<std::io::Error>,
-                 errors: &mut u64| { write_interval(&data, writer, progress, io_error, errors) };
     while finals.len() < workers {
         tokio::select! {
             msg = rx.recv() => match msg {
@@ -366,7 +362,7 @@ async fn collect(rx: &mut tokio::sync::mpsc::UnboundedReceiver<WorkerMsg>, c: Co
                                 break;
                             }
                             let p = entry.remove();
-                            write(p.data, writer, &mut io_error, &mut errors_so_far);
+                            write_interval(&p.data, writer, progress, &mut io_error, &mut errors_so_far);
                         }
                     }
                 }
@@ -388,7 +384,7 @@ async fn collect(rx: &mut tokio::sync::mpsc::UnboundedReceiver<WorkerMsg>, c: Co
         }
     }
     while let Some((_, p)) = pending.pop_first() {
-        write(p.data, writer, &mut io_error, &mut errors_so_far);
+        write_interval(&p.data, writer, progress, &mut io_error, &mut errors_so_far);
     }
     Some(Collected { finals, io_error })
 }

@@ -10,9 +10,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use loadline::gate::calibrate;
-use loadline::gate::eval::{self, Options};
+use loadline::gate::eval;
 use loadline::gate::policy::{self, Action, Policy, Quantile};
 use loadline::gate::verdict::{CheckKind, CheckResult, Decision, Op, Outcome, Verdict};
+use loadline::gate::Options;
 use loadline::results::run::Run;
 use loadline::sample::TargetConfig;
 

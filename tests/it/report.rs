@@ -333,7 +333,8 @@ fn a_verdict_shows_its_decision_and_every_check() {
     let mut base = base.expect("baseline");
     rename_endpoint(&mut cand, 1, NASTY_ENDPOINT);
     rename_endpoint(&mut base, 1, NASTY_ENDPOINT);
-    let verdict = eval::evaluate(&policy, &cand, Some(&base), &eval::Options::new("staging")).expect("verdict");
+    let verdict =
+        eval::evaluate(&policy, &cand, Some(&base), &loadline::gate::Options::new("staging")).expect("verdict");
     // 3% errors against a 0.1% limit, and staging warns.
     assert_ne!(verdict.decision, Decision::Promote, "{:?}", verdict.tally);
 

@@ -21,13 +21,9 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn err(&self, line: u64, key: &str, message: impl Into<String>) -> Error {
-        self.cx.err(line, key, message)
-    }
-
     fn policy(&self, raw: RawPolicy) -> Result<Policy, Error> {
         if raw.environments.value.is_empty() {
-            return Err(self.err(
+            return Err(self.cx.err(
                 raw.environments.referenced.line(),
                 "environments",
                 "no environments: list at least one",
@@ -38,13 +34,15 @@ impl Validator<'_> {
             environments.insert(name.clone(), self.environment(&env.value)?);
         }
         if raw.checks.value.is_empty() {
-            return Err(self.err(raw.checks.referenced.line(), "checks", "no checks: list at least one"));
+            return Err(self
+                .cx
+                .err(raw.checks.referenced.line(), "checks", "no checks: list at least one"));
         }
         let mut checks: Vec<Check> = Vec::new();
         for c in &raw.checks.value {
             let check = self.check(&c.value, c.referenced.line())?;
             if checks.iter().any(|o| o.name == check.name) {
-                return Err(self.err(
+                return Err(self.cx.err(
                     c.value.name.referenced.line(),
                     "name",
                     format!("a second check named `{}`", check.name),
@@ -67,7 +65,7 @@ impl Validator<'_> {
             .find(|(n, _)| *n == s.value)
             .map(|(_, a)| *a)
             .ok_or_else(|| {
-                self.err(
+                self.cx.err(
                     s.referenced.line(),
                     key,
                     format!("`{}`: expected observe, warn or block", s.value),
@@ -89,14 +87,14 @@ impl Validator<'_> {
     fn check(&self, c: &RawCheck, line: u64) -> Result<Check, Error> {
         let name = c.name.value.trim().to_string();
         if name.is_empty() {
-            return Err(self.err(c.name.referenced.line(), "name", "a check needs a name"));
+            return Err(self.cx.err(c.name.referenced.line(), "name", "a check needs a name"));
         }
         let endpoints = match c.endpoints.as_ref().map(|e| (&e.value, e.referenced.line())) {
             None => Endpoints::Overall,
             Some((RawEndpoints::One(s), _)) if s == "*" => Endpoints::Each,
             Some((RawEndpoints::One(s), _)) => Endpoints::Named(vec![s.clone()]),
             Some((RawEndpoints::Many(v), l)) if v.is_empty() => {
-                return Err(self.err(
+                return Err(self.cx.err(
                     l,
                     "endpoints",
                     "an empty list selects nothing: name endpoints or write \"*\"",
@@ -115,7 +113,7 @@ impl Validator<'_> {
         .map(|(k, _)| *k)
         .collect();
         if c.burn_rate.is_some() && c.slo.is_none() {
-            return Err(self.err(
+            return Err(self.cx.err(
                 line,
                 "burn_rate",
                 "burn_rate measures an SLO's budget: add `slo` to this check",
@@ -123,7 +121,7 @@ impl Validator<'_> {
         }
         let metric = match given.as_slice() {
             [] => {
-                return Err(self.err(
+                return Err(self.cx.err(
                     line,
                     "checks",
                     format!("check `{name}` has no metric: give one of latency, error_rate, slo (with burn_rate) or achieved_rate"),
@@ -131,7 +129,7 @@ impl Validator<'_> {
             }
             [_] => self.metric(c)?,
             more => {
-                return Err(self.err(
+                return Err(self.cx.err(
                     line,
                     "checks",
                     format!("check `{name}` has {} metrics: split it, one metric per check", more.join(", ")),
@@ -139,7 +137,7 @@ impl Validator<'_> {
             }
         };
         if matches!(metric, Metric::AchievedRate { .. }) && c.endpoints.is_some() {
-            return Err(self.err(
+            return Err(self.cx.err(
                 line,
                 "endpoints",
                 "achieved_rate is the run's as a whole: leave out `endpoints`",
@@ -158,7 +156,7 @@ impl Validator<'_> {
     fn metric(&self, c: &RawCheck) -> Result<Metric, Error> {
         if let Some(l) = &c.latency {
             if l.value.is_empty() {
-                return Err(self.err(
+                return Err(self.cx.err(
                     l.referenced.line(),
                     "latency",
                     "no quantiles: give one, such as `p99: 250ms`",
@@ -167,14 +165,14 @@ impl Validator<'_> {
             let mut out = Vec::new();
             for (q, d) in &l.value {
                 let quantile = Quantile::parse(q).ok_or_else(|| {
-                    self.err(
+                    self.cx.err(
                         d.referenced.line(),
                         q,
                         "not a quantile: write p50, p90, p99, p99.9, p99.99 or max",
                     )
                 })?;
                 if d.value.0.is_zero() {
-                    return Err(self.err(d.referenced.line(), q, "a threshold of 0 can never pass"));
+                    return Err(self.cx.err(d.referenced.line(), q, "a threshold of 0 can never pass"));
                 }
                 out.push((quantile, d.value.0));
             }
@@ -189,14 +187,14 @@ impl Validator<'_> {
         if let Some(s) = &c.slo {
             let target = s.value.target.value.fraction();
             if !(target > 0.0 && target < 1.0) {
-                return Err(self.err(
+                return Err(self.cx.err(
                     s.value.target.referenced.line(),
                     "target",
                     "an SLO target lies strictly between 0% and 100% (100% leaves no error budget)",
                 ));
             }
             if s.value.latency_le.value.0.is_zero() {
-                return Err(self.err(
+                return Err(self.cx.err(
                     s.value.latency_le.referenced.line(),
                     "latency_le",
                     "a latency of 0 can never be met",
@@ -206,7 +204,7 @@ impl Validator<'_> {
             if let Some(b) = &c.burn_rate {
                 let line = b.value.windows.referenced.line();
                 if b.value.windows.value.is_empty() {
-                    return Err(self.err(
+                    return Err(self.cx.err(
                         line,
                         "windows",
                         "no windows: give [long, short, factor] pairs such as [1h, 5m, 14.4]",
@@ -214,10 +212,10 @@ impl Validator<'_> {
                 }
                 for (long, short, factor) in &b.value.windows.value {
                     if short.0.is_zero() || short.0 >= long.0 {
-                        return Err(self.err(line, "windows", format!("[{long}, {short}, {factor}]: the short window must be shorter than the long one, and not 0")));
+                        return Err(self.cx.err(line, "windows", format!("[{long}, {short}, {factor}]: the short window must be shorter than the long one, and not 0")));
                     }
                     if !(factor.is_finite() && *factor > 0.0) {
-                        return Err(self.err(
+                        return Err(self.cx.err(
                             line,
                             "windows",
                             format!("[{long}, {short}, {factor}]: the burn factor must be above 0"),
@@ -237,11 +235,13 @@ impl Validator<'_> {
             });
         }
         let Some(a) = &c.achieved_rate else {
-            return Err(self.err(0, "checks", "no metric"));
+            return Err(self.cx.err(0, "checks", "no metric"));
         };
         let min = a.value.min.value.fraction();
         if min <= 0.0 {
-            return Err(self.err(a.value.min.referenced.line(), "min", "a minimum of 0% checks nothing"));
+            return Err(self
+                .cx
+                .err(a.value.min.referenced.line(), "min", "a minimum of 0% checks nothing"));
         }
         Ok(Metric::AchievedRate { min })
     }
@@ -249,7 +249,9 @@ impl Validator<'_> {
     fn regression(&self, r: &RawRegression) -> Result<Regression, Error> {
         let line = r.quantiles.referenced.line();
         if r.quantiles.value.is_empty() {
-            return Err(self.err(line, "quantiles", "no quantiles: give some, such as [p50, p99]"));
+            return Err(self
+                .cx
+                .err(line, "quantiles", "no quantiles: give some, such as [p50, p99]"));
         }
         let quantiles = r
             .quantiles
@@ -257,7 +259,7 @@ impl Validator<'_> {
             .iter()
             .map(|q| {
                 Quantile::parse(q).filter(|q| q.fraction < 1.0).ok_or_else(|| {
-                    self.err(
+                    self.cx.err(
                         line,
                         "quantiles",
                         format!("`{q}`: not a quantile: write p50, p90, p99, p99.9 or p99.99"),
@@ -270,14 +272,14 @@ impl Validator<'_> {
             Tolerance::FromCalibration
         } else {
             let p: Percent = t.parse().map_err(|_| {
-                self.err(
+                self.cx.err(
                     r.tolerance.referenced.line(),
                     "tolerance",
                     format!("`{t}`: expected a percentage such as 5%, or `from calibration`"),
                 )
             })?;
             if p.fraction() <= 0.0 {
-                return Err(self.err(
+                return Err(self.cx.err(
                     r.tolerance.referenced.line(),
                     "tolerance",
                     "a tolerance of 0% fails on noise alone",
@@ -287,7 +289,7 @@ impl Validator<'_> {
         };
         let confidence = r.confidence.value.fraction();
         if !(0.5..1.0).contains(&confidence) {
-            return Err(self.err(
+            return Err(self.cx.err(
                 r.confidence.referenced.line(),
                 "confidence",
                 "a confidence lies between 50% and 100% (excluded)",
