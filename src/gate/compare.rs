@@ -167,6 +167,8 @@ pub fn regression_check(
     Ok(Some(rows))
 }
 
+/// Compare one scope (all endpoints, or one) of the candidate with the baseline: a row per
+/// quantile of the policy, the spread, and the rank test.
 #[allow(clippy::too_many_arguments)]
 fn compare_scope(
     scope: &str,
@@ -181,142 +183,217 @@ fn compare_scope(
 ) -> Vec<Row> {
     let grid = Grid::new(&base.blocks_of(base_eps), &run.blocks_of(cand_eps));
     let (ta, tb) = (grid.total(&grid.a), grid.total(&grid.b));
-    let (na, nb): (u64, u64) = (ta.iter().sum(), tb.iter().sum());
-    let mut qs: Vec<f64> = reg.quantiles.iter().map(|q| q.fraction).collect();
-    qs.push(0.5);
-    qs.sort_by(f64::total_cmp);
-    qs.dedup();
-    let median = qs.iter().position(|&q| q == 0.5).unwrap_or(0);
-    let enough_blocks = grid.a.len() >= stats::MIN_BLOCKS && grid.b.len() >= stats::MIN_BLOCKS;
-    let ok = |q: f64| stats::estimable(na, q) && stats::estimable(nb, q) && enough_blocks;
-    let top = (0..qs.len()).rev().find(|&i| qs[i] > 0.5 && ok(qs[i]));
-    let stat = Compare {
-        qs: qs.clone(),
-        median,
-        top,
+    let s = ScopeStats::new(scope, &grid, &ta, &tb, reg, opts);
+    let short = Short {
+        grid: &grid,
+        block_lens: (base.block_len, run.block_len),
+        samples: (s.na, s.nb),
     };
-    let (pa, pb) = (
-        stats::quantiles(&ta, &grid.values, &qs),
-        stats::quantiles(&tb, &grid.values, &qs),
-    );
-    let boot = if na > 0 && nb > 0 && enough_blocks {
-        Some(stats::bootstrap(
-            &grid,
-            &stat,
-            opts.replicates,
-            derive_seed(opts.seed, scope),
-        ))
-    } else {
-        None
-    };
-    let ci = |k: usize| {
-        boot.as_ref()
+    let mut rows = s.quantile_rows(tols, &short);
+    // A policy that compares no quantile above the median asks for no spread.
+    if s.qs.iter().any(|&q| q > 0.5) {
+        rows.push(s.spread_row(shape_tol, &short));
+    }
+    rows.push(s.rank_row(&ta, &tb));
+    rows
+}
+
+/// One scope's quantiles in both runs and their bootstrap samples.
+struct ScopeStats<'a> {
+    scope: &'a str,
+    reg: &'a Regression,
+    /// The policy's quantiles and the median, sorted, without repeats.
+    qs: Vec<f64>,
+    /// Where the median is in `qs`.
+    median: usize,
+    /// The highest quantile above the median that both runs can estimate.
+    top: Option<usize>,
+    /// Requests in the baseline and the candidate.
+    na: u64,
+    nb: u64,
+    /// Whether both runs have enough blocks for the bootstrap.
+    enough_blocks: bool,
+    /// The quantiles of `qs` in the baseline and the candidate.
+    pa: Option<Vec<u64>>,
+    pb: Option<Vec<u64>>,
+    boot: Option<stats::Bootstrap>,
+}
+
+impl<'a> ScopeStats<'a> {
+    fn new(scope: &'a str, grid: &Grid, ta: &[u64], tb: &[u64], reg: &'a Regression, opts: &Options) -> Self {
+        let (na, nb): (u64, u64) = (ta.iter().sum(), tb.iter().sum());
+        let mut qs: Vec<f64> = reg.quantiles.iter().map(|q| q.fraction).collect();
+        qs.push(0.5);
+        qs.sort_by(f64::total_cmp);
+        qs.dedup();
+        let median = qs.iter().position(|&q| q == 0.5).unwrap_or(0);
+        let enough_blocks = grid.a.len() >= stats::MIN_BLOCKS && grid.b.len() >= stats::MIN_BLOCKS;
+        let mut s = ScopeStats {
+            scope,
+            reg,
+            median,
+            top: None,
+            na,
+            nb,
+            enough_blocks,
+            pa: stats::quantiles(ta, &grid.values, &qs),
+            pb: stats::quantiles(tb, &grid.values, &qs),
+            boot: None,
+            qs,
+        };
+        s.top = (0..s.qs.len()).rev().find(|&i| s.qs[i] > 0.5 && s.ok(s.qs[i]));
+        let stat = Compare {
+            qs: s.qs.clone(),
+            median,
+            top: s.top,
+        };
+        if na > 0 && nb > 0 && enough_blocks {
+            s.boot = Some(stats::bootstrap(
+                grid,
+                &stat,
+                opts.replicates,
+                derive_seed(opts.seed, scope),
+            ));
+        }
+        s
+    }
+
+    /// Whether quantile `q` can be estimated in both runs.
+    fn ok(&self, q: f64) -> bool {
+        stats::estimable(self.na, q) && stats::estimable(self.nb, q) && self.enough_blocks
+    }
+
+    /// The bootstrap interval of the statistic's component `k`.
+    fn ci(&self, k: usize) -> Option<(f64, f64)> {
+        self.boot
+            .as_ref()
             .and_then(|b| b.samples.get(k))
-            .and_then(|s| stats::interval(s, reg.confidence))
-    };
-    let short = |what: &str| -> String {
-        if !enough_blocks {
+            .and_then(|s| stats::interval(s, self.reg.confidence))
+    }
+
+    /// A row per quantile of the policy: its relative change within the tolerance.
+    fn quantile_rows(&self, tols: &BTreeMap<String, f64>, short: &Short) -> Vec<Row> {
+        let mut rows = Vec::new();
+        for q in &self.reg.quantiles {
+            let k = self.qs.iter().position(|&x| x == q.fraction).unwrap_or(0);
+            let mut r = row(self.scope, q.name.clone(), Unit::Us);
+            r.samples = self.nb;
+            let tol = tols.get(&q.name).copied().unwrap_or(0.05);
+            if let (Some(pa), Some(pb)) = (&self.pa, &self.pb) {
+                let (a, b) = (pa[k] as f64, pb[k] as f64);
+                r.observed = Some(b);
+                let interval = if self.ok(q.fraction) { self.ci(k) } else { None };
+                r.comparison = Some(Comparison {
+                    baseline: a,
+                    delta: rel(b, a),
+                    interval: interval.map(|(l, h)| [l, h]),
+                    tolerance: Some(tol),
+                    p_value: None,
+                });
+                r.outcome = Some(judge(interval, tol));
+                if interval.is_none() {
+                    r.note = Some(short.note(&q.name, &self.qs, self.reg));
+                }
+            } else {
+                r.note = Some("no requests in one of the runs".into());
+            }
+            rows.push(r);
+        }
+        rows
+    }
+
+    /// The shape: how far the tail sits from the median, relative to the baseline's.
+    fn spread_row(&self, shape_tol: f64, short: &Short) -> Row {
+        let top_name = self.top.map(|t| name_of(self.qs[t], self.reg));
+        let mut r = row(
+            self.scope,
+            format!("spread p50..{}", top_name.as_deref().unwrap_or("tail")),
+            Unit::Us,
+        );
+        r.samples = self.nb;
+        match (self.top, &self.pa, &self.pb) {
+            (Some(t), Some(pa), Some(pb)) => {
+                let (sa, sb) = (
+                    pa[t].saturating_sub(pa[self.median]) as f64,
+                    pb[t].saturating_sub(pb[self.median]) as f64,
+                );
+                r.observed = Some(sb);
+                if sa == 0.0 {
+                    r.note = Some("the baseline has no spread above its median: nothing to compare with".into());
+                } else {
+                    let interval = self.ci(self.qs.len());
+                    r.comparison = Some(Comparison {
+                        baseline: sa,
+                        delta: rel(sb, sa),
+                        interval: interval.map(|(l, h)| [l, h]),
+                        tolerance: Some(shape_tol),
+                        p_value: None,
+                    });
+                    r.outcome = Some(judge(interval, shape_tol));
+                }
+            }
+            _ => r.note = Some(short.note("a tail quantile above p50", &self.qs, self.reg)),
+        }
+        r
+    }
+
+    /// The rank test: reported, never decisive on its own.
+    fn rank_row(&self, ta: &[u64], tb: &[u64]) -> Row {
+        let mut r = row(self.scope, "rank (Cliff's delta)", Unit::Effect);
+        r.outcome = None;
+        r.samples = self.nb;
+        if let Some(t) = stats::rank_test(ta, tb) {
+            r.observed = Some(t.cliffs_delta);
+            let k = self.qs.len() + usize::from(self.top.is_some());
+            r.comparison = Some(Comparison {
+                baseline: 0.0,
+                delta: t.cliffs_delta,
+                interval: self.ci(k).map(|(l, h)| [l, h]),
+                tolerance: None,
+                p_value: Some(t.p_value),
+            });
+            r.note = Some(format!(
+                "{} shift: a candidate request is slower than a baseline one {:.1}% of the time (p = {:.2e})",
+                cliff_words(t.cliffs_delta),
+                t.auc * 100.0,
+                t.p_value
+            ));
+        } else {
+            r.note = Some("no requests in one of the runs".into());
+        }
+        r
+    }
+}
+
+/// Why a comparison has no interval: too few blocks or too few requests.
+struct Short<'a> {
+    grid: &'a Grid,
+    /// Block lengths of the baseline and the candidate, seconds.
+    block_lens: (u64, u64),
+    /// Requests in the baseline and the candidate.
+    samples: (u64, u64),
+}
+
+impl Short<'_> {
+    /// The note for a comparison of `what` (a quantile's name, or a description).
+    fn note(&self, what: &str, qs: &[f64], reg: &Regression) -> String {
+        let (na, nb) = self.samples;
+        if self.grid.a.len() < stats::MIN_BLOCKS || self.grid.b.len() < stats::MIN_BLOCKS {
             format!(
                 "not enough samples: {} and {} blocks of {}s and {}s, a comparison needs {} in each run",
-                grid.a.len(),
-                grid.b.len(),
-                base.block_len,
-                run.block_len,
+                self.grid.a.len(),
+                self.grid.b.len(),
+                self.block_lens.0,
+                self.block_lens.1,
                 stats::MIN_BLOCKS
             )
         } else {
             format!(
                 "not enough samples: {na} and {nb} requests, {what} needs at least {} in each",
-                what_needed(what, &qs, reg)
+                what_needed(what, qs, reg)
             )
         }
-    };
-    let mut rows = Vec::new();
-    for q in &reg.quantiles {
-        let k = qs.iter().position(|&x| x == q.fraction).unwrap_or(0);
-        let mut r = row(scope, q.name.clone(), Unit::Us);
-        r.samples = nb;
-        let tol = tols.get(&q.name).copied().unwrap_or(0.05);
-        if let (Some(pa), Some(pb)) = (&pa, &pb) {
-            let (a, b) = (pa[k] as f64, pb[k] as f64);
-            r.observed = Some(b);
-            let interval = if ok(q.fraction) { ci(k) } else { None };
-            r.comparison = Some(Comparison {
-                baseline: a,
-                delta: rel(b, a),
-                interval: interval.map(|(l, h)| [l, h]),
-                tolerance: Some(tol),
-                p_value: None,
-            });
-            r.outcome = Some(judge(interval, tol));
-            if interval.is_none() {
-                r.note = Some(short(&q.name));
-            }
-        } else {
-            r.note = Some("no requests in one of the runs".into());
-        }
-        rows.push(r);
     }
-    // The shape: how far the tail sits from the median, relative to the baseline's.
-    let top_name = top.map(|t| name_of(qs[t], reg));
-    let mut r = row(
-        scope,
-        format!("spread p50..{}", top_name.as_deref().unwrap_or("tail")),
-        Unit::Us,
-    );
-    r.samples = nb;
-    match (top, &pa, &pb) {
-        (Some(t), Some(pa), Some(pb)) => {
-            let (sa, sb) = (
-                pa[t].saturating_sub(pa[median]) as f64,
-                pb[t].saturating_sub(pb[median]) as f64,
-            );
-            r.observed = Some(sb);
-            if sa == 0.0 {
-                r.note = Some("the baseline has no spread above its median: nothing to compare with".into());
-            } else {
-                let interval = ci(qs.len());
-                r.comparison = Some(Comparison {
-                    baseline: sa,
-                    delta: rel(sb, sa),
-                    interval: interval.map(|(l, h)| [l, h]),
-                    tolerance: Some(shape_tol),
-                    p_value: None,
-                });
-                r.outcome = Some(judge(interval, shape_tol));
-            }
-        }
-        _ => r.note = Some(short("a tail quantile above p50")),
-    }
-    // A policy that compares no quantile above the median asks for no spread.
-    if qs.iter().any(|&q| q > 0.5) {
-        rows.push(r);
-    }
-    // The rank test: reported, never decisive on its own.
-    let mut r = row(scope, "rank (Cliff's delta)", Unit::Effect);
-    r.outcome = None;
-    r.samples = nb;
-    if let Some(t) = stats::rank_test(&ta, &tb) {
-        r.observed = Some(t.cliffs_delta);
-        let k = qs.len() + usize::from(top.is_some());
-        r.comparison = Some(Comparison {
-            baseline: 0.0,
-            delta: t.cliffs_delta,
-            interval: ci(k).map(|(l, h)| [l, h]),
-            tolerance: None,
-            p_value: Some(t.p_value),
-        });
-        r.note = Some(format!(
-            "{} shift: a candidate request is slower than a baseline one {:.1}% of the time (p = {:.2e})",
-            cliff_words(t.cliffs_delta),
-            t.auc * 100.0,
-            t.p_value
-        ));
-    } else {
-        r.note = Some("no requests in one of the runs".into());
-    }
-    rows.push(r);
-    rows
 }
 
 fn name_of(q: f64, reg: &Regression) -> String {

@@ -87,26 +87,10 @@ pub fn evaluate(policy: &Policy, run: &Run, baseline: Option<&Run>, opts: &Optio
     }
     let mut starved: Option<String> = None;
     for check in &policy.checks {
-        let scopes = scopes(policy, check, run)?;
-        let (kind, rows) = match &check.metric {
-            Metric::Latency(qs) => (CheckKind::Latency, latency_rows(run, &scopes, qs)),
-            Metric::ErrorRate { max, count_4xx } => (CheckKind::ErrorRate, error_rows(run, &scopes, *max, *count_4xx)),
-            Metric::ErrorBudget {
-                latency_le,
-                target,
-                burn,
-            } => (
-                CheckKind::ErrorBudget,
-                budget_rows(run, &scopes, *latency_le, *target, burn),
-            ),
-            Metric::AchievedRate { min } => {
-                let rows = achieved_rows(run, *min);
-                if worst(&rows) == Outcome::Inconclusive {
-                    starved = rows.iter().find_map(|r| r.note.clone());
-                }
-                (CheckKind::AchievedRate, rows)
-            }
-        };
+        let (kind, rows) = check_rows(policy, check, run)?;
+        if kind == CheckKind::AchievedRate && worst(&rows) == Outcome::Inconclusive {
+            starved = rows.iter().find_map(|r| r.note.clone());
+        }
         checks.push(finish(
             check.name.clone(),
             kind,
@@ -116,52 +100,13 @@ pub fn evaluate(policy: &Policy, run: &Run, baseline: Option<&Run>, opts: &Optio
             env,
         ));
     }
-    if let Some(r) = regression_check(policy, run, baseline, opts)? {
-        let mut c = finish("regression".into(), CheckKind::Regression, None, false, r, env);
-        // A baseline that did not get its load is no yardstick either.
-        let min = policy.checks.iter().find_map(|c| match c.metric {
-            Metric::AchievedRate { min } => Some(min),
-            _ => None,
-        });
-        if let (Some(min), Some(b)) = (min, baseline) {
-            let rows = achieved_rows(b, min);
-            if c.outcome == Outcome::Pass && worst(&rows) == Outcome::Inconclusive {
-                c.outcome = Outcome::Inconclusive;
-                c.action = action(env, Outcome::Inconclusive, false);
-                c.reason = format!(
-                    "passed, but the baseline run did not deliver its load: {}",
-                    rows.iter().find_map(|r| r.note.clone()).unwrap_or_default()
-                );
-            }
-        }
+    if let Some(c) = regression(policy, run, baseline, opts, env)? {
         checks.push(c);
     }
     if let Some(why) = starved {
-        for c in checks
-            .iter_mut()
-            .filter(|c| !matches!(c.kind, CheckKind::AchievedRate | CheckKind::Soak))
-        {
-            if c.outcome == Outcome::Pass {
-                c.outcome = Outcome::Inconclusive;
-                c.action = action(env, Outcome::Inconclusive, c.critical);
-                c.reason = format!("passed, but the run did not deliver its load: {why}");
-            }
-        }
+        starve(&mut checks, &why, env);
     }
     let (decision, tally) = Verdict::decide(&checks);
-    let bootstrap = baseline.map(|b| {
-        let reg = policy.regression.clone().unwrap_or_else(default_regression);
-        BootstrapInfo {
-            replicates: opts.replicates,
-            confidence: reg.confidence,
-            candidate_block_s: run.block_len,
-            baseline_block_s: b.block_len,
-            tolerance_from: match (reg.tolerance, opts.calibration) {
-                (Tolerance::FromCalibration, Some(c)) => c.source.clone(),
-                _ => "policy".into(),
-            },
-        }
-    });
     Ok(Verdict {
         schema_version: SCHEMA_VERSION,
         loadline_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -173,8 +118,87 @@ pub fn evaluate(policy: &Policy, run: &Run, baseline: Option<&Run>, opts: &Optio
         tally,
         checks,
         seed: opts.seed,
-        bootstrap,
+        bootstrap: baseline.map(|b| bootstrap_info(policy, run, b, opts)),
     })
+}
+
+/// The rows of one of the policy's checks, per scope.
+fn check_rows(policy: &Policy, check: &Check, run: &Run) -> Result<(CheckKind, Vec<Row>), Error> {
+    let scopes = scopes(policy, check, run)?;
+    Ok(match &check.metric {
+        Metric::Latency(qs) => (CheckKind::Latency, latency_rows(run, &scopes, qs)),
+        Metric::ErrorRate { max, count_4xx } => (CheckKind::ErrorRate, error_rows(run, &scopes, *max, *count_4xx)),
+        Metric::ErrorBudget {
+            latency_le,
+            target,
+            burn,
+        } => (
+            CheckKind::ErrorBudget,
+            budget_rows(run, &scopes, *latency_le, *target, burn),
+        ),
+        Metric::AchievedRate { min } => (CheckKind::AchievedRate, achieved_rows(run, *min)),
+    })
+}
+
+/// The baseline comparison, if the policy or a baseline asks for one. It passes only if the
+/// baseline run delivered its load too: a baseline that did not is no yardstick.
+fn regression(
+    policy: &Policy,
+    run: &Run,
+    baseline: Option<&Run>,
+    opts: &Options,
+    env: &Environment,
+) -> Result<Option<CheckResult>, Error> {
+    let Some(r) = regression_check(policy, run, baseline, opts)? else {
+        return Ok(None);
+    };
+    let mut c = finish("regression".into(), CheckKind::Regression, None, false, r, env);
+    let min = policy.checks.iter().find_map(|c| match c.metric {
+        Metric::AchievedRate { min } => Some(min),
+        _ => None,
+    });
+    if let (Some(min), Some(b)) = (min, baseline) {
+        let rows = achieved_rows(b, min);
+        if c.outcome == Outcome::Pass && worst(&rows) == Outcome::Inconclusive {
+            c.outcome = Outcome::Inconclusive;
+            c.action = action(env, Outcome::Inconclusive, false);
+            c.reason = format!(
+                "passed, but the baseline run did not deliver its load: {}",
+                rows.iter().find_map(|r| r.note.clone()).unwrap_or_default()
+            );
+        }
+    }
+    Ok(Some(c))
+}
+
+/// The run did not deliver its load (`why`): what passed is inconclusive, except the
+/// achieved-rate and soak checks, which measure the delivery itself.
+fn starve(checks: &mut [CheckResult], why: &str, env: &Environment) {
+    for c in checks
+        .iter_mut()
+        .filter(|c| !matches!(c.kind, CheckKind::AchievedRate | CheckKind::Soak))
+    {
+        if c.outcome == Outcome::Pass {
+            c.outcome = Outcome::Inconclusive;
+            c.action = action(env, Outcome::Inconclusive, c.critical);
+            c.reason = format!("passed, but the run did not deliver its load: {why}");
+        }
+    }
+}
+
+/// How the baseline comparison was made, for the verdict.
+fn bootstrap_info(policy: &Policy, run: &Run, baseline: &Run, opts: &Options) -> BootstrapInfo {
+    let reg = policy.regression.clone().unwrap_or_else(default_regression);
+    BootstrapInfo {
+        replicates: opts.replicates,
+        confidence: reg.confidence,
+        candidate_block_s: run.block_len,
+        baseline_block_s: baseline.block_len,
+        tolerance_from: match (reg.tolerance, opts.calibration) {
+            (Tolerance::FromCalibration, Some(c)) => c.source.clone(),
+            _ => "policy".into(),
+        },
+    }
 }
 
 fn finish(

@@ -1,7 +1,7 @@
 //! The policy's rules beyond its shape: environments and checks present,
 //! names unique, values in range, every mistake named by file, line and key.
 
-use crate::units::Percent;
+use crate::units::{Dur, Percent};
 use std::path::Path;
 
 use indexmap::IndexMap;
@@ -153,30 +153,10 @@ impl Validator<'_> {
         })
     }
 
+    /// The check's metric: the one of `latency`, `error_rate`, `slo` or `achieved_rate` it has.
     fn metric(&self, c: &RawCheck) -> Result<Metric, Error> {
         if let Some(l) = &c.latency {
-            if l.value.is_empty() {
-                return Err(self.cx.err(
-                    l.referenced.line(),
-                    "latency",
-                    "no quantiles: give one, such as `p99: 250ms`",
-                ));
-            }
-            let mut out = Vec::new();
-            for (q, d) in &l.value {
-                let quantile = Quantile::parse(q).ok_or_else(|| {
-                    self.cx.err(
-                        d.referenced.line(),
-                        q,
-                        "not a quantile: write p50, p90, p99, p99.9, p99.99 or max",
-                    )
-                })?;
-                if d.value.0.is_zero() {
-                    return Err(self.cx.err(d.referenced.line(), q, "a threshold of 0 can never pass"));
-                }
-                out.push((quantile, d.value.0));
-            }
-            return Ok(Metric::Latency(out));
+            return self.latency(l);
         }
         if let Some(e) = &c.error_rate {
             return Ok(Metric::ErrorRate {
@@ -185,54 +165,7 @@ impl Validator<'_> {
             });
         }
         if let Some(s) = &c.slo {
-            let target = s.value.target.value.fraction();
-            if !(target > 0.0 && target < 1.0) {
-                return Err(self.cx.err(
-                    s.value.target.referenced.line(),
-                    "target",
-                    "an SLO target lies strictly between 0% and 100% (100% leaves no error budget)",
-                ));
-            }
-            if s.value.latency_le.value.0.is_zero() {
-                return Err(self.cx.err(
-                    s.value.latency_le.referenced.line(),
-                    "latency_le",
-                    "a latency of 0 can never be met",
-                ));
-            }
-            let mut burn = Vec::new();
-            if let Some(b) = &c.burn_rate {
-                let line = b.value.windows.referenced.line();
-                if b.value.windows.value.is_empty() {
-                    return Err(self.cx.err(
-                        line,
-                        "windows",
-                        "no windows: give [long, short, factor] pairs such as [1h, 5m, 14.4]",
-                    ));
-                }
-                for (long, short, factor) in &b.value.windows.value {
-                    if short.0.is_zero() || short.0 >= long.0 {
-                        return Err(self.cx.err(line, "windows", format!("[{long}, {short}, {factor}]: the short window must be shorter than the long one, and not 0")));
-                    }
-                    if !(factor.is_finite() && *factor > 0.0) {
-                        return Err(self.cx.err(
-                            line,
-                            "windows",
-                            format!("[{long}, {short}, {factor}]: the burn factor must be above 0"),
-                        ));
-                    }
-                    burn.push(BurnWindow {
-                        long: long.0,
-                        short: short.0,
-                        factor: *factor,
-                    });
-                }
-            }
-            return Ok(Metric::ErrorBudget {
-                latency_le: s.value.latency_le.value.0,
-                target,
-                burn,
-            });
+            return self.slo(s, c.burn_rate.as_ref());
         }
         let Some(a) = &c.achieved_rate else {
             return Err(self.cx.err(0, "checks", "no metric"));
@@ -244,6 +177,97 @@ impl Validator<'_> {
                 .err(a.value.min.referenced.line(), "min", "a minimum of 0% checks nothing"));
         }
         Ok(Metric::AchievedRate { min })
+    }
+
+    /// `latency: {p99: 250ms, ...}`: known quantiles, thresholds above 0.
+    fn latency(&self, l: &S<IndexMap<String, S<Dur>>>) -> Result<Metric, Error> {
+        if l.value.is_empty() {
+            return Err(self.cx.err(
+                l.referenced.line(),
+                "latency",
+                "no quantiles: give one, such as `p99: 250ms`",
+            ));
+        }
+        let mut out = Vec::new();
+        for (q, d) in &l.value {
+            let quantile = Quantile::parse(q).ok_or_else(|| {
+                self.cx.err(
+                    d.referenced.line(),
+                    q,
+                    "not a quantile: write p50, p90, p99, p99.9, p99.99 or max",
+                )
+            })?;
+            if d.value.0.is_zero() {
+                return Err(self.cx.err(d.referenced.line(), q, "a threshold of 0 can never pass"));
+            }
+            out.push((quantile, d.value.0));
+        }
+        Ok(Metric::Latency(out))
+    }
+
+    /// `slo: {latency_le, target}`, with the check's `burn_rate` windows if it has them.
+    fn slo(&self, s: &S<RawSlo>, burn_rate: Option<&S<RawBurnRate>>) -> Result<Metric, Error> {
+        let target = s.value.target.value.fraction();
+        if !(target > 0.0 && target < 1.0) {
+            return Err(self.cx.err(
+                s.value.target.referenced.line(),
+                "target",
+                "an SLO target lies strictly between 0% and 100% (100% leaves no error budget)",
+            ));
+        }
+        if s.value.latency_le.value.0.is_zero() {
+            return Err(self.cx.err(
+                s.value.latency_le.referenced.line(),
+                "latency_le",
+                "a latency of 0 can never be met",
+            ));
+        }
+        let burn = match burn_rate {
+            Some(b) => self.burn_windows(b)?,
+            None => Vec::new(),
+        };
+        Ok(Metric::ErrorBudget {
+            latency_le: s.value.latency_le.value.0,
+            target,
+            burn,
+        })
+    }
+
+    /// `burn_rate: {windows: [[long, short, factor], ...]}`.
+    fn burn_windows(&self, b: &S<RawBurnRate>) -> Result<Vec<BurnWindow>, Error> {
+        let line = b.value.windows.referenced.line();
+        if b.value.windows.value.is_empty() {
+            return Err(self.cx.err(
+                line,
+                "windows",
+                "no windows: give [long, short, factor] pairs such as [1h, 5m, 14.4]",
+            ));
+        }
+        let mut burn = Vec::new();
+        for (long, short, factor) in &b.value.windows.value {
+            if short.0.is_zero() || short.0 >= long.0 {
+                return Err(self.cx.err(
+                    line,
+                    "windows",
+                    format!(
+                        "[{long}, {short}, {factor}]: the short window must be shorter than the long one, and not 0"
+                    ),
+                ));
+            }
+            if !(factor.is_finite() && *factor > 0.0) {
+                return Err(self.cx.err(
+                    line,
+                    "windows",
+                    format!("[{long}, {short}, {factor}]: the burn factor must be above 0"),
+                ));
+            }
+            burn.push(BurnWindow {
+                long: long.0,
+                short: short.0,
+                factor: *factor,
+            });
+        }
+        Ok(burn)
     }
 
     fn regression(&self, r: &RawRegression) -> Result<Regression, Error> {
