@@ -10,6 +10,7 @@ pub mod engine;
 pub mod progress;
 pub mod recorder;
 pub mod schedule;
+mod summary;
 pub mod worker;
 
 pub use engine::{run, Error, RunOptions, RunReport};

@@ -108,6 +108,7 @@ pub enum Conn {
 }
 
 /// The request loop, the same for every model and protocol.
+#[allow(clippy::too_many_lines)] // hot path: one iteration per request; its locals stay in one async state machine (BENCHMARKS.md, HTTP/1.1)
 async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, user: Option<u32>) {
     let (plan, stop, notify, duration, timeout, think, start) = {
         let s = shared.borrow();
@@ -329,6 +330,31 @@ pub async fn run(spec: WorkerSpec, conns: Vec<Conn>, start: Instant) {
         uri_base,
         spec,
     }));
+    let tasks = spawn_slots(&shared, conns, &users, streams);
+    let ticker = spawn_ticker(shared.clone(), start);
+    for t in tasks {
+        let _ = t.await;
+    }
+    ticker.abort();
+    let mut s = shared.borrow_mut();
+    let dropped = never_sent(&mut s);
+    s.recorder.totals.intended += dropped;
+    s.recorder.totals.dropped = dropped;
+    let last = s.interval_of(Instant::now()) + 1;
+    let Shared { recorder, sink, .. } = &mut *s;
+    recorder.roll_to(last, sink);
+    let totals = std::mem::replace(&mut s.recorder.totals, Recorder::new(0, 0).totals);
+    let _ = tx.send(WorkerMsg::Done(Box::new(totals)));
+}
+
+/// One request loop per HTTP/1.1 connection, `streams` per HTTP/2 connection; a closed
+/// model's user `i` drives connection `i`.
+fn spawn_slots(
+    shared: &Rc<RefCell<Shared>>,
+    conns: Vec<Conn>,
+    users: &[u32],
+    streams: u32,
+) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = Vec::new();
     for (i, conn) in conns.into_iter().enumerate() {
         let user = users.get(i).copied();
@@ -345,55 +371,49 @@ pub async fn run(spec: WorkerSpec, conns: Vec<Conn>, start: Instant) {
             }
         }
     }
-    // Close intervals on time even when nothing completes, and measure how
-    // late this thread's event loop runs (a busy generator shows here first).
-    let ticker = {
-        let shared = shared.clone();
-        tokio::task::spawn_local(async move {
-            let mut next = start + Duration::from_millis(10);
-            loop {
-                tokio::time::sleep_until(next).await;
-                let now = Instant::now();
-                let mut s = shared.borrow_mut();
-                record(
-                    &mut s.recorder.totals.loop_lag,
-                    now.saturating_duration_since(next).as_micros() as u64,
-                );
-                let idx = s.interval_of(now);
-                if idx > s.recorder.current() {
-                    let Shared { recorder, sink, .. } = &mut *s;
-                    recorder.roll_to(idx, sink);
-                }
-                next += Duration::from_millis(10);
-                if next < now {
-                    next = now + Duration::from_millis(10);
-                }
+    tasks
+}
+
+/// Close intervals on time even when nothing completes, and measure how late this
+/// thread's event loop runs (a busy generator shows here first).
+fn spawn_ticker(shared: Rc<RefCell<Shared>>, start: Instant) -> tokio::task::JoinHandle<()> {
+    tokio::task::spawn_local(async move {
+        let mut next = start + Duration::from_millis(10);
+        loop {
+            tokio::time::sleep_until(next).await;
+            let now = Instant::now();
+            let mut s = shared.borrow_mut();
+            record(
+                &mut s.recorder.totals.loop_lag,
+                now.saturating_duration_since(next).as_micros() as u64,
+            );
+            let idx = s.interval_of(now);
+            if idx > s.recorder.current() {
+                let Shared { recorder, sink, .. } = &mut *s;
+                recorder.roll_to(idx, sink);
             }
-        })
-    };
-    for t in tasks {
-        let _ = t.await;
-    }
-    ticker.abort();
-    let mut s = shared.borrow_mut();
-    // Arrivals never sent (the run ended while every connection was busy).
+            next += Duration::from_millis(10);
+            if next < now {
+                next = now + Duration::from_millis(10);
+            }
+        }
+    })
+}
+
+/// Arrivals of this worker's slice never sent (the run ended while every connection was
+/// busy), after the warm-up; none when the run was stopped.
+fn never_sent(s: &mut Shared) -> u64 {
     let warmup_ns = s.spec.warmup.as_nanos() as u64;
-    let stopped = s.spec.stop.load(Ordering::Relaxed);
+    if s.spec.stop.load(Ordering::Relaxed) {
+        return 0;
+    }
     let mut dropped = 0;
-    if !stopped {
-        if let Some((schedule, slice)) = s.schedule.as_mut() {
-            for a in schedule.by_ref() {
-                if slice.contains(a.index) && a.at_ns >= warmup_ns {
-                    dropped += 1;
-                }
+    if let Some((schedule, slice)) = s.schedule.as_mut() {
+        for a in schedule.by_ref() {
+            if slice.contains(a.index) && a.at_ns >= warmup_ns {
+                dropped += 1;
             }
         }
     }
-    s.recorder.totals.intended += dropped;
-    s.recorder.totals.dropped = dropped;
-    let last = s.interval_of(Instant::now()) + 1;
-    let Shared { recorder, sink, .. } = &mut *s;
-    recorder.roll_to(last, sink);
-    let totals = std::mem::replace(&mut s.recorder.totals, Recorder::new(0, 0).totals);
-    let _ = tx.send(WorkerMsg::Done(Box::new(totals)));
+    dropped
 }

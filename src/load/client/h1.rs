@@ -76,6 +76,7 @@ impl H1Conn {
         r
     }
 
+    #[allow(clippy::too_many_lines)] // hot path: one request's write and response parse, one future per request (BENCHMARKS.md, HTTP/1.1)
     async fn exchange_inner(&mut self, head_only: bool) -> Result<u16, Outcome> {
         let stream = self.stream.as_mut().ok_or(Outcome::Connect)?;
         stream.write_all(&self.wbuf).await.map_err(|e| io_outcome(&e))?;

@@ -1,0 +1,384 @@
+//! The run's summary (`summary.json`, `schemas/summary.schema.json`), built once the
+//! workers are done from the result writer's totals per endpoint and outcome and the
+//! workers' own counts (schedule lag, dropped and late requests, tenants, reads and
+//! writes). Every share and rate is rounded here, so the file reads the same however many
+//! workers the run had.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use hdrhistogram::Histogram;
+
+use super::recorder::WorkerTotals;
+use crate::profile::{HttpMode, Load, Profile};
+use crate::results::hist::new_hist;
+use crate::results::summary::*;
+use crate::results::{LatencyStats, Outcome, SeriesKey, LATENCY_LOG_FILE, SUMMARY_FILE, TIMESERIES_FILE};
+
+/// Event-loop lag (p99) above which the generator is short of CPU. The
+/// timer's own granularity is 1 ms, so anything near it is normal.
+const LOOP_LAG_LIMIT_US: u64 = 10_000;
+
+/// What the engine knows of the run beyond its recorded requests.
+pub(super) struct SummaryContext {
+    pub workers: u32,
+    pub late_threshold: Duration,
+    pub shard: Option<(u32, u32)>,
+    pub start_wall: SystemTime,
+    pub ended_wall: SystemTime,
+    pub elapsed: Duration,
+    pub interrupted: bool,
+}
+
+/// `v` rounded to `digits` decimals.
+fn round(v: f64, digits: i32) -> f64 {
+    let m = 10f64.powi(digits);
+    (v * m).round() / m
+}
+
+/// `n / d` rounded to `digits` decimals, 0 when `d` is 0.
+fn share(n: u64, d: u64, digits: i32) -> f64 {
+    if d > 0 {
+        round(n as f64 / d as f64, digits)
+    } else {
+        0.0
+    }
+}
+
+/// The summary of a finished run.
+pub(super) fn summarize(
+    profile: &Profile,
+    totals: &BTreeMap<SeriesKey, Histogram<u64>>,
+    finals: &[WorkerTotals],
+    ctx: SummaryContext,
+) -> Summary {
+    let b = Builder::new(profile, totals, finals, &ctx);
+    let (rate, schedule) = b.rate_and_schedule();
+    let read = b.sum(|f| f.read);
+    let write = b.sum(|f| f.write);
+    Summary {
+        schema_version: SCHEMA_VERSION,
+        loadline_version: env!("CARGO_PKG_VERSION").to_string(),
+        profile: profile_info(profile),
+        target: target_info(profile),
+        run: b.run_info(),
+        rate,
+        schedule,
+        totals: b.totals(),
+        errors_by_class: b.errors_by_class(),
+        read_write: ReadWrite {
+            read,
+            write,
+            read_share: share(read, read + write, 4),
+        },
+        endpoints: b.endpoints(),
+        tenants: b.tenants(),
+        outcomes: b.outcomes,
+        files: Files {
+            summary: SUMMARY_FILE.into(),
+            latency_log: LATENCY_LOG_FILE.into(),
+            timeseries: TIMESERIES_FILE.into(),
+        },
+    }
+}
+
+/// The profile part: name, seed, model.
+fn profile_info(profile: &Profile) -> ProfileInfo {
+    let (model, arrivals, users) = match &profile.load {
+        Load::Open { arrivals, .. } => (Model::Open, Some(arrivals.name().to_string()), None),
+        Load::Closed { users, .. } => (Model::Closed, None, Some(*users)),
+    };
+    ProfileInfo {
+        name: profile.name.clone(),
+        description: profile.description.clone(),
+        source: profile.source.display().to_string(),
+        seed: profile.seed,
+        model,
+        arrivals,
+        users,
+        environment: profile.target.environment.map(|e| e.to_string()),
+    }
+}
+
+/// The target part: where the load went and how.
+fn target_info(profile: &Profile) -> TargetInfo {
+    TargetInfo {
+        base_url: profile.target.base.to_string(),
+        http: match profile.target.http {
+            HttpMode::Auto => "auto",
+            HttpMode::Http1 => "http1",
+            HttpMode::Http2 => "http2",
+        }
+        .into(),
+        connections: profile.target.connections,
+        streams: profile.target.streams,
+        timeout_ms: profile.target.timeout.as_millis() as u64,
+    }
+}
+
+/// The run's recorded totals, with what every part of the summary derives from them.
+struct Builder<'a> {
+    profile: &'a Profile,
+    totals: &'a BTreeMap<SeriesKey, Histogram<u64>>,
+    finals: &'a [WorkerTotals],
+    ctx: &'a SummaryContext,
+    /// Every measured request, all endpoints and outcomes.
+    all: Histogram<u64>,
+    /// Requests per outcome name.
+    outcomes: BTreeMap<String, u64>,
+    /// The measured window: the planned duration (or the elapsed one, if interrupted)
+    /// without the warm-up, seconds.
+    measured_s: f64,
+}
+
+impl<'a> Builder<'a> {
+    fn new(
+        profile: &'a Profile,
+        totals: &'a BTreeMap<SeriesKey, Histogram<u64>>,
+        finals: &'a [WorkerTotals],
+        ctx: &'a SummaryContext,
+    ) -> Self {
+        let mut all = new_hist();
+        let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
+        for ((_, o), h) in totals {
+            let _ = all.add(h);
+            *outcomes.entry(o.name().to_string()).or_default() += h.len();
+        }
+        let warmup = profile.warmup.as_secs_f64();
+        let planned = profile.duration.as_secs_f64();
+        let measured_s = if ctx.interrupted {
+            (ctx.elapsed.as_secs_f64().min(planned) - warmup).max(0.0)
+        } else {
+            planned - warmup
+        };
+        Builder {
+            profile,
+            totals,
+            finals,
+            ctx,
+            all,
+            outcomes,
+            measured_s,
+        }
+    }
+
+    /// A count over the measured window, per second.
+    fn per_s(&self, n: u64) -> f64 {
+        if self.measured_s > 0.0 {
+            round(n as f64 / self.measured_s, 2)
+        } else {
+            0.0
+        }
+    }
+
+    /// One of the workers' counts, summed.
+    fn sum(&self, f: fn(&WorkerTotals) -> u64) -> u64 {
+        self.finals.iter().map(f).sum()
+    }
+
+    /// The run part: when, how long, on how many workers.
+    fn run_info(&self) -> RunInfo {
+        RunInfo {
+            started_at: humantime::format_rfc3339_millis(self.ctx.start_wall).to_string(),
+            ended_at: humantime::format_rfc3339_millis(self.ctx.ended_wall).to_string(),
+            planned_duration_s: round(self.profile.duration.as_secs_f64(), 3),
+            warmup_s: round(self.profile.warmup.as_secs_f64(), 3),
+            elapsed_s: round(self.ctx.elapsed.as_secs_f64(), 3),
+            measured_s: round(self.measured_s, 3),
+            interrupted: self.ctx.interrupted,
+            workers: self.ctx.workers,
+            shard: self.ctx.shard.map(|(index, count)| ShardInfo { index, count }),
+        }
+    }
+
+    /// The rate part (what was intended and what was sent) and the schedule part (how late
+    /// requests went out, and why the schedule was not kept if it was not).
+    fn rate_and_schedule(&self) -> (RateInfo, ScheduleInfo) {
+        let shards = self.ctx.shard.map(|s| s.1).unwrap_or(1);
+        let requests = self.all.len();
+        let warmup = self.profile.warmup.as_secs_f64();
+        let planned = self.profile.duration.as_secs_f64();
+        let mut lag = new_hist();
+        let mut loop_lag = new_hist();
+        for f in self.finals {
+            let _ = lag.add(&f.lag);
+            let _ = loop_lag.add(&f.loop_lag);
+        }
+        let intended = self.sum(|f| f.intended);
+        let dropped = self.sum(|f| f.dropped);
+        let late = self.sum(|f| f.late);
+        let (target_per_s, peak, target_requests, ratio) = match &self.profile.load {
+            Load::Open { shape, .. } => {
+                let expected = shape.expected_count(warmup, planned) / f64::from(shards);
+                let ratio = (intended > 0).then(|| round(requests as f64 / intended as f64, 4));
+                (
+                    Some(round(expected / (planned - warmup).max(1e-9), 2)),
+                    Some(round(shape.peak(self.profile.duration) / f64::from(shards), 2)),
+                    Some(intended),
+                    ratio,
+                )
+            }
+            Load::Closed { .. } => (None, None, None, None),
+        };
+        let lag_q = |h: &Histogram<u64>, q: f64| if h.is_empty() { 0 } else { h.value_at_quantile(q) };
+        let loop_p99 = lag_q(&loop_lag, 0.99);
+        let reason = self.saturation_reason(loop_p99, ratio, dropped, late);
+        let rate = RateInfo {
+            target_per_s,
+            peak_target_per_s: peak,
+            target_requests,
+            sent_requests: requests,
+            achieved_per_s: self.per_s(requests),
+            achieved_ratio: ratio,
+        };
+        let schedule = ScheduleInfo {
+            lag_us: LagStats {
+                p50: lag_q(&lag, 0.5),
+                p99: lag_q(&lag, 0.99),
+                max: if lag.is_empty() { 0 } else { lag.max() },
+            },
+            late_requests: late,
+            late_threshold_ms: self.ctx.late_threshold.as_millis() as u64,
+            dropped_requests: dropped,
+            loop_lag_p99_us: loop_p99,
+            generator_saturated: reason.is_some(),
+            saturation_reason: reason,
+        };
+        (rate, schedule)
+    }
+
+    /// Why the schedule was not kept, if it was not: the generator's own CPU, or too few
+    /// connections for what the target's latency allows.
+    fn saturation_reason(&self, loop_p99: u64, ratio: Option<f64>, dropped: u64, late: u64) -> Option<String> {
+        let mut reasons = Vec::new();
+        if loop_p99 > LOOP_LAG_LIMIT_US {
+            reasons.push(format!(
+                "the generator's event loop ran {} late (p99): it was short of CPU, so requests went out later than intended (see schedule.lag_us) and latencies include that delay",
+                crate::results::fmt_us(loop_p99)
+            ));
+        }
+        if let Some(r) = ratio.filter(|r| !self.ctx.interrupted && *r < 0.99) {
+            reasons.push(format!(
+                "only {:.1}% of the intended requests were sent ({dropped} never sent, {late} late): every connection was busy; raise target.connections if the target can take more",
+                r * 100.0
+            ));
+        }
+        (!reasons.is_empty()).then(|| reasons.join("; "))
+    }
+
+    /// Unexpected statuses per endpoint, summed over the workers.
+    fn unexpected(&self) -> Vec<u64> {
+        (0..self.profile.endpoints.len())
+            .map(|i| {
+                self.finals
+                    .iter()
+                    .map(|f| f.unexpected.get(i).copied().unwrap_or(0))
+                    .sum()
+            })
+            .collect()
+    }
+
+    /// The totals part: all measured requests.
+    fn totals(&self) -> Totals {
+        let requests = self.all.len();
+        let errors: u64 = self
+            .totals
+            .iter()
+            .filter(|((_, o), _)| o.is_error())
+            .map(|(_, h)| h.len())
+            .sum();
+        Totals {
+            requests,
+            warmup_requests: self.sum(|f| f.warmup_requests),
+            errors,
+            error_rate: share(errors, requests, 6),
+            unexpected_status: self.unexpected().iter().sum(),
+            latency_us: LatencyStats::of(&self.all),
+        }
+    }
+
+    /// Errors per class, every class listed (0 where none was seen).
+    fn errors_by_class(&self) -> BTreeMap<String, u64> {
+        Outcome::ALL
+            .iter()
+            .filter(|o| o.is_error())
+            .map(|o| (o.name().to_string(), self.outcomes.get(o.name()).copied().unwrap_or(0)))
+            .collect()
+    }
+
+    /// The endpoints part: each endpoint's requests, errors and latency, per outcome.
+    fn endpoints(&self) -> Vec<EndpointSummary> {
+        let requests = self.all.len();
+        let unexpected = self.unexpected();
+        let mut out = Vec::new();
+        for (i, e) in self.profile.endpoints.iter().enumerate() {
+            let mut ep_all = new_hist();
+            let mut outs = BTreeMap::new();
+            let mut ep_errors = 0;
+            for ((ei, o), h) in self.totals {
+                if *ei != i {
+                    continue;
+                }
+                let _ = ep_all.add(h);
+                if o.is_error() {
+                    ep_errors += h.len();
+                }
+                outs.insert(
+                    o.name().to_string(),
+                    OutcomeSummary {
+                        count: h.len(),
+                        rate_per_s: self.per_s(h.len()),
+                        latency_us: LatencyStats::of(h),
+                    },
+                );
+            }
+            let n = ep_all.len();
+            out.push(EndpointSummary {
+                name: e.name.clone(),
+                kind: match e.kind {
+                    crate::profile::Kind::Read => "read".into(),
+                    crate::profile::Kind::Write => "write".into(),
+                },
+                method: e.method.to_string(),
+                planned_share: round(e.share, 4),
+                requests: n,
+                share: share(n, requests, 4),
+                rate_per_s: self.per_s(n),
+                errors: ep_errors,
+                error_rate: share(ep_errors, n, 6),
+                unexpected_status: unexpected[i],
+                latency_us: LatencyStats::of(&ep_all),
+                outcomes: outs,
+            });
+        }
+        out
+    }
+
+    /// The tenants part: how many were seen, and the ten busiest.
+    fn tenants(&self) -> Option<TenantSummary> {
+        let t = self.profile.tenants.as_ref()?;
+        let mut counts = vec![0u64; t.count as usize];
+        for f in self.finals {
+            for (c, v) in counts.iter_mut().zip(&f.tenants) {
+                *c += v;
+            }
+        }
+        let total: u64 = counts.iter().sum();
+        let mut order: Vec<usize> = (0..counts.len()).filter(|i| counts[*i] > 0).collect();
+        let seen = order.len() as u32;
+        order.sort_by(|a, b| counts[*b].cmp(&counts[*a]).then(a.cmp(b)));
+        Some(TenantSummary {
+            count: t.count,
+            seen,
+            top: order
+                .into_iter()
+                .take(10)
+                .map(|i| TenantShare {
+                    id: t.id(i as u32 + 1),
+                    requests: counts[i],
+                    share: share(counts[i], total, 4),
+                })
+                .collect(),
+        })
+    }
+}
