@@ -140,6 +140,32 @@ fn run_scrub(args: RunArgs, printer: Printer) -> CliResult {
         threads: threads(args.threads),
     };
     let report = scrub::scrub(&rules, &opts).map_err(|e| input_or_not(e.is_input(), e))?;
+    print_table(&report, &printer);
+    print_notes(&report, &printer);
+    if let Some(path) = &args.report {
+        write_json(path, &report.document(&rules.path))?;
+    }
+    if report.committed {
+        printer.info(format!(
+            "wrote {} ({} file{})",
+            out.display(),
+            report.files.len(),
+            if report.files.len() == 1 { "" } else { "s" }
+        ));
+        Ok(Exit::Success)
+    } else {
+        printer.error(format!(
+            "{} rows rejected, more than --max-rejects {}: no output written (the rejects are in {})",
+            report.rejected(),
+            report.max_rejects,
+            report.rejects_dir.display()
+        ));
+        Ok(Exit::Failure)
+    }
+}
+
+/// The scrub's table: rows and megabytes per file, and the total.
+fn print_table(report: &scrub::Report, printer: &Printer) {
     printer.out(format!(
         "{:<12} {:<7} {:>10} {:>10} {:>9} {:>9} {:>8}",
         "table", "format", "rows in", "rows out", "rejected", "MB", "MB/s"
@@ -168,6 +194,10 @@ fn run_scrub(args: RunArgs, printer: Printer) -> CliResult {
         total_mb,
         total_mb / report.seconds.max(1e-9)
     ));
+}
+
+/// The first rejected rows, where the rest are, and what was skipped or left out.
+fn print_notes(report: &scrub::Report, printer: &Printer) {
     for f in &report.files {
         for (line, column, reason) in &f.first_rejects {
             let col = column.as_deref().map(|c| format!(" column `{c}`:")).unwrap_or_default();
@@ -191,26 +221,6 @@ fn run_scrub(args: RunArgs, printer: Printer) -> CliResult {
         printer.info(format!(
             "left out table `{t}` (not in the rules; unlisted_columns: drop)"
         ));
-    }
-    if let Some(path) = &args.report {
-        write_json(path, &report.document(&rules.path))?;
-    }
-    if report.committed {
-        printer.info(format!(
-            "wrote {} ({} file{})",
-            out.display(),
-            report.files.len(),
-            if report.files.len() == 1 { "" } else { "s" }
-        ));
-        Ok(Exit::Success)
-    } else {
-        printer.error(format!(
-            "{} rows rejected, more than --max-rejects {}: no output written (the rejects are in {})",
-            report.rejected(),
-            report.max_rejects,
-            report.rejects_dir.display()
-        ));
-        Ok(Exit::Failure)
     }
 }
 

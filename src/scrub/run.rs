@@ -34,113 +34,16 @@ struct Prepared {
 pub fn scrub(rules: &Rules, opts: &Options) -> Result<Report, Error> {
     let started = Instant::now();
     let (files, skipped) = discover(&opts.input)?;
-    let input = opts.input.canonicalize().map_err(Error::io(&opts.input))?;
-    let rejects_dir = match &opts.rejects {
-        Some(r) => r.clone(),
-        None => {
-            // `dump/` and `dump` both give `dump.rejects`.
-            let mut s = opts.input.components().collect::<PathBuf>().into_os_string();
-            s.push(".rejects");
-            PathBuf::from(s)
-        }
-    };
-    let output = absolute(&opts.output);
-    let in_dir = if input.is_dir() {
-        input.clone()
-    } else {
-        input.parent().map(Path::to_path_buf).unwrap_or_default()
-    };
-    if output == in_dir {
-        return Err(Error::Input(format!(
-            "--out {} is the input folder: scrubbed files would replace the originals",
-            opts.output.display()
-        )));
-    }
-    let rejects_abs = absolute(&rejects_dir);
-    if rejects_abs.starts_with(&output) {
-        return Err(Error::Input(format!(
-            "--rejects {} is inside --out: rejected rows are not scrubbed and must stay out of the output",
-            rejects_dir.display()
-        )));
-    }
-
-    // Every rules table needs its file, and every file its rules.
+    let (output, rejects_dir) = output_dirs(opts)?;
+    check_tables(rules, &files, opts)?;
     let mut dropped_tables = Vec::new();
-    for t in rules.tables.keys() {
-        if !files
-            .iter()
-            .any(|f| table_rules(rules, &f.table).is_some_and(|r| &r.name == t))
-        {
-            return Err(Error::Input(format!(
-                "{}:{}: the rules list table `{t}` but {} has no {t}.csv, {t}.copy, {t}.jsonl or {t}.ndjson",
-                rules.path.display(),
-                rules.tables[t].line,
-                opts.input.display()
-            )));
-        }
-    }
-    for (i, f) in files.iter().enumerate() {
-        let name = table_rules(rules, &f.table).map(|t| &t.name);
-        if let Some(g) = files[..i]
-            .iter()
-            .find(|g| name.is_some() && table_rules(rules, &g.table).map(|t| &t.name) == name)
-        {
-            return Err(Error::Input(format!(
-                "{} and {} are both table `{}` of the rules: keep one",
-                g.path.display(),
-                f.path.display(),
-                name.map_or("", |n| n.as_str())
-            )));
-        }
-    }
     let mut prepared = Vec::new();
     for f in files {
-        let table = match table_rules(rules, &f.table) {
-            Some(t) => t.clone(),
-            None => match rules.unlisted {
-                rules::Unlisted::Fail => {
-                    return Err(Error::Input(format!(
-                        "{}: table `{}` is not in the rules and `unlisted_columns` is `fail`: add it (`loadline scrub scan {}` suggests rules)",
-                        f.path.display(),
-                        f.table,
-                        f.path.display()
-                    )))
-                }
-                rules::Unlisted::Drop => {
-                    dropped_tables.push(f.table.clone());
-                    continue;
-                }
-                rules::Unlisted::Keep => rules::TableRules {
-                    name: f.table.clone(),
-                    line: 0,
-                    unlisted: rules::Unlisted::Keep,
-                    identity: None,
-                    columns: Default::default(),
-                },
-            },
-        };
-        let file = File::open(&f.path).map_err(Error::io(&f.path))?;
-        let mut splitter = Splitter::new(file, f.format);
-        let shown = f.path.display().to_string();
-        let (columns, header) = match f.format {
-            Format::Csv | Format::Copy => {
-                let Some(h) = splitter.first().map_err(Error::io(&f.path))? else {
-                    return Err(Error::Input(format!("{shown}: empty file (a header line is needed)")));
-                };
-                let cols = format::header(f.format, &h).map_err(|e| Error::Input(format!("{shown}:1: header: {e}")))?;
-                (cols, Some(h))
-            }
-            Format::Jsonl => (jsonl_columns(&f.path, &table)?, None),
-        };
-        let plan = TablePlan::new(&table, &rules.key, &columns, &shown).map_err(|e| Error::Input(e.0))?;
-        prepared.push(Prepared {
-            file: f,
-            plan,
-            splitter,
-            header,
-        });
+        match prepare(rules, f)? {
+            Ok(p) => prepared.push(p),
+            Err(table) => dropped_tables.push(table),
+        }
     }
-
     if prepared.iter().any(|p| p.plan.has_redact()) {
         let known = std::sync::Arc::new(known_values(rules, &prepared, opts.threads)?);
         for p in &mut prepared {
@@ -185,6 +88,119 @@ pub fn scrub(rules: &Rules, opts: &Options) -> Result<Report, Error> {
         max_rejects: opts.max_rejects,
         rejects_dir,
     })
+}
+
+/// The output folder (absolute) and the rejects folder (`<input>.rejects` unless given):
+/// neither may be where the originals are, and rejected rows stay out of the output.
+fn output_dirs(opts: &Options) -> Result<(PathBuf, PathBuf), Error> {
+    let input = opts.input.canonicalize().map_err(Error::io(&opts.input))?;
+    let rejects_dir = match &opts.rejects {
+        Some(r) => r.clone(),
+        None => {
+            // `dump/` and `dump` both give `dump.rejects`.
+            let mut s = opts.input.components().collect::<PathBuf>().into_os_string();
+            s.push(".rejects");
+            PathBuf::from(s)
+        }
+    };
+    let output = absolute(&opts.output);
+    let in_dir = if input.is_dir() {
+        input.clone()
+    } else {
+        input.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    if output == in_dir {
+        return Err(Error::Input(format!(
+            "--out {} is the input folder: scrubbed files would replace the originals",
+            opts.output.display()
+        )));
+    }
+    let rejects_abs = absolute(&rejects_dir);
+    if rejects_abs.starts_with(&output) {
+        return Err(Error::Input(format!(
+            "--rejects {} is inside --out: rejected rows are not scrubbed and must stay out of the output",
+            rejects_dir.display()
+        )));
+    }
+    Ok((output, rejects_dir))
+}
+
+/// Every rules table needs its file, and no two files are the same table.
+fn check_tables(rules: &Rules, files: &[DumpFile], opts: &Options) -> Result<(), Error> {
+    for t in rules.tables.keys() {
+        if !files
+            .iter()
+            .any(|f| table_rules(rules, &f.table).is_some_and(|r| &r.name == t))
+        {
+            return Err(Error::Input(format!(
+                "{}:{}: the rules list table `{t}` but {} has no {t}.csv, {t}.copy, {t}.jsonl or {t}.ndjson",
+                rules.path.display(),
+                rules.tables[t].line,
+                opts.input.display()
+            )));
+        }
+    }
+    for (i, f) in files.iter().enumerate() {
+        let name = table_rules(rules, &f.table).map(|t| &t.name);
+        if let Some(g) = files[..i]
+            .iter()
+            .find(|g| name.is_some() && table_rules(rules, &g.table).map(|t| &t.name) == name)
+        {
+            return Err(Error::Input(format!(
+                "{} and {} are both table `{}` of the rules: keep one",
+                g.path.display(),
+                f.path.display(),
+                name.map_or("", |n| n.as_str())
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A file's plan, from its rules and its header (`Ok(Err(table))` for a table the rules
+/// drop as unlisted). Every file is prepared before anything is written.
+fn prepare(rules: &Rules, f: DumpFile) -> Result<Result<Prepared, String>, Error> {
+    let table = match table_rules(rules, &f.table) {
+        Some(t) => t.clone(),
+        None => match rules.unlisted {
+            rules::Unlisted::Fail => {
+                return Err(Error::Input(format!(
+                    "{}: table `{}` is not in the rules and `unlisted_columns` is `fail`: add it (`loadline scrub scan {}` suggests rules)",
+                    f.path.display(),
+                    f.table,
+                    f.path.display()
+                )))
+            }
+            rules::Unlisted::Drop => return Ok(Err(f.table)),
+            rules::Unlisted::Keep => rules::TableRules {
+                name: f.table.clone(),
+                line: 0,
+                unlisted: rules::Unlisted::Keep,
+                identity: None,
+                columns: Default::default(),
+            },
+        },
+    };
+    let file = File::open(&f.path).map_err(Error::io(&f.path))?;
+    let mut splitter = Splitter::new(file, f.format);
+    let shown = f.path.display().to_string();
+    let (columns, header) = match f.format {
+        Format::Csv | Format::Copy => {
+            let Some(h) = splitter.first().map_err(Error::io(&f.path))? else {
+                return Err(Error::Input(format!("{shown}: empty file (a header line is needed)")));
+            };
+            let cols = format::header(f.format, &h).map_err(|e| Error::Input(format!("{shown}:1: header: {e}")))?;
+            (cols, Some(h))
+        }
+        Format::Jsonl => (jsonl_columns(&f.path, &table)?, None),
+    };
+    let plan = TablePlan::new(&table, &rules.key, &columns, &shown).map_err(|e| Error::Input(e.0))?;
+    Ok(Ok(Prepared {
+        file: f,
+        plan,
+        splitter,
+        header,
+    }))
 }
 
 /// The known values of every table (see [`super::known`]): one pass over the dump before the
@@ -306,6 +322,8 @@ fn jsonl_columns(path: &Path, table: &rules::TableRules) -> Result<Vec<String>, 
     Ok(columns)
 }
 
+/// Stream one prepared file through its plan into `NAME.partial` in `output`, its rejected
+/// rows into the rejects folder, and its one-to-one pseudonyms into `minted`.
 fn stream(
     mut p: Prepared,
     output: &Path,
@@ -321,23 +339,9 @@ fn stream(
     partials.push((partial.clone(), final_path));
     let mut out = BufWriter::with_capacity(1 << 20, out_file);
     if p.header.is_some() {
-        let mut h = Vec::new();
-        for (i, c) in p.plan.output_columns().enumerate() {
-            if i > 0 {
-                h.push(if p.file.format == Format::Csv { b',' } else { b'\t' });
-            }
-            match p.file.format {
-                Format::Copy => format::write_copy_field(&mut h, Some(c)),
-                _ => format::write_csv_field(&mut h, Some(c)),
-            }
-        }
-        h.push(b'\n');
-        out.write_all(&h).map_err(Error::io(&partial))?;
+        out.write_all(&header_line(&p)).map_err(Error::io(&partial))?;
     }
-    let reject_name = format!("{}.rejects.jsonl", p.file.name);
-    let reject_final = rejects_dir.join(&reject_name);
-    let reject_partial = crate::atomic::partial_path(&reject_final);
-    let mut rejects: Option<BufWriter<File>> = None;
+    let mut rejects = Rejects::new(rejects_dir, &p.file.name);
     let mut report = FileReport {
         file: p.file.path.display().to_string(),
         table: p.plan.table.clone(),
@@ -359,7 +363,6 @@ fn stream(
     };
     let plan = &p.plan;
     let fmt = p.file.format;
-    let shown = report.file.clone();
     let splitter = &mut p.splitter;
     let path = p.file.path.clone();
     pipeline::run(
@@ -373,60 +376,122 @@ fn stream(
             out.write_all(&done.out).map_err(Error::io(&partial))?;
             report.rows_in += done.rows_in;
             report.rows_out += done.rows_out;
-            // One domain lookup per column and chunk, not per value.
-            let mut columns: Vec<u32> = Vec::new();
-            for m in &done.minted {
-                if !columns.contains(&m.column) {
-                    columns.push(m.column);
-                }
-            }
-            for column in columns {
-                let domain = plan.domain(column as usize).unwrap_or(&plan.columns[column as usize]);
-                let made = done.minted.iter().filter(|m| m.column == column);
-                minted.extend(domain, made.map(|m| (m.tag, m.input)));
-            }
-            if !done.rejected.is_empty() {
-                if rejects.is_none() {
-                    std::fs::create_dir_all(rejects_dir).map_err(Error::io(rejects_dir))?;
-                    let f = File::create(&reject_partial).map_err(Error::io(&reject_partial))?;
-                    partials.push((reject_partial.clone(), reject_final.clone()));
-                    rejects = Some(BufWriter::new(f));
-                }
-                for r in &done.rejected {
-                    report.rejected += 1;
-                    if report.first_rejects.len() < 5 {
-                        report.first_rejects.push((r.line, r.column.clone(), r.reason.clone()));
-                    }
-                    if let Some(w) = rejects.as_mut() {
-                        let raw = String::from_utf8_lossy(&r.raw);
-                        let line = RejectLine {
-                            column: r.column.as_deref(),
-                            file: &shown,
-                            line: r.line,
-                            raw: raw.strip_suffix('\n').unwrap_or(&raw),
-                            raw_is_utf8: std::str::from_utf8(&r.raw).is_ok(),
-                            reason: &r.reason,
-                        };
-                        serde_json::to_writer(&mut *w, &line)
-                            .map_err(std::io::Error::other)
-                            .and_then(|_| w.write_all(b"\n"))
-                            .map_err(Error::io(&reject_partial))?;
-                    }
-                }
-            }
-            Ok(())
+            record_minted(plan, &done, minted);
+            rejects.add(&done, &mut report, partials)
         },
     )?;
     out.flush().map_err(Error::io(&partial))?;
-    if let Some(mut w) = rejects {
-        w.flush().map_err(Error::io(&reject_partial))?;
-        report.rejects_file = Some(reject_final);
-    } else {
-        // A reject file from an earlier run of this file would mislead.
-        let _ = std::fs::remove_file(&reject_final);
-    }
+    report.rejects_file = rejects.finish()?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// The output's header line: the columns the plan writes, in the file's format.
+fn header_line(p: &Prepared) -> Vec<u8> {
+    let mut h = Vec::new();
+    for (i, c) in p.plan.output_columns().enumerate() {
+        if i > 0 {
+            h.push(if p.file.format == Format::Csv { b',' } else { b'\t' });
+        }
+        match p.file.format {
+            Format::Copy => format::write_copy_field(&mut h, Some(c)),
+            _ => format::write_csv_field(&mut h, Some(c)),
+        }
+    }
+    h.push(b'\n');
+    h
+}
+
+/// A chunk's one-to-one pseudonyms, for the run's collision check: one domain lookup per
+/// column and chunk, not per value.
+fn record_minted(plan: &TablePlan, done: &Done, minted: &mut Minted) {
+    let mut columns: Vec<u32> = Vec::new();
+    for m in &done.minted {
+        if !columns.contains(&m.column) {
+            columns.push(m.column);
+        }
+    }
+    for column in columns {
+        let domain = plan.domain(column as usize).unwrap_or(&plan.columns[column as usize]);
+        let made = done.minted.iter().filter(|m| m.column == column);
+        minted.extend(domain, made.map(|m| (m.tag, m.input)));
+    }
+}
+
+/// A file's reject file (`NAME.rejects.jsonl` in the rejects folder), created at the first
+/// rejected row.
+struct Rejects<'a> {
+    dir: &'a Path,
+    final_path: PathBuf,
+    partial: PathBuf,
+    writer: Option<BufWriter<File>>,
+}
+
+impl<'a> Rejects<'a> {
+    fn new(dir: &'a Path, file_name: &str) -> Self {
+        let final_path = dir.join(format!("{file_name}.rejects.jsonl"));
+        Rejects {
+            dir,
+            partial: crate::atomic::partial_path(&final_path),
+            final_path,
+            writer: None,
+        }
+    }
+
+    /// A chunk's rejected rows: counted, the first five kept for the report, all written.
+    fn add(
+        &mut self,
+        done: &Done,
+        report: &mut FileReport,
+        partials: &mut Vec<(PathBuf, PathBuf)>,
+    ) -> Result<(), Error> {
+        if done.rejected.is_empty() {
+            return Ok(());
+        }
+        if self.writer.is_none() {
+            std::fs::create_dir_all(self.dir).map_err(Error::io(self.dir))?;
+            let f = File::create(&self.partial).map_err(Error::io(&self.partial))?;
+            partials.push((self.partial.clone(), self.final_path.clone()));
+            self.writer = Some(BufWriter::new(f));
+        }
+        for r in &done.rejected {
+            report.rejected += 1;
+            if report.first_rejects.len() < 5 {
+                report.first_rejects.push((r.line, r.column.clone(), r.reason.clone()));
+            }
+            if let Some(w) = self.writer.as_mut() {
+                let raw = String::from_utf8_lossy(&r.raw);
+                let line = RejectLine {
+                    column: r.column.as_deref(),
+                    file: &report.file,
+                    line: r.line,
+                    raw: raw.strip_suffix('\n').unwrap_or(&raw),
+                    raw_is_utf8: std::str::from_utf8(&r.raw).is_ok(),
+                    reason: &r.reason,
+                };
+                serde_json::to_writer(&mut *w, &line)
+                    .map_err(std::io::Error::other)
+                    .and_then(|_| w.write_all(b"\n"))
+                    .map_err(Error::io(&self.partial))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Flush the reject file, if there is one, and say where it will be; otherwise remove
+    /// one left by an earlier run of this file, which would mislead.
+    fn finish(self) -> Result<Option<PathBuf>, Error> {
+        match self.writer {
+            Some(mut w) => {
+                w.flush().map_err(Error::io(&self.partial))?;
+                Ok(Some(self.final_path))
+            }
+            None => {
+                let _ = std::fs::remove_file(&self.final_path);
+                Ok(None)
+            }
+        }
+    }
 }
 
 /// One line of a reject file (`NAME.rejects.jsonl`): where the row was, why

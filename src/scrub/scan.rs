@@ -137,134 +137,35 @@ struct Acc {
 }
 
 impl Acc {
+    /// The column's figures and the rule suggested for it.
     fn finish(self, name: &str, table: &str) -> ColumnScan {
         let n = self.non_null.max(1) as f64;
         let distinct = self.distinct.len() as u64;
-        let unique = self.non_null > 0 && distinct == self.non_null.min(DISTINCT_CAP as u64);
-        let avg_len = self.len_sum as f64 / n;
-        let lname = name.to_ascii_lowercase();
-        let has = |words: &[&str]| words.iter().any(|w| lname == *w || lname.contains(w));
-        let integers = self.non_null > 0 && !self.not_int;
-        let dates = self.non_null > 0 && !self.not_date;
-        let uuids = self.non_null > 0 && !self.not_uuid;
-        let any_hits = self.any;
-        let main = self
-            .whole
-            .iter()
-            .max_by_key(|(_, c)| **c)
-            .map(|(k, c)| (*k, *c as f64 / n));
-        let (rule, why): (String, String) = if self.non_null == 0 {
-            ("keep".into(), "no values".into())
-        } else if (lname == "id" || lname.ends_with("_id")) && (integers || uuids) {
-            let as_ = if uuids { "uuid" } else { "integer" };
-            if lname == "id" {
-                (
-                    format!("{{pseudonymize: {{as: {as_}}}}}"),
-                    format!("the key of `{table}`; other tables point at it with same_as"),
-                )
-            } else {
-                let parent = lname.trim_end_matches("_id");
-                (
-                    format!("{{pseudonymize: {{same_as: {parent}s.id}}}}"),
-                    format!(
-                        "looks like a key of another table (`{parent}s`?): share that table's id pseudonyms, or keep it if that id is kept"
-                    ),
-                )
-            }
-        } else if let Some((Kind::Email, s)) = main.filter(|(_, s)| *s >= 0.5) {
-            if unique {
-                (
-                    "{pseudonymize: {as: email}}".into(),
-                    format!("{:.0}% of values are emails, all distinct", s * 100.0),
-                )
-            } else {
-                (
-                    "{fake: safe_email}".into(),
-                    format!("{:.0}% of values are emails", s * 100.0),
-                )
-            }
-        } else if let Some((Kind::Phone, s)) = main.filter(|(_, s)| *s >= 0.5) {
-            (
-                "{mask: {keep_last: 2}}".into(),
-                format!("{:.0}% of values are phone numbers", s * 100.0),
-            )
-        } else if let Some((Kind::Card, s)) = main.filter(|(_, s)| *s >= 0.5) {
-            (
-                "{mask: {keep_last: 4}}".into(),
-                format!("{:.0}% of values are card numbers (Luhn-valid)", s * 100.0),
-            )
-        } else if let Some((Kind::Ip, s)) = main.filter(|(_, s)| *s >= 0.5) {
-            (
-                "{fake: ipv4}".into(),
-                format!("{:.0}% of values are IP addresses", s * 100.0),
-            )
-        } else if let Some((k @ (Kind::NationalId | Kind::Token | Kind::Iban), s)) = main.filter(|(_, s)| *s >= 0.5) {
-            (
-                "drop".into(),
-                format!(
-                    "{:.0}% of values are {k}s; nothing downstream should need them",
-                    s * 100.0
-                ),
-            )
-        } else if has(&["card", "iban", "account_number", "acct"]) {
-            (
-                "{mask: {all: true}}".into(),
-                "the name says a card or account number (or part of one)".into(),
-            )
-        } else if has(&[
-            "ssn",
-            "social_security",
-            "national_id",
-            "passport",
-            "tax_id",
-            "password",
-            "secret",
-            "token",
-        ]) {
-            ("drop".into(), "the name says it is an identifier or a secret".into())
-        } else if dates && has(&["birth", "dob"]) {
-            ("{shift_date: {max: 30d}}".into(), "a date of birth".into())
-        } else if has(&["first_name", "firstname", "given_name"]) {
-            ("{fake: first_name}".into(), "the name says first name".into())
-        } else if has(&["last_name", "lastname", "surname", "family_name"]) {
-            ("{fake: last_name}".into(), "the name says last name".into())
-        } else if lname == "name" || has(&["full_name", "fullname", "customer_name", "contact_name"]) {
-            ("{fake: name}".into(), "the name says a person's name".into())
-        } else if has(&["address", "street"]) {
-            ("{fake: street_address}".into(), "the name says an address".into())
-        } else if avg_len >= 20.0 && any_hits > 0 {
-            (
-                "redact".into(),
-                format!(
-                    "free text with personal data in {} cells ({})",
-                    any_hits,
-                    self.hits
-                        .iter()
-                        .map(|(k, c)| format!("{k}: {c}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        } else if avg_len >= 20.0 || has(&["note", "comment", "description", "message", "remark"]) {
-            (
-                "redact".into(),
-                "free text: no personal data found in this sample, but people type it there".into(),
-            )
-        } else if any_hits > 0 {
-            (
-                "redact".into(),
-                format!(
-                    "personal data in {any_hits} cells ({})",
-                    self.hits
-                        .iter()
-                        .map(|(k, c)| format!("{k}: {c}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        } else {
-            ("keep".into(), "no personal data found".into())
+        let facts = Facts {
+            lname: name.to_ascii_lowercase(),
+            unique: self.non_null > 0 && distinct == self.non_null.min(DISTINCT_CAP as u64),
+            avg_len: self.len_sum as f64 / n,
+            integers: self.non_null > 0 && !self.not_int,
+            dates: self.non_null > 0 && !self.not_date,
+            uuids: self.non_null > 0 && !self.not_uuid,
+            any_hits: self.any,
+            hits: &self.hits,
+            main: self
+                .whole
+                .iter()
+                .max_by_key(|(_, c)| **c)
+                .map(|(k, c)| (*k, *c as f64 / n)),
         };
+        let (rule, why) = if self.non_null == 0 {
+            ("keep".into(), "no values".into())
+        } else {
+            facts
+                .key_rule(table)
+                .or_else(|| facts.detected_rule())
+                .or_else(|| facts.named_rule())
+                .unwrap_or_else(|| facts.text_rule())
+        };
+        let (integers, dates, uuids, avg_len) = (facts.integers, facts.dates, facts.uuids, facts.avg_len);
         ColumnScan {
             name: name.to_string(),
             non_null: self.non_null,
@@ -277,6 +178,146 @@ impl Acc {
             avg_len,
             rule,
             why,
+        }
+    }
+}
+
+/// A suggested rule and why.
+type Suggestion = (String, String);
+
+/// What a column's values and name say, for suggesting its rule. The suggestions are tried
+/// in order: keys, then what most whole values are, then the column's name, then free text.
+struct Facts<'a> {
+    lname: String,
+    /// Every value distinct (as far as the distinct set counts).
+    unique: bool,
+    avg_len: f64,
+    integers: bool,
+    dates: bool,
+    uuids: bool,
+    /// Cells with a detector hit of any kind.
+    any_hits: u64,
+    hits: &'a BTreeMap<Kind, u64>,
+    /// The kind most whole values are, and their share.
+    main: Option<(Kind, f64)>,
+}
+
+impl Facts<'_> {
+    /// Whether the column's name is or contains one of `words`.
+    fn has(&self, words: &[&str]) -> bool {
+        words.iter().any(|w| self.lname == *w || self.lname.contains(w))
+    }
+
+    /// `id` and `*_id` columns of integers or UUIDs: keyed pseudonyms that keep joins.
+    fn key_rule(&self, table: &str) -> Option<Suggestion> {
+        let lname = &self.lname;
+        if !((lname == "id" || lname.ends_with("_id")) && (self.integers || self.uuids)) {
+            return None;
+        }
+        let as_ = if self.uuids { "uuid" } else { "integer" };
+        Some(if lname == "id" {
+            (
+                format!("{{pseudonymize: {{as: {as_}}}}}"),
+                format!("the key of `{table}`; other tables point at it with same_as"),
+            )
+        } else {
+            let parent = lname.trim_end_matches("_id");
+            (
+                format!("{{pseudonymize: {{same_as: {parent}s.id}}}}"),
+                format!(
+                    "looks like a key of another table (`{parent}s`?): share that table's id pseudonyms, or keep it if that id is kept"
+                ),
+            )
+        })
+    }
+
+    /// Half or more of the values are wholly one kind of personal data.
+    fn detected_rule(&self) -> Option<Suggestion> {
+        let (kind, s) = self.main.filter(|(_, s)| *s >= 0.5)?;
+        let pct = s * 100.0;
+        Some(match kind {
+            Kind::Email if self.unique => (
+                "{pseudonymize: {as: email}}".into(),
+                format!("{pct:.0}% of values are emails, all distinct"),
+            ),
+            Kind::Email => ("{fake: safe_email}".into(), format!("{pct:.0}% of values are emails")),
+            Kind::Phone => (
+                "{mask: {keep_last: 2}}".into(),
+                format!("{pct:.0}% of values are phone numbers"),
+            ),
+            Kind::Card => (
+                "{mask: {keep_last: 4}}".into(),
+                format!("{pct:.0}% of values are card numbers (Luhn-valid)"),
+            ),
+            Kind::Ip => ("{fake: ipv4}".into(), format!("{pct:.0}% of values are IP addresses")),
+            k @ (Kind::NationalId | Kind::Token | Kind::Iban) => (
+                "drop".into(),
+                format!("{pct:.0}% of values are {k}s; nothing downstream should need them"),
+            ),
+            _ => return None,
+        })
+    }
+
+    /// The column's name says what it holds.
+    fn named_rule(&self) -> Option<Suggestion> {
+        let (rule, why) = if self.has(&["card", "iban", "account_number", "acct"]) {
+            (
+                "{mask: {all: true}}",
+                "the name says a card or account number (or part of one)",
+            )
+        } else if self.has(&[
+            "ssn",
+            "social_security",
+            "national_id",
+            "passport",
+            "tax_id",
+            "password",
+            "secret",
+            "token",
+        ]) {
+            ("drop", "the name says it is an identifier or a secret")
+        } else if self.dates && self.has(&["birth", "dob"]) {
+            ("{shift_date: {max: 30d}}", "a date of birth")
+        } else if self.has(&["first_name", "firstname", "given_name"]) {
+            ("{fake: first_name}", "the name says first name")
+        } else if self.has(&["last_name", "lastname", "surname", "family_name"]) {
+            ("{fake: last_name}", "the name says last name")
+        } else if self.lname == "name" || self.has(&["full_name", "fullname", "customer_name", "contact_name"]) {
+            ("{fake: name}", "the name says a person's name")
+        } else if self.has(&["address", "street"]) {
+            ("{fake: street_address}", "the name says an address")
+        } else {
+            return None;
+        };
+        Some((rule.into(), why.into()))
+    }
+
+    /// Free text gets `redact`; a column with no personal data found is kept.
+    fn text_rule(&self) -> Suggestion {
+        let kinds = || {
+            self.hits
+                .iter()
+                .map(|(k, c)| format!("{k}: {c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if self.avg_len >= 20.0 && self.any_hits > 0 {
+            (
+                "redact".into(),
+                format!("free text with personal data in {} cells ({})", self.any_hits, kinds()),
+            )
+        } else if self.avg_len >= 20.0 || self.has(&["note", "comment", "description", "message", "remark"]) {
+            (
+                "redact".into(),
+                "free text: no personal data found in this sample, but people type it there".into(),
+            )
+        } else if self.any_hits > 0 {
+            (
+                "redact".into(),
+                format!("personal data in {} cells ({})", self.any_hits, kinds()),
+            )
+        } else {
+            ("keep".into(), "no personal data found".into())
         }
     }
 }

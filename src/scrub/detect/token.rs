@@ -156,6 +156,7 @@ fn scan_secrets(b: &[u8], out: &mut Vec<Hit>) {
     }
 }
 
+#[allow(clippy::too_many_lines)] // hot path: runs at every candidate byte of every free-text cell; one pass, no calls between its checks (BENCHMARKS.md, scrub)
 fn secret_at(b: &[u8], p: usize) -> Option<(usize, usize)> {
     let (prev, next) = (if p > 0 { b[p - 1] } else { 0 }, at(b, p + 1));
     let mut v = p + 1;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 
-use super::raw::{RawRule, RawRuleMap, RawRules, S};
+use super::raw::{RawMask, RawPseudonymize, RawRedact, RawRule, RawRuleMap, RawRules, RawShift, S};
 use super::{ColumnRule, Error, Mask, PseudoKind, Redact, Rules, TableRules, Transform, Unlisted};
 use crate::scrub::detect::Kind;
 use crate::scrub::keyed::Secret;
@@ -164,6 +164,7 @@ fn word(cx: &Ctx, line: u64, column: &str, w: &str) -> Result<Transform, Error> 
 
 type Pending = Option<(S<String>, Option<PseudoKind>)>;
 
+/// A column's rule written as a map: exactly one transformer, with its arguments checked.
 fn map(
     cx: &Ctx,
     line: u64,
@@ -172,75 +173,12 @@ fn map(
     m: &RawRuleMap,
     default_locale: Locale,
 ) -> Result<(Transform, Pending), Error> {
-    let given: Vec<&str> = [
-        ("pseudonymize", m.pseudonymize.is_some()),
-        ("fake", m.fake.is_some()),
-        ("mask", m.mask.is_some()),
-        ("shift_date", m.shift_date.is_some()),
-        ("noise", m.noise.is_some()),
-        ("redact", m.redact.is_some()),
-        ("keep", m.keep.is_some()),
-        ("drop", m.drop.is_some()),
-    ]
-    .into_iter()
-    .filter(|(_, on)| *on)
-    .map(|(n, _)| n)
-    .collect();
-    match given.len() {
-        0 => return Err(cx.err(line, column, format!("no transformer (one of: {TRANSFORMERS})"))),
-        1 => {}
-        _ => {
-            return Err(cx.err(
-                line,
-                column,
-                format!("one transformer per column, found {}", given.join(" and ")),
-            ))
-        }
-    }
+    one_transformer(cx, line, column, m)?;
     if m.locale.is_some() && m.fake.is_none() {
         return Err(cx.err(line, "locale", "`locale` only goes with `fake`"));
     }
     if let Some(p) = &m.pseudonymize {
-        let pline = p.referenced.line();
-        let kind = match &p.value.kind {
-            Some(k) => Some(
-                PseudoKind::ALL
-                    .iter()
-                    .find(|(n, _)| *n == k.value)
-                    .map(|(_, k)| *k)
-                    .ok_or_else(|| {
-                        cx.err(
-                            k.referenced.line(),
-                            "as",
-                            format!(
-                                "`{}` is not one of integer, email, uuid, text{}",
-                                k.value,
-                                did_you_mean(&k.value, PseudoKind::ALL.iter().map(|(n, _)| *n))
-                            ),
-                        )
-                    })?,
-            ),
-            None => None,
-        };
-        return match (&p.value.same_as, kind) {
-            (Some(target), kind) => Ok((
-                // Placeholder until the second pass resolves the target.
-                Transform::Keep,
-                Some((clone_spanned(target), kind)),
-            )),
-            (None, Some(kind)) => Ok((
-                Transform::Pseudonymize {
-                    kind,
-                    domain: format!("{table}.{column}"),
-                },
-                None,
-            )),
-            (None, None) => Err(cx.err(
-                pline,
-                "pseudonymize",
-                "say what the values are (`as: integer|email|uuid|text`) or which column's pseudonyms to share (`same_as: table.column`)",
-            )),
-        };
+        return pseudonymize(cx, table, column, p);
     }
     if let Some(f) = &m.fake {
         let kind = f
@@ -257,59 +195,10 @@ fn map(
         return Ok((Transform::Fake { kind, locale }, None));
     }
     if let Some(mk) = &m.mask {
-        let mline = mk.referenced.line();
-        let r = &mk.value;
-        let all = r.all.as_ref().is_some_and(|a| a.value);
-        let keep_first = r.keep_first.as_ref().map_or(0, |k| k.value);
-        let keep_last = r.keep_last.as_ref().map_or(0, |k| k.value);
-        if all && (keep_first > 0 || keep_last > 0) {
-            return Err(cx.err(
-                mline,
-                "mask",
-                "`all: true` masks everything; leave out keep_first/keep_last",
-            ));
-        }
-        if !all && r.keep_first.is_none() && r.keep_last.is_none() {
-            return Err(cx.err(
-                mline,
-                "mask",
-                "say how much to keep (`keep_last: 2`, `keep_first: 1`) or `all: true`",
-            ));
-        }
-        let with = match &r.with {
-            Some(w) => {
-                let mut chars = w.value.chars();
-                match (chars.next(), chars.next()) {
-                    (Some(c), None) => Some(c),
-                    _ => return Err(cx.err(w.referenced.line(), "with", "one character, e.g. `with: '*'`")),
-                }
-            }
-            None => None,
-        };
-        return Ok((
-            Transform::Mask(Mask {
-                keep_first,
-                keep_last,
-                with,
-            }),
-            None,
-        ));
+        return Ok((Transform::Mask(mask(cx, mk)?), None));
     }
     if let Some(s) = &m.shift_date {
-        let secs = s.value.max.value.0.as_secs();
-        let days = secs / 86_400;
-        if days < 1 || secs % 86_400 != 0 {
-            return Err(cx.err(
-                s.value.max.referenced.line(),
-                "max",
-                "dates move by whole days: write `max` in days, at least `1d` (e.g. `30d`)",
-            ));
-        }
-        let max_days = u32::try_from(days)
-            .ok()
-            .filter(|d| *d <= 365_000)
-            .ok_or_else(|| cx.err(s.value.max.referenced.line(), "max", "at most 365000d"))?;
-        return Ok((Transform::ShiftDate { max_days }, None));
+        return Ok((shift_date(cx, s)?, None));
     }
     if let Some(n) = &m.noise {
         let r = n.value.relative.value.fraction();
@@ -323,32 +212,7 @@ fn map(
         return Ok((Transform::Noise { relative: r }, None));
     }
     if let Some(r) = &m.redact {
-        let kinds = match &r.value.kinds {
-            Some(ks) => {
-                let mut out = Vec::new();
-                for k in &ks.value {
-                    let kind = Kind::ALL.iter().copied().find(|x| x.name() == k).ok_or_else(|| {
-                        cx.err(
-                            ks.referenced.line(),
-                            "kinds",
-                            format!(
-                                "unknown detector `{k}`{} (known: {})",
-                                did_you_mean(k, Kind::ALL.iter().map(|x| x.name())),
-                                Kind::ALL.iter().map(|x| x.name()).collect::<Vec<_>>().join(", ")
-                            ),
-                        )
-                    })?;
-                    out.push(kind);
-                }
-                if out.is_empty() {
-                    return Err(cx.err(ks.referenced.line(), "kinds", "list at least one detector"));
-                }
-                out
-            }
-            None => Kind::ALL.to_vec(),
-        };
-        let row_values = r.value.row_values.as_ref().is_none_or(|b| b.value);
-        return Ok((Transform::Redact(Redact { kinds, row_values }), None));
+        return Ok((Transform::Redact(redact(cx, r)?), None));
     }
     if let Some(k) = &m.keep {
         return if k.value {
@@ -365,6 +229,164 @@ fn map(
         };
     }
     Err(cx.err(line, column, format!("no transformer (one of: {TRANSFORMERS})")))
+}
+
+/// A rule map names exactly one transformer.
+fn one_transformer(cx: &Ctx, line: u64, column: &str, m: &RawRuleMap) -> Result<(), Error> {
+    let given: Vec<&str> = [
+        ("pseudonymize", m.pseudonymize.is_some()),
+        ("fake", m.fake.is_some()),
+        ("mask", m.mask.is_some()),
+        ("shift_date", m.shift_date.is_some()),
+        ("noise", m.noise.is_some()),
+        ("redact", m.redact.is_some()),
+        ("keep", m.keep.is_some()),
+        ("drop", m.drop.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, on)| *on)
+    .map(|(n, _)| n)
+    .collect();
+    match given.len() {
+        0 => Err(cx.err(line, column, format!("no transformer (one of: {TRANSFORMERS})"))),
+        1 => Ok(()),
+        _ => Err(cx.err(
+            line,
+            column,
+            format!("one transformer per column, found {}", given.join(" and ")),
+        )),
+    }
+}
+
+/// `pseudonymize: {as: KIND}` or `{same_as: table.column}`; the target of `same_as` is
+/// resolved in a second pass, once every table is read.
+fn pseudonymize(cx: &Ctx, table: &str, column: &str, p: &S<RawPseudonymize>) -> Result<(Transform, Pending), Error> {
+    let pline = p.referenced.line();
+    let kind = match &p.value.kind {
+        Some(k) => Some(
+            PseudoKind::ALL
+                .iter()
+                .find(|(n, _)| *n == k.value)
+                .map(|(_, k)| *k)
+                .ok_or_else(|| {
+                    cx.err(
+                        k.referenced.line(),
+                        "as",
+                        format!(
+                            "`{}` is not one of integer, email, uuid, text{}",
+                            k.value,
+                            did_you_mean(&k.value, PseudoKind::ALL.iter().map(|(n, _)| *n))
+                        ),
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    match (&p.value.same_as, kind) {
+        (Some(target), kind) => Ok((
+            // Placeholder until the second pass resolves the target.
+            Transform::Keep,
+            Some((clone_spanned(target), kind)),
+        )),
+        (None, Some(kind)) => Ok((
+            Transform::Pseudonymize {
+                kind,
+                domain: format!("{table}.{column}"),
+            },
+            None,
+        )),
+        (None, None) => Err(cx.err(
+            pline,
+            "pseudonymize",
+            "say what the values are (`as: integer|email|uuid|text`) or which column's pseudonyms to share (`same_as: table.column`)",
+        )),
+    }
+}
+
+/// `mask: {keep_first, keep_last, with}` or `{all: true}`.
+fn mask(cx: &Ctx, mk: &S<RawMask>) -> Result<Mask, Error> {
+    let mline = mk.referenced.line();
+    let r = &mk.value;
+    let all = r.all.as_ref().is_some_and(|a| a.value);
+    let keep_first = r.keep_first.as_ref().map_or(0, |k| k.value);
+    let keep_last = r.keep_last.as_ref().map_or(0, |k| k.value);
+    if all && (keep_first > 0 || keep_last > 0) {
+        return Err(cx.err(
+            mline,
+            "mask",
+            "`all: true` masks everything; leave out keep_first/keep_last",
+        ));
+    }
+    if !all && r.keep_first.is_none() && r.keep_last.is_none() {
+        return Err(cx.err(
+            mline,
+            "mask",
+            "say how much to keep (`keep_last: 2`, `keep_first: 1`) or `all: true`",
+        ));
+    }
+    let with = match &r.with {
+        Some(w) => {
+            let mut chars = w.value.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => Some(c),
+                _ => return Err(cx.err(w.referenced.line(), "with", "one character, e.g. `with: '*'`")),
+            }
+        }
+        None => None,
+    };
+    Ok(Mask {
+        keep_first,
+        keep_last,
+        with,
+    })
+}
+
+/// `shift_date: {max: 30d}`: whole days, at most 365000.
+fn shift_date(cx: &Ctx, s: &S<RawShift>) -> Result<Transform, Error> {
+    let secs = s.value.max.value.0.as_secs();
+    let days = secs / 86_400;
+    if days < 1 || secs % 86_400 != 0 {
+        return Err(cx.err(
+            s.value.max.referenced.line(),
+            "max",
+            "dates move by whole days: write `max` in days, at least `1d` (e.g. `30d`)",
+        ));
+    }
+    let max_days = u32::try_from(days)
+        .ok()
+        .filter(|d| *d <= 365_000)
+        .ok_or_else(|| cx.err(s.value.max.referenced.line(), "max", "at most 365000d"))?;
+    Ok(Transform::ShiftDate { max_days })
+}
+
+/// `redact: {kinds: [...], row_values}`: known detector kinds, at least one.
+fn redact(cx: &Ctx, r: &S<RawRedact>) -> Result<Redact, Error> {
+    let kinds = match &r.value.kinds {
+        Some(ks) => {
+            let mut out = Vec::new();
+            for k in &ks.value {
+                let kind = Kind::ALL.iter().copied().find(|x| x.name() == k).ok_or_else(|| {
+                    cx.err(
+                        ks.referenced.line(),
+                        "kinds",
+                        format!(
+                            "unknown detector `{k}`{} (known: {})",
+                            did_you_mean(k, Kind::ALL.iter().map(|x| x.name())),
+                            Kind::ALL.iter().map(|x| x.name()).collect::<Vec<_>>().join(", ")
+                        ),
+                    )
+                })?;
+                out.push(kind);
+            }
+            if out.is_empty() {
+                return Err(cx.err(ks.referenced.line(), "kinds", "list at least one detector"));
+            }
+            out
+        }
+        None => Kind::ALL.to_vec(),
+    };
+    let row_values = r.value.row_values.as_ref().is_none_or(|b| b.value);
+    Ok(Redact { kinds, row_values })
 }
 
 fn clone_spanned(s: &S<String>) -> S<String> {

@@ -102,46 +102,88 @@ pub struct TablePlan {
     pub unlisted: Unlisted,
 }
 
+/// The header has no column twice, every column the rules list, and (with
+/// `unlisted_columns: fail`) no column they do not.
+fn check_header(rules: &TableRules, columns: &[String], file: &str) -> Result<(), PlanError> {
+    for (i, c) in columns.iter().enumerate() {
+        if columns[..i].contains(c) {
+            return Err(PlanError(format!("{file}: column `{c}` appears twice in the header")));
+        }
+    }
+    let missing: Vec<String> = rules
+        .columns
+        .iter()
+        .filter(|(c, _)| !columns.contains(c))
+        .map(|(c, r)| format!("`{c}` (line {})", r.line))
+        .collect();
+    if !missing.is_empty() {
+        return Err(PlanError(format!(
+            "{file}: the rules for table `{}` list {} that the data does not have (its columns: {})",
+            rules.name,
+            missing.join(", "),
+            columns.join(", ")
+        )));
+    }
+    if rules.unlisted == Unlisted::Fail {
+        let unlisted: Vec<&str> = columns
+            .iter()
+            .filter(|c| !rules.columns.contains_key(*c))
+            .map(String::as_str)
+            .collect();
+        if !unlisted.is_empty() {
+            return Err(PlanError(format!(
+                "{file}: column{} {} of table `{}` {} not in the rules and `unlisted_columns` is `fail`: \
+                 give each a rule (`loadline scrub scan {file}` suggests some) or set `unlisted_columns: keep|drop`",
+                if unlisted.len() == 1 { "" } else { "s" },
+                unlisted.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "),
+                rules.name,
+                if unlisted.len() == 1 { "is" } else { "are" },
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Column `c` of table `table`'s transform, compiled with the run's secret.
+fn compile(secret: &Secret, table: &str, c: &str, transform: Transform) -> Op {
+    let domain = format!("{table}.{c}");
+    match transform {
+        Transform::Keep => Op::Keep,
+        Transform::Drop => Op::Drop,
+        Transform::Null => Op::Null,
+        Transform::Redact(r) => redact::compile(r),
+        Transform::Pseudonymize { kind, domain } => pseudonymize::compile(secret, kind, &domain),
+        Transform::Fake { kind, locale } => fake::compile(secret, kind, locale),
+        Transform::Mask(mask) => mask::compile(secret, &domain, mask),
+        Transform::ShiftDate { max_days } => shift_date::compile(secret, table, max_days),
+        Transform::Noise { relative } => noise::compile(secret, &domain, relative),
+    }
+}
+
+/// The columns that identify a row (`identity:` in the rules, else `id` if there is one):
+/// date shifts and noise are keyed by them.
+fn identity_columns(rules: &TableRules, columns: &[String], file: &str) -> Result<Vec<usize>, PlanError> {
+    let Some(ids) = &rules.identity else {
+        return Ok(columns.iter().position(|c| c == "id").into_iter().collect());
+    };
+    let mut out = Vec::new();
+    for id in ids {
+        let i = columns.iter().position(|c| c == id).ok_or_else(|| {
+            PlanError(format!(
+                "{file}: identity column `{id}` of table `{}` is not in the data",
+                rules.name
+            ))
+        })?;
+        out.push(i);
+    }
+    Ok(out)
+}
+
 impl TablePlan {
     /// Compile `rules` for a file whose header is `columns`. `file` names
     /// the file in messages.
     pub fn new(rules: &TableRules, secret: &Secret, columns: &[String], file: &str) -> Result<Self, PlanError> {
-        for (i, c) in columns.iter().enumerate() {
-            if columns[..i].contains(c) {
-                return Err(PlanError(format!("{file}: column `{c}` appears twice in the header")));
-            }
-        }
-        let missing: Vec<String> = rules
-            .columns
-            .iter()
-            .filter(|(c, _)| !columns.contains(c))
-            .map(|(c, r)| format!("`{c}` (line {})", r.line))
-            .collect();
-        if !missing.is_empty() {
-            return Err(PlanError(format!(
-                "{file}: the rules for table `{}` list {} that the data does not have (its columns: {})",
-                rules.name,
-                missing.join(", "),
-                columns.join(", ")
-            )));
-        }
-        if rules.unlisted == Unlisted::Fail {
-            let unlisted: Vec<&str> = columns
-                .iter()
-                .filter(|c| !rules.columns.contains_key(*c))
-                .map(String::as_str)
-                .collect();
-            if !unlisted.is_empty() {
-                return Err(PlanError(format!(
-                    "{file}: column{} {} of table `{}` {} not in the rules and `unlisted_columns` is `fail`: \
-                     give each a rule (`loadline scrub scan {file}` suggests some) or set `unlisted_columns: keep|drop`",
-                    if unlisted.len() == 1 { "" } else { "s" },
-                    unlisted.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "),
-                    rules.name,
-                    if unlisted.len() == 1 { "is" } else { "are" },
-                )));
-            }
-        }
+        check_header(rules, columns, file)?;
         let mut ops = Vec::with_capacity(columns.len());
         let mut domains = Vec::with_capacity(columns.len());
         let mut transforms = Vec::with_capacity(columns.len());
@@ -158,35 +200,9 @@ impl TablePlan {
                 Transform::Pseudonymize { domain, .. } => Some(domain.clone()),
                 _ => None,
             });
-            let domain = format!("{}.{c}", rules.name);
-            ops.push(match transform {
-                Transform::Keep => Op::Keep,
-                Transform::Drop => Op::Drop,
-                Transform::Null => Op::Null,
-                Transform::Redact(r) => redact::compile(r),
-                Transform::Pseudonymize { kind, domain } => pseudonymize::compile(secret, kind, &domain),
-                Transform::Fake { kind, locale } => fake::compile(secret, kind, locale),
-                Transform::Mask(mask) => mask::compile(secret, &domain, mask),
-                Transform::ShiftDate { max_days } => shift_date::compile(secret, &rules.name, max_days),
-                Transform::Noise { relative } => noise::compile(secret, &domain, relative),
-            });
+            ops.push(compile(secret, &rules.name, c, transform));
         }
-        let identity = match &rules.identity {
-            Some(ids) => {
-                let mut out = Vec::new();
-                for id in ids {
-                    let i = columns.iter().position(|c| c == id).ok_or_else(|| {
-                        PlanError(format!(
-                            "{file}: identity column `{id}` of table `{}` is not in the data",
-                            rules.name
-                        ))
-                    })?;
-                    out.push(i);
-                }
-                out
-            }
-            None => columns.iter().position(|c| c == "id").into_iter().collect(),
-        };
+        let identity = identity_columns(rules, columns, file)?;
         let needs_identity = ops.iter().any(|o| matches!(o, Op::Shift { .. } | Op::Noise { .. }));
         let row_value_columns = redact::row_value_columns(&ops, columns);
         let inherent = ops
@@ -397,6 +413,7 @@ impl TablePlan {
 
     /// Row `k` of the batch made by [`TablePlan::prepare`], scrubbed as
     /// [`TablePlan::row`] describes.
+    #[allow(clippy::too_many_lines)] // hot path: every cell of every row goes through this match (BENCHMARKS.md, scrub)
     pub fn batch_row<C: Cells + ?Sized>(
         &self,
         k: usize,
