@@ -3,7 +3,7 @@
 
 Seeds come from the repository's own fixtures (the head of each dump, a few
 KB, cut between records; the same rows as COPY text and JSON lines; the
-rules files and the README's rules examples) and from hand-written edge
+rules files and the rules examples of the README and docs/) and from hand-written edge
 cases. Run it from anywhere; it only adds files (named after their
 content, like libFuzzer's), so an existing corpus keeps what it has.
 """
@@ -195,8 +195,9 @@ def main() -> None:
         text = path.read_text(encoding="utf-8")
         put("scrub_rules", text)
         put("scrub_rules", text.replace("${env:LOADLINE_SCRUB_KEY}", "${file:fuzzing-key.txt}"))
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for block in re.findall(r"```yaml\n(.*?)```", readme, re.S):
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    docs = "".join(p.read_text(encoding="utf-8") for p in pages)
+    for block in re.findall(r"```yaml\n(.*?)```", docs, re.S):
         if "columns:" in block and "key:" in block:
             put("scrub_rules", block.replace("${env:LOADLINE_SCRUB_KEY}", "${file:fuzzing-key.txt}"))
     for s in RULES_EDGES:

@@ -1,9 +1,9 @@
 //! Evaluating a policy on a run (and a baseline): every check to rows of
 //! measured numbers, each row to an outcome, each check to the action its
 //! environment takes. The checks themselves are in `check/`, the baseline
-//! comparison in `compare.rs`. The decision rules are documented in the
-//! README ("Promotion gate"); the tests in `tests/it/gate.rs` drive them
-//! with real runs against the built-in target's faults.
+//! comparison in `compare.rs`. The decision rules are documented in
+//! docs/policy.md ("The decision rules"); the tests in `tests/it/gate.rs`
+//! drive them with real runs against the built-in target's faults.
 
 use std::path::Path;
 use std::time::Duration;
