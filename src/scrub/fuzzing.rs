@@ -575,104 +575,152 @@ fn covered(hits: &[Hit], s: usize, e: usize) -> bool {
 /// `,`, `;`, `:`, `!`, `?`, `<`, a non-ASCII char or a `.` that no digit
 /// follows.
 pub fn reference_finds(text: &str) -> Vec<(&'static str, usize, usize)> {
-    let b = text.as_bytes();
+    let reading = Reading { b: text.as_bytes() };
     let mut out = Vec::new();
-    let starts =
-        |i: usize| i == 0 || b[i - 1] >= 0x80 || b[i - 1].is_ascii_whitespace() || b"([{\"':=,;".contains(&b[i - 1]);
-    let ends = |e: usize| match b.get(e) {
-        None => true,
-        Some(&c) if c >= 0x80 || c.is_ascii_whitespace() || b")]}\"',;:!?<".contains(&c) => true,
-        Some(b'.') => !b.get(e + 1).is_some_and(u8::is_ascii_digit),
-        Some(_) => false,
-    };
-    let digits_end = |mut p: usize| {
-        while b.get(p).is_some_and(u8::is_ascii_digit) {
-            p += 1;
-        }
-        p
-    };
-    let word_end = |mut p: usize| {
-        while b.get(p).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') {
-            p += 1;
-        }
-        p
-    };
-    let mut i = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let e = digits_end(i);
-        if (13..=19).contains(&(e - i)) && starts(i) && ends(e) && luhn(&b[i..e]) {
-            out.push(("card number", i, e));
-        }
-        // A chain of groups begins here unless a group joined to it ends right before.
-        let joined = i >= 2 && matches!(b[i - 1], b' ' | b'-') && b[i - 2].is_ascii_digit();
-        if !joined && matches!(b.get(e), Some(b' ' | b'-')) {
-            let sep = b[e];
-            let mut groups = vec![(i, e)];
-            while b.get(groups[groups.len() - 1].1) == Some(&sep)
-                && b.get(groups[groups.len() - 1].1 + 1).is_some_and(u8::is_ascii_digit)
-            {
-                let s = groups[groups.len() - 1].1 + 1;
-                groups.push((s, digits_end(s)));
-            }
-            let lens: Vec<usize> = groups.iter().map(|(s, e)| e - s).collect();
-            let total: usize = lens.iter().sum();
-            let fours = lens.len() >= 3
-                && lens[..lens.len() - 1].iter().all(|&n| n == 4)
-                && (1..=4).contains(&lens[lens.len() - 1]);
-            let amex_diners = matches!(lens[..], [4, 6, 4 | 5]);
-            let end = groups[groups.len() - 1].1;
-            let digits: Vec<u8> = groups.iter().flat_map(|&(s, e)| b[s..e].iter().copied()).collect();
-            if (fours || amex_diners) && (13..=19).contains(&total) && starts(i) && ends(end) && luhn(&digits) {
-                out.push(("grouped card number", i, end));
-            }
-        }
-        i = e;
-    }
-    let upper = |s: &[u8]| s.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-    let mut i = 0;
-    while i + 4 <= b.len() {
-        let word = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
-        let iban_head = b[i].is_ascii_uppercase()
-            && b[i + 1].is_ascii_uppercase()
-            && b[i + 2].is_ascii_digit()
-            && b[i + 3].is_ascii_digit();
-        if !word || !iban_head || !starts(i) {
-            i += 1;
-            continue;
-        }
-        let Some(want) = iban_length(&text[i..i + 2]) else {
-            i += 1;
-            continue;
-        };
-        let e = word_end(i);
-        if e - i == want && upper(&b[i..e]) && ends(e) && mod97(&b[i..e]) == 1 {
-            out.push(("IBAN", i, e));
-        } else if e - i == 4 {
-            // Groups of 4 joined by single spaces, the last one shorter or whole.
-            let mut compact = b[i..e].to_vec();
-            let mut end = e;
-            while compact.len() < want && b.get(end) == Some(&b' ') {
-                let (gs, ge) = (end + 1, word_end(end + 1));
-                if ge == gs || ge - gs > 4 || !upper(&b[gs..ge]) {
-                    break;
-                }
-                compact.extend_from_slice(&b[gs..ge]);
-                end = ge;
-                if ge - gs < 4 {
-                    break; // a short group is the last
-                }
-            }
-            if compact.len() == want && ends(end) && mod97(&compact) == 1 {
-                out.push(("grouped IBAN", i, end));
-            }
-        }
-        i = e;
-    }
+    reading.cards(&mut out);
+    reading.ibans(text, &mut out);
     out
+}
+
+/// The plain reading of one text: what stands as a token of its own, and where runs end.
+struct Reading<'a> {
+    b: &'a [u8],
+}
+
+impl Reading<'_> {
+    /// A token may start at `i`.
+    fn starts(&self, i: usize) -> bool {
+        let b = self.b;
+        i == 0 || b[i - 1] >= 0x80 || b[i - 1].is_ascii_whitespace() || b"([{\"':=,;".contains(&b[i - 1])
+    }
+
+    /// A token may end at `e`.
+    fn ends(&self, e: usize) -> bool {
+        match self.b.get(e) {
+            None => true,
+            Some(&c) if c >= 0x80 || c.is_ascii_whitespace() || b")]}\"',;:!?<".contains(&c) => true,
+            Some(b'.') => !self.b.get(e + 1).is_some_and(u8::is_ascii_digit),
+            Some(_) => false,
+        }
+    }
+
+    /// The end of the run of ASCII digits at `p`.
+    fn digits_end(&self, mut p: usize) -> usize {
+        while self.b.get(p).is_some_and(u8::is_ascii_digit) {
+            p += 1;
+        }
+        p
+    }
+
+    /// The end of the word (ASCII letters, digits, `_`) at `p`.
+    fn word_end(&self, mut p: usize) -> usize {
+        while self.b.get(p).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') {
+            p += 1;
+        }
+        p
+    }
+
+    /// Card numbers, compact or in groups.
+    fn cards(&self, out: &mut Vec<(&'static str, usize, usize)>) {
+        let b = self.b;
+        let mut i = 0;
+        while i < b.len() {
+            if !b[i].is_ascii_digit() {
+                i += 1;
+                continue;
+            }
+            let e = self.digits_end(i);
+            if (13..=19).contains(&(e - i)) && self.starts(i) && self.ends(e) && luhn(&b[i..e]) {
+                out.push(("card number", i, e));
+            }
+            // A chain of groups begins here unless a group joined to it ends right before.
+            let joined = i >= 2 && matches!(b[i - 1], b' ' | b'-') && b[i - 2].is_ascii_digit();
+            if !joined && matches!(b.get(e), Some(b' ' | b'-')) {
+                if let Some(end) = self.grouped_card(i, e) {
+                    out.push(("grouped card number", i, end));
+                }
+            }
+            i = e;
+        }
+    }
+
+    /// The end of a grouped card number whose first group is `i..e`, if it is one.
+    fn grouped_card(&self, i: usize, e: usize) -> Option<usize> {
+        let b = self.b;
+        let sep = b[e];
+        let mut groups = vec![(i, e)];
+        while b.get(groups[groups.len() - 1].1) == Some(&sep)
+            && b.get(groups[groups.len() - 1].1 + 1).is_some_and(u8::is_ascii_digit)
+        {
+            let s = groups[groups.len() - 1].1 + 1;
+            groups.push((s, self.digits_end(s)));
+        }
+        let lens: Vec<usize> = groups.iter().map(|(s, e)| e - s).collect();
+        let total: usize = lens.iter().sum();
+        let fours = lens.len() >= 3
+            && lens[..lens.len() - 1].iter().all(|&n| n == 4)
+            && (1..=4).contains(&lens[lens.len() - 1]);
+        let amex_diners = matches!(lens[..], [4, 6, 4 | 5]);
+        let end = groups[groups.len() - 1].1;
+        let digits: Vec<u8> = groups.iter().flat_map(|&(s, e)| b[s..e].iter().copied()).collect();
+        ((fours || amex_diners) && (13..=19).contains(&total) && self.starts(i) && self.ends(end) && luhn(&digits))
+            .then_some(end)
+    }
+
+    /// Upper-case IBANs, compact or in groups of 4.
+    fn ibans(&self, text: &str, out: &mut Vec<(&'static str, usize, usize)>) {
+        let b = self.b;
+        let mut i = 0;
+        while i + 4 <= b.len() {
+            let word = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+            let iban_head = b[i].is_ascii_uppercase()
+                && b[i + 1].is_ascii_uppercase()
+                && b[i + 2].is_ascii_digit()
+                && b[i + 3].is_ascii_digit();
+            if !word || !iban_head || !self.starts(i) {
+                i += 1;
+                continue;
+            }
+            let Some(want) = iban_length(&text[i..i + 2]) else {
+                i += 1;
+                continue;
+            };
+            let e = self.word_end(i);
+            if e - i == want && upper(&b[i..e]) && self.ends(e) && mod97(&b[i..e]) == 1 {
+                out.push(("IBAN", i, e));
+            } else if e - i == 4 {
+                if let Some(end) = self.grouped_iban(i, e, want) {
+                    out.push(("grouped IBAN", i, end));
+                }
+            }
+            i = e;
+        }
+    }
+
+    /// The end of an IBAN of `want` characters in groups of 4 joined by single spaces (the
+    /// last one shorter or whole), whose first group is `i..e`, if it is one.
+    fn grouped_iban(&self, i: usize, e: usize, want: usize) -> Option<usize> {
+        let b = self.b;
+        let mut compact = b[i..e].to_vec();
+        let mut end = e;
+        while compact.len() < want && b.get(end) == Some(&b' ') {
+            let (gs, ge) = (end + 1, self.word_end(end + 1));
+            if ge == gs || ge - gs > 4 || !upper(&b[gs..ge]) {
+                break;
+            }
+            compact.extend_from_slice(&b[gs..ge]);
+            end = ge;
+            if ge - gs < 4 {
+                break; // a short group is the last
+            }
+        }
+        (compact.len() == want && self.ends(end) && mod97(&compact) == 1).then_some(end)
+    }
+}
+
+/// Upper-case ASCII letters and digits only.
+fn upper(s: &[u8]) -> bool {
+    s.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 /// The Luhn sum of ASCII digits is a multiple of 10.
