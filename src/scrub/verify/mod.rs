@@ -968,3 +968,6 @@ fn row_checks(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
