@@ -2,7 +2,8 @@
 # The gate on long soaks, side by side with HdrHistogram's own Python
 # reader merging the same interval log (BENCHMARKS.md section 10).
 #
-#   cargo build --release --bin loadline --example gate_long_soak
+#   cargo build --release --bin loadline
+#   cargo build --release -p loadline-baselines --bin gate_long_soak
 #   pip install hdrhistogram
 #   bash benches/gate.sh [HOURS...]       # default: 1 6
 #
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.."
 WORK=${WORK:-/tmp/gate-bench}
 PAIRS=${PAIRS:-3}
 BIN=target/release/loadline
-EX=target/release/examples/gate_long_soak
+EX=target/release/gate_long_soak
 mkdir -p "$WORK"
 
 # A short real run as the summary template.

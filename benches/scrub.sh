@@ -9,7 +9,7 @@
 #          columns, fake PII in 60% of the notes) and an empty orders.csv,
 #          plus 100k- and 3M-row files for the memory step.
 #   speed  `loadline scrub` with fixtures/shop.scrub.yaml (the issue's rules,
-#          unchanged) on the 1M-row file against examples/csv_copy.rs (read
+#          unchanged) on the 1M-row file against benches/baselines/csv_copy.rs (read
 #          and write every record with the csv crate, one thread: the
 #          ceiling), interleaved PAIRS times. Throughput is input MB/s.
 #   mem    peak RSS of the same scrub at 100k, 1M and 3M rows.
@@ -22,7 +22,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${WORK:-/tmp/loadline-scrub-bench}
 PAIRS=${PAIRS:-9}
 LL=$ROOT/target/release/loadline
-COPY=$ROOT/target/release/examples/csv_copy
+COPY=$ROOT/target/release/csv_copy
 RULES=$ROOT/fixtures/shop.scrub.yaml
 THREADS_ARG=()
 [[ -n ${THREADS:-} ]] && THREADS_ARG=(--threads "$THREADS")
@@ -40,7 +40,7 @@ timed() {
 }
 
 step_build() {
-  (cd "$ROOT" && cargo build --release --bin loadline --example csv_copy)
+  (cd "$ROOT" && cargo build --release --bin loadline && cargo build --release -p loadline-baselines --bin csv_copy)
 }
 
 step_data() {

@@ -7,7 +7,7 @@
 #
 #   gen    1,000,000 `users` rows to CSV (tenant foreign key, unique emails,
 #          20% NULL phones): `loadline synth --tables users --scale 5` against
-#          examples/fake_users_loop.rs (the same columns with the fake crate,
+#          benches/baselines/fake_users_loop.rs (the same columns with the fake crate,
 #          one fake() per cell, the csv crate, one thread), interleaved PAIRS times.
 #   faker  the same columns with Python Faker (benches/faker_users.py), FAKER_ROWS rows.
 #   seed   the whole fixture (1,225,000 rows, 4 tables) into PostgreSQL
@@ -29,7 +29,7 @@ PAIRS=${PAIRS:-5}
 RUNS=${RUNS:-3}
 FAKER_ROWS=${FAKER_ROWS:-20000}
 LL=$ROOT/target/release/loadline
-LOOP=$ROOT/target/release/examples/fake_users_loop
+LOOP=$ROOT/target/release/fake_users_loop
 FX=$ROOT/fixtures/shop.schema.yaml
 mkdir -p "$WORK"
 cd "$WORK"
@@ -45,7 +45,7 @@ timed() {
 ratio() { python3 -c "print(round($1 / $2, 2))"; }
 
 step_build() {
-  (cd "$ROOT" && cargo build --release --bin loadline --example fake_users_loop)
+  (cd "$ROOT" && cargo build --release --bin loadline && cargo build --release -p loadline-baselines --bin fake_users_loop)
 }
 
 step_gen() {

@@ -156,6 +156,7 @@ fn burn_row(scope: &str, w: &BurnWindow, total: &[u64], bad: &[u64], budget: f64
 
 #[cfg(test)]
 mod tests {
+    use super::super::rows::tests::{empty_run, scope, second};
     use super::*;
 
     fn window(long: u64, short: u64, factor: f64) -> BurnWindow {
@@ -199,5 +200,96 @@ mod tests {
         // At the first second the long window holds only that second: both burn 1000x.
         assert_eq!(r.outcome, Some(Outcome::Fail));
         assert!(note.contains("ending 1s to"), "{note}");
+    }
+
+    /// A run whose seconds hold `(requests, good)` per endpoint, good meaning within 1 ms.
+    fn run_of(endpoints: &[&str], seconds: &[&[(u64, u64)]]) -> Run {
+        let mut run = empty_run(endpoints);
+        run.bounds_us = vec![1000];
+        run.seconds = seconds.iter().zip(0..).map(|(s, i)| second(i, s)).collect();
+        run
+    }
+
+    /// The SLO row of one scope: `good` of 400 requests (over 4 s) against a 75% target.
+    fn slo_with(good: u64) -> Row {
+        let per_sec = [(100, 75), (100, 75), (100, 75), (100, good - 225)];
+        let secs: Vec<&[(u64, u64)]> = per_sec.iter().map(std::slice::from_ref).collect();
+        let run = run_of(&["get"], &secs);
+        budget_rows(&run, &[scope("overall", &[0])], Duration::from_millis(1), 0.75, &[]).remove(0)
+    }
+
+    /// The target is inclusive: a good share exactly at it passes, one bad request more fails.
+    #[test]
+    fn a_good_share_at_the_target_passes_and_just_under_fails() {
+        let at = slo_with(300);
+        assert_eq!(at.outcome, Some(Outcome::Pass), "{at:?}");
+        assert_eq!((at.observed, at.samples), (Some(0.75), 400));
+        assert_eq!(at.metric, "good (<= 1ms, no error)");
+        assert_eq!(
+            at.note.as_deref(),
+            Some("100 bad of 400: 100% of the error budget spent")
+        );
+        assert_eq!(slo_with(301).outcome, Some(Outcome::Pass));
+        assert_eq!(slo_with(299).outcome, Some(Outcome::Fail));
+    }
+
+    /// Too few requests for the target: no data rather than a pass, unless already under it.
+    #[test]
+    fn too_few_requests_are_no_data_unless_already_under() {
+        // A 99.9% target needs 10,000 requests.
+        let run = run_of(&["get"], &[&[(500, 500)]]);
+        let r = &budget_rows(&run, &[scope("overall", &[0])], Duration::from_millis(1), 0.999, &[])[0];
+        assert_eq!(r.outcome, Some(Outcome::NoData), "{r:?}");
+        assert_eq!(
+            r.note.as_deref(),
+            Some("not enough samples: 500 requests, a 99.9% target needs at least 10000")
+        );
+        let run = run_of(&["get"], &[&[(500, 400)]]);
+        let r = &budget_rows(&run, &[scope("overall", &[0])], Duration::from_millis(1), 0.999, &[])[0];
+        assert_eq!(r.outcome, Some(Outcome::Fail), "{r:?}");
+    }
+
+    /// A run that recorded nothing gives no data on every row, never a pass.
+    #[test]
+    fn no_requests_is_no_data_on_every_row() {
+        let run = run_of(&["get"], &[]);
+        let rows = budget_rows(
+            &run,
+            &[scope("overall", &[0])],
+            Duration::from_millis(1),
+            0.99,
+            &[window(60, 5, 2.0)],
+        );
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].note.as_deref(), Some("no requests"));
+        assert!(rows.iter().all(|r| r.outcome == Some(Outcome::NoData)), "{rows:?}");
+    }
+
+    /// Each scope counts only its endpoints' seconds, and each scope gets its SLO row then
+    /// one row per burn window.
+    #[test]
+    fn scopes_count_only_their_endpoints() {
+        let quiet: &[(u64, u64)] = &[(100, 100), (100, 100)];
+        let burst: &[(u64, u64)] = &[(100, 100), (100, 10)];
+        let seconds: Vec<&[(u64, u64)]> = vec![quiet, quiet, quiet, burst, quiet, quiet, quiet, quiet, quiet, quiet];
+        let run = run_of(&["steady", "bursty"], &seconds);
+        let scopes = [scope("overall", &[0, 1]), scope("steady", &[0]), scope("bursty", &[1])];
+        let rows = budget_rows(&run, &scopes, Duration::from_millis(1), 0.9, &[window(2, 1, 4.0)]);
+        let got: Vec<(&str, Option<Outcome>)> = rows.iter().map(|r| (r.scope.as_str(), r.outcome)).collect();
+        assert_eq!(
+            got,
+            [
+                ("overall", Some(Outcome::Pass)),
+                ("overall", Some(Outcome::Pass)),
+                ("steady", Some(Outcome::Pass)),
+                ("steady", Some(Outcome::Pass)),
+                ("bursty", Some(Outcome::Pass)),
+                ("bursty", Some(Outcome::Fail)),
+            ],
+            "{rows:#?}"
+        );
+        assert_eq!(rows[2].samples, 1000);
+        assert_eq!(rows[2].observed, Some(1.0));
+        assert_eq!(rows[5].metric, "burn 2s/1s > 4");
     }
 }

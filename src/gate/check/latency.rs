@@ -43,3 +43,103 @@ pub fn latency_rows(run: &Run, scopes: &[Scope], qs: &[(Quantile, Duration)]) ->
     }
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::rows::tests::{add, empty_run, scope};
+    use super::*;
+    use crate::results::Outcome as Status;
+
+    fn p(name: &str) -> Quantile {
+        Quantile::parse(name).expect("a quantile")
+    }
+
+    fn us(n: u64) -> Duration {
+        Duration::from_micros(n)
+    }
+
+    /// One row's outcome for 1,000 requests of 1 ms each against a p99 limit.
+    fn p99_against(limit: Duration) -> Row {
+        let mut run = empty_run(&["get"]);
+        add(&mut run, 0, Status::S2xx, 1000, 1000);
+        let rows = latency_rows(&run, &[scope("overall", &[0])], &[(p("p99"), limit)]);
+        assert_eq!(rows.len(), 1);
+        rows.into_iter().next().expect("one row")
+    }
+
+    /// The limit is inclusive: a quantile exactly at it passes, one microsecond over fails.
+    #[test]
+    fn a_quantile_at_the_limit_passes_and_just_over_fails() {
+        let at = p99_against(us(1000));
+        assert_eq!(at.outcome, Some(Outcome::Pass), "{at:?}");
+        assert_eq!(at.observed, Some(1000.0));
+        assert_eq!(at.samples, 1000);
+        assert_eq!(
+            at.limit.map(|l| (l.op, l.value)),
+            Some((crate::gate::verdict::Op::AtMost, 1000.0))
+        );
+        assert_eq!(p99_against(us(1001)).outcome, Some(Outcome::Pass));
+        let over = p99_against(us(999));
+        assert_eq!(over.outcome, Some(Outcome::Fail), "{over:?}");
+    }
+
+    /// Too few requests to estimate the quantile: no data rather than a pass, but a value
+    /// already over the limit fails whatever the count.
+    #[test]
+    fn too_few_samples_are_no_data_unless_already_over() {
+        let mut run = empty_run(&["get"]);
+        add(&mut run, 0, Status::S2xx, 1000, 50);
+        let q = [(p("p99"), us(2000))];
+        let r = &latency_rows(&run, &[scope("overall", &[0])], &q)[0];
+        assert_eq!(r.outcome, Some(Outcome::NoData), "{r:?}");
+        let note = r.note.as_deref().unwrap_or("");
+        assert!(
+            note.contains("not enough samples: 50 requests, p99 needs at least 1000"),
+            "{note}"
+        );
+        let q = [(p("p99"), us(500))];
+        assert_eq!(
+            latency_rows(&run, &[scope("overall", &[0])], &q)[0].outcome,
+            Some(Outcome::Fail)
+        );
+    }
+
+    /// A scope with no requests has no data and no observed value.
+    #[test]
+    fn no_requests_is_no_data() {
+        let run = empty_run(&["get", "post"]);
+        let rows = latency_rows(&run, &[scope("post", &[1])], &[(p("p50"), us(1000))]);
+        assert_eq!(rows[0].outcome, Some(Outcome::NoData));
+        assert_eq!(rows[0].observed, None);
+        assert_eq!(rows[0].note.as_deref(), Some("no requests"));
+    }
+
+    /// Each scope merges only its own endpoints: a slow endpoint fails the overall row and
+    /// its own, never a fast endpoint's. Rows come scope by scope, quantile by quantile.
+    #[test]
+    fn scopes_merge_only_their_endpoints() {
+        let mut run = empty_run(&["fast", "slow"]);
+        add(&mut run, 0, Status::S2xx, 100, 2000);
+        add(&mut run, 1, Status::S2xx, 1500, 100);
+        let scopes = [scope("overall", &[0, 1]), scope("fast", &[0]), scope("slow", &[1])];
+        let qs = [(p("p50"), us(1000)), (p("max"), us(1000))];
+        let rows = latency_rows(&run, &scopes, &qs);
+        let got: Vec<(&str, &str, Option<Outcome>)> = rows
+            .iter()
+            .map(|r| (r.scope.as_str(), r.metric.as_str(), r.outcome))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("overall", "p50", Some(Outcome::Pass)),
+                ("overall", "max", Some(Outcome::Fail)),
+                ("fast", "p50", Some(Outcome::Pass)),
+                ("fast", "max", Some(Outcome::Pass)),
+                ("slow", "p50", Some(Outcome::Fail)),
+                ("slow", "max", Some(Outcome::Fail)),
+            ]
+        );
+        assert_eq!(rows[0].samples, 2100);
+        assert_eq!(rows[4].samples, 100);
+    }
+}

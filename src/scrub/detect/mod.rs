@@ -796,48 +796,4 @@ mod tests {
         Detectors::new().redact_into(text, &mut out);
         assert_eq!(out, "Zoë Müller, Straße 5, 東京 [EMAIL] 電話[PHONE] ÄB123456C");
     }
-
-    /// `cargo test --release -- --ignored --nocapture bench`
-    #[test]
-    #[ignore]
-    #[allow(clippy::print_stderr)] // its timings are its output
-    fn bench() {
-        use std::hint::black_box;
-        use std::time::Instant;
-        let d = Detectors::new();
-        let texts = [
-            (
-                "prose, no digits",
-                "The customer said the parcel arrived late and the box was damaged; please follow up with \
-                 the courier and apologise on our behalf.",
-            ),
-            (
-                "note with numbers",
-                "Customer called about order 48213 placed on 2024-03-12; refund of 23.50 EUR approved, \
-                 ticket closed at 14:05 by agent Maria (v2.3.1).",
-            ),
-            ("short cell", "Jonathan Smith"),
-            (
-                "with PII",
-                "Call +1 415-555-0123 or mail bob@example.com; card 4111 1111 1111 1111, IBAN GB82 WEST \
-                 1234 5698 7654 32, from 10.1.2.3",
-            ),
-        ];
-        let mut v = Vec::new();
-        for (name, t) in texts {
-            let n = 200_000;
-            let start = Instant::now();
-            for _ in 0..n {
-                v.clear();
-                d.find(black_box(t), &mut v);
-            }
-            let find = start.elapsed().as_nanos() as f64 / f64::from(n);
-            let start = Instant::now();
-            for _ in 0..n {
-                black_box(d.first(black_box(t)));
-            }
-            let first = start.elapsed().as_nanos() as f64 / f64::from(n);
-            eprintln!("{name:>18} ({:3} B): find {find:7.1} ns, first {first:7.1} ns", t.len());
-        }
-    }
 }

@@ -234,3 +234,6 @@ fn read_rejected_lines(path: &Path) -> Result<HashSet<u64>, Error> {
     }
     Ok(lines)
 }
+
+#[cfg(test)]
+mod tests;

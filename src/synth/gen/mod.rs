@@ -668,3 +668,6 @@ fn typed(kind: Kind, s: &str) -> Cell {
         _ => Cell::Text { start: 0, len: 0 },
     }
 }
+
+#[cfg(test)]
+mod tests;

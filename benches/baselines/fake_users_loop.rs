@@ -4,7 +4,7 @@
 //! person would write it by hand. It does less than synth does: its emails
 //! are not unique and its signup times do not follow the tenant's creation.
 //!
-//! usage: cargo run --release --example fake_users_loop -- ROWS OUT.csv [TENANTS]
+//! usage: cargo run --release -p loadline-baselines --bin fake_users_loop -- ROWS OUT.csv [TENANTS]
 
 use std::io::BufWriter;
 

@@ -21,7 +21,7 @@
 //! (such as `mac`) is scored without touching this file.
 //!
 //! ```text
-//! cargo run --release --example detect_eval -- [--examples] [--json] [--errors OUT.jsonl] FILE...
+//! cargo run --release -p loadline-baselines --bin detect_eval -- [--examples] [--json] [--errors OUT.jsonl] FILE...
 //! ```
 //!
 //! `--examples` adds up to 5 examples per false-positive rule and 10 missed spans per kind;

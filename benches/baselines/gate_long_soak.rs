@@ -4,7 +4,7 @@
 //! run's summary as the template, then load it and judge it against itself
 //! as the baseline with `profiles/gate.yaml`, timing each step.
 //!
-//!   cargo run --release --example gate_long_soak -- TEMPLATE_RUN OUT_DIR SECONDS RATE
+//!   cargo run --release -p loadline-baselines --bin gate_long_soak -- TEMPLATE_RUN OUT_DIR SECONDS RATE
 //!
 //! Used by BENCHMARKS.md ("Gate on long soaks").
 

@@ -2,7 +2,7 @@
 //! read-and-write copy of a CSV file with the csv crate, one thread, every
 //! record parsed and written back, nothing transformed.
 //!
-//! cargo run --release --example csv_copy -- IN.csv OUT.csv
+//! cargo run --release -p loadline-baselines --bin csv_copy -- IN.csv OUT.csv
 
 // A benchmark tool: its result line goes to stderr, beside the output it measures.
 #![allow(clippy::print_stderr)]
