@@ -207,6 +207,9 @@ impl Generator {
         }
     }
 
+    /// The value of one cell (NULL by the column's share of NULLs), drawn
+    /// from the cell's own random stream.
+    #[allow(clippy::too_many_lines)] // hot path: synth's per-cell generation, kept in one match (BENCHMARKS.md "synth")
     fn value(&self, g: &ColGen, table: usize, col: usize, row: u64, text: &mut String, picks: &mut RowPicks) -> Cell {
         let mut rng = cell_rng(g.seed, row);
         if g.nulls > 0.0 && rng.random::<f64>() < g.nulls {
