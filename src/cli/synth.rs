@@ -83,23 +83,13 @@ pub enum EnvArg {
     Prod,
 }
 
+/// Check the target, load the schema, generate every table into the sink,
+/// and print how long each took.
 pub fn execute(args: SynthArgs, printer: Printer) -> CliResult {
     let target = Target::parse(&args.to).map_err(CliError::input)?;
     // Refuse prod before reading anything else or connecting anywhere.
     if !args.allow_prod {
-        let why = if args.environment == Some(EnvArg::Prod) {
-            Some("--environment prod".to_string())
-        } else {
-            std::env::var("LOADLINE_PROD_DATABASES")
-                .ok()
-                .and_then(|list| sink::listed_as_prod(&target, &list))
-        };
-        if let Some(why) = why {
-            return Err(CliError::input(sink::Error::Prod {
-                target: target.describe(),
-                why,
-            }));
-        }
+        refuse_prod(&args, &target)?;
     }
     if args.reset && matches!(target, Target::Csv(_) | Target::Jsonl(_)) {
         printer.info("note: --reset applies to databases and sql: scripts; csv/jsonl files are replaced anyway");
@@ -134,13 +124,7 @@ pub fn execute(args: SynthArgs, printer: Printer) -> CliResult {
         dialect,
         local_infile: !args.no_local_infile,
     };
-    let mut sink = sink::open(&target, &opts).map_err(|e| {
-        if e.is_input() {
-            CliError::input(e)
-        } else {
-            CliError::from(e)
-        }
-    })?;
+    let mut sink = sink::open(&target, &opts).map_err(sink_error)?;
     let run = RunOptions {
         tables: args.tables,
         shard: args.shard,
@@ -148,13 +132,51 @@ pub fn execute(args: SynthArgs, printer: Printer) -> CliResult {
         reset: args.reset,
         progress: printer.progress_enabled(),
     };
-    let report = synth::run(gen.clone(), sink.as_mut(), &run).map_err(|e| {
-        if e.is_input() {
-            CliError::input(e)
-        } else {
-            CliError::from(e)
-        }
-    })?;
+    let report = synth::run(gen.clone(), sink.as_mut(), &run).map_err(synth_error)?;
+    print_report(&report, &target, &printer);
+    printer.info(format!("wrote {} (seed {})", report.target, gen.schema().seed));
+    Ok(Exit::Success)
+}
+
+/// Without --allow-prod: refuse a target labelled prod by --environment or
+/// listed in LOADLINE_PROD_DATABASES.
+fn refuse_prod(args: &SynthArgs, target: &Target) -> Result<(), CliError> {
+    let why = if args.environment == Some(EnvArg::Prod) {
+        Some("--environment prod".to_string())
+    } else {
+        std::env::var("LOADLINE_PROD_DATABASES")
+            .ok()
+            .and_then(|list| sink::listed_as_prod(target, &list))
+    };
+    match why {
+        Some(why) => Err(CliError::input(sink::Error::Prod {
+            target: target.describe(),
+            why,
+        })),
+        None => Ok(()),
+    }
+}
+
+/// A sink that cannot be opened: the user's mistake or the system's.
+fn sink_error(e: sink::Error) -> CliError {
+    if e.is_input() {
+        CliError::input(e)
+    } else {
+        CliError::from(e)
+    }
+}
+
+/// A run that failed: the user's mistake or the system's.
+fn synth_error(e: synth::Error) -> CliError {
+    if e.is_input() {
+        CliError::input(e)
+    } else {
+        CliError::from(e)
+    }
+}
+
+/// Rows, seconds and rows per second of each table and of the whole run.
+fn print_report(report: &synth::Report, target: &Target, printer: &Printer) {
     // With `csv:-` the rows are on stdout; the report goes to stderr.
     let say = |line: String| {
         if target.is_stdout() {
@@ -191,6 +213,4 @@ pub fn execute(args: SynthArgs, printer: Printer) -> CliResult {
         report.seconds,
         total as f64 / report.seconds.max(1e-9)
     ));
-    printer.info(format!("wrote {} (seed {})", report.target, gen.schema().seed));
-    Ok(Exit::Success)
 }

@@ -388,8 +388,17 @@ impl Chart {
             "<text class=\"title\" x=\"4\" y=\"16\">{}</text>",
             xml_escape(&self.title)
         );
+        self.grid(&mut s);
+        s.push_str(&self.marks);
+        self.axes(&mut s);
+        self.legend_row(&mut s);
+        s.push_str("</svg>\n");
+        s
+    }
+
+    /// Grid lines and tick labels of both axes.
+    fn grid(&self, s: &mut String) {
         let (x0, x1, y0, y1) = (LEFT, W - RIGHT, TOP, H - BOTTOM);
-        // Grid lines and tick labels.
         for t in &self.y.ticks {
             let y = self.py(t.at);
             let _ = writeln!(
@@ -411,7 +420,11 @@ impl Chart {
                 xml_escape(&t.label)
             );
         }
-        s.push_str(&self.marks);
+    }
+
+    /// The axis lines and titles, over the marks, and the note if any.
+    fn axes(&self, s: &mut String) {
+        let (x0, x1, y0, y1) = (LEFT, W - RIGHT, TOP, H - BOTTOM);
         let _ = writeln!(
             s,
             "<path class=\"axis\" d=\"M{x0} {y0}V{y1}H{x1}\"/>\n<text class=\"axis-title\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n<text class=\"axis-title\" x=\"4\" y=\"{}\">{}</text>",
@@ -430,8 +443,12 @@ impl Chart {
                 xml_escape(note)
             );
         }
-        // The legend reads right to left from the top-right corner; widths
-        // are estimated (about 6 px a character at the tick font size).
+    }
+
+    /// The legend, right to left from the top-right corner.
+    fn legend_row(&self, s: &mut String) {
+        // Widths are estimated (about 6 px a character at the tick font
+        // size).
         let mut right = W - RIGHT;
         for (label, class, filled) in self.legend.iter().rev() {
             let text_w = label.chars().count() as f64 * 6.0;
@@ -452,8 +469,6 @@ impl Chart {
             );
             right = start - 12.0;
         }
-        s.push_str("</svg>\n");
-        s
     }
 }
 

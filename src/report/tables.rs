@@ -13,7 +13,7 @@ use crate::gate::render::{against, delta, xml_escape as esc};
 use crate::gate::verdict::{CheckResult, Decision, Outcome, Unit, Verdict};
 use crate::results::hist::LatencyStats;
 use crate::results::run::Run;
-use crate::results::summary::{EndpointSummary, Model};
+use crate::results::summary::{EndpointSummary, Model, ProfileInfo, Summary};
 
 fn us(v: u64) -> String {
     fmt_value(v as f64, Unit::Us)
@@ -48,71 +48,8 @@ fn change(cand: u64, base: u64) -> String {
 /// The facts of one run, as (label, value) pairs; values are escaped HTML.
 fn facts(r: &Run) -> Vec<(&'static str, String)> {
     let s = &r.summary;
-    let p = &s.profile;
-    let model = match (p.model, &p.arrivals, p.users) {
-        (Model::Closed, _, Some(u)) => format!("closed, {u} users"),
-        (m, Some(a), _) => format!("{m}, {}", esc(a)),
-        (m, _, _) => m.to_string(),
-    };
-    let target = match s.rate.target_per_s {
-        // The ratio is of requests sent to requests planned, which is what
-        // the gate holds a run to; the two rates can differ by rounding
-        // of the measured window.
-        Some(t) => format!(
-            "{} achieved, target {} ({} of the planned requests sent)",
-            rate(s.rate.achieved_per_s),
-            rate(t),
-            s.rate.achieved_ratio.map_or("-".into(), fmt_pct)
-        ),
-        None => format!("{} (no target: closed model)", rate(s.rate.achieved_per_s)),
-    };
-    let by_class: Vec<String> = s
-        .errors_by_class
-        .iter()
-        .filter(|(_, n)| **n > 0)
-        .map(|(k, n)| format!("{} {n}", esc(k)))
-        .collect();
-    let errors = format!(
-        "{} ({}){}",
-        s.totals.errors,
-        fmt_pct(s.totals.error_rate),
-        if by_class.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", by_class.join(", "))
-        }
-    );
-    let l = &s.totals.latency_us;
-    let latency = if l.count == 0 {
-        "-".into()
-    } else {
-        format!("p50 {}, p99 {}, max {}", us(l.p50), us(l.p99), us(l.max))
-    };
-    let sched = &s.schedule;
-    let generator = if sched.generator_saturated {
-        format!(
-            "<span class=\"bad\">saturated</span>{}",
-            sched
-                .saturation_reason
-                .as_deref()
-                .map(|r| format!(": {}", esc(r)))
-                .unwrap_or_default()
-        )
-    } else {
-        "kept up".into()
-    };
-    let generator = format!(
-        "{generator} (send lag p99 {}, {} late, {} dropped)",
-        us(sched.lag_us.p99),
-        sched.late_requests,
-        sched.dropped_requests
-    );
-    let profile = match &p.description {
-        Some(d) => format!("{} <span class=\"muted\">{}</span>", esc(&p.name), esc(d)),
-        None => esc(&p.name),
-    };
     vec![
-        ("profile", profile),
+        ("profile", profile_fact(&s.profile)),
         ("directory", esc(&r.dir.display().to_string())),
         (
             "target",
@@ -137,7 +74,7 @@ fn facts(r: &Run) -> Vec<(&'static str, String)> {
                 }
             ),
         ),
-        ("model", model),
+        ("model", model_fact(&s.profile)),
         (
             "requests",
             format!(
@@ -145,11 +82,99 @@ fn facts(r: &Run) -> Vec<(&'static str, String)> {
                 s.totals.requests, s.totals.warmup_requests
             ),
         ),
-        ("rate", target),
-        ("errors", errors),
-        ("latency", latency),
-        ("generator", generator),
+        ("rate", rate_fact(s)),
+        ("errors", errors_fact(s)),
+        ("latency", latency_fact(s)),
+        ("generator", generator_fact(s)),
     ]
+}
+
+/// The profile's name, with its description muted beside it.
+fn profile_fact(p: &ProfileInfo) -> String {
+    match &p.description {
+        Some(d) => format!("{} <span class=\"muted\">{}</span>", esc(&p.name), esc(d)),
+        None => esc(&p.name),
+    }
+}
+
+/// The load model: closed with its users, or open with its arrivals.
+fn model_fact(p: &ProfileInfo) -> String {
+    match (p.model, &p.arrivals, p.users) {
+        (Model::Closed, _, Some(u)) => format!("closed, {u} users"),
+        (m, Some(a), _) => format!("{m}, {}", esc(a)),
+        (m, _, _) => m.to_string(),
+    }
+}
+
+/// The achieved rate, and beside it the target and how much of the plan
+/// was sent.
+fn rate_fact(s: &Summary) -> String {
+    match s.rate.target_per_s {
+        // The ratio is of requests sent to requests planned, which is what
+        // the gate holds a run to; the two rates can differ by rounding
+        // of the measured window.
+        Some(t) => format!(
+            "{} achieved, target {} ({} of the planned requests sent)",
+            rate(s.rate.achieved_per_s),
+            rate(t),
+            s.rate.achieved_ratio.map_or("-".into(), fmt_pct)
+        ),
+        None => format!("{} (no target: closed model)", rate(s.rate.achieved_per_s)),
+    }
+}
+
+/// Errors, their rate, and the count of each class that occurred.
+fn errors_fact(s: &Summary) -> String {
+    let by_class: Vec<String> = s
+        .errors_by_class
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{} {n}", esc(k)))
+        .collect();
+    format!(
+        "{} ({}){}",
+        s.totals.errors,
+        fmt_pct(s.totals.error_rate),
+        if by_class.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", by_class.join(", "))
+        }
+    )
+}
+
+/// p50, p99 and max over every request, `-` without any.
+fn latency_fact(s: &Summary) -> String {
+    let l = &s.totals.latency_us;
+    if l.count == 0 {
+        "-".into()
+    } else {
+        format!("p50 {}, p99 {}, max {}", us(l.p50), us(l.p99), us(l.max))
+    }
+}
+
+/// Whether the load generator kept its schedule, and how far it fell
+/// behind.
+fn generator_fact(s: &Summary) -> String {
+    let sched = &s.schedule;
+    let generator = if sched.generator_saturated {
+        format!(
+            "<span class=\"bad\">saturated</span>{}",
+            sched
+                .saturation_reason
+                .as_deref()
+                .map(|r| format!(": {}", esc(r)))
+                .unwrap_or_default()
+        )
+    } else {
+        "kept up".into()
+    };
+    format!(
+        "{generator} (send lag p99 {}, {} late, {} dropped)",
+        us(sched.lag_us.p99),
+        sched.late_requests,
+        sched.dropped_requests
+    )
 }
 
 /// The run header: one column for the run, one for the baseline.

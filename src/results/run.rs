@@ -14,7 +14,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 
 use super::hist::new_hist;
-use super::hlog;
+use super::hlog::{self, LoggedInterval};
 use super::{Outcome, Summary};
 
 /// At most this many blocks per run: longer runs get longer blocks.
@@ -63,6 +63,17 @@ pub struct SeriesRow {
     pub p99_ms: Option<f64>,
     pub errors: u64,
     pub warmup: bool,
+}
+
+/// The block of seconds being filled while the latency log is read.
+struct OpenBlock {
+    /// Per endpoint.
+    hists: Vec<Histogram<u64>>,
+    /// Which block (0 for the first `block_len` seconds); None before the
+    /// first interval.
+    id: Option<u64>,
+    /// The second of the first interval, where block 0 starts.
+    first: Option<u64>,
 }
 
 /// A run, read back.
@@ -116,92 +127,110 @@ impl Run {
             });
         }
         let summary = super::read_summary(dir)?;
+        let log_path = dir.join(&summary.files.latency_log);
+        let mut run = Run::empty(dir, summary, bounds);
+        let mut block = OpenBlock {
+            hists: (0..run.endpoints.len()).map(|_| new_hist()).collect(),
+            id: None,
+            first: None,
+        };
+        let lp = log_path.display().to_string();
+        hlog::visit(&log_path, |iv| run.add_interval(&iv, &mut block, &lp))?;
+        if block.id.is_some() {
+            run.flush_block(&mut block.hists);
+        }
+        run.series = read_series(&dir.join(&run.summary.files.timeseries))?;
+        Ok(run)
+    }
+
+    /// A run with its summary and nothing read from its logs yet.
+    fn empty(dir: &Path, summary: Summary, bounds: &[Duration]) -> Run {
         let endpoints: Vec<String> = summary.endpoints.iter().map(|e| e.name.clone()).collect();
         let bounds_us: Vec<u64> = bounds
             .iter()
             .map(|b| u64::try_from(b.as_micros()).unwrap_or(u64::MAX))
             .collect();
-        let log_path = dir.join(&summary.files.latency_log);
-
         let measured = summary.run.measured_s.ceil() as u64 + 1;
-        let block_len = block_len(measured);
         let n_ep = endpoints.len();
-        let mut run = Run {
+        Run {
             dir: dir.to_path_buf(),
             latency: (0..n_ep).map(|_| new_hist()).collect(),
             overall: new_hist(),
             counts: vec![[0; Outcome::COUNT]; n_ep],
             seconds: Vec::new(),
             bounds_us,
-            block_len,
+            block_len: block_len(measured),
             blocks: Vec::new(),
             series: Vec::new(),
             endpoints,
             summary,
-        };
-        let mut block: Vec<Histogram<u64>> = (0..n_ep).map(|_| new_hist()).collect();
-        let mut block_id: Option<u64> = None;
-        let mut first: Option<u64> = None;
-        let lp = log_path.display().to_string();
-        hlog::visit(&log_path, |iv| -> Result<(), RunError> {
-            let tag = iv.tag.as_deref().unwrap_or("");
-            let Some((name, outcome)) = tag.rsplit_once('/') else {
-                return Err(RunError::Invalid {
-                    path: lp.clone(),
-                    message: format!("interval tag `{tag}` is not ENDPOINT/OUTCOME"),
-                });
-            };
-            let (Some(ep), Some(outcome)) = (run.endpoints.iter().position(|e| e == name), Outcome::parse(outcome))
-            else {
-                return Err(RunError::Invalid {
-                    path: lp.clone(),
-                    message: format!("interval tag `{tag}` names an endpoint or outcome the summary does not have"),
-                });
-            };
-            let index = iv.start.as_secs();
-            let first_index = *first.get_or_insert(index);
-            let id = index.saturating_sub(first_index) / block_len;
-            if block_id != Some(id) {
-                if block_id.is_some() {
-                    run.flush_block(&mut block);
-                }
-                block_id = Some(id);
-            }
-            if run.seconds.last().map(|s| s.index) != Some(index) {
-                if run.seconds.last().is_some_and(|s| s.index > index) {
-                    return Err(RunError::Invalid {
-                        path: lp.clone(),
-                        message: format!("interval at {index}s comes after a later one: the log is out of order"),
-                    });
-                }
-                run.seconds.push(Second {
-                    index,
-                    counts: vec![[0; Outcome::COUNT]; n_ep],
-                    within: vec![vec![0; run.bounds_us.len()]; n_ep],
-                });
-            }
-            let h = &iv.hist;
-            let n = h.len();
-            let sec = run.seconds.last_mut().unwrap_or_else(|| unreachable!("pushed above"));
-            sec.counts[ep][outcome.index()] += n;
-            run.counts[ep][outcome.index()] += n;
-            if !outcome.is_error() {
-                for (slot, &b) in sec.within[ep].iter_mut().zip(&run.bounds_us) {
-                    *slot += count_at_or_below(h, b);
-                }
-            }
-            // Into the block only: the block is added to the totals when it
-            // is flushed, one merge per block instead of three per interval.
-            let _ = block[ep].add(h);
-            Ok(())
-        })?;
-        if block_id.is_some() {
-            run.flush_block(&mut block);
         }
-        run.series = read_series(&dir.join(&run.summary.files.timeseries))?;
-        Ok(run)
     }
 
+    /// One interval of the latency log (`lp`) counted into its second and
+    /// added to the open block, which is flushed first when the interval
+    /// starts a new one.
+    fn add_interval(&mut self, iv: &LoggedInterval, block: &mut OpenBlock, lp: &str) -> Result<(), RunError> {
+        let (ep, outcome) = self.tag(iv, lp)?;
+        let index = iv.start.as_secs();
+        let first_index = *block.first.get_or_insert(index);
+        let id = index.saturating_sub(first_index) / self.block_len;
+        if block.id != Some(id) {
+            if block.id.is_some() {
+                self.flush_block(&mut block.hists);
+            }
+            block.id = Some(id);
+        }
+        if self.seconds.last().map(|s| s.index) != Some(index) {
+            if self.seconds.last().is_some_and(|s| s.index > index) {
+                return Err(RunError::Invalid {
+                    path: lp.to_string(),
+                    message: format!("interval at {index}s comes after a later one: the log is out of order"),
+                });
+            }
+            let n_ep = self.endpoints.len();
+            self.seconds.push(Second {
+                index,
+                counts: vec![[0; Outcome::COUNT]; n_ep],
+                within: vec![vec![0; self.bounds_us.len()]; n_ep],
+            });
+        }
+        let h = &iv.hist;
+        let n = h.len();
+        let sec = self.seconds.last_mut().unwrap_or_else(|| unreachable!("pushed above"));
+        sec.counts[ep][outcome.index()] += n;
+        self.counts[ep][outcome.index()] += n;
+        if !outcome.is_error() {
+            for (slot, &b) in sec.within[ep].iter_mut().zip(&self.bounds_us) {
+                *slot += count_at_or_below(h, b);
+            }
+        }
+        // Into the block only: the block is added to the totals when it
+        // is flushed, one merge per block instead of three per interval.
+        let _ = block.hists[ep].add(h);
+        Ok(())
+    }
+
+    /// The endpoint and outcome an interval's `ENDPOINT/OUTCOME` tag names.
+    fn tag(&self, iv: &LoggedInterval, lp: &str) -> Result<(usize, Outcome), RunError> {
+        let tag = iv.tag.as_deref().unwrap_or("");
+        let Some((name, outcome)) = tag.rsplit_once('/') else {
+            return Err(RunError::Invalid {
+                path: lp.to_string(),
+                message: format!("interval tag `{tag}` is not ENDPOINT/OUTCOME"),
+            });
+        };
+        let (Some(ep), Some(outcome)) = (self.endpoints.iter().position(|e| e == name), Outcome::parse(outcome)) else {
+            return Err(RunError::Invalid {
+                path: lp.to_string(),
+                message: format!("interval tag `{tag}` names an endpoint or outcome the summary does not have"),
+            });
+        };
+        Ok((ep, outcome))
+    }
+
+    /// Adds the filled block to the list of blocks and to the totals, and
+    /// empties it for the next.
     fn flush_block(&mut self, block: &mut [Histogram<u64>]) {
         self.blocks.push(block.iter().map(sparse).collect());
         for (ep, h) in block.iter_mut().enumerate() {
@@ -277,6 +306,7 @@ pub fn count_at_or_below(h: &Histogram<u64>, bound: u64) -> u64 {
     h.count_between(0, bound)
 }
 
+/// `timeseries.csv`, each field parsed; a bad one names its line and column.
 fn read_series(path: &Path) -> Result<Vec<SeriesRow>, RunError> {
     let p = path.display().to_string();
     let invalid = |line: u64, message: String| RunError::Invalid {

@@ -7,10 +7,12 @@ use std::path::Path;
 use super::hist::{fmt_us, LatencyStats};
 use super::summary::Summary;
 
+/// A share as a percentage with two decimals.
 fn pct(v: f64) -> String {
     format!("{:.2}%", v * 100.0)
 }
 
+/// One line of the endpoint table.
 fn row(out: &mut String, name: &str, kind: &str, n: u64, rate: f64, err: f64, l: &LatencyStats) {
     let lat = |v: u64| if l.count == 0 { "-".to_string() } else { fmt_us(v) };
     let _ = writeln!(
@@ -28,6 +30,27 @@ fn row(out: &mut String, name: &str, kind: &str, n: u64, rate: f64, err: f64, l:
 /// Render a run's summary as the table printed after `loadline run`.
 pub fn render(s: &Summary, dir: &Path) -> String {
     let mut out = String::new();
+    heading(&mut out, s);
+    let _ = writeln!(out);
+    endpoint_table(&mut out, s);
+    let _ = writeln!(out);
+    mix(&mut out, s);
+    schedule(&mut out, s);
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "  results in {}: {}, {}, {}",
+        dir.display(),
+        s.files.summary,
+        s.files.latency_log,
+        s.files.timeseries
+    );
+    out
+}
+
+/// What ran against what, for how long, and how close the sent rate came
+/// to the target.
+fn heading(out: &mut String, s: &Summary) {
     let env = s
         .profile
         .environment
@@ -60,7 +83,11 @@ pub fn render(s: &Summary, dir: &Path) -> String {
             pct(ratio)
         );
     }
-    let _ = writeln!(out);
+}
+
+/// One row per endpoint and one for all of them: requests, rate, errors
+/// and latency quantiles.
+fn endpoint_table(out: &mut String, s: &Summary) {
     let _ = writeln!(
         out,
         "  {:<18} {:<5} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}",
@@ -68,7 +95,7 @@ pub fn render(s: &Summary, dir: &Path) -> String {
     );
     for e in &s.endpoints {
         row(
-            &mut out,
+            out,
             &e.name,
             &e.kind,
             e.requests,
@@ -78,7 +105,7 @@ pub fn render(s: &Summary, dir: &Path) -> String {
         );
     }
     row(
-        &mut out,
+        out,
         "all",
         "",
         s.totals.requests,
@@ -86,7 +113,11 @@ pub fn render(s: &Summary, dir: &Path) -> String {
         s.totals.error_rate,
         &s.totals.latency_us,
     );
-    let _ = writeln!(out);
+}
+
+/// What the requests came to: outcomes, unexpected statuses, the
+/// read/write split and the busiest tenants.
+fn mix(out: &mut String, s: &Summary) {
     let outcomes: Vec<String> = s.outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect();
     let _ = writeln!(
         out,
@@ -128,6 +159,10 @@ pub fn render(s: &Summary, dir: &Path) -> String {
             top.join(", ")
         );
     }
+}
+
+/// How well the generator kept its schedule, and whether it could not.
+fn schedule(out: &mut String, s: &Summary) {
     let sc = &s.schedule;
     let _ = writeln!(
         out,
@@ -146,14 +181,4 @@ pub fn render(s: &Summary, dir: &Path) -> String {
             sc.saturation_reason.as_deref().unwrap_or("the schedule was not kept")
         );
     }
-    let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "  results in {}: {}, {}, {}",
-        dir.display(),
-        s.files.summary,
-        s.files.latency_log,
-        s.files.timeseries
-    );
-    out
 }

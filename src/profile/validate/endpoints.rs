@@ -2,7 +2,7 @@
 //! read/write rescaling, methods, templates compiled against the variable
 //! table, and each variable's generator.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use rand_distr::weighted::WeightedAliasIndex;
@@ -75,6 +75,8 @@ pub(super) fn endpoints(
     Ok(out)
 }
 
+/// One endpoint checked, its variables built and its templates compiled
+/// against them (the weight's `share` is filled in by [`endpoints`]).
 fn endpoint(
     ctx: &Ctx,
     i: usize,
@@ -83,21 +85,7 @@ fn endpoint(
     tenants: Option<&Tenants>,
 ) -> Result<Endpoint, Error> {
     let key = |k: &str| format!("endpoints[{i}].{k}");
-    let name = e.name.value.trim().to_string();
-    let name_ok = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if !name_ok {
-        return Err(ctx.at(
-            &e.name,
-            key("name"),
-            format!("`{name}` is not a valid endpoint name (letters, digits, `_`, `-`, `.`)"),
-        ));
-    }
-    if !names.insert(name.clone()) {
-        return Err(ctx.at(&e.name, key("name"), format!("endpoint `{name}` is defined twice")));
-    }
+    let name = endpoint_name(ctx, &e.name, &key("name"), names)?;
     let weight = e.weight.value;
     if !(weight.is_finite() && weight >= 0.0) {
         return Err(ctx.at(&e.weight, key("weight"), "the weight must be a non-negative number"));
@@ -107,93 +95,29 @@ fn endpoint(
         Some(m) => http::Method::from_bytes(m.value.to_ascii_uppercase().as_bytes())
             .map_err(|_| ctx.at(m, key("method"), format!("`{}` is not an HTTP method", m.value)))?,
     };
-    let kind = match &e.kind {
-        None if matches!(method, http::Method::GET | http::Method::HEAD | http::Method::OPTIONS) => Kind::Read,
-        None => Kind::Write,
-        Some(k) => match k.value.as_str() {
-            "read" => Kind::Read,
-            "write" => Kind::Write,
-            other => {
-                return Err(ctx.at(
-                    k,
-                    key("kind"),
-                    format!("unknown kind `{other}` (expected read or write)"),
-                ))
-            }
-        },
-    };
+    let kind = endpoint_kind(ctx, &e.kind, &method, &key("kind"))?;
     if !e.path.value.starts_with('/') {
         return Err(ctx.at(&e.path, key("path"), "the path must start with `/`"));
     }
-    // The variable table: built-ins first, then the endpoint's own.
     let tenant_alias = match tenants.and_then(|t| t.send_as.as_ref()) {
         Some(SendAs::PathVar(p)) => Some(p.clone()),
         _ => None,
     };
-    let mut vars: Vec<(String, Option<VarGen>)> = vec![("tenant".into(), None), ("request".into(), None)];
-    for (vname, spec) in &e.vars {
-        let vkey = key(&format!("vars.{vname}"));
-        if vname == "tenant" || vname == "request" || Some(vname) == tenant_alias.as_ref() {
-            return Err(ctx.at(
-                spec,
-                &vkey,
-                format!("`{vname}` is a built-in variable and cannot be redefined"),
-            ));
-        }
-        vars.push((vname.clone(), Some(var(ctx, spec, &vkey)?)));
-    }
-    let lookup = |n: &str| -> Option<usize> {
-        if n == "tenant" || Some(n) == tenant_alias.as_deref() {
-            return tenants.map(|_| super::VAR_TENANT);
-        }
-        vars.iter().position(|(v, _)| v == n)
+    let vars = var_table(ctx, &e.vars, tenant_alias.as_deref(), &key("vars"))?;
+    let templates = Templates {
+        ctx,
+        vars: &vars,
+        vars_key: key("vars"),
+        tenant_alias: tenant_alias.as_deref(),
+        tenants,
     };
-    let compile = |s: &S<String>, context: Context, k: &str| -> Result<Template, Error> {
-        Template::compile(&s.value, context, lookup).map_err(|err| {
-            let hint = match &err {
-                super::template::TemplateError::Undefined { name } if name == "tenant" => {
-                    " (add a `tenants:` section to the profile)".to_string()
-                }
-                super::template::TemplateError::Undefined { .. } => format!(" (define it under {})", key("vars")),
-                _ => String::new(),
-            };
-            ctx.at(s, k, format!("{err}{hint}"))
-        })
-    };
-    let path = compile(&e.path, Context::Url, &key("path"))?;
-    let json = e
-        .headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.value.to_ascii_lowercase().contains("json"));
-    let mut headers = Vec::new();
-    for (hname, hvalue) in &e.headers {
-        let hk = key(&format!("headers.{hname}"));
-        if http::HeaderName::from_bytes(hname.as_bytes()).is_err() {
-            return Err(ctx.at(hvalue, &hk, format!("`{hname}` is not a valid header name")));
-        }
-        if hname.eq_ignore_ascii_case("content-length") || hname.eq_ignore_ascii_case("host") {
-            return Err(ctx.at(hvalue, &hk, format!("`{hname}` is set by loadline itself")));
-        }
-        headers.push((hname.clone(), compile(hvalue, Context::Header, &hk)?));
-    }
+    let path = templates.compile(&e.path, Context::Url, &key("path"))?;
+    let headers = templates.headers(&e.headers, &key("headers"))?;
     let body = match &e.body {
         None => None,
-        Some(b) => Some(compile(
-            b,
-            if json { Context::JsonBody } else { Context::RawBody },
-            &key("body"),
-        )?),
+        Some(b) => Some(templates.compile(b, body_context(&e.headers), &key("body"))?),
     };
-    let expect = match &e.expect {
-        None => None,
-        Some(x) if x.value.is_empty() => return Err(ctx.at(x, key("expect"), "list at least one status")),
-        Some(x) => {
-            if let Some(bad) = x.value.iter().find(|s| !(100..=599).contains(*s)) {
-                return Err(ctx.at(x, key("expect"), format!("{bad} is not an HTTP status")));
-            }
-            Some(x.value.clone())
-        }
-    };
+    let expect = expect(ctx, &e.expect, &key("expect"))?;
     Ok(Endpoint {
         name,
         weight,
@@ -208,6 +132,146 @@ fn endpoint(
     })
 }
 
+/// An endpoint's name, trimmed: letters, digits, `_`, `-`, `.`, and not
+/// taken by an earlier endpoint.
+fn endpoint_name(ctx: &Ctx, n: &S<String>, key: &str, names: &mut BTreeSet<String>) -> Result<String, Error> {
+    let name = n.value.trim().to_string();
+    let name_ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !name_ok {
+        return Err(ctx.at(
+            n,
+            key,
+            format!("`{name}` is not a valid endpoint name (letters, digits, `_`, `-`, `.`)"),
+        ));
+    }
+    if !names.insert(name.clone()) {
+        return Err(ctx.at(n, key, format!("endpoint `{name}` is defined twice")));
+    }
+    Ok(name)
+}
+
+/// `kind: read|write` as written, else read for GET, HEAD and OPTIONS and
+/// write for any other method.
+fn endpoint_kind(ctx: &Ctx, k: &Option<S<String>>, method: &http::Method, key: &str) -> Result<Kind, Error> {
+    match k {
+        None if matches!(*method, http::Method::GET | http::Method::HEAD | http::Method::OPTIONS) => Ok(Kind::Read),
+        None => Ok(Kind::Write),
+        Some(k) => match k.value.as_str() {
+            "read" => Ok(Kind::Read),
+            "write" => Ok(Kind::Write),
+            other => Err(ctx.at(k, key, format!("unknown kind `{other}` (expected read or write)"))),
+        },
+    }
+}
+
+/// The variable table: built-ins first (`tenant`, `request`), then the
+/// endpoint's own, which may not reuse a built-in's name.
+fn var_table(
+    ctx: &Ctx,
+    raw: &BTreeMap<String, S<RawVar>>,
+    tenant_alias: Option<&str>,
+    vars_key: &str,
+) -> Result<Vec<(String, Option<VarGen>)>, Error> {
+    let mut vars: Vec<(String, Option<VarGen>)> = vec![("tenant".into(), None), ("request".into(), None)];
+    for (vname, spec) in raw {
+        let vkey = format!("{vars_key}.{vname}");
+        if vname == "tenant" || vname == "request" || Some(vname.as_str()) == tenant_alias {
+            return Err(ctx.at(
+                spec,
+                &vkey,
+                format!("`{vname}` is a built-in variable and cannot be redefined"),
+            ));
+        }
+        vars.push((vname.clone(), Some(var(ctx, spec, &vkey)?)));
+    }
+    Ok(vars)
+}
+
+/// A JSON body (its values escaped as JSON) when a `content-type` header
+/// says json, else a raw one.
+fn body_context(headers: &BTreeMap<String, S<String>>) -> Context {
+    let json = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.value.to_ascii_lowercase().contains("json"));
+    if json {
+        Context::JsonBody
+    } else {
+        Context::RawBody
+    }
+}
+
+/// `expect:` a non-empty list of HTTP statuses.
+fn expect(ctx: &Ctx, x: &Option<S<Vec<u16>>>, key: &str) -> Result<Option<Vec<u16>>, Error> {
+    match x {
+        None => Ok(None),
+        Some(x) if x.value.is_empty() => Err(ctx.at(x, key, "list at least one status")),
+        Some(x) => {
+            if let Some(bad) = x.value.iter().find(|s| !(100..=599).contains(*s)) {
+                return Err(ctx.at(x, key, format!("{bad} is not an HTTP status")));
+            }
+            Ok(Some(x.value.clone()))
+        }
+    }
+}
+
+/// What an endpoint's templates are compiled against: its variable table
+/// and, with `tenants:`, the tenant under its own name or alias.
+struct Templates<'a> {
+    ctx: &'a Ctx<'a>,
+    vars: &'a [(String, Option<VarGen>)],
+    /// `endpoints[i].vars`, where an undefined name's hint points.
+    vars_key: String,
+    tenant_alias: Option<&'a str>,
+    tenants: Option<&'a Tenants>,
+}
+
+impl Templates<'_> {
+    /// The index of the variable a template names, if it has one.
+    fn lookup(&self, n: &str) -> Option<usize> {
+        if n == "tenant" || Some(n) == self.tenant_alias {
+            return self.tenants.map(|_| super::VAR_TENANT);
+        }
+        self.vars.iter().position(|(v, _)| v == n)
+    }
+
+    /// `s` compiled for where it goes; an undefined name says how to define it.
+    fn compile(&self, s: &S<String>, context: Context, k: &str) -> Result<Template, Error> {
+        Template::compile(&s.value, context, |n| self.lookup(n)).map_err(|err| {
+            let hint = match &err {
+                super::template::TemplateError::Undefined { name } if name == "tenant" => {
+                    " (add a `tenants:` section to the profile)".to_string()
+                }
+                super::template::TemplateError::Undefined { .. } => format!(" (define it under {})", self.vars_key),
+                _ => String::new(),
+            };
+            self.ctx.at(s, k, format!("{err}{hint}"))
+        })
+    }
+
+    /// Each header's name checked (valid, not one loadline sets itself) and
+    /// its value compiled.
+    fn headers(&self, raw: &BTreeMap<String, S<String>>, headers_key: &str) -> Result<Vec<(String, Template)>, Error> {
+        let mut headers = Vec::new();
+        for (hname, hvalue) in raw {
+            let hk = format!("{headers_key}.{hname}");
+            if http::HeaderName::from_bytes(hname.as_bytes()).is_err() {
+                return Err(self
+                    .ctx
+                    .at(hvalue, &hk, format!("`{hname}` is not a valid header name")));
+            }
+            if hname.eq_ignore_ascii_case("content-length") || hname.eq_ignore_ascii_case("host") {
+                return Err(self.ctx.at(hvalue, &hk, format!("`{hname}` is set by loadline itself")));
+            }
+            headers.push((hname.clone(), self.compile(hvalue, Context::Header, &hk)?));
+        }
+        Ok(headers)
+    }
+}
+
+/// A variable's one generator, checked and built.
 fn var(ctx: &Ctx, spec: &S<RawVar>, key: &str) -> Result<VarGen, Error> {
     let v = &spec.value;
     let given = [
@@ -230,91 +294,119 @@ fn var(ctx: &Ctx, spec: &S<RawVar>, key: &str) -> Result<VarGen, Error> {
         ));
     }
     if let Some(z) = &v.zipf {
-        if z.n.0 == 0 || !(z.s.is_finite() && z.s > 0.0) {
-            return Err(ctx.at(spec, format!("{key}.zipf"), "needs n >= 1 and a positive exponent s"));
-        }
-        return Zipf::new(z.n.0 as f64, z.s)
-            .map(VarGen::Zipf)
-            .map_err(|e| ctx.at(spec, format!("{key}.zipf"), e.to_string()));
+        return zipf_var(ctx, spec, z, key);
     }
     if let Some([lo, hi]) = v.uniform {
-        if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
-            return Err(ctx.at(spec, format!("{key}.uniform"), "write `[low, high]` with low <= high"));
-        }
-        return Ok(
-            if lo.fract() == 0.0 && hi.fract() == 0.0 && lo.abs() < 9e15 && hi.abs() < 9e15 {
-                VarGen::UniformInt(lo as i64, hi as i64)
-            } else {
-                VarGen::UniformFloat(lo, hi)
-            },
-        );
+        return uniform_var(ctx, spec, lo, hi, key);
     }
     if let Some(f) = &v.fake {
-        let (name, locale) = match f {
-            RawFake::Name(n) => (n.as_str(), None),
-            RawFake::Full { name, locale } => (name.as_str(), locale.as_deref()),
-        };
-        let kind: FakeKind = name
-            .parse()
-            .map_err(|e: crate::values::fake::UnknownFake| ctx.at(spec, format!("{key}.fake"), e.to_string()))?;
-        let locale: Locale = match locale {
-            None => Locale::En,
-            Some(l) => l.parse().map_err(|e: crate::values::fake::UnknownLocale| {
-                ctx.at(spec, format!("{key}.fake.locale"), e.to_string())
-            })?,
-        };
-        return Ok(VarGen::Fake(kind, locale));
+        return fake_var(ctx, spec, f, key);
     }
     if let Some(c) = &v.csv {
-        let path = resolve(ctx, &c.path, spec.referenced.line(), &format!("{key}.csv.path"))?;
-        let values = read_csv_column(&path, &c.column).map_err(|m| ctx.at(spec, format!("{key}.csv"), m))?;
-        let pick = match c.pick.as_deref() {
-            None | Some("uniform") => Pick::Uniform,
-            Some("sequential") => Pick::Sequential,
-            Some(p) if p.starts_with("zipf") => {
-                let s: f64 = p
-                    .trim_start_matches("zipf")
-                    .trim_start_matches([':', ' '])
-                    .parse()
-                    .unwrap_or(1.0);
-                Pick::Zipf(
-                    Zipf::new(values.len() as f64, s)
-                        .map_err(|e| ctx.at(spec, format!("{key}.csv.pick"), e.to_string()))?,
-                )
-            }
-            Some(other) => {
-                return Err(ctx.at(
-                    spec,
-                    format!("{key}.csv.pick"),
-                    format!("unknown pick `{other}` (expected uniform, sequential or zipf:S)"),
-                ))
-            }
-        };
-        return Ok(VarGen::Csv {
-            values: Arc::new(values),
-            pick,
-        });
+        return csv_var(ctx, spec, c, key);
     }
     if let Some(o) = &v.one_of {
-        let (values, weights): (Vec<String>, Vec<f64>) = match o {
-            RawOneOf::List(l) => (l.clone(), vec![1.0; l.len()]),
-            RawOneOf::Weighted(m) => (m.keys().cloned().collect(), m.values().map(|p| p.fraction()).collect()),
-        };
-        if values.is_empty() || weights.iter().sum::<f64>() <= 0.0 {
-            return Err(ctx.at(
-                spec,
-                format!("{key}.one_of"),
-                "needs at least one value with a weight above 0",
-            ));
-        }
-        let idx = WeightedAliasIndex::new(weights).map_err(|e| ctx.at(spec, format!("{key}.one_of"), e.to_string()))?;
-        return Ok(VarGen::OneOf {
-            values,
-            weights: Arc::new(idx),
-        });
+        return one_of_var(ctx, spec, o, key);
     }
     if let Some(s) = &v.sequence {
         return Ok(VarGen::Sequence(s.start.unwrap_or(1)));
     }
     Ok(VarGen::Uuid)
+}
+
+/// `zipf: {n, s}`: ranks 1..=n, n at least 1 and s positive.
+fn zipf_var(ctx: &Ctx, spec: &S<RawVar>, z: &RawZipf, key: &str) -> Result<VarGen, Error> {
+    if z.n.0 == 0 || !(z.s.is_finite() && z.s > 0.0) {
+        return Err(ctx.at(spec, format!("{key}.zipf"), "needs n >= 1 and a positive exponent s"));
+    }
+    Zipf::new(z.n.0 as f64, z.s)
+        .map(VarGen::Zipf)
+        .map_err(|e| ctx.at(spec, format!("{key}.zipf"), e.to_string()))
+}
+
+/// `uniform: [low, high]`: whole numbers when both ends are (and small
+/// enough to be exact in a float), else floats.
+fn uniform_var(ctx: &Ctx, spec: &S<RawVar>, lo: f64, hi: f64, key: &str) -> Result<VarGen, Error> {
+    if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+        return Err(ctx.at(spec, format!("{key}.uniform"), "write `[low, high]` with low <= high"));
+    }
+    Ok(
+        if lo.fract() == 0.0 && hi.fract() == 0.0 && lo.abs() < 9e15 && hi.abs() < 9e15 {
+            VarGen::UniformInt(lo as i64, hi as i64)
+        } else {
+            VarGen::UniformFloat(lo, hi)
+        },
+    )
+}
+
+/// `fake: KIND` or `fake: {name, locale}` (English unless given).
+fn fake_var(ctx: &Ctx, spec: &S<RawVar>, f: &RawFake, key: &str) -> Result<VarGen, Error> {
+    let (name, locale) = match f {
+        RawFake::Name(n) => (n.as_str(), None),
+        RawFake::Full { name, locale } => (name.as_str(), locale.as_deref()),
+    };
+    let kind: FakeKind = name
+        .parse()
+        .map_err(|e: crate::values::fake::UnknownFake| ctx.at(spec, format!("{key}.fake"), e.to_string()))?;
+    let locale: Locale = match locale {
+        None => Locale::En,
+        Some(l) => l.parse().map_err(|e: crate::values::fake::UnknownLocale| {
+            ctx.at(spec, format!("{key}.fake.locale"), e.to_string())
+        })?,
+    };
+    Ok(VarGen::Fake(kind, locale))
+}
+
+/// `csv: {path, column, pick}`: the column's values read now, picked
+/// uniformly, in order or by Zipf rank.
+fn csv_var(ctx: &Ctx, spec: &S<RawVar>, c: &RawCsv, key: &str) -> Result<VarGen, Error> {
+    let path = resolve(ctx, &c.path, spec.referenced.line(), &format!("{key}.csv.path"))?;
+    let values = read_csv_column(&path, &c.column).map_err(|m| ctx.at(spec, format!("{key}.csv"), m))?;
+    let pick = match c.pick.as_deref() {
+        None | Some("uniform") => Pick::Uniform,
+        Some("sequential") => Pick::Sequential,
+        Some(p) if p.starts_with("zipf") => {
+            let s: f64 = p
+                .trim_start_matches("zipf")
+                .trim_start_matches([':', ' '])
+                .parse()
+                .unwrap_or(1.0);
+            Pick::Zipf(
+                Zipf::new(values.len() as f64, s)
+                    .map_err(|e| ctx.at(spec, format!("{key}.csv.pick"), e.to_string()))?,
+            )
+        }
+        Some(other) => {
+            return Err(ctx.at(
+                spec,
+                format!("{key}.csv.pick"),
+                format!("unknown pick `{other}` (expected uniform, sequential or zipf:S)"),
+            ))
+        }
+    };
+    Ok(VarGen::Csv {
+        values: Arc::new(values),
+        pick,
+    })
+}
+
+/// `one_of`: a list (equal weights) or values with shares, at least one
+/// with a weight above 0.
+fn one_of_var(ctx: &Ctx, spec: &S<RawVar>, o: &RawOneOf, key: &str) -> Result<VarGen, Error> {
+    let (values, weights): (Vec<String>, Vec<f64>) = match o {
+        RawOneOf::List(l) => (l.clone(), vec![1.0; l.len()]),
+        RawOneOf::Weighted(m) => (m.keys().cloned().collect(), m.values().map(|p| p.fraction()).collect()),
+    };
+    if values.is_empty() || weights.iter().sum::<f64>() <= 0.0 {
+        return Err(ctx.at(
+            spec,
+            format!("{key}.one_of"),
+            "needs at least one value with a weight above 0",
+        ));
+    }
+    let idx = WeightedAliasIndex::new(weights).map_err(|e| ctx.at(spec, format!("{key}.one_of"), e.to_string()))?;
+    Ok(VarGen::OneOf {
+        values,
+        weights: Arc::new(idx),
+    })
 }

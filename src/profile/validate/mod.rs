@@ -16,6 +16,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<RawProfile, Error> {
     serde_saphyr::from_str::<RawProfile>(text).map_err(|e| syntax_error(&e, text, path))
 }
 
+/// A YAML syntax or shape error, located in the file.
 fn syntax_error(e: &serde_saphyr::Error, text: &str, path: &Path) -> Error {
     crate::yaml::FileError::syntax(e, text, path).into()
 }
@@ -79,6 +80,7 @@ fn expand_env(ctx: &Ctx, s: &S<String>, key: &str) -> Result<(String, bool), Err
     Ok((out, used))
 }
 
+/// Header names whose values are secrets whatever their source.
 fn is_credential_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     [
@@ -152,38 +154,18 @@ pub(super) fn validate(raw: RawProfile, _text: &str, path: &Path) -> Result<Prof
     })
 }
 
+/// `target:` checked: the base URL (after `${env:...}`), protocol,
+/// connection limits, TLS settings and the headers sent with every request.
 fn target(ctx: &Ctx, t: RawTarget) -> Result<Target, Error> {
     let (url, _) = expand_env(ctx, &t.base_url, "target.base_url")?;
     let base = parse_base_url(&url).map_err(|m| ctx.at(&t.base_url, "target.base_url", m))?;
     let environment = match &t.environment {
         None => None,
-        Some(e) => Some(match e.value.to_ascii_lowercase().as_str() {
-            "dev" | "development" => Environment::Dev,
-            "staging" | "stage" => Environment::Staging,
-            "prod" | "production" => Environment::Prod,
-            other => {
-                return Err(ctx.at(
-                    e,
-                    "target.environment",
-                    format!("unknown environment `{other}` (expected dev, staging or prod)"),
-                ))
-            }
-        }),
+        Some(e) => Some(environment(ctx, e)?),
     };
     let http = match &t.http {
         None => HttpMode::Auto,
-        Some(h) => match h.value.as_str() {
-            "auto" => HttpMode::Auto,
-            "http1" | "http1.1" | "h1" => HttpMode::Http1,
-            "http2" | "h2" | "h2c" => HttpMode::Http2,
-            other => {
-                return Err(ctx.at(
-                    h,
-                    "target.http",
-                    format!("unknown HTTP mode `{other}` (expected auto, http1 or http2)"),
-                ))
-            }
-        },
+        Some(h) => http_mode(ctx, h)?,
     };
     let positive = |v: &Option<S<crate::units::Count>>, key: &str, default: u32| -> Result<u32, Error> {
         match v {
@@ -199,7 +181,52 @@ fn target(ctx: &Ctx, t: RawTarget) -> Result<Target, Error> {
         Some(d) if d.value.0.is_zero() => return Err(ctx.at(d, "target.timeout", "the timeout must be longer than 0")),
         Some(d) => d.value.0,
     };
-    let tls = match t.tls {
+    let tls = tls(ctx, t.tls)?;
+    let headers = target_headers(ctx, &t.headers)?;
+    Ok(Target {
+        base,
+        environment,
+        http,
+        connections,
+        streams,
+        timeout,
+        tls,
+        headers,
+    })
+}
+
+/// `environment:` by any of its usual names.
+fn environment(ctx: &Ctx, e: &S<String>) -> Result<Environment, Error> {
+    match e.value.to_ascii_lowercase().as_str() {
+        "dev" | "development" => Ok(Environment::Dev),
+        "staging" | "stage" => Ok(Environment::Staging),
+        "prod" | "production" => Ok(Environment::Prod),
+        other => Err(ctx.at(
+            e,
+            "target.environment",
+            format!("unknown environment `{other}` (expected dev, staging or prod)"),
+        )),
+    }
+}
+
+/// `http:` auto, HTTP/1.1 or HTTP/2, by any of their usual names.
+fn http_mode(ctx: &Ctx, h: &S<String>) -> Result<HttpMode, Error> {
+    match h.value.as_str() {
+        "auto" => Ok(HttpMode::Auto),
+        "http1" | "http1.1" | "h1" => Ok(HttpMode::Http1),
+        "http2" | "h2" | "h2c" => Ok(HttpMode::Http2),
+        other => Err(ctx.at(
+            h,
+            "target.http",
+            format!("unknown HTTP mode `{other}` (expected auto, http1 or http2)"),
+        )),
+    }
+}
+
+/// `tls:` with its defaults (verify certificates, no extra CA), the CA
+/// file found on disk.
+fn tls(ctx: &Ctx, tls: Option<RawTls>) -> Result<TlsSettings, Error> {
+    Ok(match tls {
         None => TlsSettings {
             verify: true,
             ca_file: None,
@@ -213,9 +240,15 @@ fn target(ctx: &Ctx, t: RawTarget) -> Result<Target, Error> {
             },
             server_name: tls.server_name,
         },
-    };
+    })
+}
+
+/// The headers sent with every request: valid names and values after
+/// `${env:...}`, those from the environment or naming credentials kept
+/// secret.
+fn target_headers(ctx: &Ctx, raw: &std::collections::BTreeMap<String, S<String>>) -> Result<Vec<Header>, Error> {
     let mut headers = Vec::new();
-    for (name, value) in &t.headers {
+    for (name, value) in raw {
         let key = format!("target.headers.{name}");
         if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
             return Err(ctx.at(value, &key, format!("`{name}` is not a valid header name")));
@@ -234,16 +267,7 @@ fn target(ctx: &Ctx, t: RawTarget) -> Result<Target, Error> {
             secret: from_env || is_credential_header(name),
         });
     }
-    Ok(Target {
-        base,
-        environment,
-        http,
-        connections,
-        streams,
-        timeout,
-        tls,
-        headers,
-    })
+    Ok(headers)
 }
 
 /// `http://host:port/prefix` into its parts; the message says what is wrong.
@@ -275,84 +299,12 @@ pub fn parse_base_url(url: &str) -> Result<BaseUrl, String> {
     })
 }
 
+/// `load:` the open model (a rate, maybe shaped) or the closed one (users
+/// and think time), with how long its stages last if it has any.
 fn load(ctx: &Ctx, l: &RawLoad) -> Result<(Load, Option<Duration>), Error> {
     match l.model.value.as_str() {
-        "open" => {
-            if let Some(u) = &l.users {
-                return Err(ctx.at(
-                    u,
-                    "load.users",
-                    "`users` is for the closed model (`model: closed`); the open model takes `rate`",
-                ));
-            }
-            if let Some(t) = &l.think_time {
-                return Err(ctx.at(
-                    t,
-                    "load.think_time",
-                    "`think_time` is for the closed model (`model: closed`)",
-                ));
-            }
-            let arrivals = match &l.arrivals {
-                None => Arrivals::Poisson,
-                Some(a) => match a.value.as_str() {
-                    "poisson" => Arrivals::Poisson,
-                    "uniform" | "constant" => Arrivals::Uniform,
-                    other => {
-                        return Err(ctx.at(
-                            a,
-                            "load.arrivals",
-                            format!("unknown arrival process `{other}` (expected poisson or uniform)"),
-                        ))
-                    }
-                },
-            };
-            let mut shape = RateShape::constant(l.rate.as_ref().map(|r| r.value.as_per_sec()).unwrap_or(0.0));
-            let has_stages = l.shape.as_ref().is_some_and(|s| s.stages.is_some());
-            if l.rate.is_none() && !has_stages {
-                return Err(ctx.at(
-                    &l.model,
-                    "load.rate",
-                    "missing key `rate` (arrivals per second of the open model, e.g. `rate: 2000/s`)",
-                ));
-            }
-            if let Some(s) = &l.shape {
-                shape_parts(ctx, s, &mut shape)?;
-            }
-            let len = shape.stages_length();
-            Ok((Load::Open { shape, arrivals }, len))
-        }
-        "closed" => {
-            for (present, key) in [
-                (l.rate.as_ref().map(|r| r.referenced.line()), "load.rate"),
-                (l.arrivals.as_ref().map(|r| r.referenced.line()), "load.arrivals"),
-            ] {
-                if let Some(line) = present {
-                    return Err(ctx.err(line, key, "the closed model has no arrival rate: it has `users` and `think_time` (use `model: open` for a rate)"));
-                }
-            }
-            if l.shape.is_some() {
-                return Err(ctx.at(
-                    &l.model,
-                    "load.shape",
-                    "`shape` shapes an arrival rate, so it needs `model: open`",
-                ));
-            }
-            let users = match &l.users {
-                None => {
-                    return Err(ctx.at(
-                        &l.model,
-                        "load.users",
-                        "missing key `users` (how many users the closed model runs)",
-                    ))
-                }
-                Some(u) if u.value.0 == 0 || u.value.0 > 1_000_000 => {
-                    return Err(ctx.at(u, "load.users", "must be between 1 and 1000000"))
-                }
-                Some(u) => u.value.0 as u32,
-            };
-            let think_time = l.think_time.as_ref().map(|t| t.value.0).unwrap_or(Duration::ZERO);
-            Ok((Load::Closed { users, think_time }, None))
-        }
+        "open" => open_load(ctx, l),
+        "closed" => closed_load(ctx, l),
         other => Err(ctx.at(
             &l.model,
             "load.model",
@@ -361,48 +313,97 @@ fn load(ctx: &Ctx, l: &RawLoad) -> Result<(Load, Option<Duration>), Error> {
     }
 }
 
+/// `model: open`: arrivals at a rate, shaped by a day curve, spikes and
+/// stages; none of the closed model's keys.
+fn open_load(ctx: &Ctx, l: &RawLoad) -> Result<(Load, Option<Duration>), Error> {
+    if let Some(u) = &l.users {
+        return Err(ctx.at(
+            u,
+            "load.users",
+            "`users` is for the closed model (`model: closed`); the open model takes `rate`",
+        ));
+    }
+    if let Some(t) = &l.think_time {
+        return Err(ctx.at(
+            t,
+            "load.think_time",
+            "`think_time` is for the closed model (`model: closed`)",
+        ));
+    }
+    let arrivals = match &l.arrivals {
+        None => Arrivals::Poisson,
+        Some(a) => match a.value.as_str() {
+            "poisson" => Arrivals::Poisson,
+            "uniform" | "constant" => Arrivals::Uniform,
+            other => {
+                return Err(ctx.at(
+                    a,
+                    "load.arrivals",
+                    format!("unknown arrival process `{other}` (expected poisson or uniform)"),
+                ))
+            }
+        },
+    };
+    let mut shape = RateShape::constant(l.rate.as_ref().map(|r| r.value.as_per_sec()).unwrap_or(0.0));
+    let has_stages = l.shape.as_ref().is_some_and(|s| s.stages.is_some());
+    if l.rate.is_none() && !has_stages {
+        return Err(ctx.at(
+            &l.model,
+            "load.rate",
+            "missing key `rate` (arrivals per second of the open model, e.g. `rate: 2000/s`)",
+        ));
+    }
+    if let Some(s) = &l.shape {
+        shape_parts(ctx, s, &mut shape)?;
+    }
+    let len = shape.stages_length();
+    Ok((Load::Open { shape, arrivals }, len))
+}
+
+/// `model: closed`: a number of users, each waiting `think_time` between
+/// requests; none of the open model's keys.
+fn closed_load(ctx: &Ctx, l: &RawLoad) -> Result<(Load, Option<Duration>), Error> {
+    for (present, key) in [
+        (l.rate.as_ref().map(|r| r.referenced.line()), "load.rate"),
+        (l.arrivals.as_ref().map(|r| r.referenced.line()), "load.arrivals"),
+    ] {
+        if let Some(line) = present {
+            return Err(ctx.err(
+                line,
+                key,
+                "the closed model has no arrival rate: it has `users` and `think_time` (use `model: open` for a rate)",
+            ));
+        }
+    }
+    if l.shape.is_some() {
+        return Err(ctx.at(
+            &l.model,
+            "load.shape",
+            "`shape` shapes an arrival rate, so it needs `model: open`",
+        ));
+    }
+    let users = match &l.users {
+        None => {
+            return Err(ctx.at(
+                &l.model,
+                "load.users",
+                "missing key `users` (how many users the closed model runs)",
+            ))
+        }
+        Some(u) if u.value.0 == 0 || u.value.0 > 1_000_000 => {
+            return Err(ctx.at(u, "load.users", "must be between 1 and 1000000"))
+        }
+        Some(u) => u.value.0 as u32,
+    };
+    let think_time = l.think_time.as_ref().map(|t| t.value.0).unwrap_or(Duration::ZERO);
+    Ok((Load::Closed { users, think_time }, None))
+}
+
+/// `shape:` added to the open model's rate: a day curve, spikes, then
+/// stages.
 fn shape_parts(ctx: &Ctx, s: &RawShape, shape: &mut RateShape) -> Result<(), Error> {
     if let Some(d) = &s.diurnal {
-        if d.period.value.0.is_zero() {
-            return Err(ctx.at(
-                &d.period,
-                "load.shape.diurnal.period",
-                "the period must be longer than 0",
-            ));
-        }
-        let hourly: [f64; 24] = d.hourly.value.as_slice().try_into().map_err(|_| {
-            ctx.at(
-                &d.hourly,
-                "load.shape.diurnal.hourly",
-                format!("needs exactly 24 values, one per hour (found {})", d.hourly.value.len()),
-            )
-        })?;
-        if hourly.iter().any(|v| !v.is_finite() || *v < 0.0) {
-            return Err(ctx.at(
-                &d.hourly,
-                "load.shape.diurnal.hourly",
-                "hourly factors must be non-negative numbers",
-            ));
-        }
-        if hourly.iter().all(|v| *v == 0.0) {
-            return Err(ctx.at(
-                &d.hourly,
-                "load.shape.diurnal.hourly",
-                "all 24 factors are 0: the run would send nothing",
-            ));
-        }
-        let start = match &d.start {
-            Some(st) if st.value.0 >= Duration::from_secs(86_400) => {
-                return Err(ctx.at(st, "load.shape.diurnal.start", "the start is a time of day, below 24h"))
-            }
-            Some(st) => st.value.as_secs_f64(),
-            None => 0.0,
-        };
-        shape.diurnal = Some(Diurnal {
-            period: d.period.value.as_secs_f64(),
-            hourly,
-            start,
-        });
+        shape.diurnal = Some(diurnal(ctx, d)?);
     }
     for sp in &s.spikes {
         let v = &sp.value;
@@ -423,37 +424,91 @@ fn shape_parts(ctx: &Ctx, s: &RawShape, shape: &mut RateShape) -> Result<(), Err
         });
     }
     if let Some(stages) = &s.stages {
-        if stages.value.is_empty() {
-            return Err(ctx.at(stages, "load.shape.stages", "the list of stages is empty"));
-        }
-        let mut t = 0.0;
-        let mut rate = shape.base;
-        for st in &stages.value {
-            let v = &st.value;
-            let (to, len) = match (v.to, v.over, v.hold) {
-                (Some(to), Some(over), None) => (to.as_per_sec(), over.as_secs_f64()),
-                (None, None, Some(hold)) => (rate, hold.as_secs_f64()),
-                _ => {
-                    return Err(ctx.at(
-                        st,
-                        "load.shape.stages",
-                        "each stage is either `{to: RATE, over: DURATION}` or `{hold: DURATION}`",
-                    ))
-                }
-            };
-            shape.stages.push(Stage {
-                start: t,
-                end: t + len,
-                from: rate,
-                to,
-            });
-            t += len;
-            rate = to;
-        }
+        shape_stages(ctx, stages, shape)?;
     }
     Ok(())
 }
 
+/// `shape.diurnal`: a period, 24 hourly factors (not all 0) and a start
+/// time of day.
+fn diurnal(ctx: &Ctx, d: &RawDiurnal) -> Result<Diurnal, Error> {
+    if d.period.value.0.is_zero() {
+        return Err(ctx.at(
+            &d.period,
+            "load.shape.diurnal.period",
+            "the period must be longer than 0",
+        ));
+    }
+    let hourly: [f64; 24] = d.hourly.value.as_slice().try_into().map_err(|_| {
+        ctx.at(
+            &d.hourly,
+            "load.shape.diurnal.hourly",
+            format!("needs exactly 24 values, one per hour (found {})", d.hourly.value.len()),
+        )
+    })?;
+    if hourly.iter().any(|v| !v.is_finite() || *v < 0.0) {
+        return Err(ctx.at(
+            &d.hourly,
+            "load.shape.diurnal.hourly",
+            "hourly factors must be non-negative numbers",
+        ));
+    }
+    if hourly.iter().all(|v| *v == 0.0) {
+        return Err(ctx.at(
+            &d.hourly,
+            "load.shape.diurnal.hourly",
+            "all 24 factors are 0: the run would send nothing",
+        ));
+    }
+    let start = match &d.start {
+        Some(st) if st.value.0 >= Duration::from_secs(86_400) => {
+            return Err(ctx.at(st, "load.shape.diurnal.start", "the start is a time of day, below 24h"))
+        }
+        Some(st) => st.value.as_secs_f64(),
+        None => 0.0,
+    };
+    Ok(Diurnal {
+        period: d.period.value.as_secs_f64(),
+        hourly,
+        start,
+    })
+}
+
+/// `shape.stages`: ramps (`to` over a time) and holds, one after another
+/// from the base rate.
+fn shape_stages(ctx: &Ctx, stages: &S<Vec<S<RawStage>>>, shape: &mut RateShape) -> Result<(), Error> {
+    if stages.value.is_empty() {
+        return Err(ctx.at(stages, "load.shape.stages", "the list of stages is empty"));
+    }
+    let mut t = 0.0;
+    let mut rate = shape.base;
+    for st in &stages.value {
+        let v = &st.value;
+        let (to, len) = match (v.to, v.over, v.hold) {
+            (Some(to), Some(over), None) => (to.as_per_sec(), over.as_secs_f64()),
+            (None, None, Some(hold)) => (rate, hold.as_secs_f64()),
+            _ => {
+                return Err(ctx.at(
+                    st,
+                    "load.shape.stages",
+                    "each stage is either `{to: RATE, over: DURATION}` or `{hold: DURATION}`",
+                ))
+            }
+        };
+        shape.stages.push(Stage {
+            start: t,
+            end: t + len,
+            from: rate,
+            to,
+        });
+        t += len;
+        rate = to;
+    }
+    Ok(())
+}
+
+/// `tenants:` how many, how requests are spread over them, their ids and
+/// how a request names its tenant.
 fn tenants(ctx: &Ctx, t: RawTenants) -> Result<Tenants, Error> {
     let count = match t.count.value.0 {
         0 => return Err(ctx.at(&t.count, "tenants.count", "needs at least 1 tenant")),
@@ -462,85 +517,7 @@ fn tenants(ctx: &Ctx, t: RawTenants) -> Result<Tenants, Error> {
     };
     let skew = match &t.skew {
         None => Skew::Uniform,
-        Some(s) => match &s.value {
-            RawSkew::Name(n) if n == "uniform" => Skew::Uniform,
-            RawSkew::Name(n) => {
-                return Err(ctx.at(
-                    s,
-                    "tenants.skew",
-                    format!(
-                        "unknown skew `{n}` (expected uniform, {{zipf: S}} or {{weights_csv: PATH, column: NAME}})"
-                    ),
-                ))
-            }
-            RawSkew::Map(RawSkewMap {
-                zipf: Some(z),
-                weights_csv: None,
-                column: None,
-            }) => {
-                if !(z.is_finite() && *z > 0.0) {
-                    return Err(ctx.at(
-                        s,
-                        "tenants.skew.zipf",
-                        "the Zipf exponent must be a positive number (1.1 is typical)",
-                    ));
-                }
-                Skew::Zipf(*z)
-            }
-            RawSkew::Map(RawSkewMap {
-                zipf: None,
-                weights_csv: Some(file),
-                column,
-            }) => {
-                let column = column.as_deref().unwrap_or("weight");
-                let path = resolve(ctx, file, s.referenced.line(), "tenants.skew.weights_csv")?;
-                let weights = read_csv_column(&path, column)
-                    .map_err(|m| ctx.at(s, "tenants.skew.weights_csv", m))?
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, v)| {
-                        v.trim()
-                            .parse::<f64>()
-                            .ok()
-                            .filter(|w| w.is_finite() && *w >= 0.0)
-                            .ok_or((i, v))
-                    })
-                    .collect::<Result<Vec<f64>, _>>()
-                    .map_err(|(i, v)| {
-                        ctx.at(
-                            s,
-                            "tenants.skew.weights_csv",
-                            format!(
-                                "{}: row {} of column `{column}` is `{v}`, not a non-negative number",
-                                path.display(),
-                                i + 2
-                            ),
-                        )
-                    })?;
-                if weights.len() != count as usize {
-                    return Err(ctx.at(
-                        s,
-                        "tenants.skew.weights_csv",
-                        format!(
-                            "{} has {} weights but tenants.count is {count}",
-                            path.display(),
-                            weights.len()
-                        ),
-                    ));
-                }
-                if weights.iter().sum::<f64>() <= 0.0 {
-                    return Err(ctx.at(s, "tenants.skew.weights_csv", "the weights sum to 0"));
-                }
-                Skew::Weights(weights)
-            }
-            RawSkew::Map(_) => {
-                return Err(ctx.at(
-                    s,
-                    "tenants.skew",
-                    "write one of `uniform`, `{zipf: S}` or `{weights_csv: PATH, column: NAME}`",
-                ))
-            }
-        },
+        Some(s) => tenant_skew(ctx, s, count)?,
     };
     let id_format =
         t.id.as_ref()
@@ -548,35 +525,7 @@ fn tenants(ctx: &Ctx, t: RawTenants) -> Result<Tenants, Error> {
             .unwrap_or_else(|| "{index}".to_string());
     let send_as = match &t.send_as {
         None => None,
-        Some(s) => Some(match &s.value {
-            RawSendAs {
-                header: Some(h),
-                path_var: None,
-                query: None,
-            } => {
-                if http::HeaderName::from_bytes(h.as_bytes()).is_err() {
-                    return Err(ctx.at(s, "tenants.send_as.header", format!("`{h}` is not a valid header name")));
-                }
-                SendAs::Header(h.clone())
-            }
-            RawSendAs {
-                header: None,
-                path_var: Some(p),
-                query: None,
-            } => SendAs::PathVar(p.clone()),
-            RawSendAs {
-                header: None,
-                path_var: None,
-                query: Some(q),
-            } => SendAs::Query(q.clone()),
-            _ => {
-                return Err(ctx.at(
-                    s,
-                    "tenants.send_as",
-                    "write exactly one of `{header: NAME}`, `{path_var: NAME}` or `{query: NAME}`",
-                ))
-            }
-        }),
+        Some(s) => Some(send_as(ctx, s)?),
     };
     Ok(Tenants {
         count,
@@ -584,6 +533,121 @@ fn tenants(ctx: &Ctx, t: RawTenants) -> Result<Tenants, Error> {
         skew,
         send_as,
     })
+}
+
+/// `tenants.skew`: uniform, Zipf with a positive exponent, or one weight
+/// per tenant from a CSV column.
+fn tenant_skew(ctx: &Ctx, s: &S<RawSkew>, count: u32) -> Result<Skew, Error> {
+    match &s.value {
+        RawSkew::Name(n) if n == "uniform" => Ok(Skew::Uniform),
+        RawSkew::Name(n) => Err(ctx.at(
+            s,
+            "tenants.skew",
+            format!("unknown skew `{n}` (expected uniform, {{zipf: S}} or {{weights_csv: PATH, column: NAME}})"),
+        )),
+        RawSkew::Map(RawSkewMap {
+            zipf: Some(z),
+            weights_csv: None,
+            column: None,
+        }) => {
+            if !(z.is_finite() && *z > 0.0) {
+                return Err(ctx.at(
+                    s,
+                    "tenants.skew.zipf",
+                    "the Zipf exponent must be a positive number (1.1 is typical)",
+                ));
+            }
+            Ok(Skew::Zipf(*z))
+        }
+        RawSkew::Map(RawSkewMap {
+            zipf: None,
+            weights_csv: Some(file),
+            column,
+        }) => {
+            let column = column.as_deref().unwrap_or("weight");
+            Ok(Skew::Weights(tenant_weights(ctx, s, file, column, count)?))
+        }
+        RawSkew::Map(_) => Err(ctx.at(
+            s,
+            "tenants.skew",
+            "write one of `uniform`, `{zipf: S}` or `{weights_csv: PATH, column: NAME}`",
+        )),
+    }
+}
+
+/// `weights_csv`: one non-negative weight per tenant, not all 0.
+fn tenant_weights(ctx: &Ctx, s: &S<RawSkew>, file: &str, column: &str, count: u32) -> Result<Vec<f64>, Error> {
+    let path = resolve(ctx, file, s.referenced.line(), "tenants.skew.weights_csv")?;
+    let weights = read_csv_column(&path, column)
+        .map_err(|m| ctx.at(s, "tenants.skew.weights_csv", m))?
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|w| w.is_finite() && *w >= 0.0)
+                .ok_or((i, v))
+        })
+        .collect::<Result<Vec<f64>, _>>()
+        .map_err(|(i, v)| {
+            ctx.at(
+                s,
+                "tenants.skew.weights_csv",
+                format!(
+                    "{}: row {} of column `{column}` is `{v}`, not a non-negative number",
+                    path.display(),
+                    i + 2
+                ),
+            )
+        })?;
+    if weights.len() != count as usize {
+        return Err(ctx.at(
+            s,
+            "tenants.skew.weights_csv",
+            format!(
+                "{} has {} weights but tenants.count is {count}",
+                path.display(),
+                weights.len()
+            ),
+        ));
+    }
+    if weights.iter().sum::<f64>() <= 0.0 {
+        return Err(ctx.at(s, "tenants.skew.weights_csv", "the weights sum to 0"));
+    }
+    Ok(weights)
+}
+
+/// `tenants.send_as`: exactly one of a header (with a valid name), a path
+/// variable or a query parameter.
+fn send_as(ctx: &Ctx, s: &S<RawSendAs>) -> Result<SendAs, Error> {
+    match &s.value {
+        RawSendAs {
+            header: Some(h),
+            path_var: None,
+            query: None,
+        } => {
+            if http::HeaderName::from_bytes(h.as_bytes()).is_err() {
+                return Err(ctx.at(s, "tenants.send_as.header", format!("`{h}` is not a valid header name")));
+            }
+            Ok(SendAs::Header(h.clone()))
+        }
+        RawSendAs {
+            header: None,
+            path_var: Some(p),
+            query: None,
+        } => Ok(SendAs::PathVar(p.clone())),
+        RawSendAs {
+            header: None,
+            path_var: None,
+            query: Some(q),
+        } => Ok(SendAs::Query(q.clone())),
+        _ => Err(ctx.at(
+            s,
+            "tenants.send_as",
+            "write exactly one of `{header: NAME}`, `{path_var: NAME}` or `{query: NAME}`",
+        )),
+    }
 }
 
 /// Every value of one column of a CSV file with a header row.

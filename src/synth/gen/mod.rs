@@ -207,6 +207,9 @@ impl Generator {
         }
     }
 
+    /// The value of one cell (NULL by the column's share of NULLs), drawn
+    /// from the cell's own random stream.
+    #[allow(clippy::too_many_lines)] // hot path: synth's per-cell generation, kept in one match (BENCHMARKS.md "synth")
     fn value(&self, g: &ColGen, table: usize, col: usize, row: u64, text: &mut String, picks: &mut RowPicks) -> Cell {
         let mut rng = cell_rng(g.seed, row);
         if g.nulls > 0.0 && rng.random::<f64>() < g.nulls {
@@ -448,6 +451,7 @@ fn unique_suffix(out: &mut String, start: usize, n: u64, width: usize) {
     }
 }
 
+/// Base-36 digits needed to write every number below `n`.
 fn base36_width(n: u64) -> usize {
     let mut w = 1;
     let mut x = n.saturating_sub(1) / 36;
@@ -458,49 +462,25 @@ fn base36_width(n: u64) -> usize {
     w
 }
 
+/// The generator of one column (of `rows` rows, with its own seed), or why
+/// it cannot have the distinct values `unique` asks for.
 fn col_gen(schema: &Schema, table: usize, c: &Column, seed: u64, rows: u64) -> Result<ColGen, Error> {
-    let t = &schema.tables[table];
-    let err = |message: String| -> schema::Error {
-        crate::yaml::FileError::Invalid {
-            path: schema.path.clone(),
-            line: c.line,
-            key: format!("tables.{}.columns.{}", t.name, c.name),
-            message,
-        }
-        .into()
+    let at = ColAt {
+        schema,
+        table,
+        c,
+        seed,
+        rows,
     };
-    let perm = || Perm::new(rows.max(1), seed ^ 0x5eed_f00d);
     let imp = match &c.gen {
         Gen::Serial { start } => Imp::Serial(*start),
         Gen::Key(k) => Imp::Key(k.clone()),
         Gen::Fake { kind, locale } => Imp::Fake {
             kind: *kind,
             locale: *locale,
-            unique: c.unique.then(|| (perm(), base36_width(rows))),
+            unique: c.unique.then(|| (at.perm(), base36_width(rows))),
         },
-        Gen::Pattern(p) => {
-            let unique = if c.unique {
-                let Some(n) = p.count() else {
-                    return Err(err(format!(
-                        "pattern `{}` has a variable-length part; a unique pattern needs fixed counts like `{{5}}`",
-                        p.source()
-                    )));
-                };
-                if n < u128::from(rows) {
-                    return Err(err(format!(
-                        "pattern `{}` has only {n} distinct values, fewer than the {rows} rows",
-                        p.source()
-                    )));
-                }
-                Some(Perm::new(n.min(u128::from(u64::MAX)) as u64, seed))
-            } else {
-                None
-            };
-            Imp::Pattern {
-                pattern: p.clone(),
-                unique,
-            }
-        }
+        Gen::Pattern(p) => at.pattern(p)?,
         Gen::Number {
             dist,
             min,
@@ -508,96 +488,14 @@ fn col_gen(schema: &Schema, table: usize, c: &Column, seed: u64, rows: u64) -> R
             round,
             int,
         } => {
-            let int = *int;
             if c.unique {
-                let Dist::Uniform { lo, hi } = dist else {
-                    return Err(err("only integer `uniform` ranges can be unique".into()));
-                };
-                // `min`/`max` narrow the range rather than pile values up at its ends.
-                let (lo, hi) = (
-                    &lo.max(min.unwrap_or(f64::MIN)).ceil(),
-                    &hi.min(max.unwrap_or(f64::MAX)).floor(),
-                );
-                if hi < lo {
-                    return Err(err("`min`/`max` leave no values in the `uniform` range".into()));
-                }
-                let span = (*hi - *lo) as u64 + 1;
-                if span < rows {
-                    return Err(err(format!(
-                        "uniform [{lo}, {hi}] has {span} distinct values, fewer than the {rows} rows"
-                    )));
-                }
-                Imp::UniqueInt {
-                    lo: *lo as i64,
-                    perm: Perm::new(span, seed),
-                }
+                at.unique_int(dist, *min, *max)?
             } else {
-                let bad = |e: String| err(format!("bad distribution parameters: {e}"));
-                let sampler = match *dist {
-                    Dist::Uniform { lo, hi } if int => Sampler::UniformInt(lo as i64, hi as i64),
-                    Dist::Uniform { lo, hi } => Sampler::UniformFloat(lo, hi),
-                    Dist::Normal { mean, sd } => {
-                        Sampler::Normal(Normal::new(mean, sd).map_err(|e| bad(e.to_string()))?)
-                    }
-                    Dist::LogNormal { median, sigma } => {
-                        Sampler::LogNormal(LogNormal::new(median.ln(), sigma).map_err(|e| bad(e.to_string()))?)
-                    }
-                    Dist::Exponential { mean } => Sampler::Exp(Exp::new(1.0 / mean).map_err(|e| bad(e.to_string()))?),
-                    Dist::Poisson { mean } => Sampler::Poisson(Poisson::new(mean).map_err(|e| bad(e.to_string()))?),
-                    Dist::Zipf { n, s } => Sampler::Zipf(Zipf::new(n as f64, s).map_err(|e| bad(e.to_string()))?),
-                };
-                Imp::Number {
-                    sampler,
-                    min: min.unwrap_or(f64::NEG_INFINITY),
-                    max: max.unwrap_or(f64::INFINITY),
-                    int,
-                    scale: round.map(|d| 10f64.powi(d as i32)),
-                }
+                at.sampled(dist, *min, *max, *round, *int)?
             }
         }
-        Gen::OneOf { choices, weights } => {
-            let mut acc = 0.0;
-            let cumulative = weights
-                .iter()
-                .map(|w| {
-                    acc += w;
-                    acc
-                })
-                .collect();
-            Imp::OneOf {
-                values: choices.iter().map(|s| typed(c.kind, s)).collect(),
-                text: choices.clone(),
-                cumulative,
-            }
-        }
-        Gen::Time(tg) => {
-            let unique = if c.unique {
-                let span = (tg.to - tg.from) as u64;
-                let span = if tg.date { span / 86_400 } else { span };
-                if span < rows || tg.date {
-                    return Err(err(format!(
-                        "the range has {span} distinct values, fewer than the {rows} rows (or it is a date)"
-                    )));
-                }
-                Some(Perm::new(span, seed))
-            } else {
-                None
-            };
-            let hours = tg.diurnal.map(|w| {
-                let mut cum = [0.0; 24];
-                let mut acc = 0.0;
-                for (i, x) in w.iter().enumerate() {
-                    acc += x;
-                    cum[i] = acc;
-                }
-                cum
-            });
-            Imp::Time {
-                t: tg.clone(),
-                hours,
-                unique,
-            }
-        }
+        Gen::OneOf { choices, weights } => one_of(c.kind, choices, weights),
+        Gen::Time(tg) => at.time(tg)?,
         Gen::Bool(p) => Imp::Bool(*p),
         Gen::Uuid => Imp::Uuid {
             unique: c.unique.then(|| Perm::new(1 << 62, seed)),
@@ -614,42 +512,15 @@ fn col_gen(schema: &Schema, table: usize, c: &Column, seed: u64, rows: u64) -> R
         }
         Gen::Const(s) => {
             if c.unique && rows > 1 {
-                return Err(err(format!("a constant cannot be unique over {rows} rows")));
+                return Err(at.err(format!("a constant cannot be unique over {rows} rows")));
             }
             Imp::Const(typed(c.kind, s), s.clone())
         }
-        Gen::Ref { table: pt, skew, .. } => {
-            let n = schema.tables[*pt].rows;
-            let pick = if c.unique {
-                if n < rows {
-                    return Err(err(format!(
-                        "a unique reference needs a parent row per row: {} has {n} rows, this table {rows}",
-                        schema.tables[*pt].name
-                    )));
-                }
-                Pick::OneToOne(Perm::new(n, seed))
-            } else {
-                match skew {
-                    Skew::Uniform => Pick::Uniform(n),
-                    Skew::Zipf(s) if n <= ALIAS_MAX => {
-                        let weights = (1..=n).map(|r| (r as f64).powf(-*s)).collect();
-                        Pick::Alias(WeightedAliasIndex::new(weights).map_err(|e| err(format!("bad zipf skew: {e}")))?)
-                    }
-                    Skew::Zipf(s) => Pick::Zipf(
-                        Zipf::new(n as f64, *s).map_err(|e| err(format!("bad zipf skew: {e}")))?,
-                        n,
-                    ),
-                }
-            };
-            Imp::Ref {
-                table: *pt,
-                column: match c.gen {
-                    Gen::Ref { column, .. } => column,
-                    _ => 0,
-                },
-                pick,
-            }
-        }
+        Gen::Ref {
+            table: pt,
+            skew,
+            column,
+        } => at.reference(*pt, *column, skew)?,
     };
     Ok(ColGen {
         seed,
@@ -657,6 +528,202 @@ fn col_gen(schema: &Schema, table: usize, c: &Column, seed: u64, rows: u64) -> R
         as_text: c.kind == Kind::Text,
         imp,
     })
+}
+
+/// One column whose generator is being built: where it is (for errors),
+/// its seed, and how many rows it must cover.
+struct ColAt<'a> {
+    schema: &'a Schema,
+    table: usize,
+    c: &'a Column,
+    seed: u64,
+    rows: u64,
+}
+
+impl ColAt<'_> {
+    /// Why this column cannot be generated, at its line and key.
+    fn err(&self, message: String) -> Error {
+        crate::yaml::FileError::Invalid {
+            path: self.schema.path.clone(),
+            line: self.c.line,
+            key: format!("tables.{}.columns.{}", self.schema.tables[self.table].name, self.c.name),
+            message,
+        }
+        .into()
+    }
+
+    /// A permutation of the rows, for values unique by row.
+    fn perm(&self) -> Perm {
+        Perm::new(self.rows.max(1), self.seed ^ 0x5eed_f00d)
+    }
+
+    /// A pattern; unique, it needs fixed counts and at least one distinct
+    /// value per row.
+    fn pattern(&self, p: &schema::Pattern) -> Result<Imp, Error> {
+        let rows = self.rows;
+        let unique = if self.c.unique {
+            let Some(n) = p.count() else {
+                return Err(self.err(format!(
+                    "pattern `{}` has a variable-length part; a unique pattern needs fixed counts like `{{5}}`",
+                    p.source()
+                )));
+            };
+            if n < u128::from(rows) {
+                return Err(self.err(format!(
+                    "pattern `{}` has only {n} distinct values, fewer than the {rows} rows",
+                    p.source()
+                )));
+            }
+            Some(Perm::new(n.min(u128::from(u64::MAX)) as u64, self.seed))
+        } else {
+            None
+        };
+        Ok(Imp::Pattern {
+            pattern: p.clone(),
+            unique,
+        })
+    }
+
+    /// A unique number: a permutation of the integers of a `uniform` range
+    /// (narrowed by `min`/`max`), which must hold a value per row.
+    fn unique_int(&self, dist: &Dist, min: Option<f64>, max: Option<f64>) -> Result<Imp, Error> {
+        let rows = self.rows;
+        let Dist::Uniform { lo, hi } = dist else {
+            return Err(self.err("only integer `uniform` ranges can be unique".into()));
+        };
+        // `min`/`max` narrow the range rather than pile values up at its ends.
+        let (lo, hi) = (
+            &lo.max(min.unwrap_or(f64::MIN)).ceil(),
+            &hi.min(max.unwrap_or(f64::MAX)).floor(),
+        );
+        if hi < lo {
+            return Err(self.err("`min`/`max` leave no values in the `uniform` range".into()));
+        }
+        let span = (*hi - *lo) as u64 + 1;
+        if span < rows {
+            return Err(self.err(format!(
+                "uniform [{lo}, {hi}] has {span} distinct values, fewer than the {rows} rows"
+            )));
+        }
+        Ok(Imp::UniqueInt {
+            lo: *lo as i64,
+            perm: Perm::new(span, self.seed),
+        })
+    }
+
+    /// A number drawn from its distribution, clamped to `min`/`max`.
+    fn sampled(
+        &self,
+        dist: &Dist,
+        min: Option<f64>,
+        max: Option<f64>,
+        round: Option<u32>,
+        int: bool,
+    ) -> Result<Imp, Error> {
+        let bad = |e: String| self.err(format!("bad distribution parameters: {e}"));
+        let sampler = match *dist {
+            Dist::Uniform { lo, hi } if int => Sampler::UniformInt(lo as i64, hi as i64),
+            Dist::Uniform { lo, hi } => Sampler::UniformFloat(lo, hi),
+            Dist::Normal { mean, sd } => Sampler::Normal(Normal::new(mean, sd).map_err(|e| bad(e.to_string()))?),
+            Dist::LogNormal { median, sigma } => {
+                Sampler::LogNormal(LogNormal::new(median.ln(), sigma).map_err(|e| bad(e.to_string()))?)
+            }
+            Dist::Exponential { mean } => Sampler::Exp(Exp::new(1.0 / mean).map_err(|e| bad(e.to_string()))?),
+            Dist::Poisson { mean } => Sampler::Poisson(Poisson::new(mean).map_err(|e| bad(e.to_string()))?),
+            Dist::Zipf { n, s } => Sampler::Zipf(Zipf::new(n as f64, s).map_err(|e| bad(e.to_string()))?),
+        };
+        Ok(Imp::Number {
+            sampler,
+            min: min.unwrap_or(f64::NEG_INFINITY),
+            max: max.unwrap_or(f64::INFINITY),
+            int,
+            scale: round.map(|d| 10f64.powi(d as i32)),
+        })
+    }
+
+    /// A time; unique, a permutation of the seconds of a plain range, which
+    /// must hold a second per row. A day curve is kept as running sums.
+    fn time(&self, tg: &TimeGen) -> Result<Imp, Error> {
+        let rows = self.rows;
+        let unique = if self.c.unique {
+            let span = (tg.to - tg.from) as u64;
+            let span = if tg.date { span / 86_400 } else { span };
+            if span < rows || tg.date {
+                return Err(self.err(format!(
+                    "the range has {span} distinct values, fewer than the {rows} rows (or it is a date)"
+                )));
+            }
+            Some(Perm::new(span, self.seed))
+        } else {
+            None
+        };
+        let hours = tg.diurnal.map(|w| {
+            let mut cum = [0.0; 24];
+            let mut acc = 0.0;
+            for (i, x) in w.iter().enumerate() {
+                acc += x;
+                cum[i] = acc;
+            }
+            cum
+        });
+        Ok(Imp::Time {
+            t: tg.clone(),
+            hours,
+            unique,
+        })
+    }
+
+    /// A foreign key to `column` of table `pt`: one parent row per row when
+    /// unique, else picked uniformly or by Zipf rank (an alias table for
+    /// parents small enough).
+    fn reference(&self, pt: usize, column: usize, skew: &Skew) -> Result<Imp, Error> {
+        let rows = self.rows;
+        let n = self.schema.tables[pt].rows;
+        let pick = if self.c.unique {
+            if n < rows {
+                return Err(self.err(format!(
+                    "a unique reference needs a parent row per row: {} has {n} rows, this table {rows}",
+                    self.schema.tables[pt].name
+                )));
+            }
+            Pick::OneToOne(Perm::new(n, self.seed))
+        } else {
+            match skew {
+                Skew::Uniform => Pick::Uniform(n),
+                Skew::Zipf(s) if n <= ALIAS_MAX => {
+                    let weights = (1..=n).map(|r| (r as f64).powf(-*s)).collect();
+                    Pick::Alias(WeightedAliasIndex::new(weights).map_err(|e| self.err(format!("bad zipf skew: {e}")))?)
+                }
+                Skew::Zipf(s) => Pick::Zipf(
+                    Zipf::new(n as f64, *s).map_err(|e| self.err(format!("bad zipf skew: {e}")))?,
+                    n,
+                ),
+            }
+        };
+        Ok(Imp::Ref {
+            table: pt,
+            column,
+            pick,
+        })
+    }
+}
+
+/// `one_of`: the choices as cells of the column's type, and the running
+/// sums of their weights.
+fn one_of(kind: Kind, choices: &[String], weights: &[f64]) -> Imp {
+    let mut acc = 0.0;
+    let cumulative = weights
+        .iter()
+        .map(|w| {
+            acc += w;
+            acc
+        })
+        .collect();
+    Imp::OneOf {
+        values: choices.iter().map(|s| typed(kind, s)).collect(),
+        text: choices.to_vec(),
+        cumulative,
+    }
 }
 
 /// A fixed value as a cell of `kind` (text stays in the generator).

@@ -18,6 +18,7 @@ use mysql::{Conn, LocalInfileHandler, Opts};
 
 use super::{ddl, redact_url, Chunks, Error, RunPlan, Sink};
 use crate::synth::encode::{Dialect, Encoding};
+use crate::synth::schema::Table;
 
 pub struct MysqlSink {
     url: String,
@@ -59,6 +60,80 @@ impl MysqlSink {
             target: redact_url(&self.url),
             message: e.to_string(),
         }
+    }
+    /// `LOAD DATA LOCAL INFILE` of the table's chunks, streamed to the server
+    /// as it asks for the "file"; every expected row must arrive, without a
+    /// warning.
+    fn load_data(&mut self, t: &Table, chunks: Chunks, expected: u64) -> Result<u64, String> {
+        let q = |s: &str| Dialect::Mysql.quote_ident(s);
+        let sent = Arc::new(AtomicU64::new(0));
+        let source = Arc::new(Mutex::new(Some(chunks)));
+        let (s2, src2) = (sent.clone(), source.clone());
+        self.conn
+            .set_local_infile_handler(Some(LocalInfileHandler::new(move |_, w| {
+                let taken = src2.lock().ok().and_then(|mut g| g.take());
+                if let Some(chunks) = taken {
+                    for c in chunks {
+                        w.write_all(&c.bytes)?;
+                        s2.fetch_add(c.batch.rows as u64, Ordering::Relaxed);
+                    }
+                }
+                Ok(())
+            })));
+        let load = format!(
+            "LOAD DATA LOCAL INFILE 'loadline-{}' INTO TABLE {} CHARACTER SET utf8mb4 \
+             FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({})",
+            t.name,
+            q(&t.name),
+            Dialect::Mysql.column_list(t)
+        );
+        let r = self.conn.query_drop(&load).map_err(|e| e.to_string()).and_then(|_| {
+            let (loaded, warnings) = (self.conn.affected_rows(), self.conn.warnings());
+            let sent = sent.load(Ordering::Relaxed);
+            if sent != expected {
+                Err(format!("generation stopped after {sent} of {expected} rows"))
+            } else if loaded != expected || warnings > 0 {
+                let first: Option<(String, u32, String)> =
+                    self.conn.query_first("SHOW WARNINGS LIMIT 1").ok().flatten();
+                Err(format!(
+                    "the server loaded {loaded} of {expected} rows with {warnings} warnings{}",
+                    first
+                        .map(|(_, code, m)| format!(" (first: {code} {m})"))
+                        .unwrap_or_default()
+                ))
+            } else {
+                Ok(loaded)
+            }
+        });
+        self.conn.set_local_infile_handler(None);
+        r
+    }
+
+    /// The table's chunks as batched `INSERT`s in one transaction, rolled
+    /// back unless every expected row went in.
+    fn insert_batches(&mut self, chunks: Chunks, expected: u64) -> Result<u64, String> {
+        let mut inserted = 0u64;
+        let r = (|| {
+            self.conn.query_drop("START TRANSACTION").map_err(|e| e.to_string())?;
+            for c in chunks {
+                // A chunk is whole `INSERT` statements (never split: a
+                // value may hold `;` and newlines); one round trip each.
+                let sql = std::str::from_utf8(&c.bytes).map_err(|e| e.to_string())?;
+                self.conn
+                    .query_drop(sql)
+                    .map_err(|e| format!("in rows {}..{}: {e}", inserted + 1, inserted + c.batch.rows as u64))?;
+                inserted += c.batch.rows as u64;
+            }
+            if inserted != expected {
+                return Err(format!("generation stopped after {inserted} of {expected} rows"));
+            }
+            self.conn.query_drop("COMMIT").map_err(|e| e.to_string())?;
+            Ok(inserted)
+        })();
+        if r.is_err() {
+            let _ = self.conn.query_drop("ROLLBACK");
+        }
+        r
     }
 }
 
@@ -113,75 +188,13 @@ impl Sink for MysqlSink {
             table: t.name.clone(),
             message,
         };
-        let q = |s: &str| Dialect::Mysql.quote_ident(s);
         let create = ddl::create_table(Dialect::Mysql, plan.schema, table, &plan.selected);
         self.conn.query_drop(&create).map_err(|e| terr(e.to_string()))?;
         let expected = plan.rows(table);
         let result = if self.local_infile {
-            let sent = Arc::new(AtomicU64::new(0));
-            let source = Arc::new(Mutex::new(Some(chunks)));
-            let (s2, src2) = (sent.clone(), source.clone());
-            self.conn
-                .set_local_infile_handler(Some(LocalInfileHandler::new(move |_, w| {
-                    let taken = src2.lock().ok().and_then(|mut g| g.take());
-                    if let Some(chunks) = taken {
-                        for c in chunks {
-                            w.write_all(&c.bytes)?;
-                            s2.fetch_add(c.batch.rows as u64, Ordering::Relaxed);
-                        }
-                    }
-                    Ok(())
-                })));
-            let load = format!(
-                "LOAD DATA LOCAL INFILE 'loadline-{}' INTO TABLE {} CHARACTER SET utf8mb4 \
-                 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({})",
-                t.name,
-                q(&t.name),
-                Dialect::Mysql.column_list(t)
-            );
-            let r = self.conn.query_drop(&load).map_err(|e| e.to_string()).and_then(|_| {
-                let (loaded, warnings) = (self.conn.affected_rows(), self.conn.warnings());
-                let sent = sent.load(Ordering::Relaxed);
-                if sent != expected {
-                    Err(format!("generation stopped after {sent} of {expected} rows"))
-                } else if loaded != expected || warnings > 0 {
-                    let first: Option<(String, u32, String)> =
-                        self.conn.query_first("SHOW WARNINGS LIMIT 1").ok().flatten();
-                    Err(format!(
-                        "the server loaded {loaded} of {expected} rows with {warnings} warnings{}",
-                        first
-                            .map(|(_, code, m)| format!(" (first: {code} {m})"))
-                            .unwrap_or_default()
-                    ))
-                } else {
-                    Ok(loaded)
-                }
-            });
-            self.conn.set_local_infile_handler(None);
-            r
+            self.load_data(t, chunks, expected)
         } else {
-            let mut inserted = 0u64;
-            let r = (|| {
-                self.conn.query_drop("START TRANSACTION").map_err(|e| e.to_string())?;
-                for c in chunks {
-                    // A chunk is whole `INSERT` statements (never split: a
-                    // value may hold `;` and newlines); one round trip each.
-                    let sql = std::str::from_utf8(&c.bytes).map_err(|e| e.to_string())?;
-                    self.conn
-                        .query_drop(sql)
-                        .map_err(|e| format!("in rows {}..{}: {e}", inserted + 1, inserted + c.batch.rows as u64))?;
-                    inserted += c.batch.rows as u64;
-                }
-                if inserted != expected {
-                    return Err(format!("generation stopped after {inserted} of {expected} rows"));
-                }
-                self.conn.query_drop("COMMIT").map_err(|e| e.to_string())?;
-                Ok(inserted)
-            })();
-            if r.is_err() {
-                let _ = self.conn.query_drop("ROLLBACK");
-            }
-            r
+            self.insert_batches(chunks, expected)
         };
         match result {
             Ok(n) => Ok(n),

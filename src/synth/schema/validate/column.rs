@@ -1,6 +1,10 @@
 //! One column of a schema: which generator, its parameters and modifiers
 //! (`nulls`, `unique`, `min`/`max`, `round`, `type`), each checked with the
 //! file, line and key of the mistake.
+//!
+//! The checks run in a fixed order (the generator count, the modifiers, the
+//! generator's own parameters, `type`, then `unique`), so a column with
+//! several mistakes always reports the same one first.
 
 use std::collections::BTreeSet;
 
@@ -13,6 +17,46 @@ const GENERATORS: &str =
 
 type ColumnParts = (Column, Option<PendingRef>, Option<PendingAfter>);
 
+/// Where a column sits: its line, its table's default locale, and whether
+/// it is a field inside a `json` column.
+#[derive(Clone, Copy)]
+struct Place {
+    line: u64,
+    locale: Locale,
+    nested: bool,
+}
+
+/// The modifiers every generator may be given, checked.
+struct Modifiers {
+    nulls: f64,
+    unique: bool,
+    min: Option<f64>,
+    max: Option<f64>,
+    /// `min` and `max`, where given, are written as whole numbers.
+    ints_written: bool,
+}
+
+/// A column's generator, checked, with its type before any `type:` and
+/// what can only be resolved once every table is known.
+struct Generated {
+    gen: Gen,
+    kind: Kind,
+    pending_ref: Option<PendingRef>,
+    pending_after: Option<PendingAfter>,
+}
+
+impl Generated {
+    /// A generator with nothing left to resolve.
+    fn plain((gen, kind): (Gen, Kind)) -> Generated {
+        Generated {
+            gen,
+            kind,
+            pending_ref: None,
+            pending_after: None,
+        }
+    }
+}
+
 pub(super) fn column(
     ctx: &Ctx,
     key: &str,
@@ -23,6 +67,30 @@ pub(super) fn column(
 ) -> Result<ColumnParts, Error> {
     let r = &c.value;
     let line = c.referenced.line();
+    one_generator(ctx, line, key, r)?;
+    let m = modifiers(ctx, key, r)?;
+    let place = Place { line, locale, nested };
+    let g = generator(ctx, key, r, &m, place)?;
+    let g = sql_type(ctx, key, r, g)?;
+    if m.unique {
+        unique_fits(ctx, line, key, &g, m.nulls)?;
+    }
+    Ok((
+        Column {
+            name: name.to_string(),
+            gen: g.gen,
+            nulls: m.nulls,
+            unique: m.unique,
+            kind: g.kind,
+            line: line as usize,
+        },
+        g.pending_ref,
+        g.pending_after,
+    ))
+}
+
+/// A column names exactly one generator.
+fn one_generator(ctx: &Ctx, line: u64, key: &str, r: &RawColumn) -> Result<(), Error> {
     let given: Vec<&str> = [
         ("key", r.key.is_some()),
         ("serial", r.serial.is_some()),
@@ -48,19 +116,22 @@ pub(super) fn column(
     .map(|(n, _)| n)
     .collect();
     match given.len() {
-        0 => return Err(ctx.err(line, key, format!("no generator (give one of: {GENERATORS})"))),
-        1 => {}
-        _ => {
-            return Err(ctx.err(
-                line,
-                key,
-                format!(
-                    "more than one generator ({}); a column has exactly one",
-                    given.join(", ")
-                ),
-            ))
-        }
+        0 => Err(ctx.err(line, key, format!("no generator (give one of: {GENERATORS})"))),
+        1 => Ok(()),
+        _ => Err(ctx.err(
+            line,
+            key,
+            format!(
+                "more than one generator ({}); a column has exactly one",
+                given.join(", ")
+            ),
+        )),
     }
+}
+
+/// `nulls`, `unique`, `min` and `max` read, then each modifier checked
+/// against the kind of generator it was given with.
+fn modifiers(ctx: &Ctx, key: &str, r: &RawColumn) -> Result<Modifiers, Error> {
     let nulls = match &r.nulls {
         None => 0.0,
         Some(n) => match n.value {
@@ -89,18 +160,26 @@ pub(super) fn column(
     let ints_written = [&r.min, &r.max]
         .iter()
         .all(|o| o.as_ref().is_none_or(|n| n.value.is_int()));
+    modifiers_fit(ctx, key, r)?;
+    Ok(Modifiers {
+        nulls,
+        unique,
+        min,
+        max,
+        ints_written,
+    })
+}
+
+/// `skew`, `locale`, `min`, `max` and `round` each belong to one kind of
+/// generator.
+fn modifiers_fit(ctx: &Ctx, key: &str, r: &RawColumn) -> Result<(), Error> {
     if let (Some(s), None) = (&r.skew, &r.reference) {
         return Err(ctx.at(s, format!("{key}.skew"), "`skew` is for `ref` columns"));
     }
     if let (Some(l), None) = (&r.locale, &r.fake) {
         return Err(ctx.at(l, format!("{key}.locale"), "`locale` is for `fake` columns"));
     }
-    let is_number = r.uniform.is_some()
-        || r.normal.is_some()
-        || r.lognormal.is_some()
-        || r.exponential.is_some()
-        || r.poisson.is_some()
-        || r.zipf.is_some();
+    let is_number = is_number(r);
     for (opt, k) in [(&r.min, "min"), (&r.max, "max")] {
         if let Some(o) = opt {
             if !is_number {
@@ -113,266 +192,348 @@ pub(super) fn column(
             return Err(ctx.at(o, format!("{key}.round"), "`round` is for numeric generators"));
         }
     }
-    let mut pending_ref = None;
-    let mut pending_after = None;
-    let (gen, mut kind) = if let Some(k) = &r.key {
+    Ok(())
+}
+
+/// The generator is one of the numeric distributions.
+fn is_number(r: &RawColumn) -> bool {
+    r.uniform.is_some()
+        || r.normal.is_some()
+        || r.lognormal.is_some()
+        || r.exponential.is_some()
+        || r.poisson.is_some()
+        || r.zipf.is_some()
+}
+
+/// The one generator the column names, with its parameters checked.
+fn generator(ctx: &Ctx, key: &str, r: &RawColumn, m: &Modifiers, place: Place) -> Result<Generated, Error> {
+    let plain = if let Some(k) = &r.key {
         (Gen::Key(key_format(ctx, k, key)?), Kind::Text)
     } else if let Some(s) = &r.serial {
-        let Num::Int(start) = s.value else {
-            return Err(ctx.at(
-                s,
-                format!("{key}.serial"),
-                "the first value of a serial must be a whole number",
-            ));
-        };
-        (Gen::Serial { start }, Kind::Int)
+        serial(ctx, key, s)?
     } else if let Some(f) = &r.fake {
-        let kind: FakeKind = f
-            .value
-            .parse()
-            .map_err(|e| ctx.at(f, format!("{key}.fake"), format!("{e}")))?;
-        let loc = match &r.locale {
-            Some(l) => l
-                .value
-                .parse()
-                .map_err(|e| ctx.at(l, format!("{key}.locale"), format!("{e}")))?,
-            None => locale,
-        };
-        (Gen::Fake { kind, locale: loc }, Kind::Text)
+        fake(ctx, key, f, &r.locale, place.locale)?
     } else if let Some(p) = &r.pattern {
         let pat = Pattern::parse(&p.value).map_err(|e| ctx.at(p, format!("{key}.pattern"), e))?;
         (Gen::Pattern(pat), Kind::Text)
     } else if let Some(o) = &r.one_of {
-        let k = format!("{key}.one_of");
-        let (choices, weights) = match &o.value {
-            RawChoices::Equal(v) => (v.clone(), vec![1.0; v.len()]),
-            RawChoices::Weighted(v) => {
-                let shares = v.iter().filter(|(_, w)| matches!(w, Num::Share(_))).count();
-                if shares != 0 && shares != v.len() {
-                    return Err(ctx.at(
-                        o,
-                        k,
-                        "give every choice a percentage, or every choice a weight, not a mix",
-                    ));
-                }
-                let total: f64 = v.iter().map(|(_, w)| w.as_f64()).sum();
-                if shares == v.len() && (total - 1.0).abs() > 1e-6 {
-                    return Err(ctx.at(
-                        o,
-                        k,
-                        format!(
-                            "the shares add up to {}%, not 100%",
-                            (total * 100.0 * 1e6).round() / 1e6
-                        ),
-                    ));
-                }
-                if let Some((c, _)) = v.iter().find(|(_, w)| w.as_f64() < 0.0 || !w.as_f64().is_finite()) {
-                    return Err(ctx.at(o, k, format!("the weight of `{c}` must be a positive number")));
-                }
-                (
-                    v.iter().map(|(c, _)| c.clone()).collect(),
-                    v.iter().map(|(_, w)| w.as_f64()).collect(),
-                )
-            }
-        };
-        if choices.is_empty() || weights.iter().sum::<f64>() <= 0.0 {
-            return Err(ctx.at(o, format!("{key}.one_of"), "no choices with a weight above zero"));
-        }
-        let mut seen = BTreeSet::new();
-        if let Some(d) = choices.iter().find(|c| !seen.insert(c.as_str())) {
-            return Err(ctx.at(o, format!("{key}.one_of"), format!("the choice `{d}` is listed twice")));
-        }
-        let kind = if choices.iter().all(|c| c.parse::<i64>().is_ok()) {
-            Kind::Int
-        } else if choices.iter().all(|c| c.parse::<f64>().is_ok()) {
-            Kind::Float
-        } else if choices.iter().all(|c| c == "true" || c == "false") {
-            Kind::Bool
-        } else {
-            Kind::Text
-        };
-        (Gen::OneOf { choices, weights }, kind)
+        one_of(ctx, key, o)?
     } else if let Some(t) = r.timestamp.as_ref().or(r.date.as_ref()) {
         let is_date = r.date.is_some();
         let k = format!("{key}.{}", if is_date { "date" } else { "timestamp" });
         let (tg, after) = time_gen(ctx, &k, t, is_date)?;
-        pending_after = after;
-        (Gen::Time(tg), if is_date { Kind::Date } else { Kind::Timestamp })
+        return Ok(Generated {
+            gen: Gen::Time(tg),
+            kind: if is_date { Kind::Date } else { Kind::Timestamp },
+            pending_ref: None,
+            pending_after: after,
+        });
     } else if let Some(rf) = &r.reference {
-        if nested {
+        if place.nested {
             return Err(ctx.at(rf, format!("{key}.ref"), "`ref` cannot be used inside `json`"));
         }
-        let Some((t, c)) = rf.value.split_once('.') else {
-            return Err(ctx.at(
-                rf,
-                format!("{key}.ref"),
-                format!("write `ref: table.column`, not `{}`", rf.value),
-            ));
-        };
-        let skew = match &r.skew {
-            None => Skew::Uniform,
-            Some(s) => match &s.value {
-                RawSkew::Named(n) if n == "uniform" => Skew::Uniform,
-                RawSkew::Named(n) => {
-                    return Err(ctx.at(
-                        s,
-                        format!("{key}.skew"),
-                        format!("unknown skew `{n}` (expected `uniform` or `{{zipf: S}}`)"),
-                    ))
-                }
-                RawSkew::Zipf(z) => {
-                    let v = z.as_f64();
-                    if !(v > 0.0 && v.is_finite()) || matches!(z, Num::Share(_)) {
-                        return Err(ctx.at(
-                            s,
-                            format!("{key}.skew.zipf"),
-                            "the Zipf exponent must be a positive number",
-                        ));
-                    }
-                    Skew::Zipf(v)
-                }
-            },
-        };
-        if unique && skew != Skew::Uniform {
-            return Err(ctx.at(
-                rf,
-                format!("{key}.skew"),
-                "a `unique` reference maps rows one to one; it cannot be skewed",
-            ));
-        }
-        pending_ref = Some(PendingRef {
-            table: t.to_string(),
-            column: c.to_string(),
-            skew,
-            line: rf.referenced.line(),
-            key: format!("{key}.ref"),
+        return Ok(Generated {
+            // Replaced when the reference is resolved.
+            gen: Gen::Const(String::new()),
+            kind: Kind::Text,
+            pending_ref: Some(reference(ctx, key, r, rf, m.unique)?),
+            pending_after: None,
         });
-        // Replaced when the reference is resolved.
-        (Gen::Const(String::new()), Kind::Text)
-    } else if is_number {
-        number(ctx, key, r, min, max, ints_written)?
+    } else if is_number(r) {
+        number(ctx, key, r, m)?
     } else if let Some(b) = &r.bool {
-        let p = match b.value {
-            Num::Share(p) => p,
-            _ => {
-                return Err(ctx.at(
-                    b,
-                    format!("{key}.bool"),
-                    "write the share of `true` as a percentage, e.g. `bool: 30%`",
-                ))
-            }
-        };
-        (Gen::Bool(p), Kind::Bool)
+        (Gen::Bool(bool_share(ctx, key, b)?), Kind::Bool)
     } else if let Some(u) = &r.uuid {
         if !u.value {
             return Err(ctx.at(u, format!("{key}.uuid"), "write `uuid: true`"));
         }
         (Gen::Uuid, Kind::Uuid)
     } else if let Some(j) = &r.json {
-        let mut fields = Vec::new();
-        for (fname, f) in &j.value {
-            let (col, _, a) = column(ctx, &format!("{key}.json.{fname}"), fname, f, locale, true)?;
-            if a.is_some() {
-                return Err(ctx.at(f, format!("{key}.json.{fname}"), "`after` cannot be used inside `json`"));
-            }
-            fields.push(col);
-        }
-        if fields.is_empty() {
-            return Err(ctx.at(j, format!("{key}.json"), "a JSON object needs at least one field"));
-        }
-        (Gen::Json(fields), Kind::Json)
+        (Gen::Json(json_fields(ctx, key, j, place.locale)?), Kind::Json)
     } else if let Some(v) = &r.value {
         let s = v.value.0.clone();
-        let kind = if s.parse::<i64>().is_ok() {
-            Kind::Int
-        } else if s.parse::<f64>().is_ok() {
-            Kind::Float
-        } else if s == "true" || s == "false" {
-            Kind::Bool
-        } else {
-            Kind::Text
-        };
+        let kind = literals_kind(std::slice::from_ref(&s));
         (Gen::Const(s), kind)
     } else {
-        return Err(ctx.err(line, key, format!("no generator (give one of: {GENERATORS})")));
+        return Err(ctx.err(place.line, key, format!("no generator (give one of: {GENERATORS})")));
     };
-    let mut gen = gen;
-    if let Some(t) = &r.sql_type {
-        if pending_ref.is_some() {
-            return Err(ctx.at(
-                t,
-                format!("{key}.type"),
-                "a `ref` column has the type of the column it points at",
-            ));
-        }
-        let Some(k) = Kind::parse(&t.value.to_ascii_lowercase()) else {
-            return Err(ctx.at(
-                t,
-                format!("{key}.type"),
-                format!("unknown type `{}` (known: {})", t.value, Kind::NAMES),
-            ));
-        };
-        let fits = k == kind
-            || k == Kind::Text
-            || (k == Kind::Float && kind == Kind::Int)
-            || (k == Kind::Int && matches!(gen, Gen::Number { .. }))
-            || (k == Kind::Date && kind == Kind::Timestamp);
-        if !fits {
-            return Err(ctx.at(
-                t,
-                format!("{key}.type"),
-                format!("`{}` values cannot be stored as `{}`", kind_name(kind), t.value),
-            ));
-        }
-        match &mut gen {
-            Gen::Number { int, .. } if matches!(k, Kind::Int | Kind::Float) => *int = k == Kind::Int,
-            Gen::Time(tg) if k == Kind::Date => tg.date = true,
-            _ => {}
-        }
-        kind = k;
+    Ok(Generated::plain(plain))
+}
+
+/// `serial: N`: whole numbers from N up.
+fn serial(ctx: &Ctx, key: &str, s: &S<Num>) -> Result<(Gen, Kind), Error> {
+    let Num::Int(start) = s.value else {
+        return Err(ctx.at(
+            s,
+            format!("{key}.serial"),
+            "the first value of a serial must be a whole number",
+        ));
+    };
+    Ok((Gen::Serial { start }, Kind::Int))
+}
+
+/// `fake: KIND`, in the column's own `locale` or else its table's.
+fn fake(
+    ctx: &Ctx,
+    key: &str,
+    f: &S<String>,
+    own_locale: &Option<S<String>>,
+    locale: Locale,
+) -> Result<(Gen, Kind), Error> {
+    let kind: FakeKind = f
+        .value
+        .parse()
+        .map_err(|e| ctx.at(f, format!("{key}.fake"), format!("{e}")))?;
+    let loc = match own_locale {
+        Some(l) => l
+            .value
+            .parse()
+            .map_err(|e| ctx.at(l, format!("{key}.locale"), format!("{e}")))?,
+        None => locale,
+    };
+    Ok((Gen::Fake { kind, locale: loc }, Kind::Text))
+}
+
+/// `one_of`: distinct choices with weights that make sense; the column's
+/// type is the one every choice can be read as.
+fn one_of(ctx: &Ctx, key: &str, o: &S<RawChoices>) -> Result<(Gen, Kind), Error> {
+    let (choices, weights) = match &o.value {
+        RawChoices::Equal(v) => (v.clone(), vec![1.0; v.len()]),
+        RawChoices::Weighted(v) => weighted_choices(ctx, key, o, v)?,
+    };
+    if choices.is_empty() || weights.iter().sum::<f64>() <= 0.0 {
+        return Err(ctx.at(o, format!("{key}.one_of"), "no choices with a weight above zero"));
     }
-    if unique {
-        let ok = matches!(
-            gen,
-            Gen::Serial { .. }
-                | Gen::Key(_)
-                | Gen::Fake { .. }
-                | Gen::Pattern(_)
-                | Gen::Uuid
-                | Gen::Const(_)
-                | Gen::Time(_)
-        ) || matches!(gen, Gen::Number { dist: Dist::Uniform { .. }, .. } if kind == Kind::Int);
-        let ok = ok && !matches!(&gen, Gen::Time(t) if t.diurnal.is_some() || t.after.is_some() || t.date);
-        let ok = ok || pending_ref.is_some();
-        if !ok || pending_after.is_some() {
-            return Err(ctx.err(
-                line,
-                format!("{key}.unique"),
-                "`unique: true` works with key, serial, fake, pattern, uuid, integer `uniform`, plain timestamp ranges (not dates) and `ref`",
-            ));
-        }
-        if nulls > 0.0 {
-            return Err(ctx.err(
-                line,
-                format!("{key}.unique"),
-                "a unique column cannot also have `nulls`",
-            ));
-        }
+    let mut seen = BTreeSet::new();
+    if let Some(d) = choices.iter().find(|c| !seen.insert(c.as_str())) {
+        return Err(ctx.at(o, format!("{key}.one_of"), format!("the choice `{d}` is listed twice")));
+    }
+    let kind = literals_kind(&choices);
+    Ok((Gen::OneOf { choices, weights }, kind))
+}
+
+/// `{a: 70%, b: 30%}` or `{a: 3, b: 1}` split into choices and weights:
+/// all shares (adding up to 100%) or all weights, none negative.
+fn weighted_choices(
+    ctx: &Ctx,
+    key: &str,
+    o: &S<RawChoices>,
+    v: &[(String, Num)],
+) -> Result<(Vec<String>, Vec<f64>), Error> {
+    let k = format!("{key}.one_of");
+    let shares = v.iter().filter(|(_, w)| matches!(w, Num::Share(_))).count();
+    if shares != 0 && shares != v.len() {
+        return Err(ctx.at(
+            o,
+            k,
+            "give every choice a percentage, or every choice a weight, not a mix",
+        ));
+    }
+    let total: f64 = v.iter().map(|(_, w)| w.as_f64()).sum();
+    if shares == v.len() && (total - 1.0).abs() > 1e-6 {
+        return Err(ctx.at(
+            o,
+            k,
+            format!(
+                "the shares add up to {}%, not 100%",
+                (total * 100.0 * 1e6).round() / 1e6
+            ),
+        ));
+    }
+    if let Some((c, _)) = v.iter().find(|(_, w)| w.as_f64() < 0.0 || !w.as_f64().is_finite()) {
+        return Err(ctx.at(o, k, format!("the weight of `{c}` must be a positive number")));
     }
     Ok((
-        Column {
-            name: name.to_string(),
-            gen,
-            nulls,
-            unique,
-            kind,
-            line: line as usize,
-        },
-        pending_ref,
-        pending_after,
+        v.iter().map(|(c, _)| c.clone()).collect(),
+        v.iter().map(|(_, w)| w.as_f64()).collect(),
     ))
 }
 
+/// The narrowest type every one of these written values can be read as.
+fn literals_kind(values: &[String]) -> Kind {
+    if values.iter().all(|c| c.parse::<i64>().is_ok()) {
+        Kind::Int
+    } else if values.iter().all(|c| c.parse::<f64>().is_ok()) {
+        Kind::Float
+    } else if values.iter().all(|c| c == "true" || c == "false") {
+        Kind::Bool
+    } else {
+        Kind::Text
+    }
+}
+
+/// `ref: table.column` by name, with its `skew`, to resolve once every
+/// table is known.
+fn reference(ctx: &Ctx, key: &str, r: &RawColumn, rf: &S<String>, unique: bool) -> Result<PendingRef, Error> {
+    let Some((t, c)) = rf.value.split_once('.') else {
+        return Err(ctx.at(
+            rf,
+            format!("{key}.ref"),
+            format!("write `ref: table.column`, not `{}`", rf.value),
+        ));
+    };
+    let skew = match &r.skew {
+        None => Skew::Uniform,
+        Some(s) => skew(ctx, key, s)?,
+    };
+    if unique && skew != Skew::Uniform {
+        return Err(ctx.at(
+            rf,
+            format!("{key}.skew"),
+            "a `unique` reference maps rows one to one; it cannot be skewed",
+        ));
+    }
+    Ok(PendingRef {
+        table: t.to_string(),
+        column: c.to_string(),
+        skew,
+        line: rf.referenced.line(),
+        key: format!("{key}.ref"),
+    })
+}
+
+/// `skew: uniform` or `skew: {zipf: S}` with a positive exponent.
+fn skew(ctx: &Ctx, key: &str, s: &S<RawSkew>) -> Result<Skew, Error> {
+    match &s.value {
+        RawSkew::Named(n) if n == "uniform" => Ok(Skew::Uniform),
+        RawSkew::Named(n) => Err(ctx.at(
+            s,
+            format!("{key}.skew"),
+            format!("unknown skew `{n}` (expected `uniform` or `{{zipf: S}}`)"),
+        )),
+        RawSkew::Zipf(z) => {
+            let v = z.as_f64();
+            if !(v > 0.0 && v.is_finite()) || matches!(z, Num::Share(_)) {
+                return Err(ctx.at(
+                    s,
+                    format!("{key}.skew.zipf"),
+                    "the Zipf exponent must be a positive number",
+                ));
+            }
+            Ok(Skew::Zipf(v))
+        }
+    }
+}
+
+/// `bool: 30%`: the share of `true`.
+fn bool_share(ctx: &Ctx, key: &str, b: &S<Num>) -> Result<f64, Error> {
+    match b.value {
+        Num::Share(p) => Ok(p),
+        _ => Err(ctx.at(
+            b,
+            format!("{key}.bool"),
+            "write the share of `true` as a percentage, e.g. `bool: 30%`",
+        )),
+    }
+}
+
+/// `json`: each field a column of its own (no `ref`, no `after`), at least
+/// one.
+fn json_fields(
+    ctx: &Ctx,
+    key: &str,
+    j: &S<indexmap::IndexMap<String, S<RawColumn>>>,
+    locale: Locale,
+) -> Result<Vec<Column>, Error> {
+    let mut fields = Vec::new();
+    for (fname, f) in &j.value {
+        let (col, _, a) = column(ctx, &format!("{key}.json.{fname}"), fname, f, locale, true)?;
+        if a.is_some() {
+            return Err(ctx.at(f, format!("{key}.json.{fname}"), "`after` cannot be used inside `json`"));
+        }
+        fields.push(col);
+    }
+    if fields.is_empty() {
+        return Err(ctx.at(j, format!("{key}.json"), "a JSON object needs at least one field"));
+    }
+    Ok(fields)
+}
+
+/// `type:` stores the generated values as another type where they fit it
+/// (integers as floats, anything as text, timestamps as dates, ...).
+fn sql_type(ctx: &Ctx, key: &str, r: &RawColumn, g: Generated) -> Result<Generated, Error> {
+    let Some(t) = &r.sql_type else {
+        return Ok(g);
+    };
+    let Generated {
+        mut gen,
+        kind,
+        pending_ref,
+        pending_after,
+    } = g;
+    if pending_ref.is_some() {
+        return Err(ctx.at(
+            t,
+            format!("{key}.type"),
+            "a `ref` column has the type of the column it points at",
+        ));
+    }
+    let Some(k) = Kind::parse(&t.value.to_ascii_lowercase()) else {
+        return Err(ctx.at(
+            t,
+            format!("{key}.type"),
+            format!("unknown type `{}` (known: {})", t.value, Kind::NAMES),
+        ));
+    };
+    let fits = k == kind
+        || k == Kind::Text
+        || (k == Kind::Float && kind == Kind::Int)
+        || (k == Kind::Int && matches!(gen, Gen::Number { .. }))
+        || (k == Kind::Date && kind == Kind::Timestamp);
+    if !fits {
+        return Err(ctx.at(
+            t,
+            format!("{key}.type"),
+            format!("`{}` values cannot be stored as `{}`", kind_name(kind), t.value),
+        ));
+    }
+    match &mut gen {
+        Gen::Number { int, .. } if matches!(k, Kind::Int | Kind::Float) => *int = k == Kind::Int,
+        Gen::Time(tg) if k == Kind::Date => tg.date = true,
+        _ => {}
+    }
+    Ok(Generated {
+        gen,
+        kind: k,
+        pending_ref,
+        pending_after,
+    })
+}
+
+/// `unique: true` goes only with generators that can promise distinct
+/// values, and never with `nulls`.
+fn unique_fits(ctx: &Ctx, line: u64, key: &str, g: &Generated, nulls: f64) -> Result<(), Error> {
+    let (gen, kind) = (&g.gen, g.kind);
+    let ok = matches!(
+        gen,
+        Gen::Serial { .. }
+            | Gen::Key(_)
+            | Gen::Fake { .. }
+            | Gen::Pattern(_)
+            | Gen::Uuid
+            | Gen::Const(_)
+            | Gen::Time(_)
+    ) || matches!(gen, Gen::Number { dist: Dist::Uniform { .. }, .. } if kind == Kind::Int);
+    let ok = ok && !matches!(gen, Gen::Time(t) if t.diurnal.is_some() || t.after.is_some() || t.date);
+    let ok = ok || g.pending_ref.is_some();
+    if !ok || g.pending_after.is_some() {
+        return Err(ctx.err(
+            line,
+            format!("{key}.unique"),
+            "`unique: true` works with key, serial, fake, pattern, uuid, integer `uniform`, plain timestamp ranges (not dates) and `ref`",
+        ));
+    }
+    if nulls > 0.0 {
+        return Err(ctx.err(
+            line,
+            format!("{key}.unique"),
+            "a unique column cannot also have `nulls`",
+        ));
+    }
+    Ok(())
+}
+
+/// A type as the error messages name it.
 fn kind_name(k: Kind) -> &'static str {
     match k {
         Kind::Int => "integer",
@@ -386,6 +547,8 @@ fn kind_name(k: Kind) -> &'static str {
     }
 }
 
+/// `key: t-{index:05}`: a prefix, the row number (zero-padded to a width)
+/// and a suffix that cannot run into the number.
 fn key_format(ctx: &Ctx, k: &S<String>, key: &str) -> Result<KeyFormat, Error> {
     let s = &k.value;
     let bad = || {
@@ -424,63 +587,54 @@ fn key_format(ctx: &Ctx, k: &S<String>, key: &str) -> Result<KeyFormat, Error> {
     })
 }
 
-fn number(
-    ctx: &Ctx,
-    key: &str,
-    r: &RawColumn,
-    min: Option<f64>,
-    max: Option<f64>,
-    ints_written: bool,
-) -> Result<(Gen, Kind), Error> {
-    let pos = |n: &S<Num>, k: &str| -> Result<f64, Error> {
-        let v = n.value.as_f64();
-        if matches!(n.value, Num::Share(_)) || !(v > 0.0 && v.is_finite()) {
-            return Err(ctx.at(n, format!("{key}.{k}"), "must be a positive number"));
+/// A numeric generator: its distribution, `min` no greater than `max`, and
+/// whether its values are whole numbers.
+fn number(ctx: &Ctx, key: &str, r: &RawColumn, m: &Modifiers) -> Result<(Gen, Kind), Error> {
+    let (dist, int) = distribution(ctx, key, r)?;
+    if let (Some(a), Some(b), Some(mn)) = (m.min, m.max, &r.min) {
+        if a > b {
+            return Err(ctx.at(mn, format!("{key}.min"), format!("min {a} is above max {b}")));
         }
-        Ok(v)
-    };
-    let (dist, int) = if let Some(u) = &r.uniform {
-        if u.value.len() != 2 {
-            return Err(ctx.at(u, format!("{key}.uniform"), "write `uniform: [low, high]`"));
-        }
-        let (lo, hi) = (&u.value[0], &u.value[1]);
-        if matches!(lo.value, Num::Share(_))
-            || matches!(hi.value, Num::Share(_))
-            || lo.value.as_f64() > hi.value.as_f64()
-        {
-            return Err(ctx.at(
-                u,
-                format!("{key}.uniform"),
-                "write `uniform: [low, high]` with low <= high",
-            ));
-        }
-        let int = lo.value.is_int() && hi.value.is_int();
-        (
-            Dist::Uniform {
-                lo: lo.value.as_f64(),
-                hi: hi.value.as_f64(),
-            },
+    }
+    let int = int && m.ints_written && r.round.is_none();
+    let round = r.round.as_ref().map(|x| x.value);
+    Ok((
+        Gen::Number {
+            dist,
+            min: m.min,
+            max: m.max,
+            round,
             int,
-        )
+        },
+        if int { Kind::Int } else { Kind::Float },
+    ))
+}
+
+/// The column's distribution with its parameters checked, and whether
+/// they are written as whole numbers.
+fn distribution(ctx: &Ctx, key: &str, r: &RawColumn) -> Result<(Dist, bool), Error> {
+    let pos = |n: &S<Num>, k: &str| positive(ctx, key, n, k);
+    if let Some(u) = &r.uniform {
+        uniform(ctx, key, u)
     } else if let Some(n) = &r.normal {
         let sd = pos(&n.value.sd, "normal.sd")?;
-        (
+        Ok((
             Dist::Normal {
                 mean: n.value.mean.value.as_f64(),
                 sd,
             },
             n.value.mean.value.is_int(),
-        )
+        ))
     } else if let Some(n) = &r.lognormal {
         let median = pos(&n.value.median, "lognormal.median")?;
         let sigma = pos(&n.value.sigma, "lognormal.sigma")?;
-        (Dist::LogNormal { median, sigma }, n.value.median.value.is_int())
+        Ok((Dist::LogNormal { median, sigma }, n.value.median.value.is_int()))
     } else if let Some(n) = &r.exponential {
         let mean = pos(&n.value.mean, "exponential.mean")?;
-        (Dist::Exponential { mean }, n.value.mean.value.is_int())
+        Ok((Dist::Exponential { mean }, n.value.mean.value.is_int()))
     } else if let Some(n) = &r.poisson {
         let mean = pos(&n.value.mean, "poisson.mean")?;
-        (Dist::Poisson { mean }, true)
+        Ok((Dist::Poisson { mean }, true))
     } else if let Some(z) = &r.zipf {
         let Num::Int(n) = z.value.n.value else {
             return Err(ctx.at(&z.value.n, format!("{key}.zipf.n"), "must be a whole number of ranks"));
@@ -489,29 +643,47 @@ fn number(
             return Err(ctx.at(&z.value.n, format!("{key}.zipf.n"), "must be at least 1"));
         }
         let s = pos(&z.value.s, "zipf.s")?;
-        (Dist::Zipf { n: n as u64, s }, true)
+        Ok((Dist::Zipf { n: n as u64, s }, true))
     } else {
-        return Err(ctx.err(0, key, "no numeric generator (a bug: please report it)"));
-    };
-    if let (Some(a), Some(b), Some(m)) = (min, max, &r.min) {
-        if a > b {
-            return Err(ctx.at(m, format!("{key}.min"), format!("min {a} is above max {b}")));
-        }
+        Err(ctx.err(0, key, "no numeric generator (a bug: please report it)"))
     }
-    let int = int && ints_written && r.round.is_none();
-    let round = r.round.as_ref().map(|x| x.value);
+}
+
+/// A distribution parameter that must be a positive, finite number.
+fn positive(ctx: &Ctx, key: &str, n: &S<Num>, k: &str) -> Result<f64, Error> {
+    let v = n.value.as_f64();
+    if matches!(n.value, Num::Share(_)) || !(v > 0.0 && v.is_finite()) {
+        return Err(ctx.at(n, format!("{key}.{k}"), "must be a positive number"));
+    }
+    Ok(v)
+}
+
+/// `uniform: [low, high]` with low <= high; whole numbers when both are
+/// written as such.
+fn uniform(ctx: &Ctx, key: &str, u: &S<Vec<S<Num>>>) -> Result<(Dist, bool), Error> {
+    if u.value.len() != 2 {
+        return Err(ctx.at(u, format!("{key}.uniform"), "write `uniform: [low, high]`"));
+    }
+    let (lo, hi) = (&u.value[0], &u.value[1]);
+    if matches!(lo.value, Num::Share(_)) || matches!(hi.value, Num::Share(_)) || lo.value.as_f64() > hi.value.as_f64() {
+        return Err(ctx.at(
+            u,
+            format!("{key}.uniform"),
+            "write `uniform: [low, high]` with low <= high",
+        ));
+    }
+    let int = lo.value.is_int() && hi.value.is_int();
     Ok((
-        Gen::Number {
-            dist,
-            min,
-            max,
-            round,
-            int,
+        Dist::Uniform {
+            lo: lo.value.as_f64(),
+            hi: hi.value.as_f64(),
         },
-        if int { Kind::Int } else { Kind::Float },
+        int,
     ))
 }
 
+/// A `timestamp` or `date` generator: a `from`/`to` range (with an optional
+/// day curve), or `after` another column (resolved later by name).
 fn time_gen(
     ctx: &Ctx,
     key: &str,
@@ -529,34 +701,7 @@ fn time_gen(
     };
     let from = parse(&r.from, "from")?;
     let to = parse(&r.to, "to")?;
-    let diurnal = match &r.diurnal {
-        None
-        | Some(S {
-            value: RawDiurnal::On(false),
-            ..
-        }) => None,
-        Some(S {
-            value: RawDiurnal::On(true),
-            ..
-        }) => Some(DEFAULT_DAY),
-        Some(
-            d @ S {
-                value: RawDiurnal::Weights(w),
-                ..
-            },
-        ) => {
-            if w.len() != 24 || w.iter().any(|x| !(x.is_finite() && *x >= 0.0)) || w.iter().sum::<f64>() <= 0.0 {
-                return Err(ctx.at(
-                    d,
-                    format!("{key}.diurnal"),
-                    "give 24 hourly weights (0 or more, not all 0), or `true`",
-                ));
-            }
-            let mut a = [0.0; 24];
-            a.copy_from_slice(w);
-            Some(a)
-        }
-    };
+    let diurnal = diurnal(ctx, key, &r.diurnal)?;
     if let Some(a) = &r.after {
         if from.is_some() {
             return Err(ctx.at(a, format!("{key}.after"), "give `after` or `from`, not both"));
@@ -568,27 +713,8 @@ fn time_gen(
                 "`diurnal` works with `from`/`to` ranges, not with `after`",
             ));
         }
-        let within = r.within.as_ref().map(|w| w.value.as_secs_f64() as i64);
-        let (first, second) = match a.value.split_once('.') {
-            Some((f, s)) => (f.to_string(), Some(s.to_string())),
-            None => (a.value.clone(), None),
-        };
-        return Ok((
-            TimeGen {
-                from: 0,
-                to: to.unwrap_or(i64::MIN),
-                diurnal: None,
-                after: None,
-                within,
-                date: is_date,
-            },
-            Some(PendingAfter {
-                first,
-                second,
-                line: a.referenced.line(),
-                key: format!("{key}.after"),
-            }),
-        ));
+        let (tg, after) = after_gen(key, r, a, to, is_date);
+        return Ok((tg, Some(after)));
     }
     if let Some(w) = &r.within {
         return Err(ctx.at(w, format!("{key}.within"), "`within` goes with `after`"));
@@ -614,6 +740,66 @@ fn time_gen(
         },
         None,
     ))
+}
+
+/// `diurnal:` as 24 hourly weights: `true` is [`DEFAULT_DAY`], a list must
+/// hold 24 weights, 0 or more and not all 0.
+fn diurnal(ctx: &Ctx, key: &str, d: &Option<S<RawDiurnal>>) -> Result<Option<[f64; 24]>, Error> {
+    match d {
+        None
+        | Some(S {
+            value: RawDiurnal::On(false),
+            ..
+        }) => Ok(None),
+        Some(S {
+            value: RawDiurnal::On(true),
+            ..
+        }) => Ok(Some(DEFAULT_DAY)),
+        Some(
+            d @ S {
+                value: RawDiurnal::Weights(w),
+                ..
+            },
+        ) => {
+            if w.len() != 24 || w.iter().any(|x| !(x.is_finite() && *x >= 0.0)) || w.iter().sum::<f64>() <= 0.0 {
+                return Err(ctx.at(
+                    d,
+                    format!("{key}.diurnal"),
+                    "give 24 hourly weights (0 or more, not all 0), or `true`",
+                ));
+            }
+            let mut a = [0.0; 24];
+            a.copy_from_slice(w);
+            Ok(Some(a))
+        }
+    }
+}
+
+/// A time that follows another column's (`after: column` or
+/// `after: ref_column.parent_column`): the range is filled in once the
+/// column it follows is resolved.
+fn after_gen(key: &str, r: &RawTimestamp, a: &S<String>, to: Option<i64>, is_date: bool) -> (TimeGen, PendingAfter) {
+    let within = r.within.as_ref().map(|w| w.value.as_secs_f64() as i64);
+    let (first, second) = match a.value.split_once('.') {
+        Some((f, s)) => (f.to_string(), Some(s.to_string())),
+        None => (a.value.clone(), None),
+    };
+    (
+        TimeGen {
+            from: 0,
+            to: to.unwrap_or(i64::MIN),
+            diurnal: None,
+            after: None,
+            within,
+            date: is_date,
+        },
+        PendingAfter {
+            first,
+            second,
+            line: a.referenced.line(),
+            key: format!("{key}.after"),
+        },
+    )
 }
 
 /// When people buy: quiet at night, a morning rise, an evening peak

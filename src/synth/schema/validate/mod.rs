@@ -44,6 +44,8 @@ struct ParsedTable {
     primary_key: Option<usize>,
 }
 
+/// Every table and column checked, tables put parents first, and the
+/// references and `after:` columns resolved by name.
 pub(super) fn validate(raw: RawSchema, path: &Path) -> Result<Schema, Error> {
     let ctx = Ctx::new(path);
     let default_locale = match &raw.locale {
@@ -66,12 +68,33 @@ pub(super) fn validate(raw: RawSchema, path: &Path) -> Result<Schema, Error> {
         }
     }
     let index: HashMap<String, usize> = tables.iter().enumerate().map(|(i, t)| (t.name.clone(), i)).collect();
+    resolve_refs(&ctx, &mut tables, &index)?;
+    resolve_afters(&ctx, &mut tables, &index)?;
+    Ok(Schema {
+        path: path.to_path_buf(),
+        seed: raw.seed.unwrap_or_else(|| rand::random::<u64>() >> 11),
+        seed_given: raw.seed.is_some(),
+        tables: tables
+            .into_iter()
+            .map(|t| Table {
+                name: t.name,
+                rows: t.rows,
+                columns: t.columns,
+                primary_key: t.primary_key,
+                line: t.line as usize,
+            })
+            .collect(),
+    })
+}
 
-    // Resolve references: parents are earlier in `tables`.
+/// Each `ref:` pointed at its parent column, which must be a key that is
+/// never NULL, in a table with rows; the column takes the parent's type.
+/// Parents are earlier in `tables`.
+fn resolve_refs(ctx: &Ctx, tables: &mut [ParsedTable], index: &HashMap<String, usize>) -> Result<(), Error> {
     for ti in 0..tables.len() {
         let refs: Vec<(usize, PendingRef)> = tables[ti].refs.drain().collect();
         for (ci, r) in refs {
-            let (pt, pc) = resolve_column(&ctx, &tables, &index, &r.table, &r.column, r.line, &r.key)?;
+            let (pt, pc) = resolve_column(ctx, tables, index, &r.table, &r.column, r.line, &r.key)?;
             let parent = &tables[pt].columns[pc];
             let unique = matches!(parent.gen, Gen::Serial { .. } | Gen::Key(_)) || parent.unique;
             if !unique {
@@ -108,12 +131,16 @@ pub(super) fn validate(raw: RawSchema, path: &Path) -> Result<Schema, Error> {
             };
         }
     }
-    // Resolve `after`, then the upper bound of each `after` timestamp
-    // (its own `to`, else the bound of what it follows).
+    Ok(())
+}
+
+/// Resolve `after`, then the upper bound of each `after` timestamp (its own
+/// `to`, else the bound of what it follows).
+fn resolve_afters(ctx: &Ctx, tables: &mut [ParsedTable], index: &HashMap<String, usize>) -> Result<(), Error> {
     for ti in 0..tables.len() {
         let afters: Vec<(usize, PendingAfter)> = tables[ti].afters.drain().collect();
         for (ci, a) in afters {
-            let after = resolve_after(&ctx, &tables, &index, ti, &a)?;
+            let after = resolve_after(ctx, tables, index, ti, &a)?;
             if let Gen::Time(tg) = &mut tables[ti].columns[ci].gen {
                 tg.after = Some(after);
             }
@@ -121,7 +148,7 @@ pub(super) fn validate(raw: RawSchema, path: &Path) -> Result<Schema, Error> {
     }
     for ti in 0..tables.len() {
         for ci in 0..tables[ti].columns.len() {
-            let bound = upper_bound(&ctx, &tables, ti, ci, 0)?;
+            let bound = upper_bound(ctx, tables, ti, ci, 0)?;
             if let Gen::Time(tg) = &mut tables[ti].columns[ci].gen {
                 if tg.after.is_some() && tg.to == i64::MIN {
                     tg.to = bound;
@@ -129,23 +156,11 @@ pub(super) fn validate(raw: RawSchema, path: &Path) -> Result<Schema, Error> {
             }
         }
     }
-    Ok(Schema {
-        path: path.to_path_buf(),
-        seed: raw.seed.unwrap_or_else(|| rand::random::<u64>() >> 11),
-        seed_given: raw.seed.is_some(),
-        tables: tables
-            .into_iter()
-            .map(|t| Table {
-                name: t.name,
-                rows: t.rows,
-                columns: t.columns,
-                primary_key: t.primary_key,
-                line: t.line as usize,
-            })
-            .collect(),
-    })
+    Ok(())
 }
 
+/// A column named by table and column, as (table, column) indexes; an
+/// unknown name suggests the nearest and lists the known ones.
 fn resolve_column(
     ctx: &Ctx,
     tables: &[ParsedTable],
@@ -181,6 +196,8 @@ fn resolve_column(
     Ok((pt, pc))
 }
 
+/// `after: column` (a timestamp of this table) or `after: fk.column` (a
+/// timestamp of the table that `fk` references).
 fn resolve_after(
     ctx: &Ctx,
     tables: &[ParsedTable],
@@ -325,6 +342,8 @@ fn generation_order(ctx: &Ctx, tables: &[ParsedTable]) -> Result<Vec<usize>, Err
     Ok(order)
 }
 
+/// One table: its row count, its columns, and its primary key (the one
+/// marked, else a key-like `id`).
 fn table(ctx: &Ctx, name: &str, t: &S<RawTable>, locale: Locale) -> Result<ParsedTable, Error> {
     let key = format!("tables.{name}");
     let rows = match t.value.rows.value {
