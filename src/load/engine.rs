@@ -92,19 +92,7 @@ pub struct RunReport {
 
 /// Replay `profile` and write its results to `opts.out_dir`.
 pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
-    if profile.target.environment == Some(Environment::Prod) && !opts.allow_prod {
-        return Err(Error::ProdRefused {
-            profile: profile.source.clone(),
-            url: profile.target.base.to_string(),
-        });
-    }
-    let (shard, shards) = opts.shard.unwrap_or((0, 1));
-    if shards == 0 || shard >= shards {
-        return Err(Error::BadShard {
-            index: shard,
-            count: shards,
-        });
-    }
+    let (shard, shards) = check_run(&profile, opts)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -112,10 +100,7 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
     let connector = rt.block_on(Connector::new(&profile.target))?;
     let proto = rt.block_on(probe(&connector, &profile));
     let (workers, users_here) = split_load(&profile, opts.workers, shard, shards)?;
-    std::fs::create_dir_all(&opts.out_dir).map_err(|source| Error::Io {
-        path: opts.out_dir.clone(),
-        source,
-    })?;
+    std::fs::create_dir_all(&opts.out_dir).map_err(|source| io_error_in(opts, source))?;
 
     let profile = Arc::new(profile);
     let (tx, mut rx) = unbounded_channel();
@@ -137,27 +122,14 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
         threads.push(spawn_worker(w, launch.spec(w, tx.clone()), gates.clone())?);
     }
     drop(tx);
-    gates.connected.wait();
-    // A short lead so every worker is past the barrier when the clock starts.
-    let start = std::time::Instant::now() + Duration::from_millis(5);
-    let _ = gates.start.set(start);
-    let start_wall = SystemTime::now() + Duration::from_millis(5);
-    let writer = ResultWriter::create(&opts.out_dir, start_wall, profile.endpoint_names(), &profile.name);
-    if writer.is_err() {
-        // Nothing can be recorded: release the workers straight into a stop.
-        opts.stop.store(true, Ordering::Relaxed);
-    }
-    gates.go.wait();
+    let (start, start_wall, writer) = start_clock(&gates, &profile, opts);
     let mut writer = match writer {
         Ok(w) => w,
         Err(source) => {
             for t in threads {
                 let _ = t.join();
             }
-            return Err(Error::Io {
-                path: opts.out_dir.clone(),
-                source,
-            });
+            return Err(io_error_in(opts, source));
         }
     };
     let progress = Progress::new(opts.progress, profile.duration);
@@ -185,10 +157,7 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
     }
     progress.finish();
     if let Some(source) = io_error {
-        return Err(Error::Io {
-            path: opts.out_dir.clone(),
-            source,
-        });
+        return Err(io_error_in(opts, source));
     }
     let ctx = SummaryContext {
         workers: workers as u32,
@@ -200,11 +169,56 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
         interrupted: opts.stop.load(Ordering::Relaxed),
     };
     let summary = summarize(&profile, writer.totals(), &finals, ctx);
-    let dir = writer.finish(&summary).map_err(|source| Error::Io {
+    let dir = writer.finish(&summary).map_err(|source| io_error_in(opts, source))?;
+    Ok(RunReport { summary, dir })
+}
+
+/// An error writing the run's files.
+fn io_error_in(opts: &RunOptions, source: std::io::Error) -> Error {
+    Error::Io {
         path: opts.out_dir.clone(),
         source,
-    })?;
-    Ok(RunReport { summary, dir })
+    }
+}
+
+/// Once every worker has connected: set the start instant, open the result files, and
+/// let the workers go (straight into a stop if the files cannot be opened).
+fn start_clock(
+    gates: &Gates,
+    profile: &Profile,
+    opts: &RunOptions,
+) -> (std::time::Instant, SystemTime, std::io::Result<ResultWriter>) {
+    gates.connected.wait();
+    // A short lead so every worker is past the barrier when the clock starts.
+    let start = std::time::Instant::now() + Duration::from_millis(5);
+    let _ = gates.start.set(start);
+    let start_wall = SystemTime::now() + Duration::from_millis(5);
+    let writer = ResultWriter::create(&opts.out_dir, start_wall, profile.endpoint_names(), &profile.name);
+    if writer.is_err() {
+        // Nothing can be recorded: release the workers straight into a stop.
+        opts.stop.store(true, Ordering::Relaxed);
+    }
+    gates.go.wait();
+    (start, start_wall, writer)
+}
+
+/// A run may go ahead: not against prod unless allowed, and a valid shard (returned as
+/// index and count, `0/1` for the whole run).
+fn check_run(profile: &Profile, opts: &RunOptions) -> Result<(u32, u32), Error> {
+    if profile.target.environment == Some(Environment::Prod) && !opts.allow_prod {
+        return Err(Error::ProdRefused {
+            profile: profile.source.clone(),
+            url: profile.target.base.to_string(),
+        });
+    }
+    let (shard, shards) = opts.shard.unwrap_or((0, 1));
+    if shards == 0 || shard >= shards {
+        return Err(Error::BadShard {
+            index: shard,
+            count: shards,
+        });
+    }
+    Ok((shard, shards))
 }
 
 /// One probe connection tells which protocol the target speaks (ALPN on https, `auto`);

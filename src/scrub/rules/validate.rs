@@ -6,7 +6,7 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 
-use super::raw::{RawMask, RawPseudonymize, RawRedact, RawRule, RawRuleMap, RawRules, RawShift, S};
+use super::raw::{RawMask, RawPseudonymize, RawRedact, RawRule, RawRuleMap, RawRules, RawShift, RawTable, S};
 use super::{ColumnRule, Error, Mask, PseudoKind, Redact, Rules, TableRules, Transform, Unlisted};
 use crate::scrub::detect::Kind;
 use crate::scrub::keyed::Secret;
@@ -17,6 +17,7 @@ pub const MIN_KEY_BYTES: usize = 16;
 
 type Ctx<'a> = crate::yaml::Ctx<'a, Error>;
 
+/// Check the rules file as written (`path` names it in errors) and resolve it into [`Rules`].
 pub fn validate(raw: RawRules, path: &Path) -> Result<Rules, Error> {
     let cx = Ctx::new(path);
     let default_unlisted = match &raw.unlisted_columns {
@@ -36,63 +37,89 @@ pub fn validate(raw: RawRules, path: &Path) -> Result<Rules, Error> {
 
     // First pass: each column's own transformer; `same_as` left for later.
     let mut tables = IndexMap::new();
-    let mut same_as: Vec<(String, String, S<String>, Option<PseudoKind>)> = Vec::new();
+    let mut same_as: Vec<SameAs> = Vec::new();
     for (tname, t) in &raw.tables.value {
-        let tline = t.referenced.line();
-        if t.value.columns.value.is_empty() {
-            return Err(cx.err(tline, tname, "no columns: list the table's columns"));
-        }
-        let mut columns = IndexMap::new();
-        for (cname, c) in &t.value.columns.value {
-            let line = c.referenced.line();
-            let transform = match &c.value {
-                RawRule::Word(w) => word(&cx, line, cname, w)?,
-                RawRule::Map(m) => {
-                    let (tr, pending) = map(&cx, line, tname, cname, m, default_locale)?;
-                    if let Some((target, kind)) = pending {
-                        same_as.push((tname.clone(), cname.clone(), target, kind));
-                    }
-                    tr
+        let rules = table(&cx, tname, t, default_unlisted, default_locale, &mut same_as)?;
+        tables.insert(tname.clone(), rules);
+    }
+    // Second pass: `same_as: users.id` shares users.id's pseudonyms.
+    resolve_shared(&cx, &mut tables, same_as)?;
+    let key = resolve_key(&cx, &raw.key)?;
+    Ok(Rules {
+        path: path.to_path_buf(),
+        key,
+        unlisted: default_unlisted,
+        tables,
+    })
+}
+
+/// A column that shares another's pseudonyms: (table, column, `same_as` target, its `as`).
+type SameAs = (String, String, S<String>, Option<PseudoKind>);
+
+/// One table's rules: each column's own transformer, its identity columns and what happens
+/// to columns it does not list; columns with `same_as` are added to `same_as`.
+fn table(
+    cx: &Ctx,
+    tname: &str,
+    t: &S<RawTable>,
+    default_unlisted: Unlisted,
+    default_locale: Locale,
+    same_as: &mut Vec<SameAs>,
+) -> Result<TableRules, Error> {
+    let tline = t.referenced.line();
+    if t.value.columns.value.is_empty() {
+        return Err(cx.err(tline, tname, "no columns: list the table's columns"));
+    }
+    let mut columns = IndexMap::new();
+    for (cname, c) in &t.value.columns.value {
+        let line = c.referenced.line();
+        let transform = match &c.value {
+            RawRule::Word(w) => word(cx, line, cname, w)?,
+            RawRule::Map(m) => {
+                let (tr, pending) = map(cx, line, tname, cname, m, default_locale)?;
+                if let Some((target, kind)) = pending {
+                    same_as.push((tname.to_string(), cname.clone(), target, kind));
                 }
-            };
-            columns.insert(
-                cname.clone(),
-                ColumnRule {
-                    line: line as usize,
-                    transform,
-                },
-            );
-        }
-        let identity = match &t.value.identity {
-            Some(ids) => {
-                if ids.value.is_empty() {
-                    return Err(cx.err(ids.referenced.line(), "identity", "list at least one column"));
-                }
-                Some(ids.value.clone())
+                tr
             }
-            None => None,
         };
-        let table_unlisted = match &t.value.unlisted_columns {
-            Some(u) => unlisted(&cx, u)?,
-            None => default_unlisted,
-        };
-        tables.insert(
-            tname.clone(),
-            TableRules {
-                name: tname.clone(),
-                line: tline as usize,
-                unlisted: table_unlisted,
-                identity,
-                columns,
+        columns.insert(
+            cname.clone(),
+            ColumnRule {
+                line: line as usize,
+                transform,
             },
         );
     }
+    let identity = match &t.value.identity {
+        Some(ids) => {
+            if ids.value.is_empty() {
+                return Err(cx.err(ids.referenced.line(), "identity", "list at least one column"));
+            }
+            Some(ids.value.clone())
+        }
+        None => None,
+    };
+    let table_unlisted = match &t.value.unlisted_columns {
+        Some(u) => unlisted(cx, u)?,
+        None => default_unlisted,
+    };
+    Ok(TableRules {
+        name: tname.to_string(),
+        line: tline as usize,
+        unlisted: table_unlisted,
+        identity,
+        columns,
+    })
+}
 
-    // Second pass: `same_as: users.id` shares users.id's pseudonyms.
+/// Point each `same_as` column at the pseudonyms of the column that owns them; an `as`
+/// given beside `same_as` must be the owner's.
+fn resolve_shared(cx: &Ctx, tables: &mut IndexMap<String, TableRules>, same_as: Vec<SameAs>) -> Result<(), Error> {
     let sharing: Vec<String> = same_as.iter().map(|(t, c, _, _)| format!("{t}.{c}")).collect();
     for (tname, cname, target, kind) in same_as {
         let line = target.referenced.line();
-        let (root, root_kind) = resolve_same_as(&cx, &tables, &sharing, &target.value, line)?;
+        let (root, root_kind) = resolve_same_as(cx, tables, &sharing, &target.value, line)?;
         if let Some(k) = kind {
             if k != root_kind {
                 return Err(cx.err(
@@ -114,14 +141,7 @@ pub fn validate(raw: RawRules, path: &Path) -> Result<Rules, Error> {
             };
         }
     }
-
-    let key = resolve_key(&cx, &raw.key)?;
-    Ok(Rules {
-        path: path.to_path_buf(),
-        key,
-        unlisted: default_unlisted,
-        tables,
-    })
+    Ok(())
 }
 
 fn unlisted(cx: &Ctx, u: &S<String>) -> Result<Unlisted, Error> {
