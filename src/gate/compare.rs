@@ -183,16 +183,12 @@ fn compare_scope(
 ) -> Vec<Row> {
     let grid = Grid::new(&base.blocks_of(base_eps), &run.blocks_of(cand_eps));
     let (ta, tb) = (grid.total(&grid.a), grid.total(&grid.b));
-    let s = ScopeStats::new(scope, &grid, &ta, &tb, reg, opts);
-    let short = Short {
-        grid: &grid,
-        block_lens: (base.block_len, run.block_len),
-        samples: (s.na, s.nb),
-    };
-    let mut rows = s.quantile_rows(tols, &short);
+    let block_lens = (base.block_len, run.block_len);
+    let s = ScopeStats::new(scope, &grid, block_lens, &ta, &tb, reg, opts);
+    let mut rows = s.quantile_rows(tols);
     // A policy that compares no quantile above the median asks for no spread.
     if s.qs.iter().any(|&q| q > 0.5) {
-        rows.push(s.spread_row(shape_tol, &short));
+        rows.push(s.spread_row(shape_tol));
     }
     rows.push(s.rank_row(&ta, &tb));
     rows
@@ -211,6 +207,9 @@ struct ScopeStats<'a> {
     /// Requests in the baseline and the candidate.
     na: u64,
     nb: u64,
+    /// Blocks in the baseline and the candidate, and their lengths in seconds.
+    blocks: (usize, usize),
+    block_lens: (u64, u64),
     /// Whether both runs have enough blocks for the bootstrap.
     enough_blocks: bool,
     /// The quantiles of `qs` in the baseline and the candidate.
@@ -220,7 +219,15 @@ struct ScopeStats<'a> {
 }
 
 impl<'a> ScopeStats<'a> {
-    fn new(scope: &'a str, grid: &Grid, ta: &[u64], tb: &[u64], reg: &'a Regression, opts: &Options) -> Self {
+    fn new(
+        scope: &'a str,
+        grid: &Grid,
+        block_lens: (u64, u64),
+        ta: &[u64],
+        tb: &[u64],
+        reg: &'a Regression,
+        opts: &Options,
+    ) -> Self {
         let (na, nb): (u64, u64) = (ta.iter().sum(), tb.iter().sum());
         let mut qs: Vec<f64> = reg.quantiles.iter().map(|q| q.fraction).collect();
         qs.push(0.5);
@@ -235,6 +242,8 @@ impl<'a> ScopeStats<'a> {
             top: None,
             na,
             nb,
+            blocks: (grid.a.len(), grid.b.len()),
+            block_lens,
             enough_blocks,
             pa: stats::quantiles(ta, &grid.values, &qs),
             pb: stats::quantiles(tb, &grid.values, &qs),
@@ -271,8 +280,30 @@ impl<'a> ScopeStats<'a> {
             .and_then(|s| stats::interval(s, self.reg.confidence))
     }
 
+    /// Why a comparison of `what` (a quantile's name, or a description) has no interval:
+    /// too few blocks or too few requests.
+    fn short_note(&self, what: &str) -> String {
+        if !self.enough_blocks {
+            format!(
+                "not enough samples: {} and {} blocks of {}s and {}s, a comparison needs {} in each run",
+                self.blocks.0,
+                self.blocks.1,
+                self.block_lens.0,
+                self.block_lens.1,
+                stats::MIN_BLOCKS
+            )
+        } else {
+            format!(
+                "not enough samples: {} and {} requests, {what} needs at least {} in each",
+                self.na,
+                self.nb,
+                what_needed(what, &self.qs, self.reg)
+            )
+        }
+    }
+
     /// A row per quantile of the policy: its relative change within the tolerance.
-    fn quantile_rows(&self, tols: &BTreeMap<String, f64>, short: &Short) -> Vec<Row> {
+    fn quantile_rows(&self, tols: &BTreeMap<String, f64>) -> Vec<Row> {
         let mut rows = Vec::new();
         for q in &self.reg.quantiles {
             let k = self.qs.iter().position(|&x| x == q.fraction).unwrap_or(0);
@@ -280,19 +311,10 @@ impl<'a> ScopeStats<'a> {
             r.samples = self.nb;
             let tol = tols.get(&q.name).copied().unwrap_or(0.05);
             if let (Some(pa), Some(pb)) = (&self.pa, &self.pb) {
-                let (a, b) = (pa[k] as f64, pb[k] as f64);
-                r.observed = Some(b);
                 let interval = if self.ok(q.fraction) { self.ci(k) } else { None };
-                r.comparison = Some(Comparison {
-                    baseline: a,
-                    delta: rel(b, a),
-                    interval: interval.map(|(l, h)| [l, h]),
-                    tolerance: Some(tol),
-                    p_value: None,
-                });
-                r.outcome = Some(judge(interval, tol));
+                judge_relative(&mut r, pa[k] as f64, pb[k] as f64, interval, tol);
                 if interval.is_none() {
-                    r.note = Some(short.note(&q.name, &self.qs, self.reg));
+                    r.note = Some(self.short_note(&q.name));
                 }
             } else {
                 r.note = Some("no requests in one of the runs".into());
@@ -303,7 +325,7 @@ impl<'a> ScopeStats<'a> {
     }
 
     /// The shape: how far the tail sits from the median, relative to the baseline's.
-    fn spread_row(&self, shape_tol: f64, short: &Short) -> Row {
+    fn spread_row(&self, shape_tol: f64) -> Row {
         let top_name = self.top.map(|t| name_of(self.qs[t], self.reg));
         let mut r = row(
             self.scope,
@@ -317,22 +339,14 @@ impl<'a> ScopeStats<'a> {
                     pa[t].saturating_sub(pa[self.median]) as f64,
                     pb[t].saturating_sub(pb[self.median]) as f64,
                 );
-                r.observed = Some(sb);
                 if sa == 0.0 {
+                    r.observed = Some(sb);
                     r.note = Some("the baseline has no spread above its median: nothing to compare with".into());
                 } else {
-                    let interval = self.ci(self.qs.len());
-                    r.comparison = Some(Comparison {
-                        baseline: sa,
-                        delta: rel(sb, sa),
-                        interval: interval.map(|(l, h)| [l, h]),
-                        tolerance: Some(shape_tol),
-                        p_value: None,
-                    });
-                    r.outcome = Some(judge(interval, shape_tol));
+                    judge_relative(&mut r, sa, sb, self.ci(self.qs.len()), shape_tol);
                 }
             }
-            _ => r.note = Some(short.note("a tail quantile above p50", &self.qs, self.reg)),
+            _ => r.note = Some(self.short_note("a tail quantile above p50")),
         }
         r
     }
@@ -365,35 +379,18 @@ impl<'a> ScopeStats<'a> {
     }
 }
 
-/// Why a comparison has no interval: too few blocks or too few requests.
-struct Short<'a> {
-    grid: &'a Grid,
-    /// Block lengths of the baseline and the candidate, seconds.
-    block_lens: (u64, u64),
-    /// Requests in the baseline and the candidate.
-    samples: (u64, u64),
-}
-
-impl Short<'_> {
-    /// The note for a comparison of `what` (a quantile's name, or a description).
-    fn note(&self, what: &str, qs: &[f64], reg: &Regression) -> String {
-        let (na, nb) = self.samples;
-        if self.grid.a.len() < stats::MIN_BLOCKS || self.grid.b.len() < stats::MIN_BLOCKS {
-            format!(
-                "not enough samples: {} and {} blocks of {}s and {}s, a comparison needs {} in each run",
-                self.grid.a.len(),
-                self.grid.b.len(),
-                self.block_lens.0,
-                self.block_lens.1,
-                stats::MIN_BLOCKS
-            )
-        } else {
-            format!(
-                "not enough samples: {na} and {nb} requests, {what} needs at least {} in each",
-                what_needed(what, qs, reg)
-            )
-        }
-    }
+/// Set `r`'s observed value `b`, its change relative to the baseline's `a` with the bootstrap
+/// `interval`, and the outcome against the tolerance `tol`.
+fn judge_relative(r: &mut Row, a: f64, b: f64, interval: Option<(f64, f64)>, tol: f64) {
+    r.observed = Some(b);
+    r.comparison = Some(Comparison {
+        baseline: a,
+        delta: rel(b, a),
+        interval: interval.map(|(l, h)| [l, h]),
+        tolerance: Some(tol),
+        p_value: None,
+    });
+    r.outcome = Some(judge(interval, tol));
 }
 
 fn name_of(q: f64, reg: &Regression) -> String {

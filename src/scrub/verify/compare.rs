@@ -75,28 +75,15 @@ pub(super) fn compare(t: &Table, learnt: &Learnt, detectors: &Detectors, report:
 
 /// Columns present where they should not be, or missing.
 fn shape(t: &Table, original: &[String], scrubbed: &[String], report: &mut Report) {
-    for c in scrubbed {
-        if t.role(c) == Role::Dropped {
-            report.add(t.finding(
-                Check::Shape,
-                false,
-                Some(c),
-                None,
-                None,
-                "a dropped column is in the output".into(),
-            ));
-        }
+    let mut finding = |c: &str, message: &str| {
+        report.add(t.finding(Check::Shape, false, Some(c), None, None, message.into()));
+    };
+    for c in scrubbed.iter().filter(|c| t.role(c) == Role::Dropped) {
+        finding(c, "a dropped column is in the output");
     }
     for c in original {
         if t.role(c) != Role::Dropped && !scrubbed.contains(c) {
-            report.add(t.finding(
-                Check::Shape,
-                false,
-                Some(c),
-                None,
-                None,
-                "missing from the output".into(),
-            ));
+            finding(c, "missing from the output");
         }
     }
 }
