@@ -9,7 +9,7 @@ use super::error::Error;
 use super::options::Options;
 use super::policy::{Policy, Quantile, Regression, Tolerance};
 use super::stats::{self, Grid, Statistic};
-use super::verdict::{Comparison, Outcome, Row, Unit};
+use super::verdict::{Comparison, Outcome, Row, Scope, Unit};
 use crate::results::run::Run;
 use crate::values::seed::derive_seed;
 
@@ -113,7 +113,7 @@ pub fn regression_check(
         (None, None) => return Ok(None),
     };
     let Some(base) = baseline else {
-        let mut r = row("overall", "baseline comparison", Unit::Us);
+        let mut r = row(Scope::Overall, "baseline comparison", Unit::Us);
         r.note = Some("no baseline run given (--baseline DIR)".into());
         return Ok(Some(vec![r]));
     };
@@ -123,16 +123,16 @@ pub fn regression_check(
     }
     let shape_tol = tolerance(&reg, "shape", opts, policy)?;
     let mut scopes = vec![(
-        "overall".to_string(),
+        Scope::Overall,
         (0..run.endpoints.len()).collect::<Vec<_>>(),
         (0..base.endpoints.len()).collect::<Vec<_>>(),
     )];
     let mut rows = Vec::new();
     for (i, e) in run.endpoints.iter().enumerate() {
         match base.endpoint(e) {
-            Some(j) => scopes.push((e.clone(), vec![i], vec![j])),
+            Some(j) => scopes.push((Scope::Endpoint(e.clone()), vec![i], vec![j])),
             None => {
-                let mut r = row(e, "baseline comparison", Unit::Us);
+                let mut r = row(Scope::Endpoint(e.clone()), "baseline comparison", Unit::Us);
                 r.outcome = None;
                 r.note = Some("not in the baseline run: nothing to compare".into());
                 rows.push(r);
@@ -171,7 +171,7 @@ pub fn regression_check(
 /// quantile of the policy, the spread, and the rank test.
 #[allow(clippy::too_many_arguments)]
 fn compare_scope(
-    scope: &str,
+    scope: &Scope,
     run: &Run,
     cand_eps: &[usize],
     base: &Run,
@@ -196,7 +196,7 @@ fn compare_scope(
 
 /// One scope's quantiles in both runs and their bootstrap samples.
 struct ScopeStats<'a> {
-    scope: &'a str,
+    scope: &'a Scope,
     reg: &'a Regression,
     /// The policy's quantiles and the median, sorted, without repeats.
     qs: Vec<f64>,
@@ -220,7 +220,7 @@ struct ScopeStats<'a> {
 
 impl<'a> ScopeStats<'a> {
     fn new(
-        scope: &'a str,
+        scope: &'a Scope,
         grid: &Grid,
         block_lens: (u64, u64),
         ta: &[u64],
@@ -261,7 +261,7 @@ impl<'a> ScopeStats<'a> {
                 grid,
                 &stat,
                 opts.replicates,
-                derive_seed(opts.seed, scope),
+                derive_seed(opts.seed, scope.as_str()),
             ));
         }
         s
@@ -307,7 +307,7 @@ impl<'a> ScopeStats<'a> {
         let mut rows = Vec::new();
         for q in &self.reg.quantiles {
             let k = self.qs.iter().position(|&x| x == q.fraction).unwrap_or(0);
-            let mut r = row(self.scope, q.name.clone(), Unit::Us);
+            let mut r = row(self.scope.clone(), q.name.clone(), Unit::Us);
             r.samples = self.nb;
             let tol = tols.get(&q.name).copied().unwrap_or(0.05);
             if let (Some(pa), Some(pb)) = (&self.pa, &self.pb) {
@@ -328,7 +328,7 @@ impl<'a> ScopeStats<'a> {
     fn spread_row(&self, shape_tol: f64) -> Row {
         let top_name = self.top.map(|t| name_of(self.qs[t], self.reg));
         let mut r = row(
-            self.scope,
+            self.scope.clone(),
             format!("spread p50..{}", top_name.as_deref().unwrap_or("tail")),
             Unit::Us,
         );
@@ -353,7 +353,7 @@ impl<'a> ScopeStats<'a> {
 
     /// The rank test: reported, never decisive on its own.
     fn rank_row(&self, ta: &[u64], tb: &[u64]) -> Row {
-        let mut r = row(self.scope, "rank (Cliff's delta)", Unit::Effect);
+        let mut r = row(self.scope.clone(), "rank (Cliff's delta)", Unit::Effect);
         r.outcome = None;
         r.samples = self.nb;
         if let Some(t) = stats::rank_test(ta, tb) {

@@ -8,13 +8,13 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::check::{achieved_rows, budget_rows, error_rows, latency_rows, soak, Scope};
+use super::check::{achieved_rows, budget_rows, error_rows, latency_rows, soak, Slice};
 use super::compare::{default_regression, regression_check};
 use super::error::Error;
 use super::format::{fmt_delta, fmt_value};
 use super::policy::{Check, Endpoints, Environment, Metric, Policy, Tolerance};
 use super::verdict::{
-    action, worst, BootstrapInfo, CheckKind, CheckResult, EnvRef, Outcome, Row, RunRef, Verdict, SCHEMA_VERSION,
+    action, worst, BootstrapInfo, CheckKind, CheckResult, EnvRef, Outcome, Row, RunRef, Scope, Verdict, SCHEMA_VERSION,
 };
 use crate::results::run::Run;
 
@@ -122,19 +122,19 @@ pub fn evaluate(policy: &Policy, run: &Run, baseline: Option<&Run>, opts: &Optio
     })
 }
 
-/// The rows of one of the policy's checks, per scope.
+/// The rows of one of the policy's checks, per slice of the run.
 fn check_rows(policy: &Policy, check: &Check, run: &Run) -> Result<(CheckKind, Vec<Row>), Error> {
-    let scopes = scopes(policy, check, run)?;
+    let slices = slices(policy, check, run)?;
     Ok(match &check.metric {
-        Metric::Latency(qs) => (CheckKind::Latency, latency_rows(run, &scopes, qs)),
-        Metric::ErrorRate { max, count_4xx } => (CheckKind::ErrorRate, error_rows(run, &scopes, *max, *count_4xx)),
+        Metric::Latency(qs) => (CheckKind::Latency, latency_rows(run, &slices, qs)),
+        Metric::ErrorRate { max, count_4xx } => (CheckKind::ErrorRate, error_rows(run, &slices, *max, *count_4xx)),
         Metric::ErrorBudget {
             latency_le,
             target,
             burn,
         } => (
             CheckKind::ErrorBudget,
-            budget_rows(run, &scopes, *latency_le, *target, burn),
+            budget_rows(run, &slices, *latency_le, *target, burn),
         ),
         Metric::AchievedRate { min } => (CheckKind::AchievedRate, achieved_rows(run, *min)),
     })
@@ -238,10 +238,9 @@ fn reason(outcome: Outcome, rows: &[Row]) -> String {
     } else {
         String::new()
     };
-    let what = if first.scope == "overall" {
-        first.metric.clone()
-    } else {
-        format!("{} {}", first.scope, first.metric)
+    let what = match &first.scope {
+        Scope::Overall => first.metric.clone(),
+        Scope::Endpoint(name) => format!("{name} {}", first.metric),
     };
     let detail = first
         .note
@@ -265,18 +264,18 @@ fn reason(outcome: Outcome, rows: &[Row]) -> String {
     format!("{what}: {detail}{more}")
 }
 
-fn scopes(policy: &Policy, check: &Check, run: &Run) -> Result<Vec<Scope>, Error> {
+fn slices(policy: &Policy, check: &Check, run: &Run) -> Result<Vec<Slice>, Error> {
     Ok(match &check.endpoints {
-        Endpoints::Overall => vec![Scope {
-            name: "overall".into(),
+        Endpoints::Overall => vec![Slice {
+            scope: Scope::Overall,
             endpoints: (0..run.endpoints.len()).collect(),
         }],
         Endpoints::Each => run
             .endpoints
             .iter()
             .enumerate()
-            .map(|(i, e)| Scope {
-                name: e.clone(),
+            .map(|(i, e)| Slice {
+                scope: Scope::Endpoint(e.clone()),
                 endpoints: vec![i],
             })
             .collect(),
@@ -284,8 +283,8 @@ fn scopes(policy: &Policy, check: &Check, run: &Run) -> Result<Vec<Scope>, Error
             .iter()
             .map(|n| {
                 run.endpoint(n)
-                    .map(|i| Scope {
-                        name: n.clone(),
+                    .map(|i| Slice {
+                        scope: Scope::Endpoint(n.clone()),
                         endpoints: vec![i],
                     })
                     .ok_or_else(|| Error::UnknownEndpoint {

@@ -62,7 +62,7 @@ fn cells(check: Option<&CheckResult>, row: &Row) -> Cells {
     let (against, delta) = (against(row), delta(row));
     Cells {
         check: check.map_or(String::new(), |c| c.name.clone()),
-        scope: row.scope.clone(),
+        scope: row.scope.to_string(),
         metric: row.metric.clone(),
         observed: row.observed.map_or("-".into(), |v| fmt_value(v, row.unit)),
         against,

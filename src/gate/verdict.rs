@@ -157,11 +157,43 @@ pub struct Comparison {
     pub p_value: Option<f64>,
 }
 
+/// What a row is about: the whole run, or one endpoint of it. Serialised
+/// as `overall` or the endpoint's name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Every endpoint of the run, merged.
+    Overall,
+    /// One endpoint, by its name in the profile.
+    Endpoint(String),
+}
+
+impl Scope {
+    /// `overall`, or the endpoint's name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Scope::Overall => "overall",
+            Scope::Endpoint(name) => name,
+        }
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Scope {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// One measured number of a check: a quantile of one endpoint, one burn window...
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
-    /// `overall` or an endpoint name.
-    pub scope: String,
+    /// What the number is about.
+    pub scope: Scope,
     /// What was measured: `p99`, `error rate`, `burn 1h/5m`, ...
     pub metric: String,
     pub unit: Unit,

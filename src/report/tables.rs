@@ -346,7 +346,7 @@ fn check_rows(out: &mut String, c: &CheckResult) {
             out,
             "<tr>{}<td>{}</td><td>{}{note}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td><span class=\"pill {}\">{}</span></td><td class=\"{}\">{}</td></tr>",
             if i == 0 { head.as_str() } else { "" },
-            esc(&r.scope),
+            esc(r.scope.as_str()),
             esc(&r.metric),
             esc(&r.observed.map_or("-".into(), |v| fmt_value(v, r.unit))),
             esc(&against(r)),

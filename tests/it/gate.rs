@@ -12,7 +12,7 @@ use std::time::Duration;
 use loadline::gate::calibrate;
 use loadline::gate::eval;
 use loadline::gate::policy::{self, Action, Policy, Quantile};
-use loadline::gate::verdict::{CheckKind, CheckResult, Decision, Op, Outcome, Verdict};
+use loadline::gate::verdict::{CheckKind, CheckResult, Decision, Op, Outcome, Scope, Verdict};
 use loadline::gate::Options;
 use loadline::results::run::Run;
 use loadline::sample::TargetConfig;
@@ -406,7 +406,7 @@ fn regression(policy: &Policy, cand: &Path, base: &Path, opts: &Options) -> Chec
 fn row<'a>(c: &'a CheckResult, scope: &str, metric: &str) -> &'a loadline::gate::verdict::Row {
     c.rows
         .iter()
-        .find(|r| r.scope == scope && r.metric.starts_with(metric))
+        .find(|r| r.scope.as_str() == scope && r.metric.starts_with(metric))
         .unwrap_or_else(|| panic!("no row {scope} {metric}: {:#?}", c.rows))
 }
 
@@ -540,7 +540,10 @@ fn sample_verdict() -> Verdict {
     .environments["staging"]
     .clone();
     let r = |scope: &str, metric: &str, unit: Unit, observed: f64, outcome: Option<Outcome>| Row {
-        scope: scope.into(),
+        scope: match scope {
+            "overall" => Scope::Overall,
+            name => Scope::Endpoint(name.into()),
+        },
         metric: metric.into(),
         unit,
         observed: Some(observed),

@@ -382,7 +382,7 @@ fn a_verdict_shows_its_decision_and_every_check() {
         assert!(text.contains(&c.reason), "the reason of `{}`", c.name);
         for r in &c.rows {
             assert!(
-                text.contains(&r.scope) && text.contains(&r.metric),
+                text.contains(r.scope.as_str()) && text.contains(&r.metric),
                 "{} {}",
                 r.scope,
                 r.metric

@@ -3,7 +3,7 @@
 
 use super::rows::{at_least, row};
 use crate::gate::format::fmt_pct;
-use crate::gate::verdict::{Outcome, Row, Unit};
+use crate::gate::verdict::{Outcome, Row, Scope, Unit};
 use crate::results::run::Run;
 
 /// The run's requests sent over requests planned, against `min`. Under it, or with the
@@ -11,7 +11,7 @@ use crate::results::run::Run;
 /// gives no data.
 pub fn achieved_rows(run: &Run, min: f64) -> Vec<Row> {
     let s = &run.summary;
-    let mut r = row("overall", "achieved / target rate", Unit::Fraction);
+    let mut r = row(Scope::Overall, "achieved / target rate", Unit::Fraction);
     r.limit = at_least(min);
     r.samples = s.rate.sent_requests;
     match s.rate.achieved_ratio {

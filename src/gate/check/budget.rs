@@ -3,21 +3,21 @@
 
 use std::time::Duration;
 
-use super::rows::{at_least, at_most, row, Scope};
+use super::rows::{at_least, at_most, row, Slice};
 use crate::gate::format::{fmt_pct, fmt_value};
 use crate::gate::policy::BurnWindow;
 use crate::gate::stats;
-use crate::gate::verdict::{Outcome, Row, Unit};
+use crate::gate::verdict::{Outcome, Row, Scope, Unit};
 use crate::results::run::Run;
 
 /// Per scope, the share of good requests (no error, within `le`) against `target`, and one
 /// row per burn window.
-pub fn budget_rows(run: &Run, scopes: &[Scope], le: Duration, target: f64, burn: &[BurnWindow]) -> Vec<Row> {
+pub fn budget_rows(run: &Run, slices: &[Slice], le: Duration, target: f64, burn: &[BurnWindow]) -> Vec<Row> {
     let le_us = u64::try_from(le.as_micros()).unwrap_or(u64::MAX);
     let b = run.bounds_us.iter().position(|&x| x == le_us);
     let budget = 1.0 - target;
     let mut rows = Vec::new();
-    for s in scopes {
+    for s in slices {
         // Per second from the first to the last second with data: requests and bad ones.
         let (first, last) = match (run.seconds.first(), run.seconds.last()) {
             (Some(f), Some(l)) => (f.index, l.index),
@@ -37,7 +37,7 @@ pub fn budget_rows(run: &Run, scopes: &[Scope], le: Duration, target: f64, burn:
         let n: u64 = total.iter().sum();
         let nbad: u64 = bad.iter().sum();
         let mut slo = row(
-            &s.name,
+            s.scope.clone(),
             format!("good (<= {}, no error)", fmt_value(le_us as f64, Unit::Us)),
             Unit::Fraction,
         );
@@ -69,7 +69,7 @@ pub fn budget_rows(run: &Run, scopes: &[Scope], le: Duration, target: f64, burn:
         }
         rows.push(slo);
         for w in burn {
-            rows.push(burn_row(&s.name, w, &total, &bad, budget, enough));
+            rows.push(burn_row(s.scope.clone(), w, &total, &bad, budget, enough));
         }
     }
     rows
@@ -86,7 +86,7 @@ fn whole_secs(d: Duration) -> usize {
 /// are scaled down together (same ratio) so the long one spans the soak.
 /// Until a full long window has passed, the long window holds the soak so
 /// far (so a soak no longer than the window is still evaluated every second).
-fn burn_row(scope: &str, w: &BurnWindow, total: &[u64], bad: &[u64], budget: f64, enough: bool) -> Row {
+fn burn_row(scope: Scope, w: &BurnWindow, total: &[u64], bad: &[u64], budget: f64, enough: bool) -> Row {
     let soak = total.len().max(1);
     let (mut long, mut short) = (whole_secs(w.long), whole_secs(w.short));
     let mut scaled = String::new();
@@ -156,7 +156,7 @@ fn burn_row(scope: &str, w: &BurnWindow, total: &[u64], bad: &[u64], budget: f64
 
 #[cfg(test)]
 mod tests {
-    use super::super::rows::tests::{empty_run, scope, second};
+    use super::super::rows::tests::{empty_run, endpoint, overall, second};
     use super::*;
 
     fn window(long: u64, short: u64, factor: f64) -> BurnWindow {
@@ -174,17 +174,17 @@ mod tests {
         let mut bad = [0u64; 10];
         // 20% bad in one second: the 1 s window burns 20x, the 4 s one 5x.
         bad[5] = 20;
-        let r = burn_row("overall", &window(4, 1, 10.0), &total, &bad, 0.01, true);
+        let r = burn_row(Scope::Overall, &window(4, 1, 10.0), &total, &bad, 0.01, true);
         assert_eq!(r.outcome, Some(Outcome::Pass), "{r:?}");
         assert!((r.observed.expect("measured") - 5.0).abs() < 1e-9);
         // 50% bad: 12.5x over 4 s and 50x over 1 s.
         bad[5] = 50;
-        let r = burn_row("overall", &window(4, 1, 10.0), &total, &bad, 0.01, true);
+        let r = burn_row(Scope::Overall, &window(4, 1, 10.0), &total, &bad, 0.01, true);
         assert_eq!(r.outcome, Some(Outcome::Fail));
         assert!(r.note.as_deref().unwrap_or("").contains("ending 6s to 6s"), "{r:?}");
         // Too few requests and nothing fired: no data, not a pass.
         bad[5] = 0;
-        let r = burn_row("overall", &window(4, 1, 10.0), &total, &bad, 0.01, false);
+        let r = burn_row(Scope::Overall, &window(4, 1, 10.0), &total, &bad, 0.01, false);
         assert_eq!(r.outcome, Some(Outcome::NoData));
     }
 
@@ -194,7 +194,7 @@ mod tests {
         let total = [100u64; 10];
         let mut bad = [0u64; 10];
         bad[0] = 100;
-        let r = burn_row("overall", &window(3600, 300, 14.4), &total, &bad, 0.001, true);
+        let r = burn_row(Scope::Overall, &window(3600, 300, 14.4), &total, &bad, 0.001, true);
         let note = r.note.clone().unwrap_or_default();
         assert!(note.starts_with("windows scaled to the 10s soak: 10s/1s"), "{note}");
         // At the first second the long window holds only that second: both burn 1000x.
@@ -215,7 +215,7 @@ mod tests {
         let per_sec = [(100, 75), (100, 75), (100, 75), (100, good - 225)];
         let secs: Vec<&[(u64, u64)]> = per_sec.iter().map(std::slice::from_ref).collect();
         let run = run_of(&["get"], &secs);
-        budget_rows(&run, &[scope("overall", &[0])], Duration::from_millis(1), 0.75, &[]).remove(0)
+        budget_rows(&run, &[overall(&[0])], Duration::from_millis(1), 0.75, &[]).remove(0)
     }
 
     /// The target is inclusive: a good share exactly at it passes, one bad request more fails.
@@ -238,14 +238,14 @@ mod tests {
     fn too_few_requests_are_no_data_unless_already_under() {
         // A 99.9% target needs 10,000 requests.
         let run = run_of(&["get"], &[&[(500, 500)]]);
-        let r = &budget_rows(&run, &[scope("overall", &[0])], Duration::from_millis(1), 0.999, &[])[0];
+        let r = &budget_rows(&run, &[overall(&[0])], Duration::from_millis(1), 0.999, &[])[0];
         assert_eq!(r.outcome, Some(Outcome::NoData), "{r:?}");
         assert_eq!(
             r.note.as_deref(),
             Some("not enough samples: 500 requests, a 99.9% target needs at least 10000")
         );
         let run = run_of(&["get"], &[&[(500, 400)]]);
-        let r = &budget_rows(&run, &[scope("overall", &[0])], Duration::from_millis(1), 0.999, &[])[0];
+        let r = &budget_rows(&run, &[overall(&[0])], Duration::from_millis(1), 0.999, &[])[0];
         assert_eq!(r.outcome, Some(Outcome::Fail), "{r:?}");
     }
 
@@ -255,7 +255,7 @@ mod tests {
         let run = run_of(&["get"], &[]);
         let rows = budget_rows(
             &run,
-            &[scope("overall", &[0])],
+            &[overall(&[0])],
             Duration::from_millis(1),
             0.99,
             &[window(60, 5, 2.0)],
@@ -273,7 +273,7 @@ mod tests {
         let burst: &[(u64, u64)] = &[(100, 100), (100, 10)];
         let seconds: Vec<&[(u64, u64)]> = vec![quiet, quiet, quiet, burst, quiet, quiet, quiet, quiet, quiet, quiet];
         let run = run_of(&["steady", "bursty"], &seconds);
-        let scopes = [scope("overall", &[0, 1]), scope("steady", &[0]), scope("bursty", &[1])];
+        let scopes = [overall(&[0, 1]), endpoint("steady", 0), endpoint("bursty", 1)];
         let rows = budget_rows(&run, &scopes, Duration::from_millis(1), 0.9, &[window(2, 1, 4.0)]);
         let got: Vec<(&str, Option<Outcome>)> = rows.iter().map(|r| (r.scope.as_str(), r.outcome)).collect();
         assert_eq!(

@@ -1,14 +1,14 @@
 //! The error rate: errors (and 4xx when the policy counts them) over requests, per scope.
 
-use super::rows::{at_most, row, Scope};
+use super::rows::{at_most, row, Slice};
 use crate::gate::format::fmt_pct;
 use crate::gate::verdict::{Outcome, Row, Unit};
 use crate::results::run::Run;
 use crate::results::Outcome as Status;
 
 /// One row per scope: the error rate against `max` (4xx counted as errors when `count_4xx`).
-pub fn error_rows(run: &Run, scopes: &[Scope], max: f64, count_4xx: bool) -> Vec<Row> {
-    scopes
+pub fn error_rows(run: &Run, slices: &[Slice], max: f64, count_4xx: bool) -> Vec<Row> {
+    slices
         .iter()
         .map(|s| {
             let counts = run.counts_of(&s.endpoints);
@@ -20,7 +20,7 @@ pub fn error_rows(run: &Run, scopes: &[Scope], max: f64, count_4xx: bool) -> Vec
                 .map(|o| counts[o.index()])
                 .sum();
             let mut r = row(
-                &s.name,
+                s.scope.clone(),
                 if count_4xx {
                     "error rate (4xx too)"
                 } else {
@@ -64,7 +64,7 @@ pub fn error_rows(run: &Run, scopes: &[Scope], max: f64, count_4xx: bool) -> Vec
 
 #[cfg(test)]
 mod tests {
-    use super::super::rows::tests::{add, empty_run, scope};
+    use super::super::rows::tests::{add, empty_run, endpoint, overall};
     use super::*;
 
     /// 1,000 requests of one endpoint, `errors` of them 5xx, against a 1% limit.
@@ -72,7 +72,7 @@ mod tests {
         let mut run = empty_run(&["get"]);
         add(&mut run, 0, Status::S2xx, 1000, 1000 - errors);
         add(&mut run, 0, Status::S5xx, 1000, errors);
-        error_rows(&run, &[scope("overall", &[0])], 0.01, false).remove(0)
+        error_rows(&run, &[overall(&[0])], 0.01, false).remove(0)
     }
 
     /// The limit is inclusive: a rate exactly at it passes, one error more fails.
@@ -93,7 +93,7 @@ mod tests {
         let mut run = empty_run(&["get"]);
         add(&mut run, 0, Status::S2xx, 1000, 900);
         add(&mut run, 0, Status::S4xx, 1000, 100);
-        let s = [scope("overall", &[0])];
+        let s = [overall(&[0])];
         let without = &error_rows(&run, &s, 0.05, false)[0];
         assert_eq!(without.metric, "error rate");
         assert_eq!((without.observed, without.outcome), (Some(0.0), Some(Outcome::Pass)));
@@ -111,7 +111,7 @@ mod tests {
         add(&mut run, 0, Status::Connect, 1000, 3);
         add(&mut run, 0, Status::Reset, 1000, 2);
         add(&mut run, 0, Status::Other, 1000, 1);
-        let r = &error_rows(&run, &[scope("overall", &[0])], 0.001, false)[0];
+        let r = &error_rows(&run, &[overall(&[0])], 0.001, false)[0];
         assert_eq!(r.observed, Some(0.01));
         assert_eq!(r.outcome, Some(Outcome::Fail));
         assert_eq!(
@@ -125,7 +125,7 @@ mod tests {
     fn too_few_requests_are_no_data_unless_already_over() {
         let mut run = empty_run(&["get"]);
         add(&mut run, 0, Status::S2xx, 1000, 50);
-        let s = [scope("overall", &[0])];
+        let s = [overall(&[0])];
         let r = &error_rows(&run, &s, 0.01, false)[0];
         assert_eq!(r.outcome, Some(Outcome::NoData), "{r:?}");
         assert!(
@@ -142,7 +142,7 @@ mod tests {
     #[test]
     fn no_requests_is_no_data() {
         let run = empty_run(&["get"]);
-        let r = &error_rows(&run, &[scope("overall", &[0])], 0.01, false)[0];
+        let r = &error_rows(&run, &[overall(&[0])], 0.01, false)[0];
         assert_eq!((r.outcome, r.observed, r.samples), (Some(Outcome::NoData), None, 0));
         assert_eq!(r.note.as_deref(), Some("no requests"));
     }
@@ -155,7 +155,7 @@ mod tests {
         add(&mut run, 0, Status::S2xx, 1000, 1000);
         add(&mut run, 1, Status::S2xx, 1000, 900);
         add(&mut run, 1, Status::S5xx, 1000, 100);
-        let scopes = [scope("overall", &[0, 1]), scope("good", &[0]), scope("bad", &[1])];
+        let scopes = [overall(&[0, 1]), endpoint("good", 0), endpoint("bad", 1)];
         let rows = error_rows(&run, &scopes, 0.02, false);
         let got: Vec<(&str, Option<f64>, Option<Outcome>)> =
             rows.iter().map(|r| (r.scope.as_str(), r.observed, r.outcome)).collect();

@@ -2,21 +2,21 @@
 
 use std::time::Duration;
 
-use super::rows::{at_most, row, Scope};
+use super::rows::{at_most, row, Slice};
 use crate::gate::policy::Quantile;
 use crate::gate::stats;
 use crate::gate::verdict::{Outcome, Row, Unit};
 use crate::results::run::Run;
 
 /// One row per scope and quantile: the quantile against its limit.
-pub fn latency_rows(run: &Run, scopes: &[Scope], qs: &[(Quantile, Duration)]) -> Vec<Row> {
+pub fn latency_rows(run: &Run, slices: &[Slice], qs: &[(Quantile, Duration)]) -> Vec<Row> {
     let mut rows = Vec::new();
-    for s in scopes {
+    for s in slices {
         let h = run.latency_of(&s.endpoints);
         let n = h.len();
         for (q, limit) in qs {
             let limit_us = limit.as_micros() as f64;
-            let mut r = row(&s.name, q.name.clone(), Unit::Us);
+            let mut r = row(s.scope.clone(), q.name.clone(), Unit::Us);
             r.limit = at_most(limit_us);
             r.samples = n;
             if n == 0 {
@@ -46,7 +46,7 @@ pub fn latency_rows(run: &Run, scopes: &[Scope], qs: &[(Quantile, Duration)]) ->
 
 #[cfg(test)]
 mod tests {
-    use super::super::rows::tests::{add, empty_run, scope};
+    use super::super::rows::tests::{add, empty_run, endpoint, overall};
     use super::*;
     use crate::results::Outcome as Status;
 
@@ -62,7 +62,7 @@ mod tests {
     fn p99_against(limit: Duration) -> Row {
         let mut run = empty_run(&["get"]);
         add(&mut run, 0, Status::S2xx, 1000, 1000);
-        let rows = latency_rows(&run, &[scope("overall", &[0])], &[(p("p99"), limit)]);
+        let rows = latency_rows(&run, &[overall(&[0])], &[(p("p99"), limit)]);
         assert_eq!(rows.len(), 1);
         rows.into_iter().next().expect("one row")
     }
@@ -90,7 +90,7 @@ mod tests {
         let mut run = empty_run(&["get"]);
         add(&mut run, 0, Status::S2xx, 1000, 50);
         let q = [(p("p99"), us(2000))];
-        let r = &latency_rows(&run, &[scope("overall", &[0])], &q)[0];
+        let r = &latency_rows(&run, &[overall(&[0])], &q)[0];
         assert_eq!(r.outcome, Some(Outcome::NoData), "{r:?}");
         let note = r.note.as_deref().unwrap_or("");
         assert!(
@@ -98,17 +98,14 @@ mod tests {
             "{note}"
         );
         let q = [(p("p99"), us(500))];
-        assert_eq!(
-            latency_rows(&run, &[scope("overall", &[0])], &q)[0].outcome,
-            Some(Outcome::Fail)
-        );
+        assert_eq!(latency_rows(&run, &[overall(&[0])], &q)[0].outcome, Some(Outcome::Fail));
     }
 
     /// A scope with no requests has no data and no observed value.
     #[test]
     fn no_requests_is_no_data() {
         let run = empty_run(&["get", "post"]);
-        let rows = latency_rows(&run, &[scope("post", &[1])], &[(p("p50"), us(1000))]);
+        let rows = latency_rows(&run, &[endpoint("post", 1)], &[(p("p50"), us(1000))]);
         assert_eq!(rows[0].outcome, Some(Outcome::NoData));
         assert_eq!(rows[0].observed, None);
         assert_eq!(rows[0].note.as_deref(), Some("no requests"));
@@ -121,7 +118,7 @@ mod tests {
         let mut run = empty_run(&["fast", "slow"]);
         add(&mut run, 0, Status::S2xx, 100, 2000);
         add(&mut run, 1, Status::S2xx, 1500, 100);
-        let scopes = [scope("overall", &[0, 1]), scope("fast", &[0]), scope("slow", &[1])];
+        let scopes = [overall(&[0, 1]), endpoint("fast", 0), endpoint("slow", 1)];
         let qs = [(p("p50"), us(1000)), (p("max"), us(1000))];
         let rows = latency_rows(&run, &scopes, &qs);
         let got: Vec<(&str, &str, Option<Outcome>)> = rows

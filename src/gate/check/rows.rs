@@ -1,19 +1,21 @@
-//! What every check's rows are made of: the scope a row is about (the
-//! whole run or an endpoint), an empty row to fill, and the limits a value
-//! is held to.
+//! What every check's rows are made of: the slice of the run a row is
+//! about (the whole run or an endpoint), an empty row to fill, and the
+//! limits a value is held to.
 
-use super::super::verdict::{Limit, Op, Outcome, Row, Unit};
+use super::super::verdict::{Limit, Op, Outcome, Row, Scope, Unit};
 
-/// A scope: what a row is about, and the endpoints it merges.
-pub struct Scope {
-    pub name: String,
+/// A slice of the run: the scope a row is about, and the endpoints it merges.
+pub struct Slice {
+    /// What the rows measured over this slice are about.
+    pub scope: Scope,
+    /// The run's endpoint indices whose requests the slice merges.
     pub endpoints: Vec<usize>,
 }
 
 /// An empty row of `metric` for `scope`: no data until a check fills it.
-pub fn row(scope: &str, metric: impl Into<String>, unit: Unit) -> Row {
+pub fn row(scope: Scope, metric: impl Into<String>, unit: Unit) -> Row {
     Row {
-        scope: scope.to_string(),
+        scope,
         metric: metric.into(),
         unit,
         observed: None,
@@ -175,18 +177,27 @@ pub(super) mod tests {
         }
     }
 
-    pub(in crate::gate::check) fn scope(name: &str, endpoints: &[usize]) -> Scope {
-        Scope {
-            name: name.into(),
+    /// The whole run, merging `endpoints`.
+    pub(in crate::gate::check) fn overall(endpoints: &[usize]) -> Slice {
+        Slice {
+            scope: Scope::Overall,
             endpoints: endpoints.to_vec(),
+        }
+    }
+
+    /// One endpoint, `name`, at index `endpoint`.
+    pub(in crate::gate::check) fn endpoint(name: &str, endpoint: usize) -> Slice {
+        Slice {
+            scope: Scope::Endpoint(name.into()),
+            endpoints: vec![endpoint],
         }
     }
 
     /// A row starts with no data: a check that never fills it cannot pass by omission.
     #[test]
     fn an_empty_row_has_no_data_and_no_limit() {
-        let r = row("checkout", "p99", Unit::Us);
-        assert_eq!(r.scope, "checkout");
+        let r = row(Scope::Endpoint("checkout".into()), "p99", Unit::Us);
+        assert_eq!(r.scope.as_str(), "checkout");
         assert_eq!(r.metric, "p99");
         assert_eq!(r.outcome, Some(Outcome::NoData));
         assert_eq!((r.observed, r.limit, r.samples), (None, None, 0));

@@ -3,13 +3,13 @@
 use std::time::Duration;
 
 use super::rows::{at_least, row};
-use crate::gate::verdict::{Outcome, Row, Unit};
+use crate::gate::verdict::{Outcome, Row, Scope, Unit};
 use crate::results::run::Run;
 
 /// The measured soak against the environment's minimum.
 pub fn soak(run: &Run, min: Duration) -> Row {
     let measured = run.summary.run.measured_s;
-    let mut r = row("overall", "measured soak", Unit::Seconds);
+    let mut r = row(Scope::Overall, "measured soak", Unit::Seconds);
     r.observed = Some(measured);
     r.limit = at_least(min.as_secs_f64());
     r.samples = run.summary.totals.requests;
