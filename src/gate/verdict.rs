@@ -10,11 +10,14 @@ use super::policy::{Action, Environment};
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// What a check found, before the environment decides what to do about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Outcome {
     Pass,
     /// Not enough samples, or nothing to measure: never a silent pass.
+    /// Serialised `no_data`, written `no data` for people.
+    #[strum(serialize = "no data")]
     NoData,
     /// A comparison whose interval straddles the tolerance, or a run whose
     /// generator did not deliver the load.
@@ -23,19 +26,16 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome as tables and messages write it: `pass`, `no data`, `inconclusive`, `fail`.
     pub fn name(self) -> &'static str {
-        match self {
-            Outcome::Pass => "pass",
-            Outcome::NoData => "no data",
-            Outcome::Inconclusive => "inconclusive",
-            Outcome::Fail => "fail",
-        }
+        self.into()
     }
 }
 
 /// The gate's answer for the environment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Decision {
     /// Every check passed, or what did not is only observed here.
     Promote,
@@ -46,12 +46,9 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// `promote`, `warn` or `block`, as the JSON writes it.
     pub fn name(self) -> &'static str {
-        match self {
-            Decision::Promote => "promote",
-            Decision::Warn => "warn",
-            Decision::Block => "block",
-        }
+        self.into()
     }
 
     /// 0 promote, 1 block; a warning is 0, or 3 when `fail_on_warn`.
@@ -82,23 +79,22 @@ pub enum Unit {
 }
 
 /// How a limit holds an observed value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::Display)]
 pub enum Op {
     /// The value must not exceed the limit.
     #[serde(rename = "<=")]
+    #[strum(serialize = "<=")]
     AtMost,
     /// The value must reach the limit.
     #[serde(rename = ">=")]
+    #[strum(serialize = ">=")]
     AtLeast,
 }
 
 impl Op {
     /// `<=` or `>=`, as the JSON writes it.
     pub fn symbol(self) -> &'static str {
-        match self {
-            Op::AtMost => "<=",
-            Op::AtLeast => ">=",
-        }
+        self.into()
     }
 
     /// The comparison a value stood in, for people: `<=` when it held, `>`
@@ -110,12 +106,6 @@ impl Op {
             (Op::AtLeast, true) => ">=",
             (Op::AtLeast, false) => "<",
         }
-    }
-}
-
-impl std::fmt::Display for Op {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.symbol())
     }
 }
 
@@ -336,4 +326,37 @@ pub fn action(env: &Environment, outcome: Outcome, critical: bool) -> Option<Act
 /// inconclusive, then no data); a check with no deciding row has no data.
 pub fn worst(rows: &[Row]) -> Outcome {
     rows.iter().filter_map(|r| r.outcome).max().unwrap_or(Outcome::NoData)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names for people are the JSON's, except `no data`; operators print as their JSON symbol.
+    #[test]
+    fn names_match_the_json() {
+        for o in [Outcome::Pass, Outcome::Inconclusive, Outcome::Fail] {
+            assert_eq!(json(&o), format!("\"{}\"", o.name()));
+        }
+        assert_eq!(
+            (json(&Outcome::NoData).as_str(), Outcome::NoData.name()),
+            ("\"no_data\"", "no data")
+        );
+        for d in [Decision::Promote, Decision::Warn, Decision::Block] {
+            assert_eq!(json(&d), format!("\"{}\"", d.name()));
+        }
+        for a in [Action::Observe, Action::Warn, Action::Block] {
+            assert_eq!(json(&a), format!("\"{}\"", a.name()));
+            assert_eq!(a.name().parse::<Action>().ok(), Some(a));
+        }
+        for op in [Op::AtMost, Op::AtLeast] {
+            assert_eq!(json(&op), format!("\"{op}\""));
+        }
+        assert_eq!(json(&Scope::Overall), "\"overall\"");
+        assert_eq!(json(&Scope::Endpoint("checkout".into())), "\"checkout\"");
+    }
+
+    fn json<T: Serialize>(v: &T) -> String {
+        serde_json::to_string(v).unwrap()
+    }
 }

@@ -3,27 +3,46 @@
 use std::fmt;
 
 /// The outcome class of one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Outcome {
+    /// A response with a 2xx status.
     #[serde(rename = "2xx")]
+    #[strum(serialize = "2xx")]
     S2xx,
+    /// A response with a 3xx status.
     #[serde(rename = "3xx")]
+    #[strum(serialize = "3xx")]
     S3xx,
+    /// A response with a 4xx status.
     #[serde(rename = "4xx")]
+    #[strum(serialize = "4xx")]
     S4xx,
+    /// A response with a 5xx status.
     #[serde(rename = "5xx")]
+    #[strum(serialize = "5xx")]
     S5xx,
     /// No complete response before the timeout.
-    #[serde(rename = "timeout")]
     Timeout,
     /// The connection could not be opened (refused, unreachable, TLS handshake failed).
-    #[serde(rename = "connect")]
     Connect,
     /// The server reset or closed the connection before a complete response.
-    #[serde(rename = "reset")]
     Reset,
     /// Anything else: a malformed response, a 1xx final status, an I/O error.
-    #[serde(rename = "other")]
     Other,
 }
 
@@ -58,21 +77,14 @@ impl Outcome {
         Self::ALL.get(i).copied()
     }
 
+    /// The class's name in summaries and tables: `2xx`, ..., `timeout`, `other`.
     pub fn name(self) -> &'static str {
-        match self {
-            Outcome::S2xx => "2xx",
-            Outcome::S3xx => "3xx",
-            Outcome::S4xx => "4xx",
-            Outcome::S5xx => "5xx",
-            Outcome::Timeout => "timeout",
-            Outcome::Connect => "connect",
-            Outcome::Reset => "reset",
-            Outcome::Other => "other",
-        }
+        self.into()
     }
 
+    /// The class named `s` (as [`Outcome::name`] writes it).
     pub fn parse(s: &str) -> Option<Outcome> {
-        Self::ALL.iter().copied().find(|o| o.name() == s)
+        s.parse().ok()
     }
 
     /// Errors: server errors and transport failures. 4xx is the client's
@@ -88,5 +100,20 @@ impl Outcome {
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The name tables and summaries write is the one the JSON carries, and it parses back.
+    #[test]
+    fn names_match_the_json_and_parse_back() {
+        for o in Outcome::ALL {
+            assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{}\"", o.name()));
+            assert_eq!(Outcome::parse(o.name()), Some(o));
+        }
+        assert_eq!(Outcome::parse("2XX"), None);
     }
 }

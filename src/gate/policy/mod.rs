@@ -20,8 +20,11 @@ mod validate;
 pub type Error = crate::yaml::FileError;
 
 /// What a finding does in an environment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, strum::IntoStaticStr, strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Action {
     /// Reported only.
     Observe,
@@ -32,18 +35,9 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [(&'static str, Action); 3] = [
-        ("observe", Action::Observe),
-        ("warn", Action::Warn),
-        ("block", Action::Block),
-    ];
-
+    /// `observe`, `warn` or `block`: the name policies and verdicts use.
     pub fn name(self) -> &'static str {
-        match self {
-            Action::Observe => "observe",
-            Action::Warn => "warn",
-            Action::Block => "block",
-        }
+        self.into()
     }
 }
 

@@ -60,17 +60,13 @@ impl Validator<'_> {
     }
 
     fn action(&self, s: &S<String>, key: &str) -> Result<Action, Error> {
-        Action::ALL
-            .iter()
-            .find(|(n, _)| *n == s.value)
-            .map(|(_, a)| *a)
-            .ok_or_else(|| {
-                self.cx.err(
-                    s.referenced.line(),
-                    key,
-                    format!("`{}`: expected observe, warn or block", s.value),
-                )
-            })
+        s.value.parse::<Action>().map_err(|_| {
+            self.cx.err(
+                s.referenced.line(),
+                key,
+                format!("`{}`: expected observe, warn or block", s.value),
+            )
+        })
     }
 
     fn environment(&self, e: &RawEnvironment) -> Result<Environment, Error> {
