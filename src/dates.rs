@@ -41,9 +41,29 @@ pub fn days_in_month(y: i64, m: u32) -> u32 {
     }
 }
 
+/// `t` in RFC 3339, UTC, with `decimals` digits of the second (0 to 9):
+/// `2026-12-04T22:24:21.950Z` for 3. Run summaries and result folder names
+/// are stamped with it.
+pub fn rfc3339(t: std::time::SystemTime, decimals: usize) -> String {
+    match jiff::Timestamp::try_from(t) {
+        Ok(ts) => format!("{ts:.decimals$}"),
+        // Outside jiff's range (years -9999 to 9999): not a clock reading.
+        Err(_) => format!("{:.decimals$}", jiff::Timestamp::UNIX_EPOCH),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Milliseconds for summaries, whole seconds for folder names.
+    #[test]
+    fn rfc3339_stamps() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_796_422_661_950);
+        assert_eq!(rfc3339(t, 3), "2026-12-04T22:17:41.950Z");
+        assert_eq!(rfc3339(t, 0), "2026-12-04T22:17:41Z");
+        assert_eq!(rfc3339(std::time::UNIX_EPOCH, 3), "1970-01-01T00:00:00.000Z");
+    }
 
     /// Invariant: both conversions agree with jiff on every day from
     /// 0001-01-01 to 9999-12-31, and days_in_month with jiff's month lengths.

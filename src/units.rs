@@ -61,10 +61,17 @@ impl FromStr for Dur {
         if t == "0" {
             return Ok(Dur(Duration::ZERO));
         }
-        // humantime handles `1m30s`, `250ms`, `2h`; it does not take
-        // fractions, which people do write (`1.5s`), so those are handled here.
-        if let Ok(d) = humantime::parse_duration(t) {
-            return Ok(Dur(d));
+        // jiff's friendly format reads `1m30s`, `250ms`, `2h`, `1.5s` and `30d`
+        // (days of 24 hours). It takes a comma as the decimal separator, so
+        // `1,000s` would be one second: refused instead. Fractional days and
+        // the like are read below.
+        if !t.contains(',') {
+            let exact = jiff::fmt::friendly::SpanParser::new()
+                .parse_span(t)
+                .and_then(|span| span.to_duration(jiff::SpanRelativeTo::days_are_24_hours()));
+            if let Some(d) = exact.ok().and_then(|d| Duration::try_from(d).ok()) {
+                return Ok(Dur(d));
+            }
         }
         for (suffix, secs) in [
             ("ms", 1e-3),
@@ -313,6 +320,22 @@ mod tests {
         assert_eq!("0".parse::<Dur>().unwrap().0, Duration::ZERO);
         assert!("fast".parse::<Dur>().is_err());
         assert!("-1s".parse::<Dur>().is_err());
+        assert!("1s ago".parse::<Dur>().is_err());
+        assert!("1,000s".parse::<Dur>().is_err(), "a comma is not a thousands separator");
+        for (text, secs) in [
+            ("1h 30m", 5400.0),
+            ("5min", 300.0),
+            ("2 hours", 7200.0),
+            ("1 hour 2 minutes", 3720.0),
+            ("30d", 30.0 * 86400.0),
+            ("1d12h", 129_600.0),
+            ("1.5d", 129_600.0),
+            ("0.5m", 30.0),
+            ("100us", 1e-4),
+            ("1m 30s 250ms", 90.25),
+        ] {
+            assert_eq!(text.parse::<Dur>().unwrap().0, Duration::from_secs_f64(secs), "{text}");
+        }
     }
 
     #[test]

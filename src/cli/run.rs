@@ -121,8 +121,7 @@ pub fn run_and_print(profile: profile::Profile, opts: &RunOptions, printer: Prin
 }
 
 fn default_out(name: &str) -> PathBuf {
-    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-        .to_string()
+    let stamp = crate::dates::rfc3339(std::time::SystemTime::now(), 0)
         .replace([':', '-'], "")
         .trim_end_matches('Z')
         .to_string();

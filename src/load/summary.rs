@@ -179,8 +179,8 @@ impl<'a> Builder<'a> {
     /// The run part: when, how long, on how many workers.
     fn run_info(&self) -> RunInfo {
         RunInfo {
-            started_at: humantime::format_rfc3339_millis(self.ctx.start_wall).to_string(),
-            ended_at: humantime::format_rfc3339_millis(self.ctx.ended_wall).to_string(),
+            started_at: crate::dates::rfc3339(self.ctx.start_wall, 3),
+            ended_at: crate::dates::rfc3339(self.ctx.ended_wall, 3),
             planned_duration_s: round(self.profile.duration.as_secs_f64(), 3),
             warmup_s: round(self.profile.warmup.as_secs_f64(), 3),
             elapsed_s: round(self.ctx.elapsed.as_secs_f64(), 3),
