@@ -129,13 +129,26 @@ pub fn execute(cli: Cli, printer: Printer) -> CliResult {
     }
 }
 
+/// Why a `--shard` value was refused.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub(crate) enum ShardError {
+    #[error("write INDEX/COUNT, e.g. 0/4")]
+    Form,
+    #[error("`{0}` is not a shard index")]
+    Index(String),
+    #[error("`{0}` is not a shard count")]
+    Count(String),
+    #[error("shard {0}/{1}: the index must be below the count")]
+    Range(u32, u32),
+}
+
 /// `INDEX/COUNT` for `--shard`, 0-based.
-pub(crate) fn parse_shard(s: &str) -> Result<(u32, u32), String> {
-    let (i, n) = s.split_once('/').ok_or("write INDEX/COUNT, e.g. 0/4")?;
-    let i: u32 = i.trim().parse().map_err(|_| format!("`{i}` is not a shard index"))?;
-    let n: u32 = n.trim().parse().map_err(|_| format!("`{n}` is not a shard count"))?;
+pub(crate) fn parse_shard(s: &str) -> Result<(u32, u32), ShardError> {
+    let (i, n) = s.split_once('/').ok_or(ShardError::Form)?;
+    let i: u32 = i.trim().parse().map_err(|_| ShardError::Index(i.into()))?;
+    let n: u32 = n.trim().parse().map_err(|_| ShardError::Count(n.into()))?;
     if n == 0 || i >= n {
-        return Err(format!("shard {i}/{n}: the index must be below the count"));
+        return Err(ShardError::Range(i, n));
     }
     Ok((i, n))
 }
@@ -162,4 +175,22 @@ fn init_tracing(quiet: bool) {
         .with_writer(std::io::stderr)
         .without_time()
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each refusal names what was wrong, in the words `--help` uses.
+    #[test]
+    fn shards_parse_or_say_why_not() {
+        assert_eq!(parse_shard("1/4"), Ok((1, 4)));
+        assert_eq!(parse_shard(" 0 / 2 "), Ok((0, 2)));
+        let why = |s| parse_shard(s).unwrap_err().to_string();
+        assert_eq!(why("3"), "write INDEX/COUNT, e.g. 0/4");
+        assert_eq!(why("x/4"), "`x` is not a shard index");
+        assert_eq!(why("1/y"), "`y` is not a shard count");
+        assert_eq!(why("4/4"), "shard 4/4: the index must be below the count");
+        assert_eq!(why("0/0"), "shard 0/0: the index must be below the count");
+    }
 }
