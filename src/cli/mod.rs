@@ -12,13 +12,13 @@ use clap::{Parser, Subcommand};
 
 use crate::printer::Printer;
 
-pub mod demo;
-pub mod gate;
-pub mod report;
-pub mod run;
-pub mod scrub;
-pub mod synth;
-pub mod target;
+mod demo;
+mod gate;
+mod report;
+mod run;
+mod scrub;
+mod synth;
+mod target;
 
 /// loadline: production-shaped load, data and promotion gates for staging.
 #[derive(Debug, Parser)]
@@ -26,14 +26,14 @@ pub mod target;
 pub struct Cli {
     /// Print nothing but warnings and errors (results are still written to disk).
     #[arg(long, short, global = true)]
-    pub quiet: bool,
+    quiet: bool,
 
     #[command(subcommand)]
-    pub command: Command,
+    command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+enum Command {
     /// Replay a traffic profile against an HTTP service and record latency.
     Run(run::RunArgs),
     /// Start the built-in sample service (a multi-tenant shop API with fault injection).
@@ -67,7 +67,9 @@ pub enum Exit {
 /// something), 1 for everything else.
 #[derive(Debug)]
 pub struct CliError {
+    /// The process's exit code: 2 for bad input, 1 otherwise.
     pub code: u8,
+    /// What went wrong, with its causes; printed as a chain.
     pub error: anyhow::Error,
 }
 
@@ -90,6 +92,7 @@ impl<E: Into<anyhow::Error>> From<E> for CliError {
     }
 }
 
+/// What a subcommand returns: how it ended, or the error that stopped it.
 pub type CliResult = Result<Exit, CliError>;
 
 /// Parse arguments, run the subcommand, and turn the outcome into an exit code.
