@@ -16,8 +16,11 @@ use serde::{Deserialize, Serialize, Serializer};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {what} `{input}`: {hint}")]
 pub struct UnitError {
+    /// The kind of value expected: `duration`, `rate`, ...
     pub what: &'static str,
+    /// The text as written.
     pub input: String,
+    /// An example of what would have been read.
     pub hint: &'static str,
 }
 
@@ -48,6 +51,7 @@ fn parse_scaled(s: &str) -> Option<f64> {
 pub struct Dur(pub Duration);
 
 impl Dur {
+    /// The span in seconds.
     pub fn as_secs_f64(&self) -> f64 {
         self.0.as_secs_f64()
     }
@@ -124,9 +128,12 @@ impl fmt::Display for Dur {
 pub struct Rate(f64);
 
 impl Rate {
+    /// `v` events per second.
     pub fn per_sec(v: f64) -> Self {
         Rate(v)
     }
+
+    /// The rate in events per second.
     pub fn as_per_sec(&self) -> f64 {
         self.0
     }
@@ -224,7 +231,9 @@ impl fmt::Display for Count {
 /// are normalised, so `17/3` is the same split).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Split {
+    /// The reads' share, from 0 to 1.
     pub read: f64,
+    /// The writes' share, from 0 to 1; the two add up to 1.
     pub write: f64,
 }
 

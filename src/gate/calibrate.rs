@@ -27,21 +27,29 @@ pub const DEFAULT_QUANTILES: [&str; 4] = ["p50", "p90", "p99", "p99.9"];
 /// One pair of A/A runs: the relative change of each metric between them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pair {
+    /// The first run's directory.
     pub a: String,
+    /// The second run's directory.
     pub b: String,
+    /// Per metric (`p50`, ..., `shape`): the relative change from `a` to `b`.
     pub delta: BTreeMap<String, f64>,
 }
 
+/// A calibration file (`loadline gate calibrate --out`): the noise floor between A/A runs, which a policy's `tolerance: from calibration` reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
+    /// Bumped on any incompatible change to the file.
     pub schema_version: u32,
+    /// The loadline that wrote it.
     pub loadline_version: String,
+    /// The A/A runs' directories.
     pub runs: Vec<String>,
     /// Per metric (`p50`, ..., `shape`): the largest relative change
     /// between any two runs, at least 1%. The regression tolerance.
     pub noise: BTreeMap<String, f64>,
     /// Metrics that could not be calibrated, and why.
     pub skipped: BTreeMap<String, String>,
+    /// Every pair of runs and its changes, the evidence behind `noise`.
     pub pairs: Vec<Pair>,
     /// The file this was read from (not written).
     #[serde(skip)]
@@ -54,6 +62,7 @@ impl Calibration {
         self.noise.get(metric).map(|n| n.max(MIN_TOLERANCE))
     }
 
+    /// Read a calibration file, refusing another schema version.
     pub fn load(path: &Path) -> Result<Calibration, Error> {
         let shown = || path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|cause| Error::ReadCalibration { path: shown(), cause })?;

@@ -15,8 +15,11 @@ use crate::results::run::Run;
 /// The files a judgement reads.
 #[derive(Debug, Clone, Copy)]
 pub struct Files<'a> {
+    /// The policy (YAML).
     pub policy: &'a Path,
+    /// The candidate run's directory.
     pub run: &'a Path,
+    /// A baseline run's directory, for the regression comparison.
     pub baseline: Option<&'a Path>,
     /// A calibration from `loadline gate calibrate`.
     pub calibration: Option<&'a Path>,
@@ -25,8 +28,11 @@ pub struct Files<'a> {
 /// A judged run: the runs as read, and the verdict.
 #[derive(Debug)]
 pub struct Judged {
+    /// The candidate run.
     pub run: Run,
+    /// The baseline run, when one was given.
     pub baseline: Option<Run>,
+    /// What the gate decided, and why.
     pub verdict: Verdict,
 }
 

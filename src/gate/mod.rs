@@ -21,16 +21,16 @@
 //!   JSON, Markdown, JUnit).
 
 pub mod calibrate;
-pub mod check;
-pub mod compare;
-pub mod error;
+pub(crate) mod check;
+pub(crate) mod compare;
+mod error;
 pub mod eval;
-pub mod format;
-pub mod judge;
-pub mod options;
+pub(crate) mod format;
+mod judge;
+mod options;
 pub mod policy;
 pub mod render;
-pub mod stats;
+pub(crate) mod stats;
 pub mod verdict;
 
 pub use error::Error;

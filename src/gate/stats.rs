@@ -169,8 +169,6 @@ pub trait Statistic {
 pub struct Bootstrap {
     /// `[statistic component][replicate]`, each sorted ascending.
     pub samples: Vec<Vec<f64>>,
-    /// Replicates that could not be measured.
-    pub skipped: usize,
 }
 
 pub fn bootstrap(grid: &Grid, stat: &impl Statistic, replicates: usize, seed: u64) -> Bootstrap {
@@ -179,7 +177,6 @@ pub fn bootstrap(grid: &Grid, stat: &impl Statistic, replicates: usize, seed: u6
     let (mut da, mut db) = (vec![0u64; d], vec![0u64; d]);
     let mut times: Vec<u64> = Vec::new();
     let mut samples: Vec<Vec<f64>> = Vec::new();
-    let mut skipped = 0;
     for _ in 0..replicates {
         for (dense, blocks) in [(&mut da, &grid.a), (&mut db, &grid.b)] {
             dense.iter_mut().for_each(|c| *c = 0);
@@ -194,22 +191,21 @@ pub fn bootstrap(grid: &Grid, stat: &impl Statistic, replicates: usize, seed: u6
                 }
             }
         }
-        match stat.measure(&grid.values, &da, &db) {
-            Some(v) => {
-                if samples.is_empty() {
-                    samples = vec![Vec::with_capacity(replicates); v.len()];
-                }
-                for (s, x) in samples.iter_mut().zip(v) {
-                    s.push(x);
-                }
+        // A replicate the statistic cannot measure (a side resampled empty)
+        // is left out: the interval is over the others.
+        if let Some(v) = stat.measure(&grid.values, &da, &db) {
+            if samples.is_empty() {
+                samples = vec![Vec::with_capacity(replicates); v.len()];
             }
-            None => skipped += 1,
+            for (s, x) in samples.iter_mut().zip(v) {
+                s.push(x);
+            }
         }
     }
     for s in &mut samples {
         s.sort_unstable_by(f64::total_cmp);
     }
-    Bootstrap { samples, skipped }
+    Bootstrap { samples }
 }
 
 /// The central `confidence` interval of sorted samples (percentile method).

@@ -14,6 +14,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Outcome {
+    /// Within its limit, with enough samples to say so.
     Pass,
     /// Not enough samples, or nothing to measure: never a silent pass.
     /// Serialised `no_data`, written `no data` for people.
@@ -22,6 +23,7 @@ pub enum Outcome {
     /// A comparison whose interval straddles the tolerance, or a run whose
     /// generator did not deliver the load.
     Inconclusive,
+    /// Beyond its limit.
     Fail,
 }
 
@@ -112,7 +114,9 @@ impl Op {
 /// A limit an observed value is held to.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Limit {
+    /// Which side of `value` passes.
     pub op: Op,
+    /// In the row's unit.
     pub value: f64,
 }
 
@@ -120,9 +124,13 @@ pub struct Limit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckKind {
+    /// Latency quantiles against thresholds.
     Latency,
+    /// The error rate against a maximum.
     ErrorRate,
+    /// An SLO's error budget and its burn rate.
     ErrorBudget,
+    /// The rate the generator delivered against its target.
     AchievedRate,
     /// Built in: the environment's minimum soak.
     Soak,
@@ -186,9 +194,13 @@ pub struct Row {
     pub scope: Scope,
     /// What was measured: `p99`, `error rate`, `burn 1h/5m`, ...
     pub metric: String,
+    /// The unit of `observed`, the limit and the comparison's baseline.
     pub unit: Unit,
+    /// The measured value; `None` without data.
     pub observed: Option<f64>,
+    /// The policy's limit, for a threshold row.
     pub limit: Option<Limit>,
+    /// The baseline comparison, for a regression row.
     pub comparison: Option<Comparison>,
     /// Requests behind the number.
     pub samples: u64,
@@ -197,46 +209,63 @@ pub struct Row {
     /// What the environment does about this row's outcome; `None` for a
     /// pass or a row that does not decide.
     pub action: Option<Action>,
+    /// Why the row has no data or did not decide, when that needs saying.
     pub note: Option<String>,
 }
 
 /// One check of the policy (or a built-in one: `soak`, `regression`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {
+    /// The check's name in the policy, or `soak` / `regression`.
     pub name: String,
+    /// What it measures.
     pub kind: CheckKind,
     /// The check's line in the policy; `None` for built-in checks.
     pub line: Option<usize>,
+    /// A critical check's failure blocks wherever the environment does more than observe.
     pub critical: bool,
+    /// The worst deciding row's outcome.
     pub outcome: Outcome,
     /// What the environment does about the outcome; `None` for a pass.
     pub action: Option<Action>,
     /// One sentence: why this outcome.
     pub reason: String,
+    /// Every number behind the outcome.
     pub rows: Vec<Row>,
 }
 
 /// The run a verdict is about.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunRef {
+    /// The run's directory.
     pub dir: String,
+    /// The profile's name.
     pub profile: String,
+    /// When the run started, RFC 3339.
     pub started_at: String,
+    /// Seconds measured (warm-up excluded).
     pub measured_s: f64,
+    /// Requests recorded.
     pub requests: u64,
 }
 
 /// The environment the change is entering, as the policy defines it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EnvRef {
+    /// The environment's name in the policy.
     pub name: String,
+    /// What a failed check does.
     pub enforce: Action,
+    /// The shortest run that can promote, in seconds.
     pub min_soak_s: Option<f64>,
+    /// What an inconclusive check does.
     pub on_inconclusive: Action,
+    /// What a check without data does.
     pub on_no_data: Action,
 }
 
 impl EnvRef {
+    /// The policy's environment `name`, as the verdict reports it.
     pub fn new(name: &str, env: &Environment) -> EnvRef {
         EnvRef {
             name: name.to_string(),
@@ -248,24 +277,39 @@ impl EnvRef {
     }
 }
 
+/// How many checks ended in each outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Tally {
+    /// Checks that passed.
     pub pass: usize,
+    /// Checks that failed.
     pub fail: usize,
+    /// Checks that could not tell.
     pub inconclusive: usize,
+    /// Checks without enough data.
     pub no_data: usize,
 }
 
+/// What the gate decided for an environment, and every number behind it (`verdict.json`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
+    /// [`SCHEMA_VERSION`] of the loadline that wrote it.
     pub schema_version: u32,
+    /// The loadline that judged.
     pub loadline_version: String,
+    /// The policy file.
     pub policy: String,
+    /// The environment judged for.
     pub environment: EnvRef,
+    /// The candidate run.
     pub run: RunRef,
+    /// The baseline run, when there was one.
     pub baseline: Option<RunRef>,
+    /// Promote, warn or block.
     pub decision: Decision,
+    /// Checks per outcome.
     pub tally: Tally,
+    /// Every check: `soak` (when the environment sets a minimum), the policy's in order, then `regression`.
     pub checks: Vec<CheckResult>,
     /// Seed of the bootstrap (the same seed, runs and policy give the same intervals).
     pub seed: u64,
@@ -276,11 +320,13 @@ pub struct Verdict {
 /// The settings behind the baseline comparison's intervals.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BootstrapInfo {
+    /// Bootstrap replicates per interval.
     pub replicates: usize,
     /// Of the intervals, as a fraction.
     pub confidence: f64,
-    /// Seconds per resampled block in each run.
+    /// Seconds per resampled block in the candidate.
     pub candidate_block_s: u64,
+    /// Seconds per resampled block in the baseline.
     pub baseline_block_s: u64,
     /// `policy` (a fixed tolerance) or the calibration file the tolerances came from.
     pub tolerance_from: String,

@@ -14,5 +14,5 @@ pub use achieved::achieved_rows;
 pub use budget::budget_rows;
 pub use errors::error_rows;
 pub use latency::latency_rows;
-pub use rows::{at_least, at_most, row, Slice};
+pub use rows::{row, Slice};
 pub use soak::soak;

@@ -41,6 +41,7 @@ impl Action {
     }
 }
 
+/// An environment of the policy: what its findings do there.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Environment {
     /// What a failed check does.
@@ -67,7 +68,9 @@ pub enum Endpoints {
 /// A latency quantile as written (`p50`, `p99.9`) and its fraction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Quantile {
+    /// As written: `p50`, `p99.9`, `max`.
     pub name: String,
+    /// From 0 to 1: 0.999 for `p99.9`, 1 for `max`.
     pub fraction: f64,
 }
 
@@ -98,39 +101,59 @@ impl Quantile {
 /// too fast when both windows burn faster than `factor`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BurnWindow {
+    /// The long window (e.g. 1h): the burn is sustained.
     pub long: Duration,
+    /// The short window (e.g. 5m): the burn is still happening.
     pub short: Duration,
+    /// The burn rate, a multiple of the sustainable one, both windows must exceed.
     pub factor: f64,
 }
 
+/// What a check measures, and its limit.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Metric {
     /// Each quantile at or under its threshold.
     Latency(Vec<(Quantile, Duration)>),
     /// Failed requests (5xx, timeouts, resets; 4xx when `count_4xx`) at or
     /// under `max`, a fraction.
-    ErrorRate { max: f64, count_4xx: bool },
+    ErrorRate {
+        /// The highest acceptable error rate, a fraction.
+        max: f64,
+        /// Whether 4xx responses count as errors.
+        count_4xx: bool,
+    },
     /// A share of requests (`target`, a fraction) answered within
     /// `latency_le` without error, and its budget's burn rate.
     ErrorBudget {
+        /// A good request is answered within this, without error.
         latency_le: Duration,
+        /// The share of good requests the SLO promises, a fraction.
         target: f64,
+        /// The burn-rate windows; none for the budget alone.
         burn: Vec<BurnWindow>,
     },
     /// Achieved over target rate at or above `min`, a fraction; below it
     /// the run cannot judge the others.
-    AchievedRate { min: f64 },
+    AchievedRate {
+        /// The lowest acceptable achieved/target ratio.
+        min: f64,
+    },
 }
 
+/// One entry of the policy's `checks`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Check {
+    /// The check's `name`, unique in the policy.
     pub name: String,
     /// Line of the check in the policy file.
     pub line: usize,
+    /// The endpoints it looks at.
     pub endpoints: Endpoints,
     /// Line of the check's `endpoints` key (the check's line when it has none).
     pub endpoints_line: usize,
+    /// A critical check that fails blocks in any environment that does more than observe.
     pub critical: bool,
+    /// What it measures, and the limit.
     pub metric: Metric,
 }
 
@@ -143,19 +166,27 @@ pub enum Tolerance {
     FromCalibration,
 }
 
+/// The policy's `regression`: how the candidate is compared with a baseline run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Regression {
+    /// The quantiles compared.
     pub quantiles: Vec<Quantile>,
+    /// How far they may move.
     pub tolerance: Tolerance,
     /// Of the confidence intervals, as a fraction.
     pub confidence: f64,
 }
 
+/// A validated policy file: its environments, checks and regression comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
+    /// The file it was read from, for messages.
     pub path: PathBuf,
+    /// By name, in the file's order.
     pub environments: IndexMap<String, Environment>,
+    /// In the file's order.
     pub checks: Vec<Check>,
+    /// The baseline comparison's settings, when the policy has them.
     pub regression: Option<Regression>,
 }
 
