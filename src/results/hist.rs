@@ -29,20 +29,30 @@ pub fn record(h: &mut Histogram<u64>, us: u64) {
 /// The numbers a summary reports for one histogram, in microseconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencyStats {
+    /// Requests recorded.
     pub count: u64,
+    /// Fastest.
     pub min: u64,
+    /// Arithmetic mean.
     pub mean: f64,
+    /// Median.
     pub p50: u64,
+    /// 90th percentile.
     pub p90: u64,
+    /// 99th percentile.
     pub p99: u64,
+    /// 99.9th percentile (`p99.9` in JSON).
     #[serde(rename = "p99.9")]
     pub p99_9: u64,
+    /// 99.99th percentile (`p99.99` in JSON).
     #[serde(rename = "p99.99")]
     pub p99_99: u64,
+    /// Slowest.
     pub max: u64,
 }
 
 impl LatencyStats {
+    /// The numbers of `h`; all zero when it is empty.
     pub fn of(h: &Histogram<u64>) -> LatencyStats {
         if h.is_empty() {
             return LatencyStats::default();

@@ -12,19 +12,35 @@ use hdrhistogram::Histogram;
 /// One interval of one series.
 #[derive(Debug, Clone)]
 pub struct LoggedInterval {
+    /// The series' tag (`endpoint/outcome`), if the interval has one.
     pub tag: Option<String>,
+    /// Start of the interval, from the log's start time.
     pub start: Duration,
+    /// The interval's length.
     pub length: Duration,
+    /// Latencies recorded in it, in µs.
     pub hist: Histogram<u64>,
 }
 
 /// Why a log could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// The file could not be read.
     #[error("cannot read {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        /// The log's path.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not an interval log this reader understands.
     #[error("{path}: not an HdrHistogram interval log ({message})")]
-    Format { path: String, message: String },
+    Format {
+        /// The log's path.
+        path: String,
+        /// What did not parse.
+        message: String,
+    },
 }
 
 /// Read every interval of an interval log into memory (small logs and tests;

@@ -19,14 +19,20 @@ pub use writer::{IntervalData, ResultWriter, SeriesKey, LATENCY_LOG_FILE, SUMMAR
 /// Why a run's summary could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum SummaryError {
+    /// The file could not be read.
     #[error("cannot read {}: {cause}", path.display())]
     Read {
+        /// The summary's path.
         path: std::path::PathBuf,
+        /// The I/O error.
         cause: std::io::Error,
     },
+    /// The file is not a summary's JSON.
     #[error("{}: {cause}", path.display())]
     Json {
+        /// The summary's path.
         path: std::path::PathBuf,
+        /// Where and why the JSON did not read.
         cause: serde_json::Error,
     },
 }

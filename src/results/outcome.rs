@@ -47,6 +47,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every class, in index order.
     pub const ALL: [Outcome; 8] = [
         Outcome::S2xx,
         Outcome::S3xx,
@@ -57,8 +58,10 @@ impl Outcome {
         Outcome::Reset,
         Outcome::Other,
     ];
+    /// The number of classes.
     pub const COUNT: usize = 8;
 
+    /// The class of an HTTP status; `other` outside 200–599.
     pub fn from_status(status: u16) -> Outcome {
         match status {
             200..=299 => Outcome::S2xx,
@@ -69,10 +72,12 @@ impl Outcome {
         }
     }
 
+    /// Position in [`Outcome::ALL`], for per-class arrays.
     pub fn index(self) -> usize {
         self as usize
     }
 
+    /// The class at position `i` of [`Outcome::ALL`].
     pub fn from_index(i: usize) -> Option<Outcome> {
         Self::ALL.get(i).copied()
     }

@@ -23,14 +23,28 @@ pub const MAX_BLOCKS: usize = 256;
 /// Why a run directory could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The directory lacks a file every finished run has.
     #[error("{dir}: not a loadline run directory (no {file}; a run writes it last, so the run did not finish)")]
-    NotARun { dir: String, file: &'static str },
+    NotARun {
+        /// The directory.
+        dir: String,
+        /// The missing file.
+        file: &'static str,
+    },
+    /// `summary.json` could not be read.
     #[error(transparent)]
     Summary(#[from] super::SummaryError),
+    /// `latency.hlog` could not be read.
     #[error(transparent)]
     Log(#[from] hlog::ReadError),
+    /// A file reads but disagrees with the run (an unknown endpoint, a bad row).
     #[error("{path}: {message}")]
-    Invalid { path: String, message: String },
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// A histogram as (value, count) pairs in ascending value order; the value
@@ -55,13 +69,21 @@ pub struct Second {
 /// One row of `timeseries.csv`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesRow {
+    /// Seconds since the run started.
     pub second: u64,
+    /// Requests per second the schedule intended (open model).
     pub target_rate: Option<f64>,
+    /// Requests per second sent.
     pub achieved_rate: f64,
+    /// Measured requests completed in the second.
     pub completed: u64,
+    /// Median latency of the second's measured requests, in ms.
     pub p50_ms: Option<f64>,
+    /// 99th percentile of the same, in ms.
     pub p99_ms: Option<f64>,
+    /// Errors in the second.
     pub errors: u64,
+    /// True during the warm-up.
     pub warmup: bool,
 }
 
@@ -79,7 +101,9 @@ struct OpenBlock {
 /// A run, read back.
 #[derive(Debug, Clone)]
 pub struct Run {
+    /// The run's directory.
     pub dir: PathBuf,
+    /// Its `summary.json`.
     pub summary: Summary,
     /// Endpoint names in the profile's order.
     pub endpoints: Vec<String>,

@@ -11,23 +11,36 @@ use super::hist::LatencyStats;
 /// Bumped on any incompatible change to the summary's fields.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// A run's `summary.json`: what ran, against what, and every headline number.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
+    /// [`SCHEMA_VERSION`] of the loadline that wrote it.
     pub schema_version: u32,
+    /// The loadline that ran.
     pub loadline_version: String,
+    /// The profile that was replayed.
     pub profile: ProfileInfo,
+    /// The service it was replayed against.
     pub target: TargetInfo,
+    /// When, how long, and how the run ended.
     pub run: RunInfo,
+    /// The rate asked for and the rate delivered.
     pub rate: RateInfo,
+    /// How well the generator kept the schedule.
     pub schedule: ScheduleInfo,
+    /// Every measured request together.
     pub totals: Totals,
     /// Measured requests per outcome class (`2xx`, `timeout`, ...).
     pub outcomes: BTreeMap<String, u64>,
     /// Errors per class: `5xx`, `timeout`, `connect`, `reset`, `other`.
     pub errors_by_class: BTreeMap<String, u64>,
+    /// Measured requests to read and to write endpoints.
     pub read_write: ReadWrite,
+    /// Per endpoint, in the profile's order.
     pub endpoints: Vec<EndpointSummary>,
+    /// How requests fell on tenants, when the profile has tenants.
     pub tenants: Option<TenantSummary>,
+    /// The run directory's other files.
     pub files: Files,
 }
 
@@ -42,12 +55,18 @@ pub enum Model {
     Closed,
 }
 
+/// The profile a run replayed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileInfo {
+    /// The profile's `name`.
     pub name: String,
+    /// The profile's `description`, if any.
     pub description: Option<String>,
+    /// The profile file's path as given.
     pub source: String,
+    /// The seed requests were drawn with (the same seed replays the same requests).
     pub seed: u64,
+    /// Open or closed.
     pub model: Model,
     /// `poisson` or `uniform` (open model).
     pub arrivals: Option<String>,
@@ -57,28 +76,40 @@ pub struct ProfileInfo {
     pub environment: Option<String>,
 }
 
+/// The service a run was replayed against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TargetInfo {
+    /// The base URL requests were sent to.
     pub base_url: String,
     /// `auto`, `http1` or `http2` as asked.
     pub http: String,
+    /// Connections opened.
     pub connections: u32,
+    /// Concurrent HTTP/2 streams per connection.
     pub streams: u32,
+    /// A request without a complete response after this is a `timeout`.
     pub timeout_ms: u64,
 }
 
+/// Which part of a sharded run this is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShardInfo {
+    /// 0-based index of this shard.
     pub index: u32,
+    /// Shards the run was split into.
     pub count: u32,
 }
 
+/// When a run ran and how it ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunInfo {
     /// RFC 3339, UTC.
     pub started_at: String,
+    /// RFC 3339, UTC.
     pub ended_at: String,
+    /// The profile's duration, warm-up included, in seconds.
     pub planned_duration_s: f64,
+    /// The warm-up, in seconds; its requests are not measured.
     pub warmup_s: f64,
     /// Wall time from start to the last response.
     pub elapsed_s: f64,
@@ -86,10 +117,13 @@ pub struct RunInfo {
     pub measured_s: f64,
     /// True when the run was stopped early (Ctrl-C): every number covers what was recorded.
     pub interrupted: bool,
+    /// Worker threads that sent requests.
     pub workers: u32,
+    /// The shard, when the run was one (`--shard I/N`).
     pub shard: Option<ShardInfo>,
 }
 
+/// The rate a run asked for and the rate it delivered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RateInfo {
     /// The profile's mean rate over the measured window (open model).
@@ -100,18 +134,24 @@ pub struct RateInfo {
     pub target_requests: Option<u64>,
     /// Measured requests (intended in the measured window and completed, any outcome).
     pub sent_requests: u64,
+    /// Measured requests per second of the measured window.
     pub achieved_per_s: f64,
     /// sent / target (open model); below 0.99 the run did not deliver its load.
     pub achieved_ratio: Option<f64>,
 }
 
+/// Quantiles of schedule lag, in microseconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LagStats {
+    /// Median.
     pub p50: u64,
+    /// 99th percentile.
     pub p99: u64,
+    /// Largest.
     pub max: u64,
 }
 
+/// How well the generator kept the schedule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScheduleInfo {
     /// Actual send minus intended send, in µs, over every request.
@@ -119,6 +159,7 @@ pub struct ScheduleInfo {
     /// Requests sent later than `late_threshold_ms` after their intended instant
     /// (no free connection, or a busy generator).
     pub late_requests: u64,
+    /// A request sent more than this after its intended instant is late.
     pub late_threshold_ms: u64,
     /// Requests the schedule intended that were never sent (the run ended first).
     pub dropped_requests: u64,
@@ -126,16 +167,20 @@ pub struct ScheduleInfo {
     pub loop_lag_p99_us: u64,
     /// True when the generator itself could not keep up: results understate the load.
     pub generator_saturated: bool,
+    /// Why the generator counts as saturated, for people.
     pub saturation_reason: Option<String>,
 }
 
+/// Every measured request together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Totals {
     /// Measured requests (after the warm-up), every outcome.
     pub requests: u64,
     /// Requests sent during the warm-up (not in any histogram).
     pub warmup_requests: u64,
+    /// Errors: 5xx and transport failures (timeouts, connect, reset, other); not 4xx.
     pub errors: u64,
+    /// Errors over measured requests.
     pub error_rate: f64,
     /// Responses whose status is not in the endpoint's `expect` list.
     pub unexpected_status: u64,
@@ -143,47 +188,72 @@ pub struct Totals {
     pub latency_us: LatencyStats,
 }
 
+/// Measured requests to read and to write endpoints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReadWrite {
+    /// To endpoints of kind `read`.
     pub read: u64,
+    /// To endpoints of kind `write`.
     pub write: u64,
+    /// Reads over reads and writes, rounded to four places.
     pub read_share: f64,
 }
 
+/// One outcome class of one endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutcomeSummary {
+    /// Measured requests of this class.
     pub count: u64,
+    /// Per second of the measured window.
     pub rate_per_s: f64,
+    /// Their latency, in µs.
     pub latency_us: LatencyStats,
 }
 
+/// One endpoint's measured requests.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EndpointSummary {
+    /// The endpoint's name in the profile.
     pub name: String,
     /// `read` or `write`.
     pub kind: String,
+    /// Its HTTP method.
     pub method: String,
     /// The share of requests the profile asks for.
     pub planned_share: f64,
+    /// Measured requests.
     pub requests: u64,
+    /// Its share of measured requests, rounded to four places.
     pub share: f64,
+    /// Per second of the measured window.
     pub rate_per_s: f64,
+    /// Errors (5xx and transport failures).
     pub errors: u64,
+    /// Errors over its measured requests.
     pub error_rate: f64,
+    /// Responses whose status is not in its `expect` list.
     pub unexpected_status: u64,
+    /// Latency of its measured requests, in µs.
     pub latency_us: LatencyStats,
+    /// Per outcome class that occurred.
     pub outcomes: BTreeMap<String, OutcomeSummary>,
 }
 
+/// One tenant's measured requests.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TenantShare {
+    /// The tenant's id, as sent.
     pub id: String,
+    /// Measured requests for it.
     pub requests: u64,
+    /// Its share of measured requests.
     pub share: f64,
 }
 
+/// How measured requests fell on tenants.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TenantSummary {
+    /// Tenants the profile defines.
     pub count: u32,
     /// Tenants that received at least one measured request.
     pub seen: u32,
@@ -191,9 +261,13 @@ pub struct TenantSummary {
     pub top: Vec<TenantShare>,
 }
 
+/// The run directory's files, by name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Files {
+    /// This summary: `summary.json`.
     pub summary: String,
+    /// The HdrHistogram interval log: `latency.hlog`.
     pub latency_log: String,
+    /// Per-second numbers: `timeseries.csv`.
     pub timeseries: String,
 }

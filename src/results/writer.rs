@@ -17,8 +17,11 @@ use super::hist::new_hist;
 use super::summary::Summary;
 use super::Outcome;
 
+/// A run's summary, written last: its presence says the run finished.
 pub const SUMMARY_FILE: &str = "summary.json";
+/// A run's latency histograms, per second, endpoint and outcome.
 pub const LATENCY_LOG_FILE: &str = "latency.hlog";
+/// A run's per-second numbers.
 pub const TIMESERIES_FILE: &str = "timeseries.csv";
 
 /// A key of the latency series: endpoint index and outcome.
@@ -29,7 +32,9 @@ pub type SeriesKey = (usize, Outcome);
 pub struct IntervalData {
     /// The interval's number, from 0 at the start of the run.
     pub index: u64,
+    /// Start of the interval, from the start of the run.
     pub start: Duration,
+    /// The interval's length.
     pub length: Duration,
     /// Latency of measured requests completed in the interval.
     pub series: BTreeMap<SeriesKey, Histogram<u64>>,
