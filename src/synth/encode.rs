@@ -230,6 +230,8 @@ fn sql_string(d: Dialect, v: &str, s: &mut String) {
 }
 
 /// A JSON string literal.
+// Not serde_json: through an `io::Write` onto this `String` it cost 18% more
+// instructions in `synth --to jsonl` (cachegrind, shop at 0.1: 733.7M vs 619.7M).
 pub fn json_string(v: &str, s: &mut String) {
     s.push('"');
     for ch in v.chars() {
