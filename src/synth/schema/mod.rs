@@ -74,34 +74,33 @@ pub struct Column {
     pub line: usize,
 }
 
-/// The type of a column's values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The type of a column's values (and of its database column). Written in
+/// a schema's `type:` as the name shown (`integer`) or an alias (`int`,
+/// `bigint`); error messages use the name shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::VariantNames)]
+#[strum(serialize_all = "lowercase")]
 pub enum Kind {
+    /// 64-bit signed integers.
+    #[strum(to_string = "integer", serialize = "int", serialize = "bigint")]
     Int,
+    /// 64-bit floating point.
+    #[strum(to_string = "float", serialize = "double", serialize = "real")]
     Float,
+    /// `true`/`false`.
+    #[strum(to_string = "boolean", serialize = "bool")]
     Bool,
+    /// UTF-8 text.
+    #[strum(to_string = "text", serialize = "string")]
     Text,
+    /// Date and time of day, UTC, to the second.
+    #[strum(to_string = "timestamp", serialize = "datetime")]
     Timestamp,
+    /// A calendar day.
     Date,
+    /// A UUID, written hyphenated.
     Uuid,
+    /// A JSON document.
     Json,
-}
-
-impl Kind {
-    pub fn parse(s: &str) -> Option<Kind> {
-        Some(match s {
-            "integer" | "int" | "bigint" => Kind::Int,
-            "float" | "double" | "real" => Kind::Float,
-            "boolean" | "bool" => Kind::Bool,
-            "text" | "string" => Kind::Text,
-            "timestamp" | "datetime" => Kind::Timestamp,
-            "date" => Kind::Date,
-            "uuid" => Kind::Uuid,
-            "json" => Kind::Json,
-            _ => return None,
-        })
-    }
-    pub const NAMES: &'static str = "integer, float, boolean, text, timestamp, date, uuid, json";
 }
 
 /// How a column's values are made.
@@ -298,4 +297,39 @@ pub fn from_str(text: &str, path: &Path, opts: &Options) -> Result<Schema, Error
         }
     }
     Ok(schema)
+}
+
+#[cfg(test)]
+mod tests {
+    use strum::VariantNames as _;
+
+    use super::Kind;
+
+    /// Every type parses from its name and its aliases, whatever the case
+    /// the caller lower-cased, and messages list the names in this order.
+    #[test]
+    fn kinds_parse_by_name_and_alias() {
+        assert_eq!(
+            Kind::VARIANTS.join(", "),
+            "integer, float, boolean, text, timestamp, date, uuid, json"
+        );
+        for (name, kind) in [
+            ("integer", Kind::Int),
+            ("int", Kind::Int),
+            ("bigint", Kind::Int),
+            ("double", Kind::Float),
+            ("real", Kind::Float),
+            ("bool", Kind::Bool),
+            ("string", Kind::Text),
+            ("datetime", Kind::Timestamp),
+            ("date", Kind::Date),
+            ("uuid", Kind::Uuid),
+            ("json", Kind::Json),
+        ] {
+            assert_eq!(name.parse::<Kind>().ok(), Some(kind), "{name}");
+        }
+        assert!("Integer".parse::<Kind>().is_err());
+        assert_eq!(<&str>::from(Kind::Bool), "boolean");
+        assert_eq!(<&str>::from(Kind::Timestamp), "timestamp");
+    }
 }

@@ -8,6 +8,8 @@
 
 use std::collections::BTreeSet;
 
+use strum::VariantNames as _;
+
 use super::super::raw::*;
 use super::super::*;
 use super::{Ctx, PendingAfter, PendingRef};
@@ -468,11 +470,11 @@ fn sql_type(ctx: &Ctx, key: &str, r: &RawColumn, g: Generated) -> Result<Generat
             "a `ref` column has the type of the column it points at",
         ));
     }
-    let Some(k) = Kind::parse(&t.value.to_ascii_lowercase()) else {
+    let Ok(k) = t.value.to_ascii_lowercase().parse::<Kind>() else {
         return Err(ctx.at(
             t,
             format!("{key}.type"),
-            format!("unknown type `{}` (known: {})", t.value, Kind::NAMES),
+            format!("unknown type `{}` (known: {})", t.value, Kind::VARIANTS.join(", ")),
         ));
     };
     let fits = k == kind
@@ -484,7 +486,7 @@ fn sql_type(ctx: &Ctx, key: &str, r: &RawColumn, g: Generated) -> Result<Generat
         return Err(ctx.at(
             t,
             format!("{key}.type"),
-            format!("`{}` values cannot be stored as `{}`", kind_name(kind), t.value),
+            format!("`{}` values cannot be stored as `{}`", <&str>::from(kind), t.value),
         ));
     }
     match &mut gen {
@@ -531,20 +533,6 @@ fn unique_fits(ctx: &Ctx, line: u64, key: &str, g: &Generated, nulls: f64) -> Re
         ));
     }
     Ok(())
-}
-
-/// A type as the error messages name it.
-fn kind_name(k: Kind) -> &'static str {
-    match k {
-        Kind::Int => "integer",
-        Kind::Float => "float",
-        Kind::Bool => "boolean",
-        Kind::Text => "text",
-        Kind::Timestamp => "timestamp",
-        Kind::Date => "date",
-        Kind::Uuid => "uuid",
-        Kind::Json => "json",
-    }
 }
 
 /// `key: t-{index:05}`: a prefix, the row number (zero-padded to a width)
