@@ -22,7 +22,7 @@ pub(crate) mod raw;
 mod validate;
 
 pub use pattern::Pattern;
-pub use validate::{parse_instant, DEFAULT_DAY};
+pub use validate::{parse_instant, InstantError, DEFAULT_DAY};
 
 /// Why a schema could not be used; every variant names the file, and the
 /// line and key where there is one.
