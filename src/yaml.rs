@@ -13,11 +13,13 @@ pub type S<T> = serde_saphyr::Spanned<T>;
 /// What validating one file needs: the file's path, to name it in errors of
 /// the format's error type `E`.
 pub struct Ctx<'a, E> {
+    /// The file being validated, as errors name it.
     pub path: &'a Path,
     error: PhantomData<fn() -> E>,
 }
 
 impl<'a, E: From<FileError>> Ctx<'a, E> {
+    /// Validation context for the file at `path`.
     pub fn new(path: &'a Path) -> Self {
         Ctx {
             path,
@@ -38,16 +40,21 @@ impl<'a, E: From<FileError>> Ctx<'a, E> {
 
 /// Where a YAML file went wrong, in words a person can act on.
 #[derive(Debug, Clone)]
-pub struct Located {
-    pub line: usize,
-    pub column: usize,
-    pub key: Option<String>,
-    pub message: String,
-    pub snippet: String,
+struct Located {
+    /// 1-based line (0 when serde-saphyr gives none).
+    line: usize,
+    /// 1-based column (0 when serde-saphyr gives none).
+    column: usize,
+    /// The mapping key at fault, when one can be named.
+    key: Option<String>,
+    /// serde-saphyr's message, with "field" said as "key".
+    message: String,
+    /// The offending line with a caret (see [`snippet`]).
+    snippet: String,
 }
 
 /// Locate a serde-saphyr error in `text`.
-pub fn locate(e: &serde_saphyr::Error, text: &str) -> Located {
+fn locate(e: &serde_saphyr::Error, text: &str) -> Located {
     let rendered = e.to_string();
     let first = rendered.lines().next().unwrap_or_default();
     let first = first.strip_prefix("error: ").unwrap_or(first);
@@ -77,7 +84,7 @@ pub fn locate(e: &serde_saphyr::Error, text: &str) -> Located {
 }
 
 /// The mapping key written on a line (`  rate: 2000` -> `rate`).
-pub fn key_on_line(text: &str, line: usize) -> Option<String> {
+fn key_on_line(text: &str, line: usize) -> Option<String> {
     let l = text.lines().nth(line.checked_sub(1)?)?;
     let t = l.trim_start().trim_start_matches("- ").trim_start();
     let (k, _) = t.split_once(':')?;
@@ -98,30 +105,44 @@ pub fn snippet(text: &str, line: usize, column: usize) -> String {
 /// format in words (`policy`).
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
+    /// The file cannot be read.
     #[error("cannot read {what} {path}: {source}")]
     Io {
+        /// The format in words (`schema`, `policy`).
         what: &'static str,
+        /// The file.
         path: PathBuf,
+        /// What the operating system said.
         source: std::io::Error,
     },
 
     /// The YAML does not parse or does not fit the format.
     #[error("{path}:{line}:{column}: {key_part}{message}\n{snippet}", key_part = key.as_deref().map(|k| format!("key `{k}`: ")).unwrap_or_default())]
     Syntax {
+        /// The file.
         path: PathBuf,
+        /// 1-based line (0 when unknown).
         line: usize,
+        /// 1-based column (0 when unknown).
         column: usize,
+        /// The mapping key at fault, when one can be named.
         key: Option<String>,
+        /// What is wrong, in serde-saphyr's words ("key" for "field").
         message: String,
+        /// The offending line with a caret under the column.
         snippet: String,
     },
 
     /// The file parses but a value is not acceptable.
     #[error("{path}:{line}: key `{key}`: {message}")]
     Invalid {
+        /// The file.
         path: PathBuf,
+        /// 1-based line of the value.
         line: usize,
+        /// Dotted path of the key (`tables.users.columns.email.fake`).
         key: String,
+        /// What is wrong and, where it helps, what would be right.
         message: String,
     },
 }

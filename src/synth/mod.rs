@@ -33,8 +33,10 @@ use crate::values::fake::did_you_mean;
 /// Why a synthesis run failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The schema, or a flag applied to it (`--tables`), is not usable.
     #[error(transparent)]
     Schema(#[from] schema::Error),
+    /// The rows could not be written where `--to` points.
     #[error(transparent)]
     Sink(#[from] sink::Error),
 }
@@ -65,24 +67,32 @@ pub struct RunOptions {
     pub progress: bool,
 }
 
+/// How one table of a run went.
 #[derive(Debug, Clone)]
 pub struct TableReport {
+    /// The table's name in the schema.
     pub name: String,
+    /// Rows written (this shard's, with `--shard`).
     pub rows: u64,
+    /// Wall-clock seconds to generate and write the table.
     pub seconds: f64,
 }
 
+/// What a run wrote, and how long it took.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// Where the rows went, without any password.
     pub target: String,
+    /// The run's tables, in the order they were written (parents first).
     pub tables: Vec<TableReport>,
     /// After the last table: keys, constraints, statistics, renames.
     pub finish_seconds: f64,
+    /// Wall-clock seconds of the whole run.
     pub seconds: f64,
 }
 
 /// The rows of a table that shard `i` of `n` owns.
-pub fn shard_range(rows: u64, shard: Option<(u32, u32)>) -> Range<u64> {
+fn shard_range(rows: u64, shard: Option<(u32, u32)>) -> Range<u64> {
     match shard {
         None => 0..rows,
         Some((i, n)) => {
@@ -93,7 +103,7 @@ pub fn shard_range(rows: u64, shard: Option<(u32, u32)>) -> Range<u64> {
 }
 
 /// Which tables of the schema a run includes.
-pub fn select_tables(schema: &Schema, names: Option<&[String]>) -> Result<Vec<bool>, schema::Error> {
+fn select_tables(schema: &Schema, names: Option<&[String]>) -> Result<Vec<bool>, schema::Error> {
     let Some(names) = names else {
         return Ok(vec![true; schema.tables.len()]);
     };

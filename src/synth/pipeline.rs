@@ -20,12 +20,13 @@ use super::gen::Generator;
 
 /// Rows per chunk: a multiple of the `INSERT` batch, big enough that the
 /// channel hop is noise, small enough to keep the memory flat.
-pub const CHUNK_ROWS: u64 = 8_000;
+const CHUNK_ROWS: u64 = 8_000;
 const DEPTH: usize = 4;
 
 /// One chunk of consecutive rows.
 #[derive(Debug)]
 pub struct Chunk {
+    /// The rows: their cells, or only their range when `bytes` holds them.
     pub batch: RowBatch,
     /// The rows in the requested [`Encoding`]. With an encoding, `batch`
     /// holds only the row range (its cells stay with the generator thread).
@@ -33,7 +34,7 @@ pub struct Chunk {
 }
 
 /// The chunks of one table's row range, in order.
-pub struct ChunkStream {
+pub(crate) struct ChunkStream {
     receivers: Vec<Receiver<Chunk>>,
     next: usize,
     total: usize,
@@ -43,7 +44,13 @@ pub struct ChunkStream {
 
 impl ChunkStream {
     /// Start `threads` workers making rows `rows` of table `table`.
-    pub fn start(gen: Arc<Generator>, table: usize, rows: Range<u64>, threads: usize, enc: Encoding) -> ChunkStream {
+    pub(crate) fn start(
+        gen: Arc<Generator>,
+        table: usize,
+        rows: Range<u64>,
+        threads: usize,
+        enc: Encoding,
+    ) -> ChunkStream {
         let threads = threads.max(1);
         let total = (rows.end.saturating_sub(rows.start)).div_ceil(CHUNK_ROWS) as usize;
         let stop = Arc::new(AtomicBool::new(false));

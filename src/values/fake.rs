@@ -6,8 +6,8 @@
 //! 4 to 10 words, a password 8 to 16 characters), so every name works on its
 //! own.
 
-use std::fmt;
 use std::str::FromStr;
+use strum::VariantArray as _;
 
 use fake::faker::impls::address::CityNameGenFn;
 use fake::locales::{
@@ -21,7 +21,7 @@ macro_rules! fakers {
     ($( $name:literal => $variant:ident = $module:ident :: $ty:ident ( $($arg:expr),* ) ),* $(,)?) => {
         /// One fake-data generator, by name.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum FakeKind { $($variant),* }
+        pub enum FakeKind { $(#[doc = concat!("`", $name, "`")] $variant),* }
 
         impl FakeKind {
             /// Every generator with its name, in the order of the docs.
@@ -311,64 +311,65 @@ impl FromStr for FakeKind {
     }
 }
 
-/// The fake crate's locales.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+/// The fake crate's locales, named in snake_case (`fr_fr`); `FR-fr` and
+/// `fr-FR` are read as `fr_fr` too.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, strum::Display, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Locale {
+    /// English (`en`), the default.
     #[default]
     En,
+    /// French, France.
     FrFr,
+    /// German, Germany.
     DeDe,
+    /// Italian, Italy.
     ItIt,
+    /// Dutch, Netherlands.
     NlNl,
+    /// Portuguese, Brazil.
     PtBr,
+    /// Portuguese, Portugal.
     PtPt,
+    /// Turkish, Turkey.
     TrTr,
+    /// Welsh, United Kingdom.
     CyGb,
+    /// Arabic, Saudi Arabia.
     ArSa,
+    /// Persian, Iran.
     FaIr,
+    /// Japanese, Japan.
     JaJp,
+    /// Chinese, mainland China.
     ZhCn,
+    /// Chinese, Taiwan.
     ZhTw,
 }
 
-const LOCALES: &[(&str, Locale)] = &[
-    ("en", Locale::En),
-    ("fr_fr", Locale::FrFr),
-    ("de_de", Locale::DeDe),
-    ("it_it", Locale::ItIt),
-    ("nl_nl", Locale::NlNl),
-    ("pt_br", Locale::PtBr),
-    ("pt_pt", Locale::PtPt),
-    ("tr_tr", Locale::TrTr),
-    ("cy_gb", Locale::CyGb),
-    ("ar_sa", Locale::ArSa),
-    ("fa_ir", Locale::FaIr),
-    ("ja_jp", Locale::JaJp),
-    ("zh_cn", Locale::ZhCn),
-    ("zh_tw", Locale::ZhTw),
-];
+impl Locale {
+    /// The locale's name as written in profiles, schemas and scrub rules.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+}
 
 /// Unknown locale; the message lists the known ones.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown locale `{0}` (known: {known})", known = LOCALES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "))]
+#[error("unknown locale `{0}` (known: {known})", known = Locale::VARIANTS.iter().map(|l| l.name()).collect::<Vec<_>>().join(", "))]
 pub struct UnknownLocale(pub String);
 
 impl FromStr for Locale {
     type Err = UnknownLocale;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let norm = s.to_ascii_lowercase().replace('-', "_");
-        LOCALES
+        Locale::VARIANTS
             .iter()
-            .find(|(n, _)| *n == norm)
-            .map(|(_, l)| *l)
+            .copied()
+            .find(|l| l.name() == norm)
             .ok_or_else(|| UnknownLocale(s.to_string()))
-    }
-}
-
-impl fmt::Display for Locale {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = LOCALES.iter().find(|(_, l)| l == self).map(|(n, _)| *n).unwrap_or("en");
-        f.write_str(name)
     }
 }
 
@@ -377,7 +378,7 @@ mod tests {
     /// Every generator gives the same value for the same seed.
     #[test]
     fn every_generator_is_reproducible() {
-        for (_, locale) in LOCALES {
+        for locale in Locale::VARIANTS {
             for (name, kind) in FakeKind::ALL {
                 let a = kind.generate(*locale, &mut crate::values::seed::rng_for(3, 1));
                 let b = kind.generate(*locale, &mut crate::values::seed::rng_for(3, 1));
@@ -391,7 +392,7 @@ mod tests {
     /// `street_address`, which the crate does not have).
     #[test]
     fn generate_into_matches_the_fake_crate() {
-        for (_, locale) in LOCALES {
+        for locale in Locale::VARIANTS {
             for (name, kind) in FakeKind::ALL {
                 if matches!(*kind, FakeKind::IP | FakeKind::StreetAddress) {
                     continue;
@@ -412,14 +413,29 @@ mod tests {
     #[test]
     fn every_generator_works_in_every_locale() {
         for (name, kind) in FakeKind::ALL {
-            for (lname, locale) in LOCALES {
+            for locale in Locale::VARIANTS {
                 let v = kind.generate(*locale, &mut rng_for(1, 2));
                 assert!(
                     !v.is_empty() || *name == "suffix",
-                    "{name} in {lname} gave an empty string"
+                    "{name} in {locale} gave an empty string"
                 );
             }
         }
+    }
+
+    /// Locales keep their names: what profiles, schemas and scrub rules
+    /// say, and what the error lists.
+    #[test]
+    fn locales_parse_by_name_in_any_case() {
+        assert_eq!(
+            "nope".parse::<Locale>().unwrap_err().to_string(),
+            "unknown locale `nope` (known: en, fr_fr, de_de, it_it, nl_nl, pt_br, pt_pt, tr_tr, cy_gb, ar_sa, fa_ir, ja_jp, zh_cn, zh_tw)"
+        );
+        for locale in Locale::VARIANTS {
+            assert_eq!(locale.to_string().parse::<Locale>().unwrap(), *locale);
+        }
+        assert_eq!("FR-fr".parse::<Locale>().unwrap(), Locale::FrFr);
+        assert_eq!(Locale::ZhTw.to_string(), "zh_tw");
     }
 
     #[test]

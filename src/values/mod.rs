@@ -8,7 +8,7 @@
 
 pub mod fake;
 pub mod seed;
-pub mod text;
+pub(crate) mod text;
 
 pub use self::fake::{FakeKind, Locale};
 pub use self::seed::{derive_seed, rng_for, Rng64};

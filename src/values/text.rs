@@ -4,6 +4,7 @@
 
 /// Somewhere text can be appended.
 pub trait Out {
+    /// Append `s`.
     fn put(&mut self, s: &str);
 }
 

@@ -19,7 +19,7 @@ use super::schema::{self, After, Column, Dist, Gen, Kind, Schema, Skew, TimeGen}
 use crate::values::fake::{FakeKind, Locale};
 use crate::values::seed::{derive_seed, mix64};
 
-pub mod perm;
+mod perm;
 
 use perm::Perm;
 
@@ -166,6 +166,7 @@ impl Generator {
         Ok(Generator { schema, cols })
     }
 
+    /// The schema it generates (scaled, with its seed).
     pub fn schema(&self) -> &Schema {
         &self.schema
     }

@@ -6,6 +6,7 @@
 
 use crate::values::seed::mix64;
 
+/// A keyed bijection of `0..n`.
 #[derive(Debug, Clone, Copy)]
 pub struct Perm {
     n: u64,
@@ -28,14 +29,6 @@ impl Perm {
             lo_bits: bits - hi_bits,
             keys: [mix64(key), mix64(key ^ 1), mix64(key ^ 2), mix64(key ^ 3)],
         }
-    }
-
-    pub fn len(&self) -> u64 {
-        self.n
-    }
-
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     /// One multiply-xorshift: cheap, and mixes well enough to shuffle.

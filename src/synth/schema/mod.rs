@@ -22,7 +22,7 @@ pub(crate) mod raw;
 mod validate;
 
 pub use pattern::Pattern;
-pub use validate::{parse_instant, DEFAULT_DAY};
+pub use validate::{parse_instant, InstantError, DEFAULT_DAY};
 
 /// Why a schema could not be used; every variant names the file, and the
 /// line and key where there is one.
@@ -35,25 +35,38 @@ pub enum Error {
 
     /// A command-line option does not fit the schema.
     #[error("{flag}: {message}")]
-    Flag { flag: &'static str, message: String },
+    Flag {
+        /// The option (`--tables`, `--scale`).
+        flag: &'static str,
+        /// What does not fit, naming the schema file where it helps.
+        message: String,
+    },
 }
 
 /// A validated schema: tables in generation order (every table after the
 /// tables it references).
 #[derive(Debug, Clone)]
 pub struct Schema {
+    /// The file it was read from (for messages).
     pub path: PathBuf,
+    /// The seed every value derives from: the file's, `--seed`, or one
+    /// picked for this run.
     pub seed: u64,
     /// Whether the seed came from the file (or the command line) rather
     /// than being picked for this run.
     pub seed_given: bool,
+    /// Tables in generation order, parents before children.
     pub tables: Vec<Table>,
 }
 
+/// One table: how many rows and how each column is made.
 #[derive(Debug, Clone)]
 pub struct Table {
+    /// The table's name (its key under `tables:`).
     pub name: String,
+    /// Row count, after `--scale`.
     pub rows: u64,
+    /// Columns in the order the file lists them (the output's order).
     pub columns: Vec<Column>,
     /// Index of the primary-key column, if any.
     pub primary_key: Option<usize>,
@@ -61,12 +74,16 @@ pub struct Table {
     pub line: usize,
 }
 
+/// One column: its generator and modifiers.
 #[derive(Debug, Clone)]
 pub struct Column {
+    /// The column's name (its key under `columns:`, or in a `json` object).
     pub name: String,
+    /// How the values are made.
     pub gen: Gen,
     /// Probability of NULL, 0..=1.
     pub nulls: f64,
+    /// `unique: true`: no value repeats within the table (by construction).
     pub unique: bool,
     /// The type of the values (and of the database column).
     pub kind: Kind,
@@ -74,34 +91,33 @@ pub struct Column {
     pub line: usize,
 }
 
-/// The type of a column's values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The type of a column's values (and of its database column). Written in
+/// a schema's `type:` as the name shown (`integer`) or an alias (`int`,
+/// `bigint`); error messages use the name shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::VariantNames)]
+#[strum(serialize_all = "lowercase")]
 pub enum Kind {
+    /// 64-bit signed integers.
+    #[strum(to_string = "integer", serialize = "int", serialize = "bigint")]
     Int,
+    /// 64-bit floating point.
+    #[strum(to_string = "float", serialize = "double", serialize = "real")]
     Float,
+    /// `true`/`false`.
+    #[strum(to_string = "boolean", serialize = "bool")]
     Bool,
+    /// UTF-8 text.
+    #[strum(to_string = "text", serialize = "string")]
     Text,
+    /// Date and time of day, UTC, to the second.
+    #[strum(to_string = "timestamp", serialize = "datetime")]
     Timestamp,
+    /// A calendar day.
     Date,
+    /// A UUID, written hyphenated.
     Uuid,
+    /// A JSON document.
     Json,
-}
-
-impl Kind {
-    pub fn parse(s: &str) -> Option<Kind> {
-        Some(match s {
-            "integer" | "int" | "bigint" => Kind::Int,
-            "float" | "double" | "real" => Kind::Float,
-            "boolean" | "bool" => Kind::Bool,
-            "text" | "string" => Kind::Text,
-            "timestamp" | "datetime" => Kind::Timestamp,
-            "date" => Kind::Date,
-            "uuid" => Kind::Uuid,
-            "json" => Kind::Json,
-            _ => return None,
-        })
-    }
-    pub const NAMES: &'static str = "integer, float, boolean, text, timestamp, date, uuid, json";
 }
 
 /// How a column's values are made.
@@ -111,33 +127,47 @@ impl Kind {
 pub enum Gen {
     /// `start + row`.
     Serial {
+        /// The value of row 0.
         start: i64,
     },
     /// A text key from the 1-based row number: `t-{index:05}`.
     Key(KeyFormat),
+    /// Fake data by name (`fake: safe_email`), in a locale.
     Fake {
+        /// Which generator.
         kind: FakeKind,
+        /// The column's `locale`, or English.
         locale: Locale,
     },
+    /// Strings matching a regular expression.
     Pattern(Pattern),
     /// A number from a distribution, clamped to `min..=max`; integers are
     /// rounded, floats rounded to `round` decimals when given.
     Number {
+        /// Where the numbers come from.
         dist: Dist,
+        /// Values below are raised to it.
         min: Option<f64>,
+        /// Values above are lowered to it.
         max: Option<f64>,
+        /// Decimal places floats are rounded to.
         round: Option<u32>,
         /// Values are whole numbers (parameters written as integers, or
         /// `type: integer`).
         int: bool,
     },
+    /// One of a list of values (`one_of`), optionally weighted.
     OneOf {
+        /// The values, as written.
         choices: Vec<String>,
+        /// One weight per choice (all equal when none are given).
         weights: Vec<f64>,
     },
+    /// Timestamps or dates.
     Time(TimeGen),
     /// True with this probability.
     Bool(f64),
+    /// Random (version 4) UUIDs.
     Uuid,
     /// A JSON object built from other generators.
     Json(Vec<Column>),
@@ -146,36 +176,54 @@ pub enum Gen {
     /// A foreign key: the value of `column` in a row of `table` picked
     /// with `skew` (index into [`Schema::tables`] and its columns).
     Ref {
+        /// Index of the parent table in [`Schema::tables`].
         table: usize,
+        /// Index of the referenced column in the parent's columns.
         column: usize,
+        /// How parent rows are picked.
         skew: Skew,
     },
 }
 
+/// A distribution of numbers, with its parameters as the schema gives them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Dist {
     /// Inclusive for integers, half-open for floats.
     Uniform {
+        /// Lowest value.
         lo: f64,
+        /// Highest value (excluded for floats).
         hi: f64,
     },
+    /// Gaussian.
     Normal {
+        /// Mean.
         mean: f64,
+        /// Standard deviation.
         sd: f64,
     },
+    /// Log-normal: a long right tail (prices, sizes, durations).
     LogNormal {
+        /// Median (`exp(mu)`).
         median: f64,
+        /// Standard deviation of the logarithm.
         sigma: f64,
     },
+    /// Exponential.
     Exponential {
+        /// Mean (`1 / lambda`).
         mean: f64,
     },
+    /// Poisson counts.
     Poisson {
+        /// Mean (`lambda`).
         mean: f64,
     },
     /// Ranks 1..=n with weight rank^-s.
     Zipf {
+        /// Number of ranks.
         n: u64,
+        /// Exponent: larger is more skewed.
         s: f64,
     },
 }
@@ -183,6 +231,7 @@ pub enum Dist {
 /// How a foreign key picks its parent row.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Skew {
+    /// Every parent row equally likely.
     Uniform,
     /// Parent row `r` (0-based) has weight (r+1)^-s: the first rows are the
     /// hot ones, matching how profiles pick tenants.
@@ -192,8 +241,11 @@ pub enum Skew {
 /// `prefix{index:0W}suffix`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyFormat {
+    /// Text before the number.
     pub prefix: String,
+    /// Minimum digits, zero-padded (0: no padding).
     pub width: usize,
+    /// Text after the number.
     pub suffix: String,
 }
 
@@ -221,6 +273,8 @@ pub struct TimeGen {
     pub to: i64,
     /// 24 hourly weights.
     pub diurnal: Option<[f64; 24]>,
+    /// `after:`: the value is strictly later than this other timestamp
+    /// (and before `to`); `from` is then unused.
     pub after: Option<After>,
     /// With `after`: the most seconds after the earlier timestamp.
     pub within: Option<i64>,
@@ -236,7 +290,14 @@ pub enum After {
     Column(usize),
     /// Via the foreign-key column `via` of this table, the column `column`
     /// of the parent table `table`.
-    Parent { via: usize, table: usize, column: usize },
+    Parent {
+        /// Index of the foreign-key column in this table.
+        via: usize,
+        /// Index of the parent table in [`Schema::tables`].
+        table: usize,
+        /// Index of the timestamp column in the parent table.
+        column: usize,
+    },
 }
 
 /// Options that change a schema for one run.
@@ -244,6 +305,7 @@ pub enum After {
 pub struct Options {
     /// Multiply every table's rows (at least 1 row each).
     pub scale: Option<f64>,
+    /// Use this seed instead of the file's.
     pub seed: Option<u64>,
 }
 
@@ -260,6 +322,7 @@ impl Schema {
 }
 
 impl Table {
+    /// The column with this name, with its index.
     pub fn column(&self, name: &str) -> Option<(usize, &Column)> {
         self.columns.iter().enumerate().find(|(_, c)| c.name == name)
     }
@@ -298,4 +361,39 @@ pub fn from_str(text: &str, path: &Path, opts: &Options) -> Result<Schema, Error
         }
     }
     Ok(schema)
+}
+
+#[cfg(test)]
+mod tests {
+    use strum::VariantNames as _;
+
+    use super::Kind;
+
+    /// Every type parses from its name and its aliases, whatever the case
+    /// the caller lower-cased, and messages list the names in this order.
+    #[test]
+    fn kinds_parse_by_name_and_alias() {
+        assert_eq!(
+            Kind::VARIANTS.join(", "),
+            "integer, float, boolean, text, timestamp, date, uuid, json"
+        );
+        for (name, kind) in [
+            ("integer", Kind::Int),
+            ("int", Kind::Int),
+            ("bigint", Kind::Int),
+            ("double", Kind::Float),
+            ("real", Kind::Float),
+            ("bool", Kind::Bool),
+            ("string", Kind::Text),
+            ("datetime", Kind::Timestamp),
+            ("date", Kind::Date),
+            ("uuid", Kind::Uuid),
+            ("json", Kind::Json),
+        ] {
+            assert_eq!(name.parse::<Kind>().ok(), Some(kind), "{name}");
+        }
+        assert!("Integer".parse::<Kind>().is_err());
+        assert_eq!(<&str>::from(Kind::Bool), "boolean");
+        assert_eq!(<&str>::from(Kind::Timestamp), "timestamp");
+    }
 }

@@ -11,6 +11,47 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 /// Unbounded repetition (`*`, `+`, `{2,}`) draws at most this many extra.
 const UNBOUNDED_EXTRA: u32 = 8;
 
+/// Why a `pattern:` cannot be used; the message quotes the expression.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// `regex-syntax` does not read it; `reason` is its last line of
+    /// explanation.
+    #[error("`{pattern}` is not a regular expression: {reason}")]
+    Syntax {
+        /// The expression as written in the schema.
+        pattern: String,
+        /// What `regex-syntax` says is wrong.
+        reason: String,
+    },
+
+    /// A valid expression that cannot draw matches.
+    #[error("`{pattern}`: {problem}")]
+    Unsupported {
+        /// The expression as written in the schema.
+        pattern: String,
+        /// The part that cannot be generated.
+        problem: Unsupported,
+    },
+}
+
+/// A part of a valid regular expression that matches cannot be drawn from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unsupported {
+    /// A literal that is not UTF-8 (possible with `(?-u)` escapes).
+    #[error("non-UTF-8 literal")]
+    NonUtf8Literal,
+    /// A character class with no character in it.
+    #[error("a character class matches nothing")]
+    EmptyClass,
+    /// A byte class with nothing between `0x20` and `0x7e`.
+    #[error("a character class matches no printable ASCII character")]
+    NoPrintableAscii,
+    /// A repetition count above 10000.
+    #[error("a repetition of more than 10000 is not supported")]
+    LongRepetition,
+}
+
+/// A parsed `pattern:` that draws random matches or enumerates them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pattern {
     source: String,
@@ -32,7 +73,8 @@ enum Node {
 }
 
 impl Pattern {
-    pub fn parse(source: &str) -> Result<Pattern, String> {
+    /// Parse a regular expression as written in a schema.
+    pub fn parse(source: &str) -> Result<Pattern, Error> {
         // ASCII semantics: `\d` is 0-9 and `\w` is [0-9A-Za-z_], as people
         // writing an id format mean them (Unicode `\d` has 760 digits).
         let hir = regex_syntax::ParserBuilder::new()
@@ -40,14 +82,21 @@ impl Pattern {
             .utf8(false)
             .build()
             .parse(source)
-            .map_err(|e| format!("`{source}` is not a regular expression: {}", first_line(&e.to_string())))?;
-        let root = node(&hir).map_err(|e| format!("`{source}`: {e}"))?;
+            .map_err(|e| Error::Syntax {
+                pattern: source.to_string(),
+                reason: first_line(&e.to_string()),
+            })?;
+        let root = node(&hir).map_err(|problem| Error::Unsupported {
+            pattern: source.to_string(),
+            problem,
+        })?;
         Ok(Pattern {
             source: source.to_string(),
             root,
         })
     }
 
+    /// The expression as written in the schema.
     pub fn source(&self) -> &str {
         &self.source
     }
@@ -75,16 +124,16 @@ fn first_line(s: &str) -> String {
     l.strip_prefix("error: ").unwrap_or(l).to_string()
 }
 
-fn node(h: &Hir) -> Result<Node, String> {
+fn node(h: &Hir) -> Result<Node, Unsupported> {
     Ok(match h.kind() {
         HirKind::Empty => Node::Literal(String::new()),
         HirKind::Look(_) => Node::Literal(String::new()),
-        HirKind::Literal(l) => Node::Literal(String::from_utf8(l.0.to_vec()).map_err(|_| "non-UTF-8 literal")?),
+        HirKind::Literal(l) => Node::Literal(String::from_utf8(l.0.to_vec()).map_err(|_| Unsupported::NonUtf8Literal)?),
         HirKind::Class(Class::Unicode(c)) => {
             let ranges: Vec<(char, char)> = c.ranges().iter().map(|r| (r.start(), r.end())).collect();
             let n: u64 = ranges.iter().map(|(a, b)| u64::from(*b as u32 - *a as u32 + 1)).sum();
             if n == 0 {
-                return Err("a character class matches nothing".into());
+                return Err(Unsupported::EmptyClass);
             }
             // `.` and negated classes span all of Unicode: draw printable
             // ASCII instead of surrogates and control characters.
@@ -106,14 +155,14 @@ fn node(h: &Hir) -> Result<Node, String> {
                 .collect();
             let n: u64 = ranges.iter().map(|(a, b)| u64::from(*b as u32 - *a as u32 + 1)).sum();
             if n == 0 {
-                return Err("a character class matches no printable ASCII character".into());
+                return Err(Unsupported::NoPrintableAscii);
             }
             Node::Class(ranges, n)
         }
         HirKind::Repetition(r) => {
             let max = r.max.unwrap_or(r.min + UNBOUNDED_EXTRA);
             if max > 10_000 {
-                return Err("a repetition of more than 10000 is not supported".into());
+                return Err(Unsupported::LongRepetition);
             }
             Node::Repeat {
                 node: Box::new(node(&r.sub)?),
@@ -268,5 +317,20 @@ mod tests {
     fn variable_repetition_cannot_be_counted() {
         assert_eq!(Pattern::parse("[a-z]{2,4}").unwrap().count(), None);
         assert!(Pattern::parse("[a-").is_err());
+    }
+
+    /// The messages quote the expression and say what is wrong with it.
+    #[test]
+    fn errors_name_the_expression() {
+        let e = |p: &str| Pattern::parse(p).unwrap_err().to_string();
+        assert_eq!(e("[a-"), "`[a-` is not a regular expression: unclosed character class");
+        assert_eq!(
+            e("a{10001}"),
+            "`a{10001}`: a repetition of more than 10000 is not supported"
+        );
+        assert_eq!(
+            e("(?-u)[\\x00-\\x1f]"),
+            "`(?-u)[\\x00-\\x1f]`: a character class matches no printable ASCII character"
+        );
     }
 }

@@ -25,7 +25,9 @@ fn is_keyish(schema: &Schema, table: &Table, ci: usize) -> bool {
     }
 }
 
-pub fn column_type(d: Dialect, schema: &Schema, table: &Table, ci: usize) -> &'static str {
+/// The SQL type of column `ci` of `table` in dialect `d` (a text key is
+/// `VARCHAR(255)` in MySQL, which cannot index `TEXT`).
+fn column_type(d: Dialect, schema: &Schema, table: &Table, ci: usize) -> &'static str {
     let c: &Column = &table.columns[ci];
     match (d, c.kind) {
         (Dialect::Postgres, Kind::Int) => "bigint",
@@ -154,6 +156,7 @@ fn is_key_target(schema: &Schema, ti: usize, ci: usize) -> bool {
     })
 }
 
+/// `DROP TABLE IF EXISTS` of one table.
 pub fn drop_table(d: Dialect, name: &str) -> String {
     // No CASCADE: a table outside the run that points at this one makes
     // the drop fail with the server's explanation, rather than silently

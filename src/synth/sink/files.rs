@@ -9,9 +9,14 @@ use std::path::{Path, PathBuf};
 use super::{ddl, Chunks, Error, RunPlan, Sink};
 use crate::synth::encode::{csv_header, Dialect, Encoding};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The file format of a folder target; its name is the `--to` prefix
+/// (`csv`, `jsonl`) and the files' extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum Format {
+    /// `DIR/<table>.csv`, with a header line.
     Csv,
+    /// `DIR/<table>.jsonl`, one JSON object per row.
     Jsonl,
 }
 
@@ -76,10 +81,7 @@ impl Sink for FileSink {
             w.flush().map_err(io(stdout))?;
             return Ok(rows);
         }
-        let ext = match self.format {
-            Format::Csv => "csv",
-            Format::Jsonl => "jsonl",
-        };
+        let ext: &str = self.format.into();
         let path = self.dir.join(format!("{}.{ext}", t.name));
         let tmp = crate::atomic::partial_path(&path);
         let result = (|| {
@@ -114,10 +116,7 @@ impl Sink for FileSink {
     }
 
     fn describe(&self) -> String {
-        let f = match self.format {
-            Format::Csv => "csv",
-            Format::Jsonl => "jsonl",
-        };
+        let f: &str = self.format.into();
         format!("{f}:{}", self.dir.display())
     }
 }

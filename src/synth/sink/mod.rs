@@ -14,7 +14,7 @@ use super::encode::{Dialect, Encoding};
 use super::pipeline::Chunk;
 use super::schema::{Schema, Table};
 
-pub mod ddl;
+pub(crate) mod ddl;
 mod files;
 mod mysql;
 mod postgres;
@@ -23,25 +23,57 @@ mod sqlite;
 /// Why rows could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The `--to` value is not a target, or the target cannot take this
+    /// run (what is wrong, quoting the value without its password).
     #[error("--to {0}")]
     BadTarget(String),
 
+    /// A file or folder of a file target could not be written.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
 
+    /// The target is labelled prod and `--allow-prod` was not given.
     #[error("refusing to write to {target}: it is labelled prod ({why}); pass --allow-prod if you really mean it")]
-    Prod { target: String, why: String },
+    Prod {
+        /// The target, without its password.
+        target: String,
+        /// Which label made it prod.
+        why: String,
+    },
 
+    /// A table of the run is already in the database and `--reset` was not
+    /// given.
     #[error("table `{table}` already exists in {target}; pass --reset to drop and recreate the schema's tables")]
-    Exists { target: String, table: String },
+    Exists {
+        /// The database, without its password.
+        target: String,
+        /// The table found.
+        table: String,
+    },
 
+    /// The database refused a connection or a statement outside a table's
+    /// load.
     #[error("{target}: {message}")]
-    Database { target: String, message: String },
+    Database {
+        /// The database, without its password.
+        target: String,
+        /// The driver's or the server's message.
+        message: String,
+    },
 
+    /// One table could not be created or loaded (nothing of it is left).
     #[error("{target}: table `{table}`: {message}")]
     Table {
+        /// The target, without its password.
         target: String,
+        /// The table being written.
         table: String,
+        /// What went wrong.
         message: String,
     },
 }
@@ -49,6 +81,7 @@ pub enum Error {
 /// The tables of one run and what to do with existing ones.
 #[derive(Debug)]
 pub struct RunPlan<'a> {
+    /// The schema the rows come from.
     pub schema: &'a Schema,
     /// Per table of the schema: part of this run?
     pub selected: Vec<bool>,
@@ -77,6 +110,7 @@ impl RunPlan<'_> {
         self.shard.is_none_or(|(i, n)| i + 1 == n)
     }
 
+    /// The run's tables with their index in the schema, parents first.
     pub fn tables(&self) -> impl Iterator<Item = (usize, &Table)> {
         self.schema.tables.iter().enumerate().filter(|(i, _)| self.selected[*i])
     }
@@ -85,6 +119,9 @@ impl RunPlan<'_> {
 /// The chunks of one table, in order.
 pub type Chunks = Box<dyn Iterator<Item = Chunk> + Send>;
 
+/// Somewhere a run's rows go: files or a database. [`crate::synth::run`]
+/// calls `prepare`, then `write_table` per table, parents first, then
+/// `finish`.
 pub trait Sink {
     /// What the generator threads should encode rows into.
     fn encoding(&self) -> Encoding;
@@ -109,15 +146,23 @@ impl Error {
 /// A `--to` value, parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
+    /// `csv:DIR`: one CSV file per table in `DIR` (`-`: standard output).
     Csv(PathBuf),
+    /// `jsonl:DIR`: one JSON-lines file per table in `DIR` (`-`: standard
+    /// output).
     Jsonl(PathBuf),
+    /// `sql:FILE`: one SQL script.
     Sql(PathBuf),
+    /// `sqlite:FILE` or `sqlite://FILE`: a SQLite database file.
     Sqlite(PathBuf),
+    /// `postgres://` or `postgresql://` URL, as given.
     Postgres(String),
+    /// `mysql://` or `mariadb://` URL, with the scheme made `mysql://`.
     Mysql(String),
 }
 
 impl Target {
+    /// Read a `--to` value; [`Error::BadTarget`] says which forms exist.
     pub fn parse(s: &str) -> Result<Target, Error> {
         let lower = s.to_ascii_lowercase();
         let rest = |p: &str| s[p.len()..].to_string();
@@ -159,6 +204,7 @@ impl Target {
         matches!(self, Target::Csv(p) | Target::Jsonl(p) if p.as_os_str() == "-")
     }
 
+    /// SQLite, PostgreSQL or MySQL, as opposed to files.
     pub fn is_database(&self) -> bool {
         matches!(self, Target::Sqlite(_) | Target::Postgres(_) | Target::Mysql(_))
     }
@@ -177,7 +223,7 @@ impl Target {
 
 /// `scheme://user:secret@host/db` -> `scheme://user:***@host/db`; also drops
 /// `password=` query parameters.
-pub fn redact_url(u: &str) -> String {
+pub(crate) fn redact_url(u: &str) -> String {
     let mut out = u.to_string();
     if let Some(scheme_end) = out.find("://") {
         let auth_start = scheme_end + 3;

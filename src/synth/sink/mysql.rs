@@ -20,6 +20,40 @@ use super::{ddl, redact_url, Chunks, Error, RunPlan, Sink};
 use crate::synth::encode::{Dialect, Encoding};
 use crate::synth::schema::Table;
 
+/// Why one table's rows did not all go in; the sink reports it as
+/// [`Error::Table`] with the target and the table.
+#[derive(Debug, thiserror::Error)]
+enum LoadError {
+    #[error(transparent)]
+    Server(#[from] mysql::Error),
+
+    #[error("generation stopped after {sent} of {expected} rows")]
+    Stopped { sent: u64, expected: u64 },
+
+    /// `LOAD DATA` skipped or changed rows (it warns instead of failing).
+    #[error("the server loaded {loaded} of {expected} rows with {warnings} warnings{}", first.as_ref().map(|(code, m)| format!(" (first: {code} {m})")).unwrap_or_default())]
+    Warnings {
+        loaded: u64,
+        expected: u64,
+        warnings: u16,
+        /// Code and message of the first warning, if the server says.
+        first: Option<(u32, String)>,
+    },
+
+    #[error(transparent)]
+    NotUtf8(#[from] std::str::Utf8Error),
+
+    /// An `INSERT` of rows `first..=last` (1-based, in this table) failed.
+    #[error("in rows {first}..{last}: {source}")]
+    Rows {
+        first: u64,
+        last: u64,
+        source: mysql::Error,
+    },
+}
+
+/// A MariaDB or MySQL database (`mysql://` or `mariadb://`), loaded over
+/// one connection.
 pub struct MysqlSink {
     url: String,
     conn: Conn,
@@ -64,7 +98,7 @@ impl MysqlSink {
     /// `LOAD DATA LOCAL INFILE` of the table's chunks, streamed to the server
     /// as it asks for the "file"; every expected row must arrive, without a
     /// warning.
-    fn load_data(&mut self, t: &Table, chunks: Chunks, expected: u64) -> Result<u64, String> {
+    fn load_data(&mut self, t: &Table, chunks: Chunks, expected: u64) -> Result<u64, LoadError> {
         let q = |s: &str| Dialect::Mysql.quote_ident(s);
         let sent = Arc::new(AtomicU64::new(0));
         let source = Arc::new(Mutex::new(Some(chunks)));
@@ -87,20 +121,20 @@ impl MysqlSink {
             q(&t.name),
             Dialect::Mysql.column_list(t)
         );
-        let r = self.conn.query_drop(&load).map_err(|e| e.to_string()).and_then(|_| {
+        let r = self.conn.query_drop(&load).map_err(LoadError::from).and_then(|_| {
             let (loaded, warnings) = (self.conn.affected_rows(), self.conn.warnings());
             let sent = sent.load(Ordering::Relaxed);
             if sent != expected {
-                Err(format!("generation stopped after {sent} of {expected} rows"))
+                Err(LoadError::Stopped { sent, expected })
             } else if loaded != expected || warnings > 0 {
                 let first: Option<(String, u32, String)> =
                     self.conn.query_first("SHOW WARNINGS LIMIT 1").ok().flatten();
-                Err(format!(
-                    "the server loaded {loaded} of {expected} rows with {warnings} warnings{}",
-                    first
-                        .map(|(_, code, m)| format!(" (first: {code} {m})"))
-                        .unwrap_or_default()
-                ))
+                Err(LoadError::Warnings {
+                    loaded,
+                    expected,
+                    warnings,
+                    first: first.map(|(_, code, m)| (code, m)),
+                })
             } else {
                 Ok(loaded)
             }
@@ -111,23 +145,28 @@ impl MysqlSink {
 
     /// The table's chunks as batched `INSERT`s in one transaction, rolled
     /// back unless every expected row went in.
-    fn insert_batches(&mut self, chunks: Chunks, expected: u64) -> Result<u64, String> {
+    fn insert_batches(&mut self, chunks: Chunks, expected: u64) -> Result<u64, LoadError> {
         let mut inserted = 0u64;
-        let r = (|| {
-            self.conn.query_drop("START TRANSACTION").map_err(|e| e.to_string())?;
+        let r = (|| -> Result<u64, LoadError> {
+            self.conn.query_drop("START TRANSACTION")?;
             for c in chunks {
                 // A chunk is whole `INSERT` statements (never split: a
                 // value may hold `;` and newlines); one round trip each.
-                let sql = std::str::from_utf8(&c.bytes).map_err(|e| e.to_string())?;
-                self.conn
-                    .query_drop(sql)
-                    .map_err(|e| format!("in rows {}..{}: {e}", inserted + 1, inserted + c.batch.rows as u64))?;
+                let sql = std::str::from_utf8(&c.bytes)?;
+                self.conn.query_drop(sql).map_err(|source| LoadError::Rows {
+                    first: inserted + 1,
+                    last: inserted + c.batch.rows as u64,
+                    source,
+                })?;
                 inserted += c.batch.rows as u64;
             }
             if inserted != expected {
-                return Err(format!("generation stopped after {inserted} of {expected} rows"));
+                return Err(LoadError::Stopped {
+                    sent: inserted,
+                    expected,
+                });
             }
-            self.conn.query_drop("COMMIT").map_err(|e| e.to_string())?;
+            self.conn.query_drop("COMMIT")?;
             Ok(inserted)
         })();
         if r.is_err() {
@@ -198,10 +237,10 @@ impl Sink for MysqlSink {
         };
         match result {
             Ok(n) => Ok(n),
-            Err(message) => {
+            Err(e) => {
                 // DDL is not transactional here: remove the half-made table.
                 let _ = self.conn.query_drop(ddl::drop_table(Dialect::Mysql, &t.name));
-                Err(terr(message))
+                Err(terr(e.to_string()))
             }
         }
     }

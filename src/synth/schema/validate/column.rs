@@ -8,6 +8,8 @@
 
 use std::collections::BTreeSet;
 
+use strum::VariantNames as _;
+
 use super::super::raw::*;
 use super::super::*;
 use super::{Ctx, PendingAfter, PendingRef};
@@ -214,7 +216,7 @@ fn generator(ctx: &Ctx, key: &str, r: &RawColumn, m: &Modifiers, place: Place) -
     } else if let Some(f) = &r.fake {
         fake(ctx, key, f, &r.locale, place.locale)?
     } else if let Some(p) = &r.pattern {
-        let pat = Pattern::parse(&p.value).map_err(|e| ctx.at(p, format!("{key}.pattern"), e))?;
+        let pat = Pattern::parse(&p.value).map_err(|e| ctx.at(p, format!("{key}.pattern"), e.to_string()))?;
         (Gen::Pattern(pat), Kind::Text)
     } else if let Some(o) = &r.one_of {
         one_of(ctx, key, o)?
@@ -468,11 +470,11 @@ fn sql_type(ctx: &Ctx, key: &str, r: &RawColumn, g: Generated) -> Result<Generat
             "a `ref` column has the type of the column it points at",
         ));
     }
-    let Some(k) = Kind::parse(&t.value.to_ascii_lowercase()) else {
+    let Ok(k) = t.value.to_ascii_lowercase().parse::<Kind>() else {
         return Err(ctx.at(
             t,
             format!("{key}.type"),
-            format!("unknown type `{}` (known: {})", t.value, Kind::NAMES),
+            format!("unknown type `{}` (known: {})", t.value, Kind::VARIANTS.join(", ")),
         ));
     };
     let fits = k == kind
@@ -484,7 +486,7 @@ fn sql_type(ctx: &Ctx, key: &str, r: &RawColumn, g: Generated) -> Result<Generat
         return Err(ctx.at(
             t,
             format!("{key}.type"),
-            format!("`{}` values cannot be stored as `{}`", kind_name(kind), t.value),
+            format!("`{}` values cannot be stored as `{}`", <&str>::from(kind), t.value),
         ));
     }
     match &mut gen {
@@ -531,20 +533,6 @@ fn unique_fits(ctx: &Ctx, line: u64, key: &str, g: &Generated, nulls: f64) -> Re
         ));
     }
     Ok(())
-}
-
-/// A type as the error messages name it.
-fn kind_name(k: Kind) -> &'static str {
-    match k {
-        Kind::Int => "integer",
-        Kind::Float => "float",
-        Kind::Bool => "boolean",
-        Kind::Text => "text",
-        Kind::Timestamp => "timestamp",
-        Kind::Date => "date",
-        Kind::Uuid => "uuid",
-        Kind::Json => "json",
-    }
 }
 
 /// `key: t-{index:05}`: a prefix, the row number (zero-padded to a width)
@@ -696,7 +684,7 @@ fn time_gen(
             None => Ok(None),
             Some(v) => parse_instant(&v.value.0)
                 .map(Some)
-                .map_err(|e| ctx.at(v, format!("{key}.{k}"), e)),
+                .map_err(|e| ctx.at(v, format!("{key}.{k}"), e.to_string())),
         }
     };
     let from = parse(&r.from, "from")?;
@@ -809,26 +797,31 @@ pub const DEFAULT_DAY: [f64; 24] = [
     1.45, 1.40, 1.15, 0.80, 0.50,
 ];
 
+/// Why a `from`/`to` value is not an instant.
+#[derive(Debug, thiserror::Error)]
+pub enum InstantError {
+    /// Not written as a date, a date and time, or an RFC 3339 timestamp.
+    #[error("`{0}` is not a date (write `2021-01-01` or `2021-01-01T12:00:00Z`)")]
+    NotADate(String),
+    /// A date and time that has no Unix timestamp (out of jiff's range).
+    #[error(transparent)]
+    OutOfRange(#[from] jiff::Error),
+}
+
 /// `2021-01-01`, `2021-01-01 12:00:00`, `2021-01-01T12:00:00Z` (UTC unless
 /// an offset is given) to Unix seconds.
-pub fn parse_instant(s: &str) -> Result<i64, String> {
+pub fn parse_instant(s: &str) -> Result<i64, InstantError> {
     let t = s.trim();
     if let Ok(ts) = t.parse::<jiff::Timestamp>() {
         return Ok(ts.as_second());
     }
     if let Ok(dt) = t.parse::<jiff::civil::DateTime>() {
-        return jiff::tz::TimeZone::UTC
-            .to_timestamp(dt)
-            .map(|t| t.as_second())
-            .map_err(|e| e.to_string());
+        return Ok(jiff::tz::TimeZone::UTC.to_timestamp(dt)?.as_second());
     }
     if let Ok(d) = t.parse::<jiff::civil::Date>() {
-        return jiff::tz::TimeZone::UTC
-            .to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
-            .map(|t| t.as_second())
-            .map_err(|e| e.to_string());
+        return Ok(jiff::tz::TimeZone::UTC
+            .to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))?
+            .as_second());
     }
-    Err(format!(
-        "`{s}` is not a date (write `2021-01-01` or `2021-01-01T12:00:00Z`)"
-    ))
+    Err(InstantError::NotADate(s.to_string()))
 }

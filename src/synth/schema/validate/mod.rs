@@ -13,7 +13,7 @@ use crate::values::fake::did_you_mean;
 mod column;
 
 use column::column;
-pub use column::{parse_instant, DEFAULT_DAY};
+pub use column::{parse_instant, InstantError, DEFAULT_DAY};
 
 pub(super) type Ctx<'a> = crate::yaml::Ctx<'a, Error>;
 
