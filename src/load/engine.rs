@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio::sync::Notify;
 
-use super::client::{Connector, Proto, SetupError};
+use super::client::{Connector, Proto, SetupError, Wire};
 use super::progress::Progress;
 use super::recorder::WorkerTotals;
 use super::schedule::{Schedule, Slice};
@@ -108,6 +108,7 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
     let gates = Gates::new(workers);
     let launch = Launch {
         plan: Arc::new(RequestPlan::new(profile.clone())),
+        wire: Arc::new(Wire::new(&profile)),
         profile: &profile,
         connector: &connector,
         proto,
@@ -277,6 +278,7 @@ impl Gates {
 /// What every worker of the run shares, to make each one's spec.
 struct Launch<'a> {
     plan: Arc<RequestPlan>,
+    wire: Arc<Wire>,
     profile: &'a Arc<Profile>,
     connector: &'a Connector,
     proto: Proto,
@@ -311,6 +313,7 @@ impl Launch<'_> {
         let conns = profile.target.connections as usize;
         WorkerSpec {
             plan: self.plan.clone(),
+            wire: self.wire.clone(),
             connector: self.connector.clone(),
             proto: self.proto,
             pacing,

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use super::client::h1::H1Conn;
 use super::client::h2::H2Conn;
-use super::client::{Connector, Proto};
+use super::client::{Connector, Proto, Wire};
 use super::recorder::{IntervalSink, Recorder, WorkerInterval, WorkerTotals};
 use super::schedule::{Schedule, Slice};
 use crate::profile::{Kind, RequestBuf, RequestPlan};
@@ -47,6 +47,7 @@ pub enum Pacing {
 /// Everything a worker needs; built by the engine.
 pub struct WorkerSpec {
     pub plan: Arc<RequestPlan>,
+    pub wire: Arc<Wire>,
     pub connector: Connector,
     pub proto: Proto,
     pub pacing: Pacing,
@@ -77,7 +78,6 @@ struct Shared {
     recorder: Recorder,
     sink: Sink,
     schedule: Option<(Schedule, Slice)>,
-    uri_base: String,
 }
 
 impl Shared {
@@ -110,7 +110,7 @@ pub enum Conn {
 /// The request loop, the same for every model and protocol.
 #[allow(clippy::too_many_lines)] // hot path: one iteration per request; its locals stay in one async state machine (BENCHMARKS.md, HTTP/1.1)
 async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, user: Option<u32>) {
-    let (plan, stop, notify, duration, timeout, think, start) = {
+    let (plan, wire, stop, notify, duration, timeout, think, start) = {
         let s = shared.borrow();
         let think = match &s.spec.pacing {
             Pacing::Closed { think, .. } => *think,
@@ -118,6 +118,7 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, user: Option<u32
         };
         (
             s.spec.plan.clone(),
+            s.spec.wire.clone(),
             s.spec.stop.clone(),
             s.spec.stop_notify.clone(),
             s.spec.duration,
@@ -186,7 +187,7 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, user: Option<u32
                 s.recorder.totals.late += 1;
             }
         }
-        let result = tokio::time::timeout(timeout, exchange(&mut conn, &shared, &plan, &buf)).await;
+        let result = tokio::time::timeout(timeout, exchange(&mut conn, &shared, &plan, &wire, &buf)).await;
         let done = Instant::now();
         let (outcome, status) = match result {
             Ok(Ok(status)) => (Outcome::from_status(status), Some(status)),
@@ -243,6 +244,7 @@ async fn exchange(
     conn: &mut Conn,
     shared: &Rc<RefCell<Shared>>,
     plan: &RequestPlan,
+    wire: &Wire,
     buf: &RequestBuf,
 ) -> Result<u16, Outcome> {
     let connector = || shared.borrow().spec.connector.clone();
@@ -254,7 +256,7 @@ async fn exchange(
                 c.attach(stream);
             }
             c.wbuf.clear();
-            plan.write_h1(buf, &mut c.wbuf);
+            wire.write_h1(buf, &mut c.wbuf);
             c.exchange(head).await
         }
         Conn::H2(cell) => {
@@ -268,8 +270,7 @@ async fn exchange(
                     c
                 }
             };
-            let uri_base = shared.borrow().uri_base.clone();
-            let req = plan.to_http_request(buf, &uri_base).map_err(|_| Outcome::Other)?;
+            let req = wire.to_http_request(buf).map_err(|_| Outcome::Other)?;
             let r = h2.exchange(req).await;
             if matches!(r, Err(Outcome::Reset | Outcome::Other)) {
                 *cell.borrow_mut() = None;
@@ -316,7 +317,6 @@ pub async fn run(spec: WorkerSpec, conns: Vec<Conn>, start: Instant) {
         .as_ref()
         .map(|t| t.count as usize)
         .unwrap_or(0);
-    let uri_base = spec.plan.profile().target.base.origin();
     let (schedule, users, streams) = match &spec.pacing {
         Pacing::Open { schedule, slice } => (Some((schedule.clone(), *slice)), Vec::new(), spec.streams.max(1)),
         Pacing::Closed { users, .. } => (None, users.clone(), 1),
@@ -327,7 +327,6 @@ pub async fn run(spec: WorkerSpec, conns: Vec<Conn>, start: Instant) {
         sink: Sink(tx.clone()),
         schedule,
         start,
-        uri_base,
         spec,
     }));
     let tasks = spawn_slots(&shared, conns, &users, streams);

@@ -10,6 +10,7 @@ pub mod h1;
 pub mod h2;
 pub mod stream;
 pub mod tls;
+pub mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 
 pub use self::stream::Stream;
+pub use self::wire::Wire;
 use crate::profile::{HttpMode, Scheme, Target};
 use crate::results::Outcome;
 
