@@ -57,7 +57,9 @@ pub enum SetupError {
     #[error("{host} resolves to no address")]
     NoAddress { host: String },
     #[error("TLS setup: {0}")]
-    Tls(String),
+    Tls(#[from] crate::tls::Error),
+    #[error("TLS setup: `{host}` is not a valid TLS server name")]
+    ServerName { host: String },
 }
 
 impl Connector {
