@@ -39,19 +39,34 @@ pub enum Error {
     Verifier(VerifierBuilderError),
     /// The CA file cannot be read.
     #[error("cannot read CA file {}: {source}", path.display())]
-    ReadCaFile { path: PathBuf, source: std::io::Error },
+    ReadCaFile {
+        /// The CA file, as given.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
     /// The CA file is not valid PEM.
     #[error("CA file {}: {source}", path.display())]
     CaFilePem {
+        /// The CA file, as given.
         path: PathBuf,
+        /// What is wrong with the PEM.
         source: rustls::pki_types::pem::Error,
     },
     /// A certificate of the CA file is not acceptable as a trust root.
     #[error("CA file {}: {source}", path.display())]
-    CaFileCertificate { path: PathBuf, source: rustls::Error },
+    CaFileCertificate {
+        /// The CA file, as given.
+        path: PathBuf,
+        /// Why rustls refused the certificate.
+        source: rustls::Error,
+    },
     /// The CA file holds no `CERTIFICATE` block (a key, or an empty file).
     #[error("CA file {} holds no certificate", path.display())]
-    NoCertificate { path: PathBuf },
+    NoCertificate {
+        /// The CA file, as given.
+        path: PathBuf,
+    },
 }
 
 /// A client configuration (no ALPN set). `ca_file` adds its certificates to
