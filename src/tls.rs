@@ -4,11 +4,11 @@
 //! verification, as `verify: false` or libpq's `sslmode=require`; chain but
 //! not host name, as libpq's `verify-ca`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::WebPkiServerVerifier;
+use rustls::client::{VerifierBuilderError, WebPkiServerVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -25,12 +25,57 @@ pub enum Verify {
     Full,
 }
 
-/// A client configuration (no ALPN set).
-pub fn client_config(verify: Verify, ca_file: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+/// Why a TLS client configuration could not be built. Most often the CA
+/// file: it names the file, which the user fixes or replaces.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// rustls refused the crypto provider's protocol versions (a build
+    /// problem, not the user's).
+    #[error(transparent)]
+    Protocols(rustls::Error),
+    /// The certificate verifier could not be built from the roots (for
+    /// example, no root at all to check a chain against).
+    #[error(transparent)]
+    Verifier(VerifierBuilderError),
+    /// The CA file cannot be read.
+    #[error("cannot read CA file {}: {source}", path.display())]
+    ReadCaFile {
+        /// The CA file, as given.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// The CA file is not valid PEM.
+    #[error("CA file {}: {source}", path.display())]
+    CaFilePem {
+        /// The CA file, as given.
+        path: PathBuf,
+        /// What is wrong with the PEM.
+        source: rustls::pki_types::pem::Error,
+    },
+    /// A certificate of the CA file is not acceptable as a trust root.
+    #[error("CA file {}: {source}", path.display())]
+    CaFileCertificate {
+        /// The CA file, as given.
+        path: PathBuf,
+        /// Why rustls refused the certificate.
+        source: rustls::Error,
+    },
+    /// The CA file holds no `CERTIFICATE` block (a key, or an empty file).
+    #[error("CA file {} holds no certificate", path.display())]
+    NoCertificate {
+        /// The CA file, as given.
+        path: PathBuf,
+    },
+}
+
+/// A client configuration (no ALPN set). `ca_file` adds its certificates to
+/// the system's roots; it is not read with [`Verify::Nothing`].
+pub fn client_config(verify: Verify, ca_file: Option<&Path>) -> Result<rustls::ClientConfig, Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
+        .map_err(Error::Protocols)?;
     if verify == Verify::Nothing {
         return Ok(builder
             .dangerous()
@@ -43,7 +88,7 @@ pub fn client_config(verify: Verify, ca_file: Option<&Path>) -> Result<rustls::C
     }
     let inner = WebPkiServerVerifier::builder_with_provider(roots, provider)
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(Error::Verifier)?;
     Ok(builder
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(ChainOnly(inner)))
@@ -51,23 +96,32 @@ pub fn client_config(verify: Verify, ca_file: Option<&Path>) -> Result<rustls::C
 }
 
 /// The system's roots, plus every certificate of `ca_file`.
-fn roots(ca_file: Option<&Path>) -> Result<rustls::RootCertStore, String> {
+fn roots(ca_file: Option<&Path>) -> Result<rustls::RootCertStore, Error> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_native_certs::load_native_certs().certs {
         let _ = roots.add(cert);
     }
     if let Some(path) = ca_file {
-        let pem = std::fs::read(path).map_err(|e| format!("cannot read CA file {}: {e}", path.display()))?;
+        let pem = std::fs::read(path).map_err(|source| Error::ReadCaFile {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let mut n = 0;
         for cert in CertificateDer::pem_slice_iter(&pem) {
-            let cert = cert.map_err(|e| format!("CA file {}: {e}", path.display()))?;
-            roots
-                .add(cert)
-                .map_err(|e| format!("CA file {}: {e}", path.display()))?;
+            let cert = cert.map_err(|source| Error::CaFilePem {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            roots.add(cert).map_err(|source| Error::CaFileCertificate {
+                path: path.to_path_buf(),
+                source,
+            })?;
             n += 1;
         }
         if n == 0 {
-            return Err(format!("CA file {} holds no certificate", path.display()));
+            return Err(Error::NoCertificate {
+                path: path.to_path_buf(),
+            });
         }
     }
     Ok(roots)

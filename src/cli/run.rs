@@ -77,12 +77,13 @@ pub fn execute(args: RunArgs, printer: Printer) -> CliResult {
         ));
     }
     if let Some(n) = args.dry_run {
+        let wire = crate::load::client::Wire::new(&profile);
         let plan = crate::profile::RequestPlan::new(std::sync::Arc::new(profile));
         let mut buf = crate::profile::RequestBuf::default();
         for i in 0..n {
             plan.render(i, &mut buf);
             let endpoint = &plan.profile().endpoints[buf.endpoint].name;
-            printer.out(format!("# request {i}: {endpoint}\n{}", plan.describe(&buf)));
+            printer.out(format!("# request {i}: {endpoint}\n{}", wire.describe(&buf)));
         }
         return Ok(Exit::Success);
     }

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio::sync::Notify;
 
-use super::client::{Connector, Proto, SetupError};
+use super::client::{Connector, Proto, SetupError, Wire};
 use super::progress::Progress;
 use super::recorder::WorkerTotals;
 use super::schedule::{Schedule, Slice};
@@ -47,6 +47,8 @@ pub struct RunOptions {
 }
 
 impl RunOptions {
+    /// Options for a run writing to `out_dir`: every core, the whole load,
+    /// no progress bar, prod refused, late past 10 ms.
     pub fn new(out_dir: impl Into<PathBuf>) -> RunOptions {
         RunOptions {
             out_dir: out_dir.into(),
@@ -65,28 +67,62 @@ impl RunOptions {
 /// errors, is a [`RunReport`]).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The target is labelled `prod` and `allow_prod` is not set.
     #[error("{profile}: target {url} is labelled `environment: prod`; refusing to send load to production (pass --allow-prod if you really mean it)")]
-    ProdRefused { profile: PathBuf, url: String },
+    ProdRefused {
+        /// The profile's file.
+        profile: PathBuf,
+        /// The target's base URL.
+        url: String,
+    },
+    /// The target cannot be resolved, or TLS cannot be set up.
     #[error("target: {0}")]
     Setup(#[from] SetupError),
+    /// The run's files cannot be created or written.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The results directory.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// `shard` is not `INDEX/COUNT` with `INDEX < COUNT`.
     #[error("--shard {index}/{count}: the index must be below the count, and the count at least 1")]
-    BadShard { index: u32, count: u32 },
+    BadShard {
+        /// The shard's 0-based index, as given.
+        index: u32,
+        /// The number of shards, as given.
+        count: u32,
+    },
+    /// A shard of the closed model would get no user.
     #[error("the closed model has {users} users, too few for shard {index} of {count}")]
-    EmptyShard { users: u32, index: u32, count: u32 },
+    EmptyShard {
+        /// The profile's users.
+        users: u32,
+        /// The shard's 0-based index.
+        index: u32,
+        /// The number of shards.
+        count: u32,
+    },
+    /// A runtime or a worker thread cannot start (the system is out of
+    /// resources).
     #[error("internal error: {0}")]
     Internal(String),
     /// A second Ctrl-C: the run stopped without waiting for requests in
     /// flight, and its files stay `.partial`. The CLI exits with 130.
     #[error("aborted by a second Ctrl-C: the results in {} are incomplete", dir.display())]
-    Aborted { dir: PathBuf },
+    Aborted {
+        /// The results directory.
+        dir: PathBuf,
+    },
 }
 
 /// The result of a run.
 #[derive(Debug, Clone)]
 pub struct RunReport {
+    /// What `summary.json` holds.
     pub summary: Summary,
+    /// The directory the run's files were written to.
     pub dir: PathBuf,
 }
 
@@ -108,6 +144,7 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
     let gates = Gates::new(workers);
     let launch = Launch {
         plan: Arc::new(RequestPlan::new(profile.clone())),
+        wire: Arc::new(Wire::new(&profile)),
         profile: &profile,
         connector: &connector,
         proto,
@@ -277,6 +314,7 @@ impl Gates {
 /// What every worker of the run shares, to make each one's spec.
 struct Launch<'a> {
     plan: Arc<RequestPlan>,
+    wire: Arc<Wire>,
     profile: &'a Arc<Profile>,
     connector: &'a Connector,
     proto: Proto,
@@ -311,6 +349,7 @@ impl Launch<'_> {
         let conns = profile.target.connections as usize;
         WorkerSpec {
             plan: self.plan.clone(),
+            wire: self.wire.clone(),
             connector: self.connector.clone(),
             proto: self.proto,
             pacing,

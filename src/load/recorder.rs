@@ -11,14 +11,18 @@ use crate::results::{Outcome, SeriesKey};
 /// One worker's finished interval.
 #[derive(Debug)]
 pub struct WorkerInterval {
+    /// The interval's number: whole seconds since the start of the run.
     pub index: u64,
+    /// Latency histograms (µs) of the series that recorded anything, by
+    /// endpoint and outcome.
     pub series: Vec<(SeriesKey, Histogram<u64>)>,
+    /// Requests sent during the interval, measured or not.
     pub sent: u64,
 }
 
 /// What a worker has recorded over the whole run, apart from intervals.
 #[derive(Debug)]
-pub struct WorkerTotals {
+pub(crate) struct WorkerTotals {
     pub tenants: Vec<u64>,
     pub unexpected: Vec<u64>,
     pub read: u64,
@@ -36,17 +40,22 @@ pub struct WorkerTotals {
 
 /// Where recorded intervals go.
 pub trait IntervalSink {
+    /// Take one finished interval (the collector merges the workers').
     fn interval(&mut self, iv: WorkerInterval);
 }
 
+/// One worker's recorder: the current interval's histograms per endpoint
+/// and outcome, and the run's totals.
 pub struct Recorder {
     current: u64,
     series: Vec<Option<Histogram<u64>>>,
     sent: u64,
-    pub totals: WorkerTotals,
+    pub(crate) totals: WorkerTotals,
 }
 
 impl Recorder {
+    /// A recorder for `endpoints` endpoints and `tenants` tenants (0 when
+    /// the profile has none), at interval 0.
     pub fn new(endpoints: usize, tenants: usize) -> Recorder {
         Recorder {
             current: 0,
@@ -109,6 +118,7 @@ impl Recorder {
         record(slot.get_or_insert_with(new_hist), us);
     }
 
+    /// The interval being recorded.
     pub fn current(&self) -> u64 {
         self.current
     }

@@ -135,21 +135,19 @@ impl Iterator for Schedule {
 /// `n` takes every request with `index % n == s`; within it, worker `w` of
 /// `k` takes every `k`-th of those.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Slice {
+pub(crate) struct Slice {
+    /// This shard's 0-based index.
     pub shard: u32,
+    /// Shards in the run.
     pub shards: u32,
+    /// This worker's 0-based index within the shard.
     pub worker: u32,
+    /// Workers in the shard.
     pub workers: u32,
 }
 
 impl Slice {
-    pub const ALL: Slice = Slice {
-        shard: 0,
-        shards: 1,
-        worker: 0,
-        workers: 1,
-    };
-
+    /// Whether global request `index` is this worker's.
     pub fn contains(&self, index: u64) -> bool {
         let n = u64::from(self.shards.max(1));
         let k = u64::from(self.workers.max(1));

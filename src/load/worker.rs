@@ -19,13 +19,13 @@ use tokio::time::Instant;
 
 use super::client::h1::H1Conn;
 use super::client::h2::H2Conn;
-use super::client::{Connector, Proto};
+use super::client::{Connector, Proto, Wire};
 use super::recorder::{IntervalSink, Recorder, WorkerInterval, WorkerTotals};
 use super::schedule::{Schedule, Slice};
 use crate::profile::{Kind, RequestBuf, RequestPlan};
 use crate::results::hist::record;
 use crate::results::Outcome;
-use crate::values::{derive_seed, rng_for};
+use crate::values::{derive_seed, rng_for, Rng64};
 
 /// Messages from workers to the collector.
 #[derive(Debug)]
@@ -47,6 +47,7 @@ pub enum Pacing {
 /// Everything a worker needs; built by the engine.
 pub struct WorkerSpec {
     pub plan: Arc<RequestPlan>,
+    pub wire: Arc<Wire>,
     pub connector: Connector,
     pub proto: Proto,
     pub pacing: Pacing,
@@ -76,8 +77,6 @@ struct Shared {
     start: Instant,
     recorder: Recorder,
     sink: Sink,
-    schedule: Option<(Schedule, Slice)>,
-    uri_base: String,
 }
 
 impl Shared {
@@ -85,10 +84,13 @@ impl Shared {
         t.saturating_duration_since(self.start).as_secs()
     }
 
-    /// The next arrival of this worker's slice, if the run is still on.
+    /// The next arrival of this worker's slice of the open schedule, if the
+    /// run is still on.
     fn claim(&mut self) -> Option<super::schedule::Arrival> {
         let warmup_ns = self.spec.warmup.as_nanos() as u64;
-        let (schedule, slice) = self.schedule.as_mut()?;
+        let Pacing::Open { schedule, slice } = &mut self.spec.pacing else {
+            return None;
+        };
         for a in schedule.by_ref() {
             if slice.contains(a.index) {
                 if a.at_ns >= warmup_ns {
@@ -101,6 +103,52 @@ impl Shared {
     }
 }
 
+/// What paces one slot, the request loop's one input besides its connection:
+/// when the next request is due, and which request it is.
+enum SlotPacing {
+    /// The open model: the next arrival of the worker's slice of the
+    /// schedule, due at its intended instant. The schedule is the worker's
+    /// ([`Pacing::Open`], claimed through `Shared`), since its slots share it.
+    Arrivals,
+    /// The closed model: one user, who sends as soon as the last response
+    /// came back and the think time has passed.
+    User(User),
+}
+
+/// A closed-model user: its own random stream (the same whatever the
+/// workers or shards), numbering its requests apart from every other user's.
+struct User {
+    /// Global user number, 0-based.
+    number: u32,
+    /// Users in the whole run (every shard): the user's request `k` is
+    /// request number `k * users + number`.
+    users: u32,
+    /// Requests this user has made.
+    sent: u64,
+    rng: Rng64,
+    /// Pause between a response and the user's next request.
+    think: Duration,
+}
+
+impl User {
+    fn new(number: u32, plan: &RequestPlan, think: Duration) -> User {
+        User {
+            number,
+            users: plan.profile().load_users().max(1),
+            sent: 0,
+            rng: rng_for(derive_seed(plan.profile().seed, "users"), u64::from(number)),
+            think,
+        }
+    }
+
+    /// Render this user's next request into `buf`.
+    fn next(&mut self, plan: &RequestPlan, buf: &mut RequestBuf) {
+        let index = self.sent * u64::from(self.users) + u64::from(self.number);
+        self.sent += 1;
+        plan.render_with(index, &mut self.rng, buf);
+    }
+}
+
 /// A slot's connection.
 pub enum Conn {
     H1(H1Conn),
@@ -109,20 +157,16 @@ pub enum Conn {
 
 /// The request loop, the same for every model and protocol.
 #[allow(clippy::too_many_lines)] // hot path: one iteration per request; its locals stay in one async state machine (BENCHMARKS.md, HTTP/1.1)
-async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, user: Option<u32>) {
-    let (plan, stop, notify, duration, timeout, think, start) = {
+async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, mut pace: SlotPacing) {
+    let (plan, wire, stop, notify, duration, timeout, start) = {
         let s = shared.borrow();
-        let think = match &s.spec.pacing {
-            Pacing::Closed { think, .. } => *think,
-            _ => Duration::ZERO,
-        };
         (
             s.spec.plan.clone(),
+            s.spec.wire.clone(),
             s.spec.stop.clone(),
             s.spec.stop_notify.clone(),
             s.spec.duration,
             s.spec.timeout,
-            think,
             s.start,
         )
     };
@@ -131,8 +175,6 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, user: Option<u32
     // they are counted as dropped, not sent into the next run's window.
     let cutoff = end + timeout;
     let mut buf = RequestBuf::default();
-    let mut user_rng = user.map(|u| rng_for(derive_seed(plan.profile().seed, "users"), u64::from(u)));
-    let mut user_count: u64 = 0;
     let warmup = shared.borrow().spec.warmup;
     loop {
         if stop.load(Ordering::Relaxed) {
@@ -140,8 +182,8 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, user: Option<u32
         }
         // When is this request due, and what is it?
         let now = Instant::now();
-        let (intended, claimed_early) = match user {
-            None => {
+        let (intended, claimed_early) = match &mut pace {
+            SlotPacing::Arrivals => {
                 if now >= cutoff {
                     break;
                 }
@@ -150,16 +192,11 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, user: Option<u32
                 plan.render(a.index, &mut buf);
                 (at, at > now)
             }
-            Some(u) => {
+            SlotPacing::User(user) => {
                 if now >= end {
                     break;
                 }
-                let users = plan.profile().load_users().max(1);
-                let index = user_count * u64::from(users) + u64::from(u);
-                user_count += 1;
-                if let Some(rng) = user_rng.as_mut() {
-                    plan.render_with(index, rng, &mut buf);
-                }
+                user.next(&plan, &mut buf);
                 (now, true)
             }
         };
@@ -186,7 +223,7 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, user: Option<u32
                 s.recorder.totals.late += 1;
             }
         }
-        let result = tokio::time::timeout(timeout, exchange(&mut conn, &shared, &plan, &buf)).await;
+        let result = tokio::time::timeout(timeout, exchange(&mut conn, &shared, &plan, &wire, &buf)).await;
         let done = Instant::now();
         let (outcome, status) = match result {
             Ok(Ok(status)) => (Outcome::from_status(status), Some(status)),
@@ -225,7 +262,11 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, user: Option<u32
                 recorder.totals.warmup_requests += 1;
             }
         }
-        if user.is_some() && !think.is_zero() {
+        let think = match &pace {
+            SlotPacing::User(user) => user.think,
+            SlotPacing::Arrivals => Duration::ZERO,
+        };
+        if !think.is_zero() {
             let wake = Instant::now() + think;
             if wake >= end {
                 break;
@@ -243,6 +284,7 @@ async fn exchange(
     conn: &mut Conn,
     shared: &Rc<RefCell<Shared>>,
     plan: &RequestPlan,
+    wire: &Wire,
     buf: &RequestBuf,
 ) -> Result<u16, Outcome> {
     let connector = || shared.borrow().spec.connector.clone();
@@ -254,7 +296,7 @@ async fn exchange(
                 c.attach(stream);
             }
             c.wbuf.clear();
-            plan.write_h1(buf, &mut c.wbuf);
+            wire.write_h1(buf, &mut c.wbuf);
             c.exchange(head).await
         }
         Conn::H2(cell) => {
@@ -268,8 +310,7 @@ async fn exchange(
                     c
                 }
             };
-            let uri_base = shared.borrow().uri_base.clone();
-            let req = plan.to_http_request(buf, &uri_base).map_err(|_| Outcome::Other)?;
+            let req = wire.to_http_request(buf).map_err(|_| Outcome::Other)?;
             let r = h2.exchange(req).await;
             if matches!(r, Err(Outcome::Reset | Outcome::Other)) {
                 *cell.borrow_mut() = None;
@@ -316,21 +357,14 @@ pub async fn run(spec: WorkerSpec, conns: Vec<Conn>, start: Instant) {
         .as_ref()
         .map(|t| t.count as usize)
         .unwrap_or(0);
-    let uri_base = spec.plan.profile().target.base.origin();
-    let (schedule, users, streams) = match &spec.pacing {
-        Pacing::Open { schedule, slice } => (Some((schedule.clone(), *slice)), Vec::new(), spec.streams.max(1)),
-        Pacing::Closed { users, .. } => (None, users.clone(), 1),
-    };
     let tx = spec.tx.clone();
     let shared = Rc::new(RefCell::new(Shared {
         recorder: Recorder::new(n_endpoints, n_tenants),
         sink: Sink(tx.clone()),
-        schedule,
         start,
-        uri_base,
         spec,
     }));
-    let tasks = spawn_slots(&shared, conns, &users, streams);
+    let tasks = spawn_slots(&shared, conns);
     let ticker = spawn_ticker(shared.clone(), start);
     for t in tasks {
         let _ = t.await;
@@ -347,26 +381,37 @@ pub async fn run(spec: WorkerSpec, conns: Vec<Conn>, start: Instant) {
     let _ = tx.send(WorkerMsg::Done(Box::new(totals)));
 }
 
-/// One request loop per HTTP/1.1 connection, `streams` per HTTP/2 connection; a closed
-/// model's user `i` drives connection `i`.
-fn spawn_slots(
-    shared: &Rc<RefCell<Shared>>,
-    conns: Vec<Conn>,
-    users: &[u32],
-    streams: u32,
-) -> Vec<tokio::task::JoinHandle<()>> {
+/// One request loop per HTTP/1.1 connection; in the open model `streams` per HTTP/2
+/// connection, in the closed one a single stream, driven by user `i` on connection `i`.
+fn spawn_slots(shared: &Rc<RefCell<Shared>>, conns: Vec<Conn>) -> Vec<tokio::task::JoinHandle<()>> {
+    let s = shared.borrow();
+    let pace_of = |i: usize| match &s.spec.pacing {
+        Pacing::Open { .. } => Some(SlotPacing::Arrivals),
+        Pacing::Closed { users, think } => users
+            .get(i)
+            .map(|&u| SlotPacing::User(User::new(u, &s.spec.plan, *think))),
+    };
+    let streams = match &s.spec.pacing {
+        Pacing::Open { .. } => s.spec.streams.max(1),
+        Pacing::Closed { .. } => 1,
+    };
     let mut tasks = Vec::new();
     for (i, conn) in conns.into_iter().enumerate() {
-        let user = users.get(i).copied();
         match conn {
-            Conn::H1(c) => tasks.push(tokio::task::spawn_local(slot_loop(shared.clone(), Conn::H1(c), user))),
+            Conn::H1(c) => {
+                if let Some(pace) = pace_of(i) {
+                    tasks.push(tokio::task::spawn_local(slot_loop(shared.clone(), Conn::H1(c), pace)));
+                }
+            }
             Conn::H2(cell) => {
                 for _ in 0..streams {
-                    tasks.push(tokio::task::spawn_local(slot_loop(
-                        shared.clone(),
-                        Conn::H2(cell.clone()),
-                        user,
-                    )));
+                    if let Some(pace) = pace_of(i) {
+                        tasks.push(tokio::task::spawn_local(slot_loop(
+                            shared.clone(),
+                            Conn::H2(cell.clone()),
+                            pace,
+                        )));
+                    }
                 }
             }
         }
@@ -408,7 +453,7 @@ fn never_sent(s: &mut Shared) -> u64 {
         return 0;
     }
     let mut dropped = 0;
-    if let Some((schedule, slice)) = s.schedule.as_mut() {
+    if let Pacing::Open { schedule, slice } = &mut s.spec.pacing {
         for a in schedule.by_ref() {
             if slice.contains(a.index) && a.at_ns >= warmup_ns {
                 dropped += 1;

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 pub mod overrides;
 pub mod plan;
-pub mod raw;
+mod raw;
 pub mod shape;
 pub mod template;
 mod validate;
@@ -36,11 +36,22 @@ pub enum Error {
 
     /// A `--set` override does not apply.
     #[error("--set {assignment}: {message}")]
-    Override { assignment: String, message: String },
+    Override {
+        /// The assignment's key path (`load.rate=...`), its value left out
+        /// since it may be a credential.
+        assignment: String,
+        /// What is wrong with it.
+        message: String,
+    },
 
     /// A command-line flag does not fit the profile.
     #[error("{flag}: {message}")]
-    Flag { flag: &'static str, message: String },
+    Flag {
+        /// The flag, as written on the command line (`--duration`).
+        flag: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 /// Which environment a target belongs to. Load is refused on `prod` unless
@@ -48,8 +59,11 @@ pub enum Error {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Environment {
+    /// A developer's environment.
     Dev,
+    /// Staging: where soaks and the promotion gate run.
     Staging,
+    /// Production: load is refused without `--allow-prod`.
     Prod,
 }
 
@@ -69,23 +83,30 @@ impl fmt::Display for Environment {
 pub enum HttpMode {
     /// HTTP/1.1 on `http://`; ALPN (h2, then http/1.1) on `https://`.
     Auto,
+    /// HTTP/1.1 only, also on `https://` (ALPN offers only http/1.1).
     Http1,
     /// h2c with prior knowledge on `http://`; ALPN h2 on `https://`.
     Http2,
 }
 
+/// The base URL's scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scheme {
+    /// Plain TCP; default port 80.
     Http,
+    /// TLS (rustls); default port 443.
     Https,
 }
 
 /// Where the load goes: `http://127.0.0.1:8080/api`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaseUrl {
+    /// `http` or `https`.
     pub scheme: Scheme,
+    /// Host name or IP address, IPv6 without its brackets.
     pub host: String,
+    /// The URL's port, or the scheme's default when it gives none.
     pub port: u16,
     /// Path prefix without a trailing slash (`/api`), or empty.
     pub path_prefix: String,
@@ -143,8 +164,12 @@ pub struct TlsSettings {
 /// environment, and credentials, are secret: `Debug` never shows them.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Header {
+    /// Header name as written in the profile.
     pub name: String,
+    /// Value, with `${env:NAME}` already substituted.
     pub value: String,
+    /// Came from the environment or is a credential (`Authorization`,
+    /// cookies, API keys): redacted in `Debug`, dry runs and outputs.
     pub secret: bool,
 }
 
@@ -161,13 +186,23 @@ impl fmt::Debug for Header {
 /// The target section, validated.
 #[derive(Debug, Clone)]
 pub struct Target {
+    /// Where requests go; endpoint paths are appended to its path prefix.
     pub base: BaseUrl,
+    /// The target's label; `None` when the profile does not say.
     pub environment: Option<Environment>,
+    /// Which HTTP version to speak.
     pub http: HttpMode,
+    /// Connections each shard opens in the open model, shared out among its
+    /// workers (the closed model opens one per user).
     pub connections: u32,
+    /// HTTP/2 only: concurrent streams per connection (the open model).
     pub streams: u32,
+    /// A request not answered within this is counted as a timeout.
     pub timeout: Duration,
+    /// Certificate checks for `https://`.
     pub tls: TlsSettings,
+    /// Headers sent with every request (an endpoint's own header of the
+    /// same name wins).
     pub headers: Vec<Header>,
 }
 
@@ -196,22 +231,35 @@ impl Arrivals {
 #[allow(clippy::large_enum_variant)] // one per run (or worker), never on a hot path
 pub enum Load {
     /// Arrivals per second follow `shape`, whatever the server does.
-    Open { shape: RateShape, arrivals: Arrivals },
+    Open {
+        /// The target rate over time (requests per second).
+        shape: RateShape,
+        /// How arrivals are spaced around that rate.
+        arrivals: Arrivals,
+    },
     /// `users` each send, wait for the response, think, and repeat.
-    Closed { users: u32, think_time: Duration },
+    Closed {
+        /// Concurrent users in the whole run (every shard), at least 1.
+        users: u32,
+        /// Pause between a response and the user's next request.
+        think_time: Duration,
+    },
 }
 
 /// Read or write: lets `read_write: 85/15` rescale the mix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
+    /// Only reads: changes nothing on the server (a product page, a search).
     Read,
+    /// Changes something on the server (placing an order).
     Write,
 }
 
 /// How the tenant of each request is chosen.
 #[derive(Debug, Clone)]
 pub enum Skew {
+    /// Every tenant equally often.
     Uniform,
     /// Tenant of rank k (1-based) is chosen with probability ∝ k^-s.
     Zipf(f64),
@@ -222,19 +270,24 @@ pub enum Skew {
 /// How the tenant id is sent, besides the `{{tenant}}` template variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendAs {
+    /// In a header of this name (`X-Tenant-ID`).
     Header(String),
     /// Only as a template variable of this name (`{{tenant}}` is always set too).
     PathVar(String),
+    /// As a query parameter of this name, appended to the path.
     Query(String),
 }
 
 /// Tenants: ids `t-00001`.. and how often each is hit.
 #[derive(Debug, Clone)]
 pub struct Tenants {
+    /// Number of tenants (at least 1); ids run from 1 to `count`.
     pub count: u32,
     /// The id template, e.g. `t-{index:05}`; index is 1-based.
     pub id_format: String,
+    /// How often each tenant is hit.
     pub skew: Skew,
+    /// How the id is sent; `None`: only in templates that use `{{tenant}}`.
     pub send_as: Option<SendAs>,
 }
 
@@ -281,15 +334,22 @@ pub fn format_index(template: &str, index: u64) -> String {
 /// One endpoint of the mix.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
+    /// Unique name, used in results (a histogram series per endpoint).
     pub name: String,
     /// Weight as written.
     pub weight: f64,
     /// Share of all requests after `read_write` rescaling (sums to 1).
     pub share: f64,
+    /// Read or write, for the `read_write` ratio and the summary.
     pub kind: Kind,
+    /// HTTP method (`GET`, `POST`, ...).
     pub method: http::Method,
+    /// Path and query template, appended to the base URL's path prefix.
     pub path: Template,
+    /// The endpoint's own headers: name and value template (a static
+    /// template is sent as written, compiled once).
     pub headers: Vec<(String, Template)>,
+    /// Body template; `None`: no body and no `Content-Length`.
     pub body: Option<Template>,
     /// Variables in the order templates refer to them by index. Index 0 is
     /// the tenant and index 1 the request number (built-ins).
@@ -306,17 +366,28 @@ pub const VAR_REQUEST: usize = 1;
 /// A validated traffic profile.
 #[derive(Debug, Clone)]
 pub struct Profile {
+    /// The profile's name, used in result directory names and summaries.
     pub name: String,
+    /// Free text from the file, if any.
     pub description: Option<String>,
+    /// The file it was read from (for messages and relative file names).
     pub source: PathBuf,
+    /// Where the load goes and how.
     pub target: Target,
+    /// Seed of every random choice (arrivals, mix, tenants, values).
     pub seed: u64,
     /// True when the profile gave no seed and one was picked.
     pub seed_chosen: bool,
+    /// Length of the run, warm-up included.
     pub duration: Duration,
+    /// Start of the run whose requests are sent but kept out of the
+    /// histograms; shorter than `duration`.
     pub warmup: Duration,
+    /// The open or the closed model.
     pub load: Load,
+    /// The tenants, when the profile has any.
     pub tenants: Option<Tenants>,
+    /// The endpoint mix; never empty.
     pub endpoints: Vec<Endpoint>,
 }
 
@@ -341,8 +412,11 @@ impl Profile {
 pub struct Overrides {
     /// `key.path=value` assignments.
     pub set: Vec<String>,
+    /// `--duration`: replaces the profile's duration.
     pub duration: Option<Duration>,
+    /// `--rate-scale`: multiplies the open model's rate.
     pub rate_scale: Option<f64>,
+    /// `--seed`: replaces the profile's seed.
     pub seed: Option<u64>,
 }
 

@@ -44,7 +44,7 @@ pub fn apply(text: &str, assignments: &[String]) -> Result<String, Error> {
         if keys.iter().any(|k| k.is_empty()) {
             return Err(fail(format!("`{path}` is not a key path (keys separated by dots)")));
         }
-        set(&mut tree, &keys, value).map_err(fail)?;
+        set(&mut tree, &keys, value).map_err(|e| fail(e.to_string()))?;
     }
     serde_saphyr::to_string(&tree).map_err(|e| Error::Override {
         assignment: keys_of(assignments),
@@ -52,7 +52,20 @@ pub fn apply(text: &str, assignments: &[String]) -> Result<String, Error> {
     })
 }
 
-fn set(node: &mut Value, keys: &[&str], value: Value) -> Result<(), String> {
+/// Why an assignment's key path does not lead to a place in the profile.
+#[derive(Debug, thiserror::Error)]
+enum PathError {
+    #[error("index {index} is past the end of a list of {len}")]
+    PastTheEnd { index: usize, len: usize },
+    #[error("no list item named `{name}`")]
+    NoItemNamed { name: String },
+    #[error("`{key}` is inside a value that is not a mapping or a list")]
+    NotAContainer { key: String },
+}
+
+/// Set the value at `keys` below `node`, creating mappings on the way; a list
+/// item is found by position (`endpoints.0`) or by its `name`.
+fn set(node: &mut Value, keys: &[&str], value: Value) -> Result<(), PathError> {
     let Some((first, rest)) = keys.split_first() else {
         *node = value;
         return Ok(());
@@ -72,15 +85,24 @@ fn set(node: &mut Value, keys: &[&str], value: Value) -> Result<(), String> {
             // By position (`endpoints.0`) or by name (`endpoints.search`).
             let idx = match first.parse::<usize>() {
                 Ok(i) if i < items.len() => i,
-                Ok(i) => return Err(format!("index {i} is past the end of a list of {}", items.len())),
+                Ok(index) => {
+                    return Err(PathError::PastTheEnd {
+                        index,
+                        len: items.len(),
+                    })
+                }
                 Err(_) => items
                     .iter()
                     .position(|it| it.get("name").and_then(Value::as_str) == Some(*first))
-                    .ok_or_else(|| format!("no list item named `{first}`"))?,
+                    .ok_or_else(|| PathError::NoItemNamed {
+                        name: (*first).to_string(),
+                    })?,
             };
             set(&mut items[idx], rest, value)
         }
-        _ => Err(format!("`{first}` is inside a value that is not a mapping or a list")),
+        _ => Err(PathError::NotAContainer {
+            key: (*first).to_string(),
+        }),
     }
 }
 

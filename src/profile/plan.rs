@@ -5,6 +5,10 @@
 //! from an RNG seeded by both), so the same seed gives the same requests
 //! whatever the number of workers or shards, and any request can be made
 //! without making the ones before it.
+//!
+//! This module decides *which* request is sent; how it looks on the wire
+//! (HTTP/1.1 bytes, HTTP/2 requests, the dry-run text) is the load
+//! engine's business (`load::client::wire`).
 
 use std::io::Write;
 
@@ -23,7 +27,9 @@ enum TenantDist {
     Weights(WeightedAliasIndex<f64>),
 }
 
-/// The compiled form of a profile's endpoints and tenants.
+/// The compiled form of a profile's endpoints and tenants: the endpoint mix,
+/// the tenant distribution and ids, and the seed every request's RNG derives
+/// from. Built once per run and shared by every worker.
 #[derive(Debug, Clone)]
 pub struct RequestPlan {
     seed: u64,
@@ -31,13 +37,6 @@ pub struct RequestPlan {
     mix: WeightedAliasIndex<f64>,
     tenant_ids: Vec<Box<[u8]>>,
     tenant_dist: Option<TenantDist>,
-    /// Per endpoint: "METHOD " (request line start).
-    line_start: Vec<Vec<u8>>,
-    /// Per endpoint: the header block that never changes (Host, profile
-    /// headers, static endpoint headers), in HTTP/1.1 wire form.
-    static_h1: Vec<Vec<u8>>,
-    /// Per endpoint: the same headers as name/value pairs (HTTP/2).
-    static_pairs: Vec<Vec<(http::HeaderName, http::HeaderValue)>>,
     max_vars: usize,
 }
 
@@ -45,20 +44,30 @@ pub struct RequestPlan {
 /// allocates nothing once the buffers have grown.
 #[derive(Debug, Default, Clone)]
 pub struct RequestBuf {
+    /// The request's number: its place in the open schedule, or the closed
+    /// model's `round * users + user`.
     pub index: u64,
+    /// Index into the profile's `endpoints`.
     pub endpoint: usize,
     /// 0-based tenant index, when the profile has tenants.
     pub tenant: Option<u32>,
     /// Path and query, including the base URL's prefix.
     pub path: Vec<u8>,
-    /// Headers that vary per request, in HTTP/1.1 wire form (`Name: value\r\n`).
+    /// Headers that vary per request (templated endpoint headers, the
+    /// tenant header), as a compact header list: one `Name: value\r\n`
+    /// line each, which is also their HTTP/1.1 wire form.
     pub headers: Vec<u8>,
+    /// The rendered body; empty when the endpoint has none.
     pub body: Vec<u8>,
+    /// Whether the endpoint has a body (so `Content-Length` is sent, even
+    /// for an empty one).
     pub has_body: bool,
+    /// Rendered variable values, indexed like the endpoint's `vars`.
     values: Vec<Vec<u8>>,
 }
 
 impl RequestPlan {
+    /// Compile `profile`'s endpoint mix and tenants.
     pub fn new(profile: std::sync::Arc<Profile>) -> Self {
         let shares: Vec<f64> = profile.endpoints.iter().map(|e| e.share).collect();
         // Validation guarantees at least one positive share.
@@ -83,42 +92,6 @@ impl RequestPlan {
                 (ids, Some(dist))
             }
         };
-        let authority = profile.target.base.authority();
-        let mut line_start = Vec::new();
-        let mut static_h1 = Vec::new();
-        let mut static_pairs = Vec::new();
-        for e in &profile.endpoints {
-            line_start.push(format!("{} ", e.method).into_bytes());
-            let mut block = format!("Host: {authority}\r\n").into_bytes();
-            let mut pairs = Vec::new();
-            let mut add = |name: &str, value: &[u8]| {
-                block.extend_from_slice(name.as_bytes());
-                block.extend_from_slice(b": ");
-                block.extend_from_slice(value);
-                block.extend_from_slice(b"\r\n");
-                if let (Ok(n), Ok(v)) = (
-                    http::HeaderName::from_bytes(name.as_bytes()),
-                    http::HeaderValue::from_bytes(value),
-                ) {
-                    pairs.push((n, v));
-                }
-            };
-            for h in &profile.target.headers {
-                // An endpoint's own header of the same name wins.
-                if !e.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&h.name)) {
-                    add(&h.name, h.value.as_bytes());
-                }
-            }
-            for (name, t) in &e.headers {
-                if t.is_static() {
-                    let mut v = Vec::new();
-                    t.render_into(&[], &mut v);
-                    add(name, &v);
-                }
-            }
-            static_h1.push(block);
-            static_pairs.push(pairs);
-        }
         let max_vars = profile.endpoints.iter().map(|e| e.vars.len()).max().unwrap_or(2);
         RequestPlan {
             seed: derive_seed(profile.seed, "requests"),
@@ -126,13 +99,11 @@ impl RequestPlan {
             mix,
             tenant_ids,
             tenant_dist,
-            line_start,
-            static_h1,
-            static_pairs,
             max_vars,
         }
     }
 
+    /// The profile this plan was compiled from.
     pub fn profile(&self) -> &Profile {
         &self.profile
     }
@@ -216,77 +187,5 @@ impl RequestPlan {
         if let Some(b) = &ep.body {
             b.render_into(&buf.values, &mut buf.body);
         }
-    }
-
-    /// Write the request in HTTP/1.1 wire form.
-    pub fn write_h1(&self, buf: &RequestBuf, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.line_start[buf.endpoint]);
-        out.extend_from_slice(&buf.path);
-        out.extend_from_slice(b" HTTP/1.1\r\n");
-        out.extend_from_slice(&self.static_h1[buf.endpoint]);
-        out.extend_from_slice(&buf.headers);
-        if buf.has_body {
-            let _ = write!(out, "Content-Length: {}\r\n", buf.body.len());
-        }
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(&buf.body);
-    }
-
-    /// The request as a person reads it (`loadline run --dry-run`): HTTP/1.1
-    /// wire form with secret header values (from the environment, or
-    /// credentials) replaced by `<redacted>`.
-    pub fn describe(&self, buf: &RequestBuf) -> String {
-        let mut raw = Vec::new();
-        self.write_h1(buf, &mut raw);
-        let text = String::from_utf8_lossy(&raw);
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let secrets: Vec<&str> = self
-            .profile
-            .target
-            .headers
-            .iter()
-            .filter(|h| h.secret)
-            .map(|h| h.name.as_str())
-            .collect();
-        let mut out = String::new();
-        for line in head.split("\r\n") {
-            match line.split_once(": ") {
-                Some((name, _)) if secrets.iter().any(|s| s.eq_ignore_ascii_case(name)) => {
-                    out.push_str(name);
-                    out.push_str(": <redacted>");
-                }
-                _ => out.push_str(line),
-            }
-            out.push('\n');
-        }
-        out.push('\n');
-        out.push_str(body);
-        out
-    }
-
-    /// Build the request for HTTP/2 (or any `http`-crate client).
-    pub fn to_http_request(
-        &self,
-        buf: &RequestBuf,
-        uri_base: &str,
-    ) -> Result<http::Request<bytes::Bytes>, http::Error> {
-        let ep = &self.profile.endpoints[buf.endpoint];
-        let mut uri = String::with_capacity(uri_base.len() + buf.path.len());
-        uri.push_str(uri_base);
-        uri.push_str(&String::from_utf8_lossy(&buf.path));
-        let mut req = http::Request::builder().method(ep.method.clone()).uri(uri);
-        for (n, v) in &self.static_pairs[buf.endpoint] {
-            if n != http::header::HOST {
-                req = req.header(n, v);
-            }
-        }
-        for line in buf.headers.split(|b| *b == b'\n') {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if let Some(pos) = line.iter().position(|b| *b == b':') {
-                let (n, v) = line.split_at(pos);
-                req = req.header(n, v[1..].trim_ascii());
-            }
-        }
-        req.body(bytes::Bytes::copy_from_slice(&buf.body))
     }
 }

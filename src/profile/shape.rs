@@ -8,9 +8,13 @@ use std::time::Duration;
 /// One ramp or hold of `shape.stages`, resolved to absolute times.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stage {
+    /// Start, in seconds from the start of the run.
     pub start: f64,
+    /// End (exclusive), in seconds from the start of the run.
     pub end: f64,
+    /// Rate at `start`, requests per second.
     pub from: f64,
+    /// Rate at `end`, reached linearly from `from`.
     pub to: f64,
 }
 
@@ -18,8 +22,11 @@ pub struct Stage {
 /// into, and the hour of the day at which the run starts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diurnal {
+    /// Seconds of run time one 24-hour day takes (86 400 replays real time).
     pub period: f64,
+    /// Rate factor of each hour of the day, 00:00 first.
     pub hourly: [f64; 24],
+    /// Time of day at which the run starts, in seconds after midnight.
     pub start: f64,
 }
 
@@ -41,8 +48,11 @@ impl Diurnal {
 /// A spike: the rate is multiplied by `factor` during `[start, end)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spike {
+    /// Start, in seconds from the start of the run.
     pub start: f64,
+    /// End (exclusive), in seconds from the start of the run.
     pub end: f64,
+    /// Multiplier of the rate during the spike (3 triples it).
     pub factor: f64,
 }
 
@@ -51,8 +61,11 @@ pub struct Spike {
 pub struct RateShape {
     /// The rate before any stage, and throughout when there are no stages.
     pub base: f64,
+    /// Ramps and holds, in time order; after the last, its end rate holds.
     pub stages: Vec<Stage>,
+    /// The day's curve multiplying the rate, if any.
     pub diurnal: Option<Diurnal>,
+    /// Spikes multiplying the rate; overlapping spikes multiply.
     pub spikes: Vec<Spike>,
     /// `--rate-scale`: multiplies everything.
     pub scale: f64,

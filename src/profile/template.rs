@@ -24,6 +24,7 @@ pub enum Context {
 /// One part of a compiled template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {
+    /// Bytes copied as they are.
     Literal(Vec<u8>),
     /// A variable, by its index in the endpoint's variable table.
     Var(usize),
@@ -32,16 +33,30 @@ pub enum Segment {
 /// A compiled template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
+    /// Literals and variables, in order.
     pub segments: Vec<Segment>,
+    /// Where the template is used, which decides how values are encoded.
     pub context: Context,
 }
 
 /// A template that does not parse: what is wrong and at which byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TemplateError {
-    Unclosed { offset: usize },
-    EmptyName { offset: usize },
-    Undefined { name: String },
+    /// `{{` without a matching `}}`.
+    Unclosed {
+        /// Byte offset of the `{{` in the template.
+        offset: usize,
+    },
+    /// `{{}}` or `{{ }}`: no variable name.
+    EmptyName {
+        /// Byte offset of the `{{` in the template.
+        offset: usize,
+    },
+    /// A variable the endpoint does not define.
+    Undefined {
+        /// The variable's name as written.
+        name: String,
+    },
 }
 
 impl fmt::Display for TemplateError {

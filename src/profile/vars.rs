@@ -33,10 +33,17 @@ pub enum VarGen {
     /// Fake data by name.
     Fake(FakeKind, Locale),
     /// A value from a column of a CSV file.
-    Csv { values: Arc<Vec<String>>, pick: Pick },
+    Csv {
+        /// The column's values, in file order.
+        values: Arc<Vec<String>>,
+        /// Which value request `i` takes.
+        pick: Pick,
+    },
     /// One of a list, with weights.
     OneOf {
+        /// The values, as written.
         values: Vec<String>,
+        /// Their weights, indexed like `values`.
         weights: Arc<WeightedAliasIndex<f64>>,
     },
     /// `start + i` for request `i`.

@@ -43,25 +43,44 @@ use stats::Stats;
 /// says what to change.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The listen address is not a loopback address.
     #[error(
         "refusing to serve on {addr}: the sample target only listens on loopback (127.0.0.1 or ::1), \
          since it exists to be overloaded and broken on purpose"
     )]
-    NotLoopback { addr: SocketAddr },
+    NotLoopback {
+        /// The address asked for.
+        addr: SocketAddr,
+    },
+    /// The address cannot be listened on (in use, or not permitted).
     #[error("cannot listen on {addr}: {source} (pick another port, or 0 for any free one)")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// A fault setting (latency, error rate, ...) does not parse or is out
+    /// of range.
     #[error("invalid {what} `{value}`: {hint}")]
     InvalidFault {
+        /// Which setting (`error rate`, `latency`, ...).
         what: &'static str,
+        /// The value as given.
         value: String,
+        /// What a valid value looks like.
         hint: &'static str,
     },
+    /// A stall setting does not parse; the text says why.
     #[error("invalid stall: {0}")]
     InvalidStall(String),
+    /// Zero worker threads asked for.
     #[error("invalid thread count 0: the sample target needs at least one worker thread")]
     NoThreads,
+    /// The server's runtime cannot start.
     #[error("cannot start the sample target's runtime: {0}")]
     Runtime(std::io::Error),
+    /// The self-signed certificate cannot be made or loaded.
     #[error("cannot set up TLS for the sample target: {0}")]
     Tls(String),
 }

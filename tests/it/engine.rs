@@ -367,9 +367,10 @@ fn same_seed_same_requests() {
     let render = |plan: &loadline::profile::RequestPlan| {
         let mut out = Vec::new();
         let mut buf = loadline::profile::RequestBuf::default();
+        let wire = loadline::load::client::Wire::new(plan.profile());
         for i in 0..2000 {
             plan.render(i, &mut buf);
-            plan.write_h1(&buf, &mut out);
+            wire.write_h1(&buf, &mut out);
         }
         out
     };

@@ -1,15 +1,17 @@
 //! HTTP clients for the request loop: one connection per slot, owned by the
 //! slot, no pool and no channel between the loop and the socket.
 //!
-//! HTTP/1.1 is written by hand ([`h1`]): the request is rendered into a
+//! HTTP/1.1 is written by hand (`h1`): the request is rendered into a
 //! reused buffer and the response head parsed with `httparse`, which is the
 //! measured hot path (see BENCHMARKS.md). HTTP/2 uses hyper's
-//! per-connection client ([`h2`]). TLS is rustls for both.
+//! per-connection client (`h2`). TLS is rustls for both. [`wire`] turns a
+//! rendered request into the bytes or the `http::Request` they send.
 
-pub mod h1;
-pub mod h2;
-pub mod stream;
-pub mod tls;
+pub(crate) mod h1;
+pub(crate) mod h2;
+pub(crate) mod stream;
+pub(crate) mod tls;
+pub mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,20 +19,21 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 
-pub use self::stream::Stream;
+pub(crate) use self::stream::Stream;
+pub use self::wire::Wire;
 use crate::profile::{HttpMode, Scheme, Target};
 use crate::results::Outcome;
 
 /// Which protocol a new connection speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Proto {
+pub(crate) enum Proto {
     H1,
     H2,
 }
 
 /// Opens connections to the target: resolved address, TLS, ALPN.
 #[derive(Clone)]
-pub struct Connector {
+pub(crate) struct Connector {
     addrs: Arc<Vec<SocketAddr>>,
     tls: Option<(tokio_rustls::TlsConnector, rustls::pki_types::ServerName<'static>)>,
     mode: HttpMode,
@@ -50,12 +53,29 @@ impl std::fmt::Debug for Connector {
 /// Why the target could not be set up (before any request).
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
+    /// The target's host name cannot be resolved (DNS).
     #[error("cannot resolve {host}: {source}")]
-    Resolve { host: String, source: std::io::Error },
+    Resolve {
+        /// The base URL's host.
+        host: String,
+        /// The resolver's reason.
+        source: std::io::Error,
+    },
+    /// The host name resolves, but to no address.
     #[error("{host} resolves to no address")]
-    NoAddress { host: String },
+    NoAddress {
+        /// The base URL's host.
+        host: String,
+    },
+    /// The TLS client configuration cannot be built (usually the CA file).
     #[error("TLS setup: {0}")]
-    Tls(String),
+    Tls(#[from] crate::tls::Error),
+    /// `tls.server_name` (or the host) is not a name TLS can present.
+    #[error("TLS setup: `{host}` is not a valid TLS server name")]
+    ServerName {
+        /// The name that was tried.
+        host: String,
+    },
 }
 
 impl Connector {
@@ -129,7 +149,7 @@ impl Connector {
 }
 
 /// Map an I/O error during an exchange to an outcome class.
-pub fn io_outcome(e: &std::io::Error) -> Outcome {
+pub(crate) fn io_outcome(e: &std::io::Error) -> Outcome {
     use std::io::ErrorKind::*;
     match e.kind() {
         ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => Outcome::Reset,

@@ -18,7 +18,7 @@ pub fn connector(target: &Target) -> Result<(tokio_rustls::TlsConnector, ServerN
     } else {
         Verify::Nothing
     };
-    let mut config = client_config(verify, target.tls.ca_file.as_deref()).map_err(SetupError::Tls)?;
+    let mut config = client_config(verify, target.tls.ca_file.as_deref())?;
     config.alpn_protocols = match target.http {
         HttpMode::Auto => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
         HttpMode::Http1 => vec![b"http/1.1".to_vec()],
@@ -29,7 +29,6 @@ pub fn connector(target: &Target) -> Result<(tokio_rustls::TlsConnector, ServerN
         .server_name
         .clone()
         .unwrap_or_else(|| target.base.host.clone());
-    let name = ServerName::try_from(host.clone())
-        .map_err(|_| SetupError::Tls(format!("`{host}` is not a valid TLS server name")))?;
+    let name = ServerName::try_from(host.clone()).map_err(|_| SetupError::ServerName { host: host.clone() })?;
     Ok((tokio_rustls::TlsConnector::from(Arc::new(config)), name))
 }

@@ -158,7 +158,7 @@ pub(super) fn validate(raw: RawProfile, _text: &str, path: &Path) -> Result<Prof
 /// connection limits, TLS settings and the headers sent with every request.
 fn target(ctx: &Ctx, t: RawTarget) -> Result<Target, Error> {
     let (url, _) = expand_env(ctx, &t.base_url, "target.base_url")?;
-    let base = parse_base_url(&url).map_err(|m| ctx.at(&t.base_url, "target.base_url", m))?;
+    let base = parse_base_url(&url).map_err(|e| ctx.at(&t.base_url, "target.base_url", e.to_string()))?;
     let environment = match &t.environment {
         None => None,
         Some(e) => Some(environment(ctx, e)?),
@@ -270,26 +270,49 @@ fn target_headers(ctx: &Ctx, raw: &std::collections::BTreeMap<String, S<String>>
     Ok(headers)
 }
 
-/// `http://host:port/prefix` into its parts; the message says what is wrong.
-pub fn parse_base_url(url: &str) -> Result<BaseUrl, String> {
-    let uri: http::Uri = url.parse().map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+/// Why `target.base_url` is not a base URL loadline can send to; reported
+/// at the key's line.
+#[derive(Debug, thiserror::Error)]
+enum BaseUrlError {
+    #[error("`{url}` is not a URL: {source}")]
+    NotAUrl { url: String, source: http::uri::InvalidUri },
+    #[error("unsupported scheme `{scheme}` (expected http or https)")]
+    Scheme { scheme: String },
+    #[error("`{url}` has no scheme (write http://{url})")]
+    NoScheme { url: String },
+    #[error("`{url}` has no host")]
+    NoHost { url: String },
+    #[error("the base URL cannot have a query string (put it in the endpoint paths)")]
+    Query,
+}
+
+/// `http://host:port/prefix` into its parts.
+fn parse_base_url(url: &str) -> Result<BaseUrl, BaseUrlError> {
+    let uri: http::Uri = url.parse().map_err(|source| BaseUrlError::NotAUrl {
+        url: url.to_string(),
+        source,
+    })?;
     let scheme = match uri.scheme_str() {
         Some("http") => Scheme::Http,
         Some("https") => Scheme::Https,
-        Some(other) => return Err(format!("unsupported scheme `{other}` (expected http or https)")),
-        None => return Err(format!("`{url}` has no scheme (write http://{url})")),
+        Some(other) => {
+            return Err(BaseUrlError::Scheme {
+                scheme: other.to_string(),
+            })
+        }
+        None => return Err(BaseUrlError::NoScheme { url: url.to_string() }),
     };
     let host = uri
         .host()
         .filter(|h| !h.is_empty())
-        .ok_or_else(|| format!("`{url}` has no host"))?;
+        .ok_or_else(|| BaseUrlError::NoHost { url: url.to_string() })?;
     let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
     let port = uri.port_u16().unwrap_or(match scheme {
         Scheme::Http => 80,
         Scheme::Https => 443,
     });
     if uri.query().is_some() {
-        return Err("the base URL cannot have a query string (put it in the endpoint paths)".into());
+        return Err(BaseUrlError::Query);
     }
     Ok(BaseUrl {
         scheme,
