@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use hdrhistogram::Histogram;
 
 use super::recorder::WorkerTotals;
-use crate::profile::{HttpMode, Load, Profile};
+use crate::profile::{Load, Profile};
 use crate::results::hist::new_hist;
 use crate::results::summary::*;
 use crate::results::{LatencyStats, Outcome, SeriesKey, LATENCY_LOG_FILE, SUMMARY_FILE, TIMESERIES_FILE};
@@ -104,12 +104,7 @@ fn profile_info(profile: &Profile) -> ProfileInfo {
 fn target_info(profile: &Profile) -> TargetInfo {
     TargetInfo {
         base_url: profile.target.base.to_string(),
-        http: match profile.target.http {
-            HttpMode::Auto => "auto",
-            HttpMode::Http1 => "http1",
-            HttpMode::Http2 => "http2",
-        }
-        .into(),
+        http: profile.target.http.to_string(),
         connections: profile.target.connections,
         streams: profile.target.streams,
         timeout_ms: profile.target.timeout.as_millis() as u64,
@@ -335,10 +330,7 @@ impl<'a> Builder<'a> {
             let n = ep_all.len();
             out.push(EndpointSummary {
                 name: e.name.clone(),
-                kind: match e.kind {
-                    crate::profile::Kind::Read => "read".into(),
-                    crate::profile::Kind::Write => "write".into(),
-                },
+                kind: e.kind.to_string(),
                 method: e.method.to_string(),
                 planned_share: round(e.share, 4),
                 requests: n,

@@ -56,42 +56,46 @@ pub enum Error {
 
 /// Which environment a target belongs to. Load is refused on `prod` unless
 /// the user says `--allow-prod`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr, strum::Display, strum::EnumString,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Environment {
-    /// A developer's environment.
+    /// A developer's environment (also written `development`).
+    #[strum(to_string = "dev", serialize = "development")]
     Dev,
-    /// Staging: where soaks and the promotion gate run.
+    /// Staging: where soaks and the promotion gate run (also `stage`).
+    #[strum(to_string = "staging", serialize = "stage")]
     Staging,
-    /// Production: load is refused without `--allow-prod`.
+    /// Production: load is refused without `--allow-prod` (also `production`).
+    #[strum(to_string = "prod", serialize = "production")]
     Prod,
 }
 
-impl fmt::Display for Environment {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Environment::Dev => "dev",
-            Environment::Staging => "staging",
-            Environment::Prod => "prod",
-        })
-    }
-}
-
 /// Which HTTP version to speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr, strum::Display, strum::EnumString,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum HttpMode {
     /// HTTP/1.1 on `http://`; ALPN (h2, then http/1.1) on `https://`.
     Auto,
-    /// HTTP/1.1 only, also on `https://` (ALPN offers only http/1.1).
+    /// HTTP/1.1 only, also on `https://` (ALPN offers only http/1.1); also `http1.1`, `h1`.
+    #[strum(to_string = "http1", serialize = "http1.1", serialize = "h1")]
     Http1,
-    /// h2c with prior knowledge on `http://`; ALPN h2 on `https://`.
+    /// h2c with prior knowledge on `http://`; ALPN h2 on `https://`; also `h2`, `h2c`.
+    #[strum(to_string = "http2", serialize = "h2", serialize = "h2c")]
     Http2,
 }
 
 /// The base URL's scheme.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr, strum::Display, strum::EnumString,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Scheme {
     /// Plain TCP; default port 80.
     Http,
@@ -135,11 +139,7 @@ impl BaseUrl {
 impl BaseUrl {
     /// `scheme://host:port`, without the path prefix.
     pub fn origin(&self) -> String {
-        let scheme = match self.scheme {
-            Scheme::Http => "http",
-            Scheme::Https => "https",
-        };
-        format!("{scheme}://{}", self.authority())
+        format!("{}://{}", self.scheme, self.authority())
     }
 }
 
@@ -207,22 +207,23 @@ pub struct Target {
 }
 
 /// Arrival process of the open model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr, strum::Display, strum::EnumString,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Arrivals {
     /// Exponential gaps: how independent users arrive.
     Poisson,
-    /// Evenly spaced arrivals.
+    /// Evenly spaced arrivals (also written `constant`).
+    #[strum(to_string = "uniform", serialize = "constant")]
     Uniform,
 }
 
 impl Arrivals {
     /// `poisson` or `uniform`, as profiles and summaries write it.
     pub fn name(self) -> &'static str {
-        match self {
-            Arrivals::Poisson => "poisson",
-            Arrivals::Uniform => "uniform",
-        }
+        self.into()
     }
 }
 
@@ -247,8 +248,11 @@ pub enum Load {
 }
 
 /// Read or write: lets `read_write: 85/15` rescale the mix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr, strum::Display, strum::EnumString,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Kind {
     /// Only reads: changes nothing on the server (a product page, a search).
     Read,
@@ -470,6 +474,50 @@ pub fn from_str(text: &str, path: &Path, overrides: &Overrides) -> Result<Profil
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each name is the JSON's; the other usual spellings read as the same value.
+    #[test]
+    fn names_match_the_json_and_aliases_parse() {
+        fn json<T: serde::Serialize>(v: &T) -> String {
+            serde_json::to_string(v).unwrap()
+        }
+        for e in [Environment::Dev, Environment::Staging, Environment::Prod] {
+            assert_eq!(json(&e), format!("\"{e}\""));
+        }
+        for h in [HttpMode::Auto, HttpMode::Http1, HttpMode::Http2] {
+            assert_eq!(json(&h), format!("\"{h}\""));
+        }
+        for a in [Arrivals::Poisson, Arrivals::Uniform] {
+            assert_eq!(json(&a), format!("\"{}\"", a.name()));
+        }
+        for k in [Kind::Read, Kind::Write] {
+            assert_eq!(json(&k), format!("\"{k}\""));
+        }
+        assert_eq!(
+            (Scheme::Http.to_string(), Scheme::Https.to_string()),
+            ("http".into(), "https".into())
+        );
+        for (text, env) in [
+            ("development", Environment::Dev),
+            ("stage", Environment::Staging),
+            ("production", Environment::Prod),
+        ] {
+            assert_eq!(text.parse::<Environment>().ok(), Some(env));
+        }
+        for (text, mode) in [
+            ("http1.1", HttpMode::Http1),
+            ("h1", HttpMode::Http1),
+            ("h2", HttpMode::Http2),
+            ("h2c", HttpMode::Http2),
+        ] {
+            assert_eq!(text.parse::<HttpMode>().ok(), Some(mode));
+        }
+        assert_eq!("constant".parse::<Arrivals>().ok(), Some(Arrivals::Uniform));
+        assert!(
+            "Poisson".parse::<Arrivals>().is_err(),
+            "names are case-sensitive, as before"
+        );
+    }
 
     #[test]
     fn index_formats() {

@@ -159,11 +159,10 @@ fn endpoint_kind(ctx: &Ctx, k: &Option<S<String>>, method: &http::Method, key: &
     match k {
         None if matches!(*method, http::Method::GET | http::Method::HEAD | http::Method::OPTIONS) => Ok(Kind::Read),
         None => Ok(Kind::Write),
-        Some(k) => match k.value.as_str() {
-            "read" => Ok(Kind::Read),
-            "write" => Ok(Kind::Write),
-            other => Err(ctx.at(k, key, format!("unknown kind `{other}` (expected read or write)"))),
-        },
+        Some(k) => k
+            .value
+            .parse()
+            .map_err(|_| ctx.at(k, key, format!("unknown kind `{}` (expected read or write)", k.value))),
     }
 }
 

@@ -197,30 +197,25 @@ fn target(ctx: &Ctx, t: RawTarget) -> Result<Target, Error> {
 
 /// `environment:` by any of its usual names.
 fn environment(ctx: &Ctx, e: &S<String>) -> Result<Environment, Error> {
-    match e.value.to_ascii_lowercase().as_str() {
-        "dev" | "development" => Ok(Environment::Dev),
-        "staging" | "stage" => Ok(Environment::Staging),
-        "prod" | "production" => Ok(Environment::Prod),
-        other => Err(ctx.at(
+    let name = e.value.to_ascii_lowercase();
+    name.parse().map_err(|_| {
+        ctx.at(
             e,
             "target.environment",
-            format!("unknown environment `{other}` (expected dev, staging or prod)"),
-        )),
-    }
+            format!("unknown environment `{name}` (expected dev, staging or prod)"),
+        )
+    })
 }
 
 /// `http:` auto, HTTP/1.1 or HTTP/2, by any of their usual names.
 fn http_mode(ctx: &Ctx, h: &S<String>) -> Result<HttpMode, Error> {
-    match h.value.as_str() {
-        "auto" => Ok(HttpMode::Auto),
-        "http1" | "http1.1" | "h1" => Ok(HttpMode::Http1),
-        "http2" | "h2" | "h2c" => Ok(HttpMode::Http2),
-        other => Err(ctx.at(
+    h.value.parse().map_err(|_| {
+        ctx.at(
             h,
             "target.http",
-            format!("unknown HTTP mode `{other}` (expected auto, http1 or http2)"),
-        )),
-    }
+            format!("unknown HTTP mode `{}` (expected auto, http1 or http2)", h.value),
+        )
+    })
 }
 
 /// `tls:` with its defaults (verify certificates, no extra CA), the CA
@@ -355,17 +350,13 @@ fn open_load(ctx: &Ctx, l: &RawLoad) -> Result<(Load, Option<Duration>), Error> 
     }
     let arrivals = match &l.arrivals {
         None => Arrivals::Poisson,
-        Some(a) => match a.value.as_str() {
-            "poisson" => Arrivals::Poisson,
-            "uniform" | "constant" => Arrivals::Uniform,
-            other => {
-                return Err(ctx.at(
-                    a,
-                    "load.arrivals",
-                    format!("unknown arrival process `{other}` (expected poisson or uniform)"),
-                ))
-            }
-        },
+        Some(a) => a.value.parse().map_err(|_| {
+            ctx.at(
+                a,
+                "load.arrivals",
+                format!("unknown arrival process `{}` (expected poisson or uniform)", a.value),
+            )
+        })?,
     };
     let mut shape = RateShape::constant(l.rate.as_ref().map(|r| r.value.as_per_sec()).unwrap_or(0.0));
     let has_stages = l.shape.as_ref().is_some_and(|s| s.stages.is_some());
