@@ -226,8 +226,11 @@ fn read_rejected_lines(path: &Path) -> Result<HashSet<u64>, Error> {
     };
     let mut lines = HashSet::new();
     for (n, l) in text.lines().enumerate() {
-        let v: serde_json::Value = serde_json::from_str(l)
-            .map_err(|e| Error::Input(format!("{}:{}: not a reject record: {e}", path.display(), n + 1)))?;
+        let v: serde_json::Value = serde_json::from_str(l).map_err(|source| Error::NotARejectRecord {
+            path: path.to_path_buf(),
+            line: n + 1,
+            source,
+        })?;
         if let Some(line) = v.get("line").and_then(serde_json::Value::as_u64) {
             lines.insert(line);
         }
