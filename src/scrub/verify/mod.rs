@@ -30,8 +30,10 @@ mod learn;
 mod report;
 mod row;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
 
 use super::rows::Rows;
 use super::rules::{Rules, TableRules, Transform, Unlisted};
@@ -103,7 +105,9 @@ struct Table {
     name: String,
     file: DumpFile,
     scrubbed: Option<DumpFile>,
-    roles: HashMap<String, Role>,
+    /// What the rules do to each column they list, in their order, then the unlisted
+    /// columns that `unlisted_columns: drop` leaves out, in the file's order.
+    roles: IndexMap<String, Role>,
     rejected_lines: HashSet<u64>,
 }
 
@@ -201,9 +205,9 @@ fn tables(rules: &Rules, opts: &Options, report: &mut Report) -> Result<Vec<Tabl
 }
 
 /// The roles of the columns a table's rules list.
-fn listed_roles(rules_table: Option<&TableRules>) -> HashMap<String, Role> {
+fn listed_roles(rules_table: Option<&TableRules>) -> IndexMap<String, Role> {
     let Some(t) = rules_table else {
-        return HashMap::new();
+        return IndexMap::new();
     };
     t.columns
         .iter()
