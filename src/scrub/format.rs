@@ -15,7 +15,8 @@ use memchr::{memchr, memchr2};
 use crate::values::text;
 
 /// A dump file's format, from its extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Format {
     Csv,
     /// PostgreSQL COPY text format with a header line.
@@ -34,12 +35,9 @@ impl Format {
         }
     }
 
+    /// "csv", "copy" or "jsonl" (also for `.ndjson` files), as reports name the format.
     pub fn name(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::Copy => "copy",
-            Format::Jsonl => "jsonl",
-        }
+        self.into()
     }
 }
 

@@ -37,7 +37,21 @@ use text::Text;
 
 /// What kind of personal data a hit is. The declaration order is also the tie-break order when
 /// two equally long candidates overlap. Each kind's rules are documented in its finder's file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Kind {
     /// E-mail addresses (`email.rs`).
     Email,
@@ -69,18 +83,10 @@ impl Kind {
         Kind::Token,
     ];
 
-    /// "email", "phone", "card", "iban", "ip", "mac", "national_id", "token"
+    /// "email", "phone", "card", "iban", "ip", "mac", "national_id", "token": the name
+    /// rules (`redact: {kinds: [...]}`) and reports use.
     pub fn name(self) -> &'static str {
-        match self {
-            Kind::Email => "email",
-            Kind::Phone => "phone",
-            Kind::Card => "card",
-            Kind::Iban => "iban",
-            Kind::Ip => "ip",
-            Kind::Mac => "mac",
-            Kind::NationalId => "national_id",
-            Kind::Token => "token",
-        }
+        self.into()
     }
 
     /// The placeholder the redact transformer writes. None of the detectors matches it, so
@@ -96,12 +102,6 @@ impl Kind {
             Kind::NationalId => "[NATIONAL_ID]",
             Kind::Token => "[TOKEN]",
         }
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 

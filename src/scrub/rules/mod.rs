@@ -29,8 +29,10 @@ mod validate;
 /// line and key where there is one. None of them ever holds the key.
 pub type Error = crate::yaml::FileError;
 
-/// What happens to a column the rules do not list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What happens to a column the rules do not list (`unlisted_columns:`; the names are
+/// the words the rules use).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::VariantNames)]
+#[strum(serialize_all = "snake_case")]
 pub enum Unlisted {
     /// Refuse to run (the default: a new column must be looked at).
     Fail,
@@ -67,8 +69,9 @@ pub struct ColumnRule {
     pub transform: Transform,
 }
 
-/// One column's transformer.
-#[derive(Debug, Clone, PartialEq)]
+/// One column's transformer. Its name ([`Transform::name`]) is the word the rules use.
+#[derive(Debug, Clone, PartialEq, strum::IntoStaticStr, strum::VariantNames)]
+#[strum(serialize_all = "snake_case")]
 pub enum Transform {
     /// Copied unchanged: the rules say it holds no personal data.
     Keep,
@@ -93,17 +96,7 @@ pub enum Transform {
 impl Transform {
     /// The transformer's name as written in rules.
     pub fn name(&self) -> &'static str {
-        match self {
-            Transform::Keep => "keep",
-            Transform::Drop => "drop",
-            Transform::Null => "null",
-            Transform::Redact(_) => "redact",
-            Transform::Pseudonymize { .. } => "pseudonymize",
-            Transform::Fake { .. } => "fake",
-            Transform::Mask(_) => "mask",
-            Transform::ShiftDate { .. } => "shift_date",
-            Transform::Noise { .. } => "noise",
-        }
+        self.into()
     }
 
     /// Whether the output has the same shape as the input (an email stays
@@ -128,7 +121,9 @@ pub struct Redact {
     pub row_values: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a pseudonymized column holds (`as:` in the rules, which writes the names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantNames)]
+#[strum(serialize_all = "snake_case")]
 pub enum PseudoKind {
     /// Digits permuted within their count (a keyed format-preserving
     /// permutation): 6-digit ids stay 6-digit ids.
@@ -143,19 +138,9 @@ pub enum PseudoKind {
 }
 
 impl PseudoKind {
-    pub const ALL: [(&'static str, PseudoKind); 4] = [
-        ("integer", PseudoKind::Integer),
-        ("email", PseudoKind::Email),
-        ("uuid", PseudoKind::Uuid),
-        ("text", PseudoKind::Text),
-    ];
+    /// The kind's name as written after `as:` in rules.
     pub fn name(self) -> &'static str {
-        match self {
-            PseudoKind::Integer => "integer",
-            PseudoKind::Email => "email",
-            PseudoKind::Uuid => "uuid",
-            PseudoKind::Text => "text",
-        }
+        self.into()
     }
 }
 
@@ -182,4 +167,43 @@ pub fn load(path: &Path) -> Result<Rules, Error> {
 pub fn from_str(text: &str, path: &Path) -> Result<Rules, Error> {
     let raw = serde_saphyr::from_str::<raw::RawRules>(text).map_err(|e| Error::syntax(&e, text, path))?;
     validate::validate(raw, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error for one bad column rule, after the file and line.
+    fn error(rule: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("key.txt"), "a rules test key, 32 bytes long!").unwrap();
+        let text = format!("key: ${{file:key.txt}}\ntables:\n  t:\n    columns:\n      c: {rule}\n");
+        let e = from_str(&text, &dir.path().join("r.yaml")).unwrap_err().to_string();
+        e.split_once("key `")
+            .map_or(e.clone(), |(_, rest)| format!("key `{rest}"))
+    }
+
+    /// The names in messages come from the enums' derives: the same words as before.
+    #[test]
+    fn messages_list_the_names_rules_use() {
+        assert_eq!(
+            error("redcat"),
+            "key `c`: unknown transformer `redcat` (did you mean `redact`?) (known: keep, drop, null, redact, \
+             pseudonymize, fake, mask, shift_date, noise)"
+        );
+        assert!(error("{pseudonymize: {as: intger}}")
+            .ends_with("`intger` is not one of integer, email, uuid, text (did you mean `integer`?)"));
+        assert!(error("{redact: {kinds: [emial]}}").ends_with(
+            "unknown detector `emial` (did you mean `email`?) (known: email, phone, card, iban, ip, mac, \
+             national_id, token)"
+        ));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("key.txt"), "a rules test key, 32 bytes long!").unwrap();
+        let text = "key: ${file:key.txt}\nunlisted_columns: fial\ntables: {}\n";
+        let e = from_str(text, &dir.path().join("r.yaml")).unwrap_err().to_string();
+        assert!(e.ends_with("`fial` is not one of fail, keep, drop"), "{e}");
+        assert_eq!(PseudoKind::Uuid.name(), "uuid");
+        assert_eq!(Transform::ShiftDate { max_days: 1 }.name(), "shift_date");
+        assert_eq!(Kind::NationalId.to_string(), "national_id");
+    }
 }

@@ -50,7 +50,8 @@ pub struct Options {
 }
 
 /// What a check found wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Check {
     /// An original value survived.
     Leak,
@@ -76,15 +77,9 @@ impl Check {
         Check::Shape,
     ];
 
+    /// The check's name in the summary and the report file (`row_count`).
     pub fn name(self) -> &'static str {
-        match self {
-            Check::Leak => "leak",
-            Check::Pii => "pii",
-            Check::RowCount => "row_count",
-            Check::ForeignKey => "foreign_key",
-            Check::Unique => "unique",
-            Check::Shape => "shape",
-        }
+        self.into()
     }
 }
 
