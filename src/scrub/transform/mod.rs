@@ -560,6 +560,7 @@ impl TablePlan {
         Ok(())
     }
 
+    // Reasons stay strings: a typed reason cost 0.35% more instructions on the scrub benchmark.
     fn reject(&self, column: usize, message: String) -> Reject {
         Reject {
             column: self.columns[column].clone(),
