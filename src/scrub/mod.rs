@@ -38,21 +38,37 @@ pub use run::scrub;
 pub enum Error {
     /// Reading or writing `path` failed.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
 
     /// The input (`--in`) cannot be read: it does not exist, or is not ours to read.
     #[error("{path}: {source}")]
-    InputUnreadable { path: PathBuf, source: std::io::Error },
+    InputUnreadable {
+        /// `--in` as given.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
 
     /// The input folder holds no file of a format the scrubber reads.
     #[error("{path}: no .csv, .copy, .jsonl or .ndjson files")]
-    NoDumpFiles { path: PathBuf },
+    NoDumpFiles {
+        /// `--in` as given.
+        path: PathBuf,
+    },
 
     /// Two files of the dump have the same table name (`users.csv` and `users.jsonl`).
     #[error("{first} and {second} are both table `{table}`: keep one")]
     SameTable {
+        /// The file found first (in name order).
         first: PathBuf,
+        /// The other file of the same table.
         second: PathBuf,
+        /// The table both files are (the file name without extension).
         table: String,
     },
 
@@ -60,18 +76,27 @@ pub enum Error {
     /// `public.users.csv`).
     #[error("{first} and {second} are both table `{table}` of the rules: keep one")]
     SameRulesTable {
+        /// The file found first (in name order).
         first: PathBuf,
+        /// The other file of the same rules table.
         second: PathBuf,
+        /// The table's name in the rules.
         table: String,
     },
 
     /// `--out` is the folder the originals are in. `out` is as the user wrote it.
     #[error("--out {out} is the input folder: scrubbed files would replace the originals")]
-    OutIsInput { out: PathBuf },
+    OutIsInput {
+        /// `--out` as given.
+        out: PathBuf,
+    },
 
     /// `--rejects` is inside `--out`, where rejected (unscrubbed) rows would be published.
     #[error("--rejects {rejects} is inside --out: rejected rows are not scrubbed and must stay out of the output")]
-    RejectsInsideOut { rejects: PathBuf },
+    RejectsInsideOut {
+        /// `--rejects` as given.
+        rejects: PathBuf,
+    },
 
     /// The rules list a table (at `rules:line`) that no file of the dump at `input` holds.
     #[error(
@@ -79,9 +104,13 @@ pub enum Error {
          {table}.jsonl or {table}.ndjson"
     )]
     TableWithoutFile {
+        /// The rules file.
         rules: PathBuf,
+        /// Line of the table's key in the rules file.
         line: usize,
+        /// The table's name in the rules.
         table: String,
+        /// `--in` as given.
         input: PathBuf,
     },
 
@@ -90,15 +119,28 @@ pub enum Error {
         "{path}: table `{table}` is not in the rules and `unlisted_columns` is `fail`: add it \
          (`loadline scrub scan {path}` suggests rules)"
     )]
-    UnlistedTable { path: PathBuf, table: String },
+    UnlistedTable {
+        /// The dump file.
+        path: PathBuf,
+        /// Its table (the file name without extension).
+        table: String,
+    },
 
     /// A CSV or COPY file without even a header line.
     #[error("{path}: empty file (a header line is needed)")]
-    EmptyFile { path: PathBuf },
+    EmptyFile {
+        /// The dump file.
+        path: PathBuf,
+    },
 
     /// A CSV or COPY file's header (its line 1) does not parse; `reason` says why.
     #[error("{path}:1: header: {reason}")]
-    BadHeader { path: PathBuf, reason: format::BadRecord },
+    BadHeader {
+        /// The dump file.
+        path: PathBuf,
+        /// What is wrong with the header line.
+        reason: format::BadRecord,
+    },
 
     /// A file's columns do not fit its table's rules.
     #[error(transparent)]
@@ -107,8 +149,11 @@ pub enum Error {
     /// Line `line` of a reject file is not one of the JSON records a scrub writes there.
     #[error("{path}:{line}: not a reject record: {source}")]
     NotARejectRecord {
+        /// The reject file (`<file name>.rejects.jsonl`).
         path: PathBuf,
+        /// The line, counted from 1.
         line: usize,
+        /// Why the line is not JSON.
         source: serde_json::Error,
     },
 
@@ -118,7 +163,12 @@ pub enum Error {
         "{domain}: two different values got the same pseudonym (tag {tag:016x}); \
          this happens about once in 10^18 pairs of values: scrub with another key"
     )]
-    Collision { domain: String, tag: u64 },
+    Collision {
+        /// The pseudonym domain (`users.id`).
+        domain: String,
+        /// The shared pseudonym's 64-bit tag (never a value).
+        tag: u64,
+    },
 }
 
 impl Error {
@@ -147,15 +197,20 @@ pub struct Options {
     pub rejects: Option<PathBuf>,
     /// Rejected rows allowed before the run fails.
     pub max_rejects: u64,
+    /// Worker threads that scrub chunks side by side (the reader and writer are extra).
     pub threads: usize,
 }
 
 /// One input file, resolved to its table.
 #[derive(Debug, Clone)]
 pub struct DumpFile {
+    /// Where the file is.
     pub path: PathBuf,
+    /// Its file name (`users.csv`), also the name of its scrubbed twin.
     pub name: String,
+    /// Its table: the file name without extension (`users`, `public.users`).
     pub table: String,
+    /// Its format, from the extension.
     pub format: Format,
 }
 

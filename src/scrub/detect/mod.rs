@@ -72,6 +72,7 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in declaration order (the default of `redact: {kinds: ...}`).
     pub const ALL: [Kind; 8] = [
         Kind::Email,
         Kind::Phone,
@@ -108,9 +109,13 @@ impl Kind {
 /// One finding: byte range in the text, and which rule matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hit {
+    /// What kind of personal data it is.
     pub kind: Kind,
+    /// Byte offset of its first byte in the text.
     pub start: usize,
+    /// Byte offset just past its last byte.
     pub end: usize,
+    /// The finder's rule that matched (`email`, `ipv4`), for tests and `scan`.
     pub rule: &'static str,
 }
 
@@ -172,6 +177,7 @@ impl Default for Detectors {
 }
 
 impl Detectors {
+    /// Every detector, with its tables built once (share the value across threads).
     pub fn new() -> Self {
         Detectors {
             tokens: std::sync::Arc::new(token::Tokens::new()),

@@ -45,27 +45,39 @@ pub enum Unlisted {
 /// Validated rules.
 #[derive(Debug)]
 pub struct Rules {
+    /// The rules file, for messages.
     pub path: PathBuf,
+    /// The pseudonymization key, resolved from `${env:…}` or `${file:…}` (never printed).
     pub key: Secret,
+    /// `unlisted_columns:` at the top: for tables the rules do not list.
     pub unlisted: Unlisted,
+    /// Each table's rules, in the file's order, by table name.
     pub tables: IndexMap<String, TableRules>,
 }
 
+/// One table's rules: what happens to each column.
 #[derive(Debug, Clone)]
 pub struct TableRules {
+    /// The table's name as the rules write it (`users` also matches `public.users.csv`).
     pub name: String,
     /// Line of the table's key in the rules file.
     pub line: usize,
+    /// What happens to the table's columns the rules do not list (the table's own
+    /// `unlisted_columns:`, else the top one).
     pub unlisted: Unlisted,
     /// Columns that identify a row; `None`: `id` if the data has it, else
     /// the whole row.
     pub identity: Option<Vec<String>>,
+    /// Each listed column's rule, in the file's order, by column name.
     pub columns: IndexMap<String, ColumnRule>,
 }
 
+/// One column's rule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnRule {
+    /// Line of the column's key in the rules file.
     pub line: usize,
+    /// What happens to its values.
     pub transform: Transform,
 }
 
@@ -82,15 +94,32 @@ pub enum Transform {
     /// Free text: detected PII (and the row's own scrubbed values) replaced.
     Redact(Redact),
     /// Keyed, deterministic, one-to-one.
-    Pseudonymize { kind: PseudoKind, domain: String },
+    Pseudonymize {
+        /// What the column holds, so the pseudonym keeps its shape.
+        kind: PseudoKind,
+        /// Columns with the same domain (`users.id`; `same_as` shares one) get the same
+        /// pseudonym for the same value, so joins survive.
+        domain: String,
+    },
     /// A keyed fake value: the same input always gives the same fake.
-    Fake { kind: FakeKind, locale: Locale },
+    Fake {
+        /// What to fake (a name, a street address, …).
+        kind: FakeKind,
+        /// Whose names and formats.
+        locale: Locale,
+    },
     /// Digits and letters replaced (keyed), punctuation and length kept.
     Mask(Mask),
     /// Dates moved by a keyed number of days per row, never zero.
-    ShiftDate { max_days: u32 },
+    ShiftDate {
+        /// The largest move, in days, either way.
+        max_days: u32,
+    },
     /// Numbers multiplied by a keyed factor in [1 - r, 1 + r].
-    Noise { relative: f64 },
+    Noise {
+        /// `r`: the largest relative change (0.05 for ±5%).
+        relative: f64,
+    },
 }
 
 impl Transform {
@@ -113,6 +142,7 @@ impl Transform {
     }
 }
 
+/// What `redact` replaces in free text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Redact {
     /// Detectors to apply (all by default).
@@ -144,9 +174,12 @@ impl PseudoKind {
     }
 }
 
+/// How `mask` replaces a value's letters and digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mask {
+    /// Letters and digits left as they are at the start.
     pub keep_first: u32,
+    /// Letters and digits left as they are at the end.
     pub keep_last: u32,
     /// A fixed replacement character; `None`: keyed random digits/letters.
     pub with: Option<char>,

@@ -41,9 +41,12 @@ use super::{discover, table_rules, DumpFile, Error};
 
 pub use report::{CheckCounts, Finding, FindingEntry, Report, ReportFile, TableEntry, TableSummary};
 
+/// What to verify.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// The original dump (a folder, or one file).
     pub original: PathBuf,
+    /// The scrubbed dump, as `scrub` wrote it.
     pub scrubbed: PathBuf,
     /// The scrub's reject files (default `<original>.rejects`).
     pub rejects: Option<PathBuf>,
@@ -68,6 +71,7 @@ pub enum Check {
 }
 
 impl Check {
+    /// Every check, in the order the summary lists them.
     pub const ALL: [Check; 6] = [
         Check::Leak,
         Check::Pii,
