@@ -31,7 +31,9 @@ mod shift_date;
 /// never holds the value (it is printed); the reject file has the row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reject {
+    /// The column whose value could not be scrubbed.
     pub column: String,
+    /// Why, in words (never the value).
     pub message: String,
 }
 
@@ -41,7 +43,12 @@ pub struct Reject {
 pub enum PlanError {
     /// The header names `column` twice.
     #[error("{file}: column `{column}` appears twice in the header")]
-    DuplicateColumn { file: String, column: String },
+    DuplicateColumn {
+        /// The file, as messages show it.
+        file: String,
+        /// The repeated column.
+        column: String,
+    },
 
     /// The rules list columns (name, line in the rules file) that the file does not have;
     /// `columns` is the file's header.
@@ -51,9 +58,13 @@ pub enum PlanError {
         .columns.join(", ")
     )]
     MissingColumns {
+        /// The file, as messages show it.
         file: String,
+        /// The table's name in the rules.
         table: String,
+        /// Each missing column with the line of its rule.
         missing: Vec<(String, usize)>,
+        /// The file's columns, in its order.
         columns: Vec<String>,
     },
 
@@ -66,16 +77,22 @@ pub enum PlanError {
         if .columns.len() == 1 { "is" } else { "are" },
     )]
     UnlistedColumns {
+        /// The file, as messages show it.
         file: String,
+        /// The table's name in the rules.
         table: String,
+        /// The file's columns without a rule, in its order.
         columns: Vec<String>,
     },
 
     /// A column of the table's `identity:` is not in the file.
     #[error("{file}: identity column `{column}` of table `{table}` is not in the data")]
     MissingIdentity {
+        /// The file, as messages show it.
         file: String,
+        /// The table's name in the rules.
         table: String,
+        /// The identity column the file lacks.
         column: String,
     },
 }
@@ -115,15 +132,20 @@ const REDRAWS: u8 = 32;
 /// the pseudonym's tag and keyed bits that tell the value behind it apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Minted {
+    /// The column (index in the plan's columns) that made it.
     pub column: u32,
+    /// The pseudonym's 64-bit tag: two values with one tag would share a pseudonym.
     pub tag: u64,
+    /// Keyed bits of the value behind it: equal tags with different inputs are a collision.
     pub input: u64,
 }
 
 /// A table's rules compiled against its file's columns.
 #[derive(Debug)]
 pub struct TablePlan {
+    /// The table's name in the rules.
     pub table: String,
+    /// The file's columns, in its order (for JSON lines, the listed ones and those seen).
     pub columns: Vec<String>,
     /// Whether each input column is written (not dropped).
     pub written: Vec<bool>,
@@ -352,6 +374,7 @@ impl TablePlan {
         self.index.get(name).copied()
     }
 
+    /// Whether column `column` (an index in `columns`) is redacted free text.
     pub fn is_redact(&self, column: usize) -> bool {
         matches!(self.ops[column], Op::Redact { .. })
     }
@@ -607,6 +630,7 @@ fn identity_of(identities: &[Vec<u8>], k: usize) -> &[u8] {
 
 /// A row's cells by column index; `None` is NULL (or a missing JSON key).
 pub trait Cells {
+    /// Cell `i` of the row; `None` for NULL or a missing key.
     fn cell(&self, i: usize) -> Option<&str>;
 }
 
@@ -644,6 +668,7 @@ pub struct Scratch {
 /// A scrubbed cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cell<'a> {
+    /// NULL (`null` in JSON).
     Null,
     /// Unchanged input.
     Same(&'a str),
@@ -654,6 +679,7 @@ pub enum Cell<'a> {
 }
 
 impl<'a> Cell<'a> {
+    /// The cell's text; `None` for NULL.
     pub fn text(&self) -> Option<&'a str> {
         match *self {
             Cell::Null => None,
