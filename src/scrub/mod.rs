@@ -15,20 +15,21 @@ pub mod format;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod keyed;
-pub mod known;
+pub(crate) mod known;
 mod pipeline;
 mod report;
 mod rows;
 pub mod rules;
 mod run;
 pub mod scan;
-pub mod transform;
+pub(crate) mod transform;
 pub mod verify;
 
 use format::Format;
 pub use report::{FileReport, Report, ReportFile};
 pub use rules::Rules;
 pub use run::scrub;
+pub use transform::PlanError;
 
 /// Why a scrub could not run or finish. None of them holds the key or a
 /// value from the data. Every variant but `Io` and `Collision` is a
