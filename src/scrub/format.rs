@@ -15,11 +15,14 @@ use memchr::{memchr, memchr2};
 use crate::values::text;
 
 /// A dump file's format, from its extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Format {
+    /// RFC 4180 CSV with a header line.
     Csv,
     /// PostgreSQL COPY text format with a header line.
     Copy,
+    /// One JSON object per line (`.jsonl`, `.ndjson`); keys are columns.
     Jsonl,
 }
 
@@ -34,12 +37,9 @@ impl Format {
         }
     }
 
+    /// "csv", "copy" or "jsonl" (also for `.ndjson` files), as reports name the format.
     pub fn name(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::Copy => "copy",
-            Format::Jsonl => "jsonl",
-        }
+        self.into()
     }
 }
 
@@ -94,6 +94,7 @@ fn csv_record_end(buf: &[u8], start: usize) -> Option<usize> {
 /// One parsed record: decoded field text and where each field lies in it.
 #[derive(Debug, Default)]
 pub struct Record {
+    /// The fields' text, unescaped, one after the other (see `field`).
     pub text: String,
     bytes: Vec<u8>,
     /// (start, end, is_null) per field.
@@ -101,10 +102,12 @@ pub struct Record {
 }
 
 impl Record {
+    /// How many fields the record has.
     pub fn len(&self) -> usize {
         self.spans.len()
     }
 
+    /// Whether the record has no field at all.
     pub fn is_empty(&self) -> bool {
         self.spans.is_empty()
     }
@@ -115,6 +118,7 @@ impl Record {
         (!null).then(|| &self.text[s..e])
     }
 
+    /// Every field in order, `None` for NULL.
     pub fn fields(&self) -> impl Iterator<Item = Option<&str>> {
         (0..self.len()).map(|i| self.field(i))
     }
@@ -126,6 +130,7 @@ pub type BadRecord = String;
 /// Parses one complete record of CSV or COPY text.
 #[derive(Debug, Clone, Copy)]
 pub struct Parser {
+    /// CSV or COPY (a JSON line is parsed by serde_json).
     pub format: Format,
 }
 

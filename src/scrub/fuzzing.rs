@@ -153,11 +153,16 @@ impl Dumps {
             }
             _ => {
                 let Some(h) = header else {
-                    return Ok(refused(format!("{file}: empty file (a header line is needed)")));
+                    return Ok(Outcome::Refused(Error::EmptyFile { path: file.into() }));
                 };
                 let columns = match format::header(format, &h) {
                     Ok(c) => c,
-                    Err(e) => return Ok(refused(format!("{file}:1: header: {e}"))),
+                    Err(reason) => {
+                        return Ok(Outcome::Refused(Error::BadHeader {
+                            path: file.into(),
+                            reason,
+                        }))
+                    }
                 };
                 (choose_table(rules, &columns)?, columns)
             }
@@ -170,7 +175,7 @@ impl Dumps {
             Entry::Occupied(o) => o.into_mut(),
             Entry::Vacant(v) => match TablePlan::new(table, &rules.key, &v.key().1, &file) {
                 Ok(p) => v.insert(p),
-                Err(e) => return Ok(refused(e.0)),
+                Err(e) => return Ok(Outcome::Refused(e.into())),
             },
         };
         scrub_chunks(plan, format, chunks)
@@ -238,10 +243,6 @@ fn scrub_chunks(plan: &TablePlan, format: Format, chunks: Vec<Chunk>) -> Result<
         rows_out,
         rejected,
     })
-}
-
-fn refused(message: String) -> Outcome {
-    Outcome::Refused(Error::Input(message))
 }
 
 /// The header (CSV and COPY) and the chunks of `data`, as `scrub` cuts
@@ -480,7 +481,7 @@ pub fn rules(text: &str, origin: &Path) -> Result<(), Violation> {
         let plan = match TablePlan::new(table, &rules.key, &columns, "fuzz.csv") {
             Ok(p) => p,
             Err(e) => {
-                ensure!(!e.0.is_empty(), "an empty plan error");
+                ensure!(!e.to_string().is_empty(), "an empty plan error");
                 continue;
             }
         };

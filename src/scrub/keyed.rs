@@ -27,6 +27,7 @@ type HmacSha256 = Hmac<Sha256>;
 pub struct Secret(Zeroizing<[u8; 32]>);
 
 impl Secret {
+    /// The secret of a key's bytes (hashed to 32 bytes; the bytes are wiped).
     pub fn new(bytes: Vec<u8>) -> Self {
         let bytes = Zeroizing::new(bytes);
         Secret(Zeroizing::new(Sha256::digest(&bytes[..]).into()))
@@ -42,6 +43,7 @@ impl Secret {
         Zeroizing::new(mac.finalize().into_bytes().into())
     }
 
+    /// The keyed function for one purpose (`email`, `fake`, …) and domain (`users.email`).
     pub fn prf(&self, purpose: &str, domain: &str) -> Prf {
         let k = self.subkey(purpose, domain);
         let mut key = aes::cipher::Key::<Aes128>::default();
@@ -49,6 +51,7 @@ impl Secret {
         Prf(Aes128::new(&key))
     }
 
+    /// An AES-128 cipher keyed for one purpose and domain.
     pub fn cipher(&self, purpose: &str, domain: &str) -> Aes128 {
         let k = self.subkey(purpose, domain);
         let mut key = aes::cipher::Key::<Aes128>::default();
@@ -158,6 +161,7 @@ impl Prf {
         }
     }
 
+    /// The first 64 bits of the PRF of `parts`.
     pub fn u64(&self, parts: &[&[u8]]) -> u64 {
         first_u64(&self.bytes(parts))
     }
@@ -233,6 +237,7 @@ impl fmt::Debug for Permutation {
 }
 
 impl Permutation {
+    /// The keyed permutation of one pseudonym domain (`users.id`).
     pub fn new(secret: &Secret, domain: &str) -> Self {
         Permutation {
             aes: secret.cipher("permutation", domain),

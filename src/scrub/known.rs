@@ -35,7 +35,9 @@ pub const MIN_DIGITS: usize = 7;
 /// One atom of a text: its byte range, keyed hash and shape.
 #[derive(Debug, Clone, Copy)]
 pub struct Atom {
+    /// Byte offset of its first byte in the text.
     pub start: usize,
+    /// Byte offset just past its last byte.
     pub end: usize,
     hash: u64,
     digits: u32,
@@ -189,6 +191,7 @@ impl std::fmt::Debug for Keyed {
 }
 
 impl Keyed {
+    /// The keyed hashing of one run's secret.
     pub fn new(secret: &Secret) -> Keyed {
         Keyed {
             key: secret.prf("known-values", "").u64(&[]),
@@ -319,6 +322,7 @@ impl std::fmt::Debug for KnownValues {
 }
 
 impl KnownValues {
+    /// An empty table, hashing with `secret`.
     pub fn new(secret: &Secret) -> KnownValues {
         KnownValues {
             key: Keyed::new(secret),
@@ -364,11 +368,13 @@ impl KnownValues {
         self.columns.len()
     }
 
-    /// Number of distinct values remembered.
+    /// Number of distinct values remembered (the tests count them).
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether no value is known.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -593,11 +599,13 @@ pub struct Needles {
 }
 
 impl Needles {
+    /// Forget every needle, keeping the buffers.
     pub fn clear(&mut self) {
         self.list.clear();
         self.firsts = 0;
     }
 
+    /// Whether there is no needle.
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }

@@ -10,40 +10,56 @@ use super::format::Format;
 /// One file's outcome.
 #[derive(Debug, Clone)]
 pub struct FileReport {
+    /// The input file, as given or found in the folder.
     pub file: String,
+    /// Its table in the rules (or its own name when the rules keep unlisted tables).
     pub table: String,
+    /// Its format.
     pub format: Format,
+    /// Rows read (blank JSON lines are not rows).
     pub rows_in: u64,
+    /// Rows written: `rows_in` less `rejected`.
     pub rows_out: u64,
+    /// Rows set aside in the reject file.
     pub rejected: u64,
     /// The first rejects (line, column, reason); the reject file has all.
     pub first_rejects: Vec<(u64, Option<String>, String)>,
+    /// Size of the input file.
     pub bytes_in: u64,
+    /// Wall time spent on the file.
     pub seconds: f64,
     /// Each input column with its transformer.
     pub columns: Vec<(String, &'static str)>,
+    /// The reject file, when there were rejects.
     pub rejects_file: Option<PathBuf>,
 }
 
 /// A run's outcome.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// Each scrubbed file, in name order.
     pub files: Vec<FileReport>,
     /// Files in the input folder that are not dumps.
     pub skipped: Vec<PathBuf>,
     /// Tables without rules left out (`unlisted_columns: drop`).
     pub dropped_tables: Vec<String>,
+    /// Wall time of the whole run.
     pub seconds: f64,
     /// Whether the output was renamed into place (false: too many rejects).
     pub committed: bool,
+    /// The rejects allowed (`--max-rejects`).
     pub max_rejects: u64,
+    /// Where reject files go (they hold unscrubbed rows).
     pub rejects_dir: PathBuf,
 }
 
 impl Report {
+    /// Rows rejected in all files.
     pub fn rejected(&self) -> u64 {
         self.files.iter().map(|f| f.rejected).sum()
     }
+
+    /// Bytes read from all files.
     pub fn bytes_in(&self) -> u64 {
         self.files.iter().map(|f| f.bytes_in).sum()
     }
@@ -72,13 +88,17 @@ impl Report {
 pub struct ReportFile<'a> {
     /// Whether the output was renamed into place (false: more rejects than `max_rejects`).
     pub committed: bool,
+    /// Each scrubbed file.
     pub files: Vec<FileEntry<'a>>,
+    /// The rejects allowed (`--max-rejects`).
     pub max_rejects: u64,
     /// The rules file.
     pub rules: String,
+    /// Wall time of the whole run.
     pub seconds: f64,
     /// Files in the input folder that are not dumps.
     pub skipped: Vec<String>,
+    /// The report format's version (1).
     pub version: u32,
 }
 

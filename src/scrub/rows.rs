@@ -40,8 +40,10 @@ impl Rows {
             Format::Jsonl => Vec::new(),
             _ => {
                 let header = splitter.first().map_err(Error::io(path))?.unwrap_or_default();
-                format::header(format, &header)
-                    .map_err(|e| Error::Input(format!("{}:1: header: {e}", path.display())))?
+                format::header(format, &header).map_err(|reason| Error::BadHeader {
+                    path: path.to_path_buf(),
+                    reason,
+                })?
             }
         };
         Ok(Rows {

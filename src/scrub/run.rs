@@ -41,7 +41,7 @@ pub fn scrub(rules: &Rules, opts: &Options) -> Result<Report, Error> {
     for f in files {
         match prepare(rules, f)? {
             Ok(p) => prepared.push(p),
-            Err(table) => dropped_tables.push(table),
+            Err(DroppedTable(table)) => dropped_tables.push(table),
         }
     }
     if prepared.iter().any(|p| p.plan.has_redact()) {
@@ -110,17 +110,13 @@ fn output_dirs(opts: &Options) -> Result<(PathBuf, PathBuf), Error> {
         input.parent().map(Path::to_path_buf).unwrap_or_default()
     };
     if output == in_dir {
-        return Err(Error::Input(format!(
-            "--out {} is the input folder: scrubbed files would replace the originals",
-            opts.output.display()
-        )));
+        return Err(Error::OutIsInput {
+            out: opts.output.clone(),
+        });
     }
     let rejects_abs = absolute(&rejects_dir);
     if rejects_abs.starts_with(&output) {
-        return Err(Error::Input(format!(
-            "--rejects {} is inside --out: rejected rows are not scrubbed and must stay out of the output",
-            rejects_dir.display()
-        )));
+        return Err(Error::RejectsInsideOut { rejects: rejects_dir });
     }
     Ok((output, rejects_dir))
 }
@@ -132,12 +128,12 @@ fn check_tables(rules: &Rules, files: &[DumpFile], opts: &Options) -> Result<(),
             .iter()
             .any(|f| table_rules(rules, &f.table).is_some_and(|r| &r.name == t))
         {
-            return Err(Error::Input(format!(
-                "{}:{}: the rules list table `{t}` but {} has no {t}.csv, {t}.copy, {t}.jsonl or {t}.ndjson",
-                rules.path.display(),
-                rules.tables[t].line,
-                opts.input.display()
-            )));
+            return Err(Error::TableWithoutFile {
+                rules: rules.path.clone(),
+                line: rules.tables[t].line,
+                table: t.clone(),
+                input: opts.input.clone(),
+            });
         }
     }
     for (i, f) in files.iter().enumerate() {
@@ -146,32 +142,33 @@ fn check_tables(rules: &Rules, files: &[DumpFile], opts: &Options) -> Result<(),
             .iter()
             .find(|g| name.is_some() && table_rules(rules, &g.table).map(|t| &t.name) == name)
         {
-            return Err(Error::Input(format!(
-                "{} and {} are both table `{}` of the rules: keep one",
-                g.path.display(),
-                f.path.display(),
-                name.map_or("", |n| n.as_str())
-            )));
+            return Err(Error::SameRulesTable {
+                first: g.path.clone(),
+                second: f.path.clone(),
+                table: name.cloned().unwrap_or_default(),
+            });
         }
     }
     Ok(())
 }
 
-/// A file's plan, from its rules and its header (`Ok(Err(table))` for a table the rules
+/// A table the rules drop as unlisted (`unlisted_columns: drop`): its file is not
+/// scrubbed, and the report names the table.
+struct DroppedTable(String);
+
+/// A file's plan, from its rules and its header (`Ok(Err(_))` for a table the rules
 /// drop as unlisted). Every file is prepared before anything is written.
-fn prepare(rules: &Rules, f: DumpFile) -> Result<Result<Prepared, String>, Error> {
+fn prepare(rules: &Rules, f: DumpFile) -> Result<Result<Prepared, DroppedTable>, Error> {
     let table = match table_rules(rules, &f.table) {
         Some(t) => t.clone(),
         None => match rules.unlisted {
             rules::Unlisted::Fail => {
-                return Err(Error::Input(format!(
-                    "{}: table `{}` is not in the rules and `unlisted_columns` is `fail`: add it (`loadline scrub scan {}` suggests rules)",
-                    f.path.display(),
-                    f.table,
-                    f.path.display()
-                )))
+                return Err(Error::UnlistedTable {
+                    path: f.path,
+                    table: f.table,
+                })
             }
-            rules::Unlisted::Drop => return Ok(Err(f.table)),
+            rules::Unlisted::Drop => return Ok(Err(DroppedTable(f.table))),
             rules::Unlisted::Keep => rules::TableRules {
                 name: f.table.clone(),
                 line: 0,
@@ -187,14 +184,17 @@ fn prepare(rules: &Rules, f: DumpFile) -> Result<Result<Prepared, String>, Error
     let (columns, header) = match f.format {
         Format::Csv | Format::Copy => {
             let Some(h) = splitter.first().map_err(Error::io(&f.path))? else {
-                return Err(Error::Input(format!("{shown}: empty file (a header line is needed)")));
+                return Err(Error::EmptyFile { path: f.path });
             };
-            let cols = format::header(f.format, &h).map_err(|e| Error::Input(format!("{shown}:1: header: {e}")))?;
+            let cols = format::header(f.format, &h).map_err(|reason| Error::BadHeader {
+                path: f.path.clone(),
+                reason,
+            })?;
             (cols, Some(h))
         }
         Format::Jsonl => (jsonl_columns(&f.path, &table)?, None),
     };
-    let plan = TablePlan::new(&table, &rules.key, &columns, &shown).map_err(|e| Error::Input(e.0))?;
+    let plan = TablePlan::new(&table, &rules.key, &columns, &shown)?;
     Ok(Ok(Prepared {
         file: f,
         plan,

@@ -15,7 +15,9 @@ use super::{discover, Error};
 /// One column's evidence and suggestion.
 #[derive(Debug, Clone)]
 pub struct ColumnScan {
+    /// The column's name in the header (or the JSON key).
     pub name: String,
+    /// Cells that are not NULL.
     pub non_null: u64,
     /// Distinct values among the first rows (up to a cap).
     pub distinct: u64,
@@ -23,26 +25,39 @@ pub struct ColumnScan {
     pub hits: BTreeMap<Kind, u64>,
     /// Cells that are entirely one detected value, per kind.
     pub whole: BTreeMap<Kind, u64>,
+    /// Whether every non-null value is a whole number.
     pub all_integers: bool,
+    /// Whether every non-null value is an ISO date (`YYYY-MM-DD…`).
     pub all_dates: bool,
+    /// Whether every non-null value is a UUID.
     pub all_uuids: bool,
+    /// Average length of the non-null values, in characters.
     pub avg_len: f64,
     /// The suggested rule, as YAML (`{pseudonymize: {as: email}}`).
     pub rule: String,
+    /// Why that rule, in words, from the evidence above (never a value).
     pub why: String,
 }
 
+/// One scanned file.
 #[derive(Debug, Clone)]
 pub struct FileScan {
+    /// The file, as given or found in the folder.
     pub file: String,
+    /// Its table (the file name without extension).
     pub table: String,
+    /// Well-formed rows read (up to the row limit).
     pub rows: u64,
+    /// Rows that do not parse (the scrubber would reject them).
     pub malformed: u64,
+    /// Each column, in the file's order.
     pub columns: Vec<ColumnScan>,
 }
 
+/// What `scrub scan` found: per file and column, the evidence and a suggested rule.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// Each scanned file, in name order.
     pub files: Vec<FileScan>,
 }
 
@@ -388,34 +403,51 @@ impl Report {
 /// The scan report file.
 #[derive(Debug, serde::Serialize)]
 pub struct ScanFile<'a> {
+    /// Each scanned file.
     pub files: Vec<ScanFileEntry<'a>>,
+    /// The report format's version (1).
     pub version: u32,
 }
 
+/// One file of the scan report file ([`FileScan`]).
 #[derive(Debug, serde::Serialize)]
 pub struct ScanFileEntry<'a> {
+    /// Each column, in the file's order.
     pub columns: Vec<ScanColumnEntry<'a>>,
+    /// The file.
     pub file: &'a str,
+    /// Rows that do not parse.
     pub malformed: u64,
+    /// Well-formed rows read.
     pub rows: u64,
+    /// Its table.
     pub table: &'a str,
 }
 
+/// One column of the scan report file ([`ColumnScan`]).
 #[derive(Debug, serde::Serialize)]
 pub struct ScanColumnEntry<'a> {
+    /// Whether every non-null value is an ISO date.
     pub all_dates: bool,
+    /// Whether every non-null value is a whole number.
     pub all_integers: bool,
+    /// Whether every non-null value is a UUID.
     pub all_uuids: bool,
+    /// Average length of the non-null values, in characters.
     pub average_length: f64,
     /// Cells with at least one hit, per kind name.
     pub cells_with_hits: BTreeMap<&'static str, u64>,
+    /// Distinct values among the first rows (up to a cap).
     pub distinct: u64,
+    /// The column's name.
     pub name: &'a str,
+    /// The suggested rule, as YAML.
     pub suggested_rule: &'a str,
     /// Non-null values.
     pub values: u64,
     /// Cells that are entirely one detected value, per kind name.
     pub whole_value_hits: BTreeMap<&'static str, u64>,
+    /// Why that rule, in words.
     pub why: &'a str,
 }
 

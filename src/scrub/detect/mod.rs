@@ -37,7 +37,21 @@ use text::Text;
 
 /// What kind of personal data a hit is. The declaration order is also the tie-break order when
 /// two equally long candidates overlap. Each kind's rules are documented in its finder's file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Kind {
     /// E-mail addresses (`email.rs`).
     Email,
@@ -58,6 +72,7 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in declaration order (the default of `redact: {kinds: ...}`).
     pub const ALL: [Kind; 8] = [
         Kind::Email,
         Kind::Phone,
@@ -69,18 +84,10 @@ impl Kind {
         Kind::Token,
     ];
 
-    /// "email", "phone", "card", "iban", "ip", "mac", "national_id", "token"
+    /// "email", "phone", "card", "iban", "ip", "mac", "national_id", "token": the name
+    /// rules (`redact: {kinds: [...]}`) and reports use.
     pub fn name(self) -> &'static str {
-        match self {
-            Kind::Email => "email",
-            Kind::Phone => "phone",
-            Kind::Card => "card",
-            Kind::Iban => "iban",
-            Kind::Ip => "ip",
-            Kind::Mac => "mac",
-            Kind::NationalId => "national_id",
-            Kind::Token => "token",
-        }
+        self.into()
     }
 
     /// The placeholder the redact transformer writes. None of the detectors matches it, so
@@ -99,18 +106,16 @@ impl Kind {
     }
 }
 
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
 /// One finding: byte range in the text, and which rule matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hit {
+    /// What kind of personal data it is.
     pub kind: Kind,
+    /// Byte offset of its first byte in the text.
     pub start: usize,
+    /// Byte offset just past its last byte.
     pub end: usize,
+    /// The finder's rule that matched (`email`, `ipv4`), for tests and `scan`.
     pub rule: &'static str,
 }
 
@@ -172,6 +177,7 @@ impl Default for Detectors {
 }
 
 impl Detectors {
+    /// Every detector, with its tables built once (share the value across threads).
     pub fn new() -> Self {
         Detectors {
             tokens: std::sync::Arc::new(token::Tokens::new()),

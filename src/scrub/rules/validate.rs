@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use indexmap::IndexMap;
+use strum::VariantNames;
 
 use super::raw::{RawMask, RawPseudonymize, RawRedact, RawRule, RawRuleMap, RawRules, RawShift, RawTable, S};
 use super::{ColumnRule, Error, Mask, PseudoKind, Redact, Rules, TableRules, Transform, Unlisted};
@@ -145,19 +146,19 @@ fn resolve_shared(cx: &Ctx, tables: &mut IndexMap<String, TableRules>, same_as: 
 }
 
 fn unlisted(cx: &Ctx, u: &S<String>) -> Result<Unlisted, Error> {
-    match u.value.as_str() {
-        "fail" => Ok(Unlisted::Fail),
-        "keep" => Ok(Unlisted::Keep),
-        "drop" => Ok(Unlisted::Drop),
-        other => Err(cx.err(
+    u.value.parse().map_err(|_| {
+        cx.err(
             u.referenced.line(),
             "unlisted_columns",
-            format!("`{other}` is not one of fail, keep, drop"),
-        )),
-    }
+            format!("`{}` is not one of {}", u.value, Unlisted::VARIANTS.join(", ")),
+        )
+    })
 }
 
-const TRANSFORMERS: &str = "keep, drop, null, redact, pseudonymize, fake, mask, shift_date, noise";
+/// The transformers' names, for messages: `keep, drop, …, noise`.
+fn transformers() -> String {
+    Transform::VARIANTS.join(", ")
+}
 
 fn word(cx: &Ctx, line: u64, column: &str, w: &str) -> Result<Transform, Error> {
     Ok(match w {
@@ -169,13 +170,13 @@ fn word(cx: &Ctx, line: u64, column: &str, w: &str) -> Result<Transform, Error> 
             row_values: true,
         }),
         other => {
-            let all = TRANSFORMERS.split(", ");
+            let all = Transform::VARIANTS.iter().copied();
             let hint = did_you_mean(other, all);
             let needs_args = ["pseudonymize", "fake", "mask", "shift_date", "noise"].contains(&other);
             let message = if needs_args {
                 format!("`{other}` needs arguments, e.g. `{{{other}: ...}}` (see the README)")
             } else {
-                format!("unknown transformer `{other}`{hint} (known: {TRANSFORMERS})")
+                format!("unknown transformer `{other}`{hint} (known: {})", transformers())
             };
             return Err(cx.err(line, column, message));
         }
@@ -248,7 +249,7 @@ fn map(
             Err(cx.err(d.referenced.line(), "drop", "write `drop` or another transformer"))
         };
     }
-    Err(cx.err(line, column, format!("no transformer (one of: {TRANSFORMERS})")))
+    Err(cx.err(line, column, format!("no transformer (one of: {})", transformers())))
 }
 
 /// A rule map names exactly one transformer.
@@ -268,7 +269,7 @@ fn one_transformer(cx: &Ctx, line: u64, column: &str, m: &RawRuleMap) -> Result<
     .map(|(n, _)| n)
     .collect();
     match given.len() {
-        0 => Err(cx.err(line, column, format!("no transformer (one of: {TRANSFORMERS})"))),
+        0 => Err(cx.err(line, column, format!("no transformer (one of: {})", transformers()))),
         1 => Ok(()),
         _ => Err(cx.err(
             line,
@@ -283,23 +284,18 @@ fn one_transformer(cx: &Ctx, line: u64, column: &str, m: &RawRuleMap) -> Result<
 fn pseudonymize(cx: &Ctx, table: &str, column: &str, p: &S<RawPseudonymize>) -> Result<(Transform, Pending), Error> {
     let pline = p.referenced.line();
     let kind = match &p.value.kind {
-        Some(k) => Some(
-            PseudoKind::ALL
-                .iter()
-                .find(|(n, _)| *n == k.value)
-                .map(|(_, k)| *k)
-                .ok_or_else(|| {
-                    cx.err(
-                        k.referenced.line(),
-                        "as",
-                        format!(
-                            "`{}` is not one of integer, email, uuid, text{}",
-                            k.value,
-                            did_you_mean(&k.value, PseudoKind::ALL.iter().map(|(n, _)| *n))
-                        ),
-                    )
-                })?,
-        ),
+        Some(k) => Some(k.value.parse::<PseudoKind>().map_err(|_| {
+            cx.err(
+                k.referenced.line(),
+                "as",
+                format!(
+                    "`{}` is not one of {}{}",
+                    k.value,
+                    PseudoKind::VARIANTS.join(", "),
+                    did_you_mean(&k.value, PseudoKind::VARIANTS.iter().copied())
+                ),
+            )
+        })?),
         None => None,
     };
     match (&p.value.same_as, kind) {
@@ -385,14 +381,14 @@ fn redact(cx: &Ctx, r: &S<RawRedact>) -> Result<Redact, Error> {
         Some(ks) => {
             let mut out = Vec::new();
             for k in &ks.value {
-                let kind = Kind::ALL.iter().copied().find(|x| x.name() == k).ok_or_else(|| {
+                let kind = k.parse::<Kind>().map_err(|_| {
                     cx.err(
                         ks.referenced.line(),
                         "kinds",
                         format!(
                             "unknown detector `{k}`{} (known: {})",
-                            did_you_mean(k, Kind::ALL.iter().map(|x| x.name())),
-                            Kind::ALL.iter().map(|x| x.name()).collect::<Vec<_>>().join(", ")
+                            did_you_mean(k, Kind::VARIANTS.iter().copied()),
+                            Kind::VARIANTS.join(", ")
                         ),
                     )
                 })?;

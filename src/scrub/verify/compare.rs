@@ -66,7 +66,7 @@ pub(super) fn compare(t: &Table, learnt: &Learnt, detectors: &Detectors, report:
         joins(t, &pair, &children, &learnt.parents, report);
         unique.observe(t, &pair);
     }
-    unique.report(t, report);
+    unique.report(t, &pairs.orig.columns, report);
     let Pairs { orig, mut summary, .. } = pairs;
     summary.malformed_original = orig.malformed;
     report.tables.push(summary);
@@ -260,18 +260,20 @@ impl Uniques {
     }
 
     /// A finding per column unique in the original and not in the output: a failure where
-    /// the transform promises uniqueness, else a warning.
-    fn report(self, t: &Table, report: &mut Report) {
-        for (name, u) in self.0 {
-            let Some(Unique {
+    /// the transform promises uniqueness, else a warning. The findings come in the order of
+    /// the original's `columns` (for JSON lines, the order keys first appear), like the rest
+    /// of the report, never in the map's.
+    fn report(mut self, t: &Table, columns: &[String], report: &mut Report) {
+        for name in columns {
+            let Some(Some(Unique {
                 first_repeat: Some((line, original_line)),
                 original,
                 scrubbed,
-            }) = u
+            })) = self.0.remove(name)
             else {
                 continue;
             };
-            let role = t.role(&name);
+            let role = t.role(name);
             let promised = matches!(
                 role,
                 Role::Keep | Role::UnlistedKeep | Role::Scrubbed(Transform::Pseudonymize { .. })
@@ -280,7 +282,7 @@ impl Uniques {
             report.add(t.finding(
                 Check::Unique,
                 !promised,
-                Some(&name),
+                Some(name),
                 Some(line),
                 Some(original_line),
                 if promised {

@@ -25,7 +25,8 @@ pub(super) struct Learnt {
     /// Per join domain (`table.column` a `same_as` points at): fingerprints of its values in
     /// the original and in the output.
     pub parents: HashMap<String, (HashSet<u64>, HashSet<u64>)>,
-    /// The `same_as` columns: (table, column, parent domain).
+    /// The `same_as` columns: (table, column, parent domain), in the order of the tables,
+    /// then of the columns in the rules; join findings of a row come in this order.
     pub children: Vec<(String, String, String)>,
 }
 

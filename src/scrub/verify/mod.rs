@@ -30,8 +30,10 @@ mod learn;
 mod report;
 mod row;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
 
 use super::rows::Rows;
 use super::rules::{Rules, TableRules, Transform, Unlisted};
@@ -39,16 +41,20 @@ use super::{discover, table_rules, DumpFile, Error};
 
 pub use report::{CheckCounts, Finding, FindingEntry, Report, ReportFile, TableEntry, TableSummary};
 
+/// What to verify.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// The original dump (a folder, or one file).
     pub original: PathBuf,
+    /// The scrubbed dump, as `scrub` wrote it.
     pub scrubbed: PathBuf,
     /// The scrub's reject files (default `<original>.rejects`).
     pub rejects: Option<PathBuf>,
 }
 
 /// What a check found wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Check {
     /// An original value survived.
     Leak,
@@ -65,6 +71,7 @@ pub enum Check {
 }
 
 impl Check {
+    /// Every check, in the order the summary lists them.
     pub const ALL: [Check; 6] = [
         Check::Leak,
         Check::Pii,
@@ -74,15 +81,9 @@ impl Check {
         Check::Shape,
     ];
 
+    /// The check's name in the summary and the report file (`row_count`).
     pub fn name(self) -> &'static str {
-        match self {
-            Check::Leak => "leak",
-            Check::Pii => "pii",
-            Check::RowCount => "row_count",
-            Check::ForeignKey => "foreign_key",
-            Check::Unique => "unique",
-            Check::Shape => "shape",
-        }
+        self.into()
     }
 }
 
@@ -103,7 +104,9 @@ struct Table {
     name: String,
     file: DumpFile,
     scrubbed: Option<DumpFile>,
-    roles: HashMap<String, Role>,
+    /// What the rules do to each column they list, in their order, then the unlisted
+    /// columns that `unlisted_columns: drop` leaves out, in the file's order.
+    roles: IndexMap<String, Role>,
     rejected_lines: HashSet<u64>,
 }
 
@@ -201,9 +204,9 @@ fn tables(rules: &Rules, opts: &Options, report: &mut Report) -> Result<Vec<Tabl
 }
 
 /// The roles of the columns a table's rules list.
-fn listed_roles(rules_table: Option<&TableRules>) -> HashMap<String, Role> {
+fn listed_roles(rules_table: Option<&TableRules>) -> IndexMap<String, Role> {
     let Some(t) = rules_table else {
-        return HashMap::new();
+        return IndexMap::new();
     };
     t.columns
         .iter()
@@ -226,8 +229,11 @@ fn read_rejected_lines(path: &Path) -> Result<HashSet<u64>, Error> {
     };
     let mut lines = HashSet::new();
     for (n, l) in text.lines().enumerate() {
-        let v: serde_json::Value = serde_json::from_str(l)
-            .map_err(|e| Error::Input(format!("{}:{}: not a reject record: {e}", path.display(), n + 1)))?;
+        let v: serde_json::Value = serde_json::from_str(l).map_err(|source| Error::NotARejectRecord {
+            path: path.to_path_buf(),
+            line: n + 1,
+            source,
+        })?;
         if let Some(line) = v.get("line").and_then(serde_json::Value::as_u64) {
             lines.insert(line);
         }

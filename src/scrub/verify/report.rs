@@ -9,38 +9,53 @@ use super::Check;
 /// Findings kept per table, column and check (all are counted).
 const KEEP_PER_KIND: usize = 50;
 
+/// One thing verify found wrong, where it is, and why (never the value).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// Which check found it.
     pub check: Check,
     /// Warnings are reported but do not fail the gate.
     pub warning: bool,
+    /// The table (its name in the rules).
     pub table: String,
+    /// The column; `None` for a finding about the whole file or row.
     pub column: Option<String>,
     /// Line in the scrubbed file.
     pub line: Option<u64>,
     /// Line of the same row in the original file.
     pub original_line: Option<u64>,
+    /// What is wrong, in words.
     pub message: String,
 }
 
+/// One table's row counts.
 #[derive(Debug, Clone, Default)]
 pub struct TableSummary {
+    /// The table (its name in the rules).
     pub table: String,
+    /// The original file.
     pub original_file: String,
+    /// Its scrubbed twin; `None` when it is missing (a `shape` finding).
     pub scrubbed_file: Option<String>,
     /// Well-formed rows of the original, with those the scrub rejected.
     pub original_rows: u64,
+    /// Rows of the original the scrub set aside (from its reject file).
     pub rejected_by_scrub: u64,
+    /// Rows of the original that do not parse (the scrub rejects them too).
     pub malformed_original: u64,
+    /// Rows of the scrubbed file.
     pub scrubbed_rows: u64,
     /// Detector hits in the scrubbed output that the rules expect (a masked
     /// phone), per column.
     pub expected_hits: u64,
 }
 
+/// What `scrub verify` found: each table's counts and the findings.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
+    /// Each table, in the originals' name order.
     pub tables: Vec<TableSummary>,
+    /// The findings kept (the first 50 per table, column and check), in the order found.
     pub findings: Vec<Finding>,
     /// Findings per (check, warning), including those not kept.
     pub counts: HashMap<(Check, bool), u64>,
@@ -48,6 +63,7 @@ pub struct Report {
 }
 
 impl Report {
+    /// Whether no check failed (warnings do not fail).
     pub fn passed(&self) -> bool {
         !self.counts.iter().any(|((_, warning), n)| !warning && *n > 0)
     }
@@ -166,27 +182,41 @@ pub struct ReportFile<'a> {
     pub checks: std::collections::BTreeMap<&'static str, CheckCounts>,
     /// The first [`KEEP_PER_KIND`] findings per column and check.
     pub findings: Vec<FindingEntry<'a>>,
+    /// The cap on findings kept per table, column and check.
     pub findings_kept_per_column_and_check: usize,
+    /// Whether no check failed.
     pub passed: bool,
+    /// Each table's row counts.
     pub tables: Vec<TableEntry<'a>>,
+    /// The report format's version (1).
     pub version: u32,
 }
 
+/// How often one check failed and warned.
 #[derive(Debug, serde::Serialize)]
 pub struct CheckCounts {
+    /// Findings that fail the gate.
     pub failures: u64,
+    /// Findings that do not.
     pub warnings: u64,
 }
 
+/// One finding of the report file ([`Finding`]).
 #[derive(Debug, serde::Serialize)]
 pub struct FindingEntry<'a> {
+    /// The check's name (`leak`, `row_count`, ...).
     pub check: &'static str,
+    /// The column, if the finding has one.
     pub column: Option<&'a str>,
+    /// Line in the scrubbed file.
     pub line: Option<u64>,
+    /// What is wrong, in words.
     pub message: &'a str,
+    /// Line of the same row in the original file.
     pub original_line: Option<u64>,
     /// `failure` or `warning`.
     pub severity: &'static str,
+    /// The table.
     pub table: &'a str,
 }
 
@@ -204,15 +234,24 @@ impl<'a> FindingEntry<'a> {
     }
 }
 
+/// One table of the report file ([`TableSummary`]).
 #[derive(Debug, serde::Serialize)]
 pub struct TableEntry<'a> {
+    /// Detector hits the rules expect (a masked phone is still a phone).
     pub expected_detector_hits: u64,
+    /// Rows of the original that do not parse.
     pub malformed_original: u64,
+    /// The original file.
     pub original_file: &'a str,
+    /// Well-formed rows of the original, rejected ones included.
     pub original_rows: u64,
+    /// Rows of the original the scrub set aside.
     pub rejected_by_scrub: u64,
+    /// The scrubbed file, if there is one.
     pub scrubbed_file: Option<&'a str>,
+    /// Rows of the scrubbed file.
     pub scrubbed_rows: u64,
+    /// The table.
     pub table: &'a str,
 }
 

@@ -277,3 +277,79 @@ fn findings_are_capped_but_all_counted() {
     assert_eq!(r.document().findings_kept_per_column_and_check, 50);
     assert!(!r.passed());
 }
+
+/// Verify `scrubbed` against `original` (file name, text pairs) under `rules`.
+fn verify_files(rules: &str, original: &[(&str, String)], scrubbed: &[(&str, String)]) -> Report {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("key.txt"), "a verify test key, 32 bytes long").expect("key");
+    let rules = rules::from_str(rules, &dir.path().join("rules.yaml")).expect("rules");
+    for (sub, files) in [("in", original), ("out", scrubbed)] {
+        std::fs::create_dir(dir.path().join(sub)).expect("mkdir");
+        for (name, text) in files {
+            std::fs::write(dir.path().join(sub).join(name), text).expect("write");
+        }
+    }
+    verify(
+        &rules,
+        &Options {
+            original: dir.path().join("in"),
+            scrubbed: dir.path().join("out"),
+            rejects: None,
+        },
+    )
+    .expect("verify")
+}
+
+/// Regression: unique-key findings came in hash-map order, so two runs over the same dumps
+/// listed them differently. They come in the original's column order.
+#[test]
+fn unique_findings_come_in_column_order() {
+    let columns: Vec<String> = (0..32).map(|i| format!("c{i:02}")).collect();
+    let mut rules = String::from("key: ${file:key.txt}\ntables:\n  t:\n    columns:\n");
+    for c in &columns {
+        rules.push_str(&format!("      {c}: keep\n"));
+    }
+    let header = columns.join(",") + "\n";
+    let (mut original, mut scrubbed) = (header.clone(), header);
+    for row in 0..3 {
+        original.push_str(&vec![format!("v{row}"); columns.len()].join(","));
+        original.push('\n');
+        scrubbed.push_str(&vec!["same"; columns.len()].join(","));
+        scrubbed.push('\n');
+    }
+    let r = verify_files(&rules, &[("t.csv", original)], &[("t.csv", scrubbed)]);
+    let order: Vec<_> = findings(&r, Check::Unique).iter().map(|f| f.column.clone()).collect();
+    assert_eq!(order, columns.into_iter().map(Some).collect::<Vec<_>>());
+}
+
+/// Regression: the join findings of a row came in the hash-map order of the `same_as`
+/// columns. They come in the order the rules list the columns.
+#[test]
+fn join_findings_come_in_rules_order() {
+    let columns: Vec<String> = (0..32).map(|i| format!("c{i:02}")).collect();
+    let mut rules = String::from(
+        "key: ${file:key.txt}\ntables:\n  users:\n    columns:\n      id: {pseudonymize: {as: integer}}\n  \
+         orders:\n    columns:\n",
+    );
+    for c in &columns {
+        rules.push_str(&format!("      {c}: {{pseudonymize: {{same_as: users.id}}}}\n"));
+    }
+    let header = columns.join(",") + "\n";
+    let row = |v: &str| vec![v; columns.len()].join(",") + "\n";
+    let r = verify_files(
+        &rules,
+        &[
+            ("users.csv", "id\n1\n2\n3\n".into()),
+            ("orders.csv", header.clone() + &row("1")),
+        ],
+        &[
+            ("users.csv", "id\n7\n8\n9\n".into()),
+            ("orders.csv", header + &row("5")),
+        ],
+    );
+    let order: Vec<_> = findings(&r, Check::ForeignKey)
+        .iter()
+        .map(|f| f.column.clone())
+        .collect();
+    assert_eq!(order, columns.into_iter().map(Some).collect::<Vec<_>>());
+}
