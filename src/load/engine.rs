@@ -104,10 +104,12 @@ pub enum Error {
         /// The number of shards.
         count: u32,
     },
-    /// A runtime or a worker thread cannot start (the system is out of
-    /// resources).
+    /// The runtime cannot start (the system is out of resources).
     #[error("internal error: {0}")]
-    Internal(String),
+    Runtime(#[source] std::io::Error),
+    /// A worker thread cannot start (the system is out of resources).
+    #[error("internal error: cannot start a worker thread: {0}")]
+    WorkerThread(#[source] std::io::Error),
     /// A second Ctrl-C: the run stopped without waiting for requests in
     /// flight, and its files stay `.partial`. The CLI exits with 130.
     #[error("aborted by a second Ctrl-C: the results in {} are incomplete", dir.display())]
@@ -132,7 +134,7 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Internal(e.to_string()))?;
+        .map_err(Error::Runtime)?;
     let connector = rt.block_on(Connector::new(&profile.target))?;
     let proto = rt.block_on(probe(&connector, &profile));
     let (workers, users_here) = split_load(&profile, opts.workers, shard, shards)?;
@@ -387,7 +389,7 @@ fn spawn_worker(w: usize, spec: WorkerSpec, gates: Gates) -> Result<std::thread:
             let start = gates.start.get().copied().unwrap_or_else(std::time::Instant::now);
             local.block_on(&rt, worker::run(spec, conns, tokio::time::Instant::from_std(start)));
         })
-        .map_err(|e| Error::Internal(format!("cannot start a worker thread: {e}")))
+        .map_err(Error::WorkerThread)
 }
 
 struct Pending {

@@ -31,6 +31,7 @@ mod service;
 mod shop;
 mod stats;
 mod tls;
+pub use tls::TlsSetupError;
 
 pub use faults::Faults;
 pub use stats::StatsSnapshot;
@@ -71,9 +72,18 @@ pub enum Error {
         /// What a valid value looks like.
         hint: &'static str,
     },
-    /// A stall setting does not parse; the text says why.
-    #[error("invalid stall: {0}")]
-    InvalidStall(String),
+    /// `stall_every` is zero.
+    #[error("invalid stall: the stall period must be longer than 0")]
+    StallPeriodZero,
+    /// A stall is as long as the period between stalls, or longer: the
+    /// windows would hold responses forever.
+    #[error("invalid stall: each stall ({stall:?}) must be shorter than the period between stalls ({every:?})")]
+    StallTooLong {
+        /// How long each stall lasts.
+        stall: std::time::Duration,
+        /// The period between stalls.
+        every: std::time::Duration,
+    },
     /// Zero worker threads asked for.
     #[error("invalid thread count 0: the sample target needs at least one worker thread")]
     NoThreads,
@@ -82,7 +92,7 @@ pub enum Error {
     Runtime(std::io::Error),
     /// The self-signed certificate cannot be made or loaded.
     #[error("cannot set up TLS for the sample target: {0}")]
-    Tls(String),
+    Tls(#[source] TlsSetupError),
 }
 
 /// How to serve HTTPS.
@@ -165,14 +175,14 @@ impl TargetConfig {
         }
         if let Some(every) = self.stall_every {
             if every.is_zero() {
-                return Err(Error::InvalidStall("the stall period must be longer than 0".into()));
+                return Err(Error::StallPeriodZero);
             }
             if self.stall_for >= every {
                 // Windows that touch or overlap would hold responses forever.
-                return Err(Error::InvalidStall(format!(
-                    "each stall ({:?}) must be shorter than the period between stalls ({every:?})",
-                    self.stall_for
-                )));
+                return Err(Error::StallTooLong {
+                    stall: self.stall_for,
+                    every,
+                });
             }
         }
         Ok(())
@@ -344,5 +354,29 @@ impl RunningTarget {
 impl Drop for RunningTarget {
     fn drop(&mut self) {
         self.stop_and_join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Stalls that could never end are refused, saying which setting is wrong.
+    #[test]
+    fn stalls_must_end_before_the_next() {
+        let with = |every: u64, stall: u64| TargetConfig {
+            stall_every: Some(Duration::from_millis(every)),
+            stall_for: Duration::from_millis(stall),
+            ..TargetConfig::default()
+        };
+        assert_eq!(
+            with(0, 0).validate().unwrap_err().to_string(),
+            "invalid stall: the stall period must be longer than 0"
+        );
+        assert_eq!(
+            with(500, 500).validate().unwrap_err().to_string(),
+            "invalid stall: each stall (500ms) must be shorter than the period between stalls (500ms)"
+        );
+        assert!(with(500, 499).validate().is_ok());
     }
 }

@@ -18,20 +18,31 @@ pub(crate) struct SelfSigned {
     pub(crate) config: Arc<rustls::ServerConfig>,
 }
 
+/// Why the sample target's certificate or TLS configuration could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsSetupError {
+    /// The self-signed certificate could not be generated.
+    #[error("{0}")]
+    Certificate(#[from] rcgen::Error),
+    /// rustls refused the protocol versions or the certificate.
+    #[error("{0}")]
+    Config(#[from] rustls::Error),
+}
+
 pub(crate) fn self_signed() -> Result<SelfSigned, Error> {
     let names = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
     let rcgen::CertifiedKey { cert, signing_key } =
-        rcgen::generate_simple_self_signed(names).map_err(|e| Error::Tls(e.to_string()))?;
+        rcgen::generate_simple_self_signed(names).map_err(|e| Error::Tls(e.into()))?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(signing_key.serialize_der()));
     // An explicit provider, so this works whatever process-wide default
     // another part of the program did or did not install.
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Tls(e.to_string()))?
+        .map_err(|e| Error::Tls(e.into()))?
         .with_no_client_auth()
         .with_single_cert(vec![cert.der().clone()], key)
-        .map_err(|e| Error::Tls(e.to_string()))?;
+        .map_err(|e| Error::Tls(e.into()))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(SelfSigned {
         cert_pem: cert.pem(),
