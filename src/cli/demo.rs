@@ -63,7 +63,7 @@ pub fn execute(args: DemoArgs, printer: Printer) -> CliResult {
     .map_err(CliError::input)?;
     let mut opts = RunOptions::new(&args.out);
     opts.progress = printer.progress_enabled();
-    opts.handle_ctrl_c = true;
+    opts.handle_signals = true;
     let result = super::run::run_and_print(profile, &opts, printer);
     let stats = target.stats();
     target.shutdown();

@@ -59,8 +59,9 @@ pub enum Exit {
     Failure,
     /// Exit code 3: the gate warned and `--fail-on-warn` asked to tell.
     Warned,
-    /// Exit code 130 (128 + SIGINT): a second Ctrl-C aborted the job.
-    Aborted,
+    /// A second Ctrl-C or SIGTERM aborted the job: exit code 128 + the
+    /// signal's number (130 for Ctrl-C, 143 for SIGTERM).
+    Aborted(crate::load::stop::Signal),
 }
 
 /// An error that knows its exit code: 2 for bad input (the user must change
@@ -111,7 +112,7 @@ pub fn main() -> ExitCode {
         Ok(Exit::Success) => ExitCode::SUCCESS,
         Ok(Exit::Failure) => ExitCode::from(1),
         Ok(Exit::Warned) => ExitCode::from(3),
-        Ok(Exit::Aborted) => ExitCode::from(130),
+        Ok(Exit::Aborted(signal)) => ExitCode::from(signal.exit_code()),
         Err(e) => {
             printer.error(format_chain(&e.error));
             ExitCode::from(e.code)

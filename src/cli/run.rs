@@ -93,7 +93,7 @@ pub fn execute(args: RunArgs, printer: Printer) -> CliResult {
     opts.shard = args.shard;
     opts.allow_prod = args.allow_prod;
     opts.progress = printer.progress_enabled();
-    opts.handle_ctrl_c = true;
+    opts.handle_signals = true;
     run_and_print(profile, &opts, printer)
 }
 
@@ -108,7 +108,7 @@ pub fn run_and_print(profile: profile::Profile, opts: &RunOptions, printer: Prin
     ));
     let report = match load::run(profile, opts) {
         Ok(report) => report,
-        Err(load::Error::Aborted { .. }) => return Ok(Exit::Aborted),
+        Err(load::Error::Aborted { signal, .. }) => return Ok(Exit::Aborted(signal)),
         Err(e @ (load::Error::ProdRefused { .. } | load::Error::BadShard { .. } | load::Error::EmptyShard { .. })) => {
             return Err(CliError::input(e))
         }

@@ -1,5 +1,5 @@
 //! `loadline target`: run the built-in sample service in the foreground,
-//! until Ctrl-C or for a fixed duration.
+//! until Ctrl-C or SIGTERM, or for a fixed duration.
 //!
 //! Only wiring: flags become a [`TargetConfig`], the service runs from
 //! [`crate::sample`], and one line says where it listens and which faults
@@ -71,7 +71,7 @@ pub struct TargetArgs {
     #[arg(long, value_name = "PATH", requires = "tls")]
     pub write_ca: Option<PathBuf>,
 
-    /// Stop after this long [default: run until Ctrl-C].
+    /// Stop after this long [default: run until Ctrl-C or SIGTERM].
     #[arg(long, value_name = "DURATION")]
     pub duration: Option<Dur>,
 
@@ -114,12 +114,12 @@ pub fn execute(args: TargetArgs, printer: Printer) -> CliResult {
     Ok(Exit::Success)
 }
 
-/// Block until Ctrl-C, or until `duration` has passed if given.
+/// Block until Ctrl-C or SIGTERM, or until `duration` has passed if given.
 fn wait(duration: Option<Duration>) -> Result<(), CliError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .context("cannot start a runtime to wait for Ctrl-C")?;
+        .context("cannot start a runtime to wait for Ctrl-C or SIGTERM")?;
     runtime.block_on(async {
         let sleep = async {
             match duration {
@@ -128,10 +128,10 @@ fn wait(duration: Option<Duration>) -> Result<(), CliError> {
             }
         };
         tokio::select! {
-            r = tokio::signal::ctrl_c() => r.context("cannot listen for Ctrl-C"),
-            () = sleep => Ok(()),
+            _ = crate::load::stop::next() => {},
+            () = sleep => {},
         }
-    })?;
+    });
     Ok(())
 }
 

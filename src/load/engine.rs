@@ -18,6 +18,7 @@ use super::client::{Connector, Proto, SetupError, Wire};
 use super::progress::Progress;
 use super::recorder::WorkerTotals;
 use super::schedule::{Schedule, Slice};
+use super::stop::{self, Signal};
 use super::summary::{summarize, SummaryContext};
 use super::worker::{self, Pacing, WorkerMsg, WorkerSpec};
 use crate::profile::{Environment, HttpMode, Load, Profile, RequestPlan};
@@ -38,8 +39,9 @@ pub struct RunOptions {
     pub allow_prod: bool,
     /// Draw live progress on stderr (only when it is a terminal).
     pub progress: bool,
-    /// Stop cleanly on Ctrl-C (the CLI); library callers use `stop`.
-    pub handle_ctrl_c: bool,
+    /// Stop cleanly on Ctrl-C or SIGTERM, and abort on a second one (the
+    /// CLI); library callers use `stop`.
+    pub handle_signals: bool,
     /// Set to stop the run early; everything recorded so far is written.
     pub stop: Arc<AtomicBool>,
     /// A request sent later than this after its intended instant is late.
@@ -56,7 +58,7 @@ impl RunOptions {
             shard: None,
             allow_prod: false,
             progress: false,
-            handle_ctrl_c: false,
+            handle_signals: false,
             stop: Arc::new(AtomicBool::new(false)),
             late_threshold: Duration::from_millis(10),
         }
@@ -110,12 +112,15 @@ pub enum Error {
     /// A worker thread cannot start (the system is out of resources).
     #[error("internal error: cannot start a worker thread: {0}")]
     WorkerThread(#[source] std::io::Error),
-    /// A second Ctrl-C: the run stopped without waiting for requests in
-    /// flight, and its files stay `.partial`. The CLI exits with 130.
-    #[error("aborted by a second Ctrl-C: the results in {} are incomplete", dir.display())]
+    /// A second Ctrl-C or SIGTERM: the run stopped without waiting for
+    /// requests in flight, and its files stay `.partial`. The CLI exits with
+    /// the signal's code (130 or 143).
+    #[error("aborted by a second {signal}: the results in {} are incomplete", dir.display())]
     Aborted {
         /// The results directory.
         dir: PathBuf,
+        /// The signal that aborted it.
+        signal: Signal,
     },
 }
 
@@ -179,18 +184,16 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
         shards,
         stop: &opts.stop,
         notify: &notify,
-        handle_ctrl_c: opts.handle_ctrl_c,
+        handle_signals: opts.handle_signals,
         progress: &progress,
     };
-    let collected = rt.block_on(collect(&mut rx, collector));
-    let Some(Collected { finals, io_error }) = collected else {
-        // Aborted: the workers may be waiting on requests in flight, and the
-        // user asked not to wait for them.
+    // Aborted by a second signal: the workers may be waiting on requests in
+    // flight, and the user asked not to wait for them.
+    let Collected { finals, io_error } = rt.block_on(collect(&mut rx, collector)).map_err(|signal| {
         progress.finish();
-        return Err(Error::Aborted {
-            dir: opts.out_dir.clone(),
-        });
-    };
+        let dir = opts.out_dir.clone();
+        Error::Aborted { dir, signal }
+    })?;
     for t in threads {
         let _ = t.join();
     }
@@ -398,7 +401,7 @@ struct Pending {
 }
 
 /// The collector: it gathers the workers' intervals in order and writes
-/// each one once every worker has reported it, and handles Ctrl-C.
+/// each one once every worker has reported it, and handles Ctrl-C and SIGTERM.
 struct Collector<'a> {
     writer: &'a mut ResultWriter,
     profile: &'a Profile,
@@ -406,7 +409,7 @@ struct Collector<'a> {
     shards: u32,
     stop: &'a Arc<AtomicBool>,
     notify: &'a Arc<Notify>,
-    handle_ctrl_c: bool,
+    handle_signals: bool,
     progress: &'a Progress,
 }
 
@@ -417,9 +420,12 @@ struct Collected {
     io_error: Option<std::io::Error>,
 }
 
-/// Runs the collector until every worker is done (`Some`), or a second
-/// Ctrl-C aborts the run (`None`).
-async fn collect(rx: &mut tokio::sync::mpsc::UnboundedReceiver<WorkerMsg>, c: Collector<'_>) -> Option<Collected> {
+/// Runs the collector until every worker is done, or a second Ctrl-C or
+/// SIGTERM aborts the run (the signal is the error).
+async fn collect(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<WorkerMsg>,
+    c: Collector<'_>,
+) -> Result<Collected, Signal> {
     let Collector {
         writer,
         profile,
@@ -427,27 +433,27 @@ async fn collect(rx: &mut tokio::sync::mpsc::UnboundedReceiver<WorkerMsg>, c: Co
         shards,
         stop,
         notify,
-        handle_ctrl_c,
+        handle_signals,
         progress,
     } = c;
     let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
     let mut finals = Vec::new();
     let mut io_error = None;
     let mut errors_so_far = 0u64;
-    let mut ctrl_c_seen = false;
+    let mut stopping = false;
     let mut poll = tokio::time::interval(Duration::from_millis(100));
-    // The first Ctrl-C stops the run and writes everything; a second one
-    // aborts it (`None`) without waiting for requests in flight.
-    let ctrl_c = || async move {
-        if handle_ctrl_c {
-            let _ = tokio::signal::ctrl_c().await;
+    // The first Ctrl-C or SIGTERM stops the run and writes everything; a
+    // second one aborts it without waiting for requests in flight.
+    let signal = || async move {
+        if handle_signals {
+            stop::next().await
         } else {
-            std::future::pending::<()>().await;
+            std::future::pending().await
         }
     };
-    let ctrl_c_again = ctrl_c();
-    let ctrl_c = ctrl_c();
-    tokio::pin!(ctrl_c, ctrl_c_again);
+    let second = signal();
+    let first = signal();
+    tokio::pin!(first, second);
     while finals.len() < workers {
         tokio::select! {
             msg = rx.recv() => match msg {
@@ -475,13 +481,20 @@ async fn collect(rx: &mut tokio::sync::mpsc::UnboundedReceiver<WorkerMsg>, c: Co
                 Some(WorkerMsg::Done(t)) => finals.push(*t),
                 None => break,
             },
-            _ = &mut ctrl_c, if !ctrl_c_seen => {
-                ctrl_c_seen = true;
-                progress.note("stopping: finishing requests in flight and writing results (Ctrl-C again to abort)");
+            s = &mut first, if !stopping => {
+                stopping = true;
+                progress.note(match s {
+                    Signal::Interrupt => {
+                        "stopping: finishing requests in flight and writing results (Ctrl-C again to abort)"
+                    }
+                    Signal::Terminate => {
+                        "stopping on SIGTERM: finishing requests in flight and writing results (a second signal aborts)"
+                    }
+                });
                 stop.store(true, Ordering::Relaxed);
                 notify.notify_waiters();
             }
-            _ = &mut ctrl_c_again, if ctrl_c_seen => return None,
+            s = &mut second, if stopping => return Err(s),
             _ = poll.tick() => {
                 if stop.load(Ordering::Relaxed) {
                     notify.notify_waiters();
@@ -492,7 +505,7 @@ async fn collect(rx: &mut tokio::sync::mpsc::UnboundedReceiver<WorkerMsg>, c: Co
     while let Some((_, p)) = pending.pop_first() {
         write_interval(&p.data, writer, progress, &mut io_error, &mut errors_so_far);
     }
-    Some(Collected { finals, io_error })
+    Ok(Collected { finals, io_error })
 }
 
 /// One complete interval to the progress line and the result files; after

@@ -10,6 +10,7 @@ pub mod engine;
 mod progress;
 pub mod recorder;
 pub mod schedule;
+pub mod stop;
 mod summary;
 mod worker;
 

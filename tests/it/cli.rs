@@ -76,13 +76,18 @@ fn running(profile: &std::path::Path, out: &std::path::Path) -> std::process::Ch
     child
 }
 
-/// What Ctrl-C does to a process.
-fn sigint(child: &std::process::Child) {
+/// Send `signal` (`INT` is what Ctrl-C sends, `TERM` what Kubernetes sends) to the process.
+fn send(signal: &str, child: &std::process::Child) {
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
+}
+
+/// What Ctrl-C does to a process.
+fn sigint(child: &std::process::Child) {
+    send("INT", child);
 }
 
 /// Ctrl-C (SIGINT) stops a run cleanly and every file is still written.
@@ -103,6 +108,48 @@ fn sigint_stops_cleanly_and_writes_results() {
     assert!(s.run.interrupted);
     assert!(s.totals.requests > 300);
     assert!(s.run.elapsed_s < 10.0);
+}
+
+/// SIGTERM (how Kubernetes stops a pod) stops a run like the first Ctrl-C:
+/// requests in flight finish, every file is written, marked interrupted.
+#[test]
+fn sigterm_stops_cleanly_and_writes_results() {
+    let scratch = Scratch::new();
+    let t = plain_target();
+    let path = scratch.write(
+        "long.yaml",
+        &simple("300/s", "60s", "uniform").replace("{BASE}", &t.base_url()),
+    );
+    let out = scratch.path("out");
+    let mut child = running(&path, &out);
+    send("TERM", &child);
+    let code = child.wait().expect("wait");
+    assert!(code.success(), "{code:?}");
+    let s = loadline::results::read_summary(&out).expect("summary written after SIGTERM");
+    assert!(s.run.interrupted);
+    assert!(s.totals.requests > 300);
+    assert!(s.run.elapsed_s < 10.0);
+    assert!(!out.join("latency.hlog.partial").exists());
+}
+
+/// A second SIGTERM aborts like a second Ctrl-C, with SIGTERM's exit code (143).
+#[test]
+fn a_second_sigterm_aborts_with_143() {
+    let scratch = Scratch::new();
+    let t = target(loadline::sample::TargetConfig {
+        latency: std::time::Duration::from_secs(30),
+        ..Default::default()
+    });
+    let text = simple("50/s", "60s", "uniform").replace("timeout: 2s", "timeout: 60s");
+    let path = scratch.write("slow.yaml", &text.replace("{BASE}", &t.base_url()));
+    let out = scratch.path("out");
+    let mut child = running(&path, &out);
+    send("TERM", &child);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    send("TERM", &child);
+    let code = child.wait().expect("wait");
+    assert_eq!(code.code(), Some(143), "{code:?}");
+    assert!(!out.join("summary.json").exists());
 }
 
 /// A second Ctrl-C aborts without waiting for requests in flight: exit code
