@@ -85,14 +85,9 @@ fn send(signal: &str, child: &std::process::Child) {
     assert!(status.success());
 }
 
-/// What Ctrl-C does to a process.
-fn sigint(child: &std::process::Child) {
-    send("INT", child);
-}
-
-/// Ctrl-C (SIGINT) stops a run cleanly and every file is still written.
-#[test]
-fn sigint_stops_cleanly_and_writes_results() {
+/// The first `signal` (`INT` or `TERM`) stops a run cleanly: requests in
+/// flight finish, every file is written, marked interrupted.
+fn stops_cleanly_and_writes_results(signal: &str) {
     let scratch = Scratch::new();
     let t = plain_target();
     let path = scratch.write(
@@ -101,61 +96,20 @@ fn sigint_stops_cleanly_and_writes_results() {
     );
     let out = scratch.path("out");
     let mut child = running(&path, &out);
-    sigint(&child);
+    send(signal, &child);
     let code = child.wait().expect("wait");
     assert!(code.success(), "{code:?}");
-    let s = loadline::results::read_summary(&out).expect("summary written after Ctrl-C");
-    assert!(s.run.interrupted);
-    assert!(s.totals.requests > 300);
-    assert!(s.run.elapsed_s < 10.0);
-}
-
-/// SIGTERM (how Kubernetes stops a pod) stops a run like the first Ctrl-C:
-/// requests in flight finish, every file is written, marked interrupted.
-#[test]
-fn sigterm_stops_cleanly_and_writes_results() {
-    let scratch = Scratch::new();
-    let t = plain_target();
-    let path = scratch.write(
-        "long.yaml",
-        &simple("300/s", "60s", "uniform").replace("{BASE}", &t.base_url()),
-    );
-    let out = scratch.path("out");
-    let mut child = running(&path, &out);
-    send("TERM", &child);
-    let code = child.wait().expect("wait");
-    assert!(code.success(), "{code:?}");
-    let s = loadline::results::read_summary(&out).expect("summary written after SIGTERM");
+    let s = loadline::results::read_summary(&out).expect("summary written after the signal");
     assert!(s.run.interrupted);
     assert!(s.totals.requests > 300);
     assert!(s.run.elapsed_s < 10.0);
     assert!(!out.join("latency.hlog.partial").exists());
 }
 
-/// A second SIGTERM aborts like a second Ctrl-C, with SIGTERM's exit code (143).
-#[test]
-fn a_second_sigterm_aborts_with_143() {
-    let scratch = Scratch::new();
-    let t = target(loadline::sample::TargetConfig {
-        latency: std::time::Duration::from_secs(30),
-        ..Default::default()
-    });
-    let text = simple("50/s", "60s", "uniform").replace("timeout: 2s", "timeout: 60s");
-    let path = scratch.write("slow.yaml", &text.replace("{BASE}", &t.base_url()));
-    let out = scratch.path("out");
-    let mut child = running(&path, &out);
-    send("TERM", &child);
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    send("TERM", &child);
-    let code = child.wait().expect("wait");
-    assert_eq!(code.code(), Some(143), "{code:?}");
-    assert!(!out.join("summary.json").exists());
-}
-
-/// A second Ctrl-C aborts without waiting for requests in flight: exit code
-/// 130, and nothing looks complete (no `summary.json`, files stay `.partial`).
-#[test]
-fn a_second_sigint_aborts_with_130_and_leaves_only_partial_files() {
+/// A second `signal` aborts without waiting for requests in flight: exit
+/// code `code`, and nothing looks complete (no `summary.json`, files stay
+/// `.partial`).
+fn a_second_signal_aborts(signal: &str, code: i32) {
     let scratch = Scratch::new();
     // Every answer takes 30 s, so the run cannot end between the two signals.
     let t = target(loadline::sample::TargetConfig {
@@ -167,17 +121,41 @@ fn a_second_sigint_aborts_with_130_and_leaves_only_partial_files() {
     let out = scratch.path("out");
     let started = std::time::Instant::now();
     let mut child = running(&path, &out);
-    sigint(&child);
+    send(signal, &child);
     std::thread::sleep(std::time::Duration::from_millis(500));
-    sigint(&child);
-    let code = child.wait().expect("wait");
-    assert_eq!(code.code(), Some(130), "{code:?}");
+    send(signal, &child);
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(code), "{status:?}");
     assert!(
         started.elapsed().as_secs() < 20,
         "the abort waited for requests in flight"
     );
     assert!(!out.join("summary.json").exists());
     assert!(out.join("latency.hlog.partial").exists());
+}
+
+/// Ctrl-C (SIGINT) stops a run cleanly and every file is still written.
+#[test]
+fn sigint_stops_cleanly_and_writes_results() {
+    stops_cleanly_and_writes_results("INT");
+}
+
+/// SIGTERM (how Kubernetes stops a pod) stops a run like the first Ctrl-C.
+#[test]
+fn sigterm_stops_cleanly_and_writes_results() {
+    stops_cleanly_and_writes_results("TERM");
+}
+
+/// A second Ctrl-C aborts with exit code 130 (128 + SIGINT).
+#[test]
+fn a_second_sigint_aborts_with_130_and_leaves_only_partial_files() {
+    a_second_signal_aborts("INT", 130);
+}
+
+/// A second SIGTERM aborts like a second Ctrl-C, with SIGTERM's exit code (143).
+#[test]
+fn a_second_sigterm_aborts_with_143() {
+    a_second_signal_aborts("TERM", 143);
 }
 
 /// `--dry-run N` prints the first N requests, the same for the same seed,
