@@ -45,11 +45,10 @@ fn latencies() -> Vec<u64> {
 fn latency(bencher: Bencher, endpoints: usize) {
     let us = latencies();
     let mut recorder = Recorder::new(endpoints, 0);
-    let mut sink = Discard(0);
     bencher.counter(ItemsCount::new(BATCH)).bench_local(|| {
         for (i, &v) in us.iter().enumerate() {
             let outcome = if i % 100 == 0 { Outcome::S5xx } else { Outcome::S2xx };
-            recorder.latency(0, i % endpoints, outcome, black_box(v), &mut sink);
+            recorder.latency(0, i % endpoints, outcome, black_box(v));
         }
     });
 }
@@ -62,12 +61,14 @@ fn interval(bencher: Bencher, endpoints: usize) {
     let mut recorder = Recorder::new(endpoints, 0);
     let mut sink = Discard(0);
     bencher.counter(ItemsCount::new(BATCH)).bench_local(|| {
-        let index = recorder.current();
+        let index = recorder.oldest_open();
         for (i, &v) in us.iter().enumerate() {
-            recorder.sent(index, &mut sink);
-            recorder.latency(index, i % endpoints, Outcome::S2xx, black_box(v), &mut sink);
+            recorder.claimed(index);
+            recorder.sent(index);
+            recorder.latency(index, i % endpoints, Outcome::S2xx, black_box(v));
+            recorder.finished(index);
         }
-        recorder.roll_to(index + 1, &mut sink);
+        recorder.close_before(index + 1, &mut sink);
     });
     black_box(sink.0);
 }

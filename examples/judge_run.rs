@@ -47,7 +47,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let judged = gate::judge(
         Files {
             policy: &policy,
-            run: &run_dir,
+            runs: std::slice::from_ref(&run_dir),
+            allow_partial: false,
             baseline: None,
             calibration: None,
         },

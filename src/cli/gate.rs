@@ -41,9 +41,16 @@ pub enum GateCommand {
 
 #[derive(Debug, Args)]
 pub struct JudgeArgs {
-    /// The run directory to judge (what `loadline run` wrote).
+    /// The run directory to judge (what `loadline run` or `loadline merge`
+    /// wrote), or the shard directories of one run (or their parent
+    /// directory): they are merged first, with `loadline merge`'s checks.
     #[arg(value_name = "RUN", required = true)]
-    pub run: Option<PathBuf>,
+    pub run: Vec<PathBuf>,
+
+    /// Judge a run with shards missing (its passing checks become
+    /// inconclusive) instead of refusing it.
+    #[arg(long)]
+    pub allow_partial: bool,
 
     /// The policy (YAML); `loadline gate init` prints a commented one.
     #[arg(long, value_name = "FILE", required = true)]
@@ -114,12 +121,15 @@ fn required<T>(v: Option<T>, what: &str) -> Result<T, CliError> {
 }
 
 fn judge(args: JudgeArgs, printer: Printer) -> CliResult {
-    let run_dir = required(args.run, "RUN")?;
+    if args.run.is_empty() {
+        return Err(CliError::input(anyhow::anyhow!("RUN is required")));
+    }
     let policy_path = required(args.policy, "--policy")?;
     let env = required(args.env, "--env")?;
     let files = gate::Files {
         policy: &policy_path,
-        run: &run_dir,
+        runs: &args.run,
+        allow_partial: args.allow_partial,
         baseline: args.baseline.as_deref(),
         calibration: args.calibration.as_deref(),
     };

@@ -14,6 +14,7 @@ use crate::printer::Printer;
 
 mod demo;
 mod gate;
+mod merge;
 mod report;
 mod run;
 mod scrub;
@@ -44,6 +45,8 @@ enum Command {
     Synth(synth::SynthArgs),
     /// Judge a run (against a baseline) with a policy: promote, warn or block for an environment.
     Gate(gate::GateArgs),
+    /// Merge the shards of one run (`run --shard`) into one run directory, exactly.
+    Merge(merge::MergeArgs),
     /// Write a run (and a baseline) as one self-contained HTML report with SVG plots.
     Report(report::ReportArgs),
     /// Scrub a dump so no personal data survives (keyed, joins kept); `scrub verify` proves it, `scrub scan` finds PII.
@@ -130,6 +133,7 @@ pub fn execute(cli: Cli, printer: Printer) -> CliResult {
         Command::Scrub(args) => scrub::execute(args, printer),
         Command::Gate(args) => gate::execute(args, printer),
         Command::Report(args) => report::execute(args, printer),
+        Command::Merge(args) => merge::execute(args, printer),
     }
 }
 

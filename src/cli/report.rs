@@ -10,13 +10,18 @@ use super::{CliError, CliResult, Exit};
 use crate::atomic;
 use crate::gate;
 use crate::printer::Printer;
-use crate::results::run::Run;
+use crate::results::merge::load_run;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The run directory to report on.
-    #[arg(value_name = "RUN")]
-    pub run: PathBuf,
+    /// The run directory to report on, or the shard directories of one run
+    /// (or their parent directory): they are merged first, as `loadline merge` does.
+    #[arg(value_name = "RUN", required = true)]
+    pub run: Vec<PathBuf>,
+
+    /// Report on a run with shards missing instead of refusing it.
+    #[arg(long)]
+    pub allow_partial: bool,
 
     /// A baseline run to plot under the run.
     #[arg(long, value_name = "RUN")]
@@ -48,7 +53,8 @@ pub fn execute(args: ReportArgs, printer: Printer) -> CliResult {
         (Some(path), Some(env)) => {
             let files = gate::Files {
                 policy: path,
-                run: &args.run,
+                runs: &args.run,
+                allow_partial: args.allow_partial,
                 baseline: args.baseline.as_deref(),
                 calibration: args.calibration.as_deref(),
             };
@@ -56,11 +62,11 @@ pub fn execute(args: ReportArgs, printer: Printer) -> CliResult {
             (judged.run, judged.baseline, Some(judged.verdict))
         }
         _ => {
-            let run = Run::load(&args.run, &[]).map_err(CliError::input)?;
+            let run = load_run(&args.run, &[], args.allow_partial).map_err(CliError::input)?;
             let baseline = args
                 .baseline
                 .as_deref()
-                .map(|b| Run::load(b, &[]))
+                .map(|b| load_run(&[b.to_path_buf()], &[], false))
                 .transpose()
                 .map_err(CliError::input)?;
             (run, baseline, None)

@@ -1,6 +1,7 @@
 //! `loadline run PROFILE`: replay a traffic profile and write its results.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 
@@ -41,9 +42,31 @@ pub struct RunArgs {
     #[arg(long)]
     pub workers: Option<usize>,
 
-    /// Run one shard of the load: INDEX/COUNT, 0-based (e.g. 0/4).
-    #[arg(long, value_name = "INDEX/COUNT", value_parser = super::parse_shard)]
+    /// Run one shard of the load: INDEX/COUNT, 0-based (e.g. 0/4), or
+    /// auto/COUNT to take the index from JOB_COMPLETION_INDEX (a Kubernetes
+    /// Indexed Job's pods have it).
+    #[arg(long, value_name = "INDEX/COUNT", value_parser = parse_run_shard)]
     pub shard: Option<(u32, u32)>,
+
+    /// Start at this instant, the run's T0 (RFC 3339, e.g.
+    /// 2026-12-05T10:00:00Z, or Unix milliseconds): every shard given the same
+    /// T0 runs on one time grid. The run waits for it.
+    #[arg(long, value_name = "TIME", value_parser = parse_start_at)]
+    pub start_at: Option<std::time::SystemTime>,
+
+    /// How far past --start-at a shard may still start (on T0's grid, its
+    /// first requests late); later is an error (exit 2).
+    #[arg(long, value_name = "DURATION", default_value = "2s")]
+    pub start_tolerance: Dur,
+
+    /// The run's id, the same for every shard of one run (letters, digits,
+    /// `.`, `_`, `-`). Default: the profile's name, T0 and the profile's hash.
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+
+    /// Which attempt at this shard this is (recorded in the results).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub attempt: u32,
 
     /// Allow a target labelled `environment: prod`.
     #[arg(long)]
@@ -91,6 +114,19 @@ pub fn execute(args: RunArgs, printer: Printer) -> CliResult {
     let mut opts = RunOptions::new(out);
     opts.workers = args.workers;
     opts.shard = args.shard;
+    opts.start_at = args.start_at;
+    opts.start_tolerance = args.start_tolerance.0;
+    opts.run_id = args.run_id;
+    opts.attempt = args.attempt;
+    if let Some(t0) = opts.start_at {
+        if let Ok(wait) = t0.duration_since(std::time::SystemTime::now()) {
+            printer.info(format!(
+                "waiting for T0 {} (in {})",
+                crate::dates::rfc3339(t0, 3),
+                Dur(Duration::from_millis(wait.as_millis() as u64))
+            ));
+        }
+    }
     opts.allow_prod = args.allow_prod;
     opts.progress = printer.progress_enabled();
     opts.handle_signals = true;
@@ -109,9 +145,17 @@ pub fn run_and_print(profile: profile::Profile, opts: &RunOptions, printer: Prin
     let report = match load::run(profile, opts) {
         Ok(report) => report,
         Err(load::Error::Aborted { signal, .. }) => return Ok(Exit::Aborted(signal)),
-        Err(e @ (load::Error::ProdRefused { .. } | load::Error::BadShard { .. } | load::Error::EmptyShard { .. })) => {
-            return Err(CliError::input(e))
+        Err(e @ load::Error::StoppedBeforeStart { signal, .. }) => {
+            printer.warn(e.to_string());
+            return Ok(Exit::Aborted(signal));
         }
+        Err(
+            e @ (load::Error::ProdRefused { .. }
+            | load::Error::BadShard { .. }
+            | load::Error::EmptyShard { .. }
+            | load::Error::StartPassed { .. }
+            | load::Error::BadRunId(_)),
+        ) => return Err(CliError::input(e)),
         Err(other) => return Err(CliError::from(other)),
     };
     printer.out(crate::results::table::render(&report.summary, &report.dir));
@@ -119,6 +163,37 @@ pub fn run_and_print(profile: profile::Profile, opts: &RunOptions, printer: Prin
         printer.warn("the generator could not keep the schedule: see `schedule` in summary.json");
     }
     Ok(Exit::Success)
+}
+
+/// Where `--shard auto/N` takes its index (Kubernetes sets it on the pods of an Indexed Job).
+pub const INDEX_VAR: &str = "JOB_COMPLETION_INDEX";
+
+/// `--shard`: `INDEX/COUNT`, or `auto/COUNT` with the index from [`INDEX_VAR`].
+fn parse_run_shard(s: &str) -> Result<(u32, u32), String> {
+    match s.split_once('/') {
+        Some((auto, count)) if auto.trim() == "auto" => {
+            let index = std::env::var(INDEX_VAR).map_err(|_| {
+                format!("auto takes the shard index from {INDEX_VAR}, which is not set (Kubernetes sets it on an Indexed Job's pods)")
+            })?;
+            super::parse_shard(&format!("{index}/{count}")).map_err(|e| format!("{INDEX_VAR}={index}: {e}"))
+        }
+        _ => super::parse_shard(s).map_err(|e| e.to_string()),
+    }
+}
+
+/// `--start-at`: RFC 3339 (`2026-12-05T10:00:00Z`, any offset) or Unix milliseconds.
+fn parse_start_at(s: &str) -> Result<std::time::SystemTime, String> {
+    let s = s.trim();
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        let ms: u64 = s
+            .parse()
+            .map_err(|_| format!("`{s}` is too large for Unix milliseconds"))?;
+        return Ok(std::time::UNIX_EPOCH + Duration::from_millis(ms));
+    }
+    let ts: jiff::Timestamp = s
+        .parse()
+        .map_err(|e| format!("`{s}` is neither RFC 3339 (2026-12-05T10:00:00Z) nor Unix milliseconds: {e}"))?;
+    std::time::SystemTime::try_from(ts).map_err(|e| format!("`{s}`: {e}"))
 }
 
 fn default_out(name: &str) -> PathBuf {

@@ -16,6 +16,7 @@ use super::policy::{Check, Endpoints, Environment, Metric, Policy, Tolerance};
 use super::verdict::{
     action, worst, BootstrapInfo, CheckKind, CheckResult, EnvRef, Outcome, Row, RunRef, Scope, Verdict, SCHEMA_VERSION,
 };
+use crate::results::merge::load_run;
 use crate::results::run::Run;
 
 use super::options::Options;
@@ -38,13 +39,25 @@ pub fn slo_bounds(policy: &Policy) -> Vec<Duration> {
 
 /// Load a candidate (and a baseline) run for a policy.
 pub fn load_runs(policy: &Policy, run: &Path, baseline: Option<&Path>) -> Result<(Run, Option<Run>), Error> {
+    load_shards(policy, &[run.to_path_buf()], baseline, false)
+}
+
+/// Read the candidate from one run directory or the shards of one run
+/// (merged with `loadline merge`'s checks; missing shards refused unless
+/// `allow_partial`), and the baseline (one run, or the shards of one).
+pub fn load_shards(
+    policy: &Policy,
+    runs: &[std::path::PathBuf],
+    baseline: Option<&Path>,
+    allow_partial: bool,
+) -> Result<(Run, Option<Run>), Error> {
     let bounds = slo_bounds(policy);
-    let cand = Run::load(run, &bounds).map_err(|source| Error::Run {
+    let cand = load_run(runs, &bounds, allow_partial).map_err(|source| Error::Run {
         which: "candidate",
         source,
     })?;
     let base = baseline
-        .map(|b| Run::load(b, &bounds))
+        .map(|b| load_run(&[b.to_path_buf()], &bounds, false))
         .transpose()
         .map_err(|source| Error::Run {
             which: "baseline",
@@ -105,6 +118,9 @@ pub fn evaluate(policy: &Policy, run: &Run, baseline: Option<&Run>, opts: &Optio
     }
     if let Some(why) = starved {
         starve(&mut checks, &why, env);
+    }
+    if let Some(m) = run.summary.run.merged.as_ref().filter(|m| m.partial) {
+        partial(&mut checks, m, env);
     }
     let (decision, tally) = Verdict::decide(&checks);
     Ok(Verdict {
@@ -182,6 +198,22 @@ fn starve(checks: &mut [CheckResult], why: &str, env: &Environment) {
             c.outcome = Outcome::Inconclusive;
             c.action = action(env, Outcome::Inconclusive, c.critical);
             c.reason = format!("passed, but the run did not deliver its load: {why}");
+        }
+    }
+}
+
+/// The run is a merge with shards missing: it carries only part of the load, so what
+/// passed is inconclusive (the soak's length still stands).
+fn partial(checks: &mut [CheckResult], m: &crate::results::summary::MergedInfo, env: &Environment) {
+    let missing = m.missing.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+    for c in checks.iter_mut().filter(|c| c.kind != CheckKind::Soak) {
+        if c.outcome == Outcome::Pass {
+            c.outcome = Outcome::Inconclusive;
+            c.action = action(env, Outcome::Inconclusive, c.critical);
+            c.reason = format!(
+                "passed, but the run is partial: shard {missing} of {} missing, so it carried only part of the load",
+                m.count
+            );
         }
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::calibrate::Calibration;
 use super::error::Error;
-use super::eval::{evaluate, load_runs};
+use super::eval::{evaluate, load_shards};
 use super::options::Options;
 use super::policy;
 use super::verdict::Verdict;
@@ -17,8 +17,10 @@ use crate::results::run::Run;
 pub struct Files<'a> {
     /// The policy (YAML).
     pub policy: &'a Path,
-    /// The candidate run's directory.
-    pub run: &'a Path,
+    /// The candidate run's directory, or the shards of one run.
+    pub runs: &'a [std::path::PathBuf],
+    /// Judge a run with missing shards (as inconclusive) instead of refusing it.
+    pub allow_partial: bool,
     /// A baseline run's directory, for the regression comparison.
     pub baseline: Option<&'a Path>,
     /// A calibration from `loadline gate calibrate`.
@@ -41,7 +43,7 @@ pub struct Judged {
 pub fn judge(files: Files<'_>, env: &str, seed: u64) -> Result<Judged, Error> {
     let policy = policy::load(files.policy)?;
     let calibration = files.calibration.map(Calibration::load).transpose()?;
-    let (run, baseline) = load_runs(&policy, files.run, files.baseline)?;
+    let (run, baseline) = load_shards(&policy, files.runs, files.baseline, files.allow_partial)?;
     let mut opts = Options::new(env);
     opts.calibration = calibration.as_ref();
     opts.seed = seed;

@@ -34,7 +34,7 @@ pub(crate) mod stats;
 pub mod verdict;
 
 pub use error::Error;
-pub use eval::{evaluate, load_runs};
+pub use eval::{evaluate, load_runs, load_shards};
 pub use judge::{judge, Files, Judged};
 pub use options::{Options, DEFAULT_SEED};
 pub use verdict::{Decision, Outcome, Verdict};

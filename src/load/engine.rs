@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 
 use super::client::{Connector, Proto, SetupError, Wire};
 use super::progress::Progress;
-use super::recorder::WorkerTotals;
+use super::recorder::{WorkerInterval, WorkerTotals};
 use super::schedule::{Schedule, Slice};
 use super::stop::{self, Signal};
 use super::summary::{summarize, SummaryContext};
@@ -24,6 +24,7 @@ use super::worker::{self, Pacing, WorkerMsg, WorkerSpec};
 use crate::profile::{Environment, HttpMode, Load, Profile, RequestPlan};
 use crate::results::hist::new_hist;
 use crate::results::summary::*;
+use crate::results::writer::LogHeader;
 use crate::results::{IntervalData, ResultWriter};
 
 /// How to run a profile.
@@ -46,6 +47,17 @@ pub struct RunOptions {
     pub stop: Arc<AtomicBool>,
     /// A request sent later than this after its intended instant is late.
     pub late_threshold: Duration,
+    /// T0, the start of the run's time grid (`--start-at`): the run waits for
+    /// it; `None` starts as soon as the connections are up.
+    pub start_at: Option<SystemTime>,
+    /// A `start_at` already past by more than this is refused; less late,
+    /// the run starts at once on T0's grid (its first requests are late).
+    pub start_tolerance: Duration,
+    /// The run's id (`--run-id`); `None` derives one from the profile's name,
+    /// its hash and T0, so shards given the same T0 agree.
+    pub run_id: Option<String>,
+    /// Which attempt at this shard (`--attempt`), recorded in the results.
+    pub attempt: u32,
 }
 
 impl RunOptions {
@@ -61,6 +73,10 @@ impl RunOptions {
             handle_signals: false,
             stop: Arc::new(AtomicBool::new(false)),
             late_threshold: Duration::from_millis(10),
+            start_at: None,
+            start_tolerance: Duration::from_secs(2),
+            run_id: None,
+            attempt: 0,
         }
     }
 }
@@ -112,6 +128,31 @@ pub enum Error {
     /// A worker thread cannot start (the system is out of resources).
     #[error("internal error: cannot start a worker thread: {0}")]
     WorkerThread(#[source] std::io::Error),
+    /// `start_at` is already past by more than the tolerance: the shard
+    /// would not be on its run's time grid.
+    #[error("--start-at {at} is {late_ms} ms in the past (more than the {tolerance_ms} ms tolerance): this shard would start late on its run's time grid; give a start in the future")]
+    StartPassed {
+        /// T0 as given, RFC 3339.
+        at: String,
+        /// How far past it is, ms.
+        late_ms: u128,
+        /// The tolerance, ms.
+        tolerance_ms: u128,
+    },
+    /// `run_id` is not a word of letters, digits, `.`, `_` and `-`.
+    #[error(
+        "--run-id `{0}`: use 1 to 128 letters, digits, `.`, `_` or `-` (it names directories), not starting with `.`"
+    )]
+    BadRunId(String),
+    /// Stopped by Ctrl-C or SIGTERM while waiting for `start_at`: nothing ran
+    /// and nothing was written.
+    #[error("stopped by {signal} while waiting for the start at {at}: nothing was run")]
+    StoppedBeforeStart {
+        /// The signal.
+        signal: Signal,
+        /// T0, RFC 3339.
+        at: String,
+    },
     /// A second Ctrl-C or SIGTERM: the run stopped without waiting for
     /// requests in flight, and its files stay `.partial`. The CLI exits with
     /// the signal's code (130 or 143).
@@ -136,12 +177,7 @@ pub struct RunReport {
 /// Replay `profile` and write its results to `opts.out_dir`.
 pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
     let (shard, shards) = check_run(&profile, opts)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Error::Runtime)?;
-    let connector = rt.block_on(Connector::new(&profile.target))?;
-    let proto = rt.block_on(probe(&connector, &profile));
+    let (rt, connector, proto) = prepare(&profile, opts)?;
     let (workers, users_here) = split_load(&profile, opts.workers, shard, shards)?;
     std::fs::create_dir_all(&opts.out_dir).map_err(|source| io_error_in(opts, source))?;
 
@@ -166,7 +202,13 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
         threads.push(spawn_worker(w, launch.spec(w, tx.clone()), gates.clone())?);
     }
     drop(tx);
-    let (start, start_wall, writer) = start_clock(&gates, &profile, opts);
+    let Clock {
+        start,
+        t0,
+        late,
+        run_id,
+        writer,
+    } = start_clock(&gates, &profile, opts);
     let mut writer = match writer {
         Ok(w) => w,
         Err(source) => {
@@ -205,7 +247,10 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
         workers: workers as u32,
         late_threshold: opts.late_threshold,
         shard: opts.shard,
-        start_wall,
+        attempt: opts.attempt,
+        run_id,
+        late_start: late,
+        start_wall: t0,
         elapsed: start.elapsed(),
         ended_wall: SystemTime::now(),
         interrupted: opts.stop.load(Ordering::Relaxed),
@@ -213,6 +258,21 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
     let summary = summarize(&profile, writer.totals(), &finals, ctx);
     let dir = writer.finish(&summary).map_err(|source| io_error_in(opts, source))?;
     Ok(RunReport { summary, dir })
+}
+
+/// The engine's runtime, and once T0 is near (when there is one), the target resolved
+/// and its protocol probed.
+fn prepare(profile: &Profile, opts: &RunOptions) -> Result<(tokio::runtime::Runtime, Connector, Proto), Error> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    if let Some(t0) = opts.start_at {
+        rt.block_on(wait_for_start(t0, opts.handle_signals))?;
+    }
+    let connector = rt.block_on(Connector::new(&profile.target))?;
+    let proto = rt.block_on(probe(&connector, profile));
+    Ok((rt, connector, proto))
 }
 
 /// An error writing the run's files.
@@ -223,25 +283,134 @@ fn io_error_in(opts: &RunOptions, source: std::io::Error) -> Error {
     }
 }
 
-/// Once every worker has connected: set the start instant, open the result files, and
-/// let the workers go (straight into a stop if the files cannot be opened).
-fn start_clock(
-    gates: &Gates,
-    profile: &Profile,
-    opts: &RunOptions,
-) -> (std::time::Instant, SystemTime, std::io::Result<ResultWriter>) {
+/// Until `lead` before T0, the run only waits: connections are opened
+/// just before T0, so a server's idle timeout does not close them first.
+const START_LEAD: Duration = Duration::from_secs(2);
+
+/// Wait until [`START_LEAD`] before `t0` by the wall clock (re-read every
+/// 30 s, so a clock adjusted while waiting is followed). A Ctrl-C or SIGTERM
+/// meanwhile ends the wait with nothing run (when `handle_signals`).
+async fn wait_for_start(t0: SystemTime, handle_signals: bool) -> Result<(), Error> {
+    let signal = async move {
+        if handle_signals {
+            stop::next().await
+        } else {
+            std::future::pending().await
+        }
+    };
+    tokio::pin!(signal);
+    loop {
+        let Ok(left) = t0.duration_since(SystemTime::now() + START_LEAD) else {
+            return Ok(());
+        };
+        if left.is_zero() {
+            return Ok(());
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(left.min(Duration::from_secs(30))) => {}
+            s = &mut signal => {
+                return Err(Error::StoppedBeforeStart {
+                    signal: s,
+                    at: crate::dates::rfc3339(t0, 3),
+                })
+            }
+        }
+    }
+}
+
+/// The run's clock once the workers are connected: the monotonic start
+/// instant anchored on T0, T0 itself, how late the release was, the run's
+/// id, and its result files.
+struct Clock {
+    start: std::time::Instant,
+    t0: SystemTime,
+    late: Duration,
+    run_id: String,
+    writer: std::io::Result<ResultWriter>,
+}
+
+/// `t` truncated to a whole millisecond (T0 is recorded in ms).
+fn whole_ms(t: SystemTime) -> SystemTime {
+    let ms = t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    std::time::UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
+}
+
+/// A run id from the profile's name, its hash and T0: the same for every
+/// shard given the same profile and `--start-at`.
+pub fn derive_run_id(profile: &Profile, t0: SystemTime) -> String {
+    let name: String = profile
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .take(40)
+        .collect();
+    let stamp = crate::dates::rfc3339(t0, 3).replace([':', '-'], "").replace('.', "");
+    let hash = profile.hash.trim_start_matches("sha256:");
+    format!(
+        "{}-{}-{}",
+        name.trim_matches('-'),
+        stamp.to_ascii_lowercase(),
+        &hash[..hash.len().min(8)]
+    )
+}
+
+/// Once every worker has connected: anchor the start instant on T0, open the result
+/// files, and let the workers go (straight into a stop if the files cannot be opened).
+fn start_clock(gates: &Gates, profile: &Profile, opts: &RunOptions) -> Clock {
     gates.connected.wait();
-    // A short lead so every worker is past the barrier when the clock starts.
-    let start = std::time::Instant::now() + Duration::from_millis(5);
+    // Without a T0, a short lead so every worker is past the barrier when the clock starts.
+    let t0 = whole_ms(
+        opts.start_at
+            .unwrap_or_else(|| SystemTime::now() + Duration::from_millis(6)),
+    );
+    let (now_wall, now) = (SystemTime::now(), std::time::Instant::now());
+    let (start, late) = match t0.duration_since(now_wall) {
+        Ok(ahead) => (now + ahead, Duration::ZERO),
+        Err(past) => {
+            let late = past.duration();
+            (now.checked_sub(late).unwrap_or(now), late)
+        }
+    };
     let _ = gates.start.set(start);
-    let start_wall = SystemTime::now() + Duration::from_millis(5);
-    let writer = ResultWriter::create(&opts.out_dir, start_wall, profile.endpoint_names(), &profile.name);
+    let run_id = opts.run_id.clone().unwrap_or_else(|| derive_run_id(profile, t0));
+    let header = LogHeader {
+        title: profile.name.clone(),
+        run_id: run_id.clone(),
+        shard: opts.shard,
+        attempt: opts.attempt,
+        seed: profile.seed,
+        profile_hash: profile.hash.clone(),
+        t0,
+        interval: Duration::from_secs(1),
+    };
+    let writer = ResultWriter::create(&opts.out_dir, &header, profile.endpoint_names());
     if writer.is_err() {
         // Nothing can be recorded: release the workers straight into a stop.
         opts.stop.store(true, Ordering::Relaxed);
     }
     gates.go.wait();
-    (start, start_wall, writer)
+    Clock {
+        start,
+        t0,
+        late,
+        run_id,
+        writer,
+    }
+}
+
+/// A run id names directories: letters, digits, `.`, `_` and `-`.
+fn valid_run_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && !id.starts_with('.')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 /// A run may go ahead: not against prod unless allowed, and a valid shard (returned as
@@ -259,6 +428,20 @@ fn check_run(profile: &Profile, opts: &RunOptions) -> Result<(u32, u32), Error> 
             index: shard,
             count: shards,
         });
+    }
+    if let Some(id) = opts.run_id.as_deref().filter(|id| !valid_run_id(id)) {
+        return Err(Error::BadRunId(id.to_string()));
+    }
+    if let Some(t0) = opts.start_at {
+        if let Err(past) = t0.duration_since(SystemTime::now()) {
+            if past.duration() > opts.start_tolerance {
+                return Err(Error::StartPassed {
+                    at: crate::dates::rfc3339(t0, 3),
+                    late_ms: past.duration().as_millis(),
+                    tolerance_ms: opts.start_tolerance.as_millis(),
+                });
+            }
+        }
     }
     Ok((shard, shards))
 }
@@ -458,17 +641,9 @@ async fn collect(
         tokio::select! {
             msg = rx.recv() => match msg {
                 Some(WorkerMsg::Interval(iv)) => {
-                    let p = pending.entry(iv.index).or_insert_with(|| Pending {
-                        reported: 0,
-                        data: new_interval(profile, shards, iv.index),
-                    });
-                    p.reported += 1;
-                    p.data.sent += iv.sent;
-                    for (key, h) in iv.series {
-                        let _ = p.data.series.entry(key).or_insert_with(new_hist).add(&h);
-                    }
-                    if p.reported == workers {
-                        let ready = iv.index;
+                    let index = iv.index;
+                    if add_report(&mut pending, iv, profile, shards) == workers {
+                        let ready = index;
                         while let Some(entry) = pending.first_entry() {
                             if *entry.key() > ready {
                                 break;
@@ -508,6 +683,22 @@ async fn collect(
     Ok(Collected { finals, io_error })
 }
 
+/// One worker's interval added to the pending one; returns how many workers have reported it.
+fn add_report(pending: &mut BTreeMap<u64, Pending>, iv: WorkerInterval, profile: &Profile, shards: u32) -> usize {
+    let p = pending.entry(iv.index).or_insert_with(|| Pending {
+        reported: 0,
+        data: new_interval(profile, shards, iv.index),
+    });
+    p.reported += 1;
+    p.data.intended += iv.intended;
+    p.data.sent += iv.sent;
+    p.data.never_sent += iv.never_sent;
+    for (key, h) in iv.series {
+        let _ = p.data.series.entry(key).or_insert_with(new_hist).add(&h);
+    }
+    p.reported
+}
+
 /// One complete interval to the progress line and the result files; after
 /// the first write error, only to the progress line (the error is kept).
 fn write_interval(
@@ -544,7 +735,9 @@ fn new_interval(profile: &Profile, shards: u32, index: u64) -> IntervalData {
         length: Duration::from_secs(1),
         series: BTreeMap::new(),
         target,
+        intended: 0,
         sent: 0,
+        never_sent: 0,
         warmup: Duration::from_secs(index) < profile.warmup,
     }
 }

@@ -1,7 +1,15 @@
-//! Per-worker recording: latency histograms per endpoint and outcome for
-//! the current one-second interval, handed to the collector when the
-//! interval ends and reset (not reallocated). Memory is fixed by the number
-//! of endpoints, whatever the run's length.
+//! Per-worker recording on the run's time grid: every request belongs to
+//! the one-second interval of its *intended* send instant, whenever it is
+//! sent or completes, so interval `k` of every worker and every shard
+//! covers the same span of the schedule and their histograms add exactly.
+//!
+//! An interval stays open while requests intended in it are in flight or
+//! its arrivals are not all claimed yet; it is handed to the collector
+//! (in order) once neither is true. Histograms of closed intervals are
+//! reset and reused, so memory is fixed by the endpoints and the few
+//! intervals in flight, whatever the run's length.
+
+use std::collections::VecDeque;
 
 use hdrhistogram::Histogram;
 
@@ -11,13 +19,17 @@ use crate::results::{Outcome, SeriesKey};
 /// One worker's finished interval.
 #[derive(Debug)]
 pub struct WorkerInterval {
-    /// The interval's number: whole seconds since the start of the run.
+    /// The interval's number: whole seconds of intended send time since the start of the run.
     pub index: u64,
     /// Latency histograms (µs) of the series that recorded anything, by
     /// endpoint and outcome.
     pub series: Vec<(SeriesKey, Histogram<u64>)>,
-    /// Requests sent during the interval, measured or not.
+    /// Requests intended in the interval (this worker's), warm-up included.
+    pub intended: u64,
+    /// Of those, the ones sent.
     pub sent: u64,
+    /// Of those, the ones never sent (the run ended while every connection was busy).
+    pub never_sent: u64,
 }
 
 /// What a worker has recorded over the whole run, apart from intervals.
@@ -44,12 +56,27 @@ pub trait IntervalSink {
     fn interval(&mut self, iv: WorkerInterval);
 }
 
-/// One worker's recorder: the current interval's histograms per endpoint
-/// and outcome, and the run's totals.
-pub struct Recorder {
-    current: u64,
+/// One open interval.
+#[derive(Debug)]
+struct Open {
+    /// `[endpoint * Outcome::COUNT + outcome]`, allocated on first use.
     series: Vec<Option<Histogram<u64>>>,
+    intended: u64,
     sent: u64,
+    never_sent: u64,
+    /// Claimed and not finished yet.
+    in_flight: u64,
+}
+
+/// One worker's recorder: the open intervals' histograms per endpoint and
+/// outcome, and the run's totals.
+pub struct Recorder {
+    /// The index of `open[0]`: every interval before it is closed.
+    base: u64,
+    open: VecDeque<Open>,
+    /// Histograms of closed intervals, reset, for the next ones.
+    spare: Vec<Histogram<u64>>,
+    series: usize,
     pub(crate) totals: WorkerTotals,
 }
 
@@ -58,9 +85,10 @@ impl Recorder {
     /// the profile has none), at interval 0.
     pub fn new(endpoints: usize, tenants: usize) -> Recorder {
         Recorder {
-            current: 0,
-            series: (0..endpoints * Outcome::COUNT).map(|_| None).collect(),
-            sent: 0,
+            base: 0,
+            open: VecDeque::new(),
+            spare: Vec::new(),
+            series: endpoints * Outcome::COUNT,
             totals: WorkerTotals {
                 tenants: vec![0; tenants],
                 unexpected: vec![0; endpoints],
@@ -76,51 +104,115 @@ impl Recorder {
         }
     }
 
-    /// Close every interval before `index` and hand it to `sink`.
-    pub fn roll_to(&mut self, index: u64, sink: &mut impl IntervalSink) {
-        while self.current < index {
-            let mut series = Vec::new();
-            for (i, slot) in self.series.iter_mut().enumerate() {
-                if let Some(h) = slot {
-                    if !h.is_empty() {
-                        let key = (
-                            i / Outcome::COUNT,
-                            Outcome::from_index(i % Outcome::COUNT).unwrap_or(Outcome::Other),
-                        );
-                        series.push((key, h.clone()));
-                        h.reset();
-                    }
+    /// Interval `index`, opened (with every interval before it) if needed. An
+    /// interval already closed cannot be reopened: its requests go to the
+    /// oldest open one (never lost; the engine's ordering makes this not happen).
+    #[inline]
+    fn at(&mut self, index: u64) -> &mut Open {
+        let offset = index.saturating_sub(self.base) as usize;
+        while self.open.len() <= offset {
+            self.open.push_back(Open {
+                series: (0..self.series).map(|_| None).collect(),
+                intended: 0,
+                sent: 0,
+                never_sent: 0,
+                in_flight: 0,
+            });
+        }
+        &mut self.open[offset]
+    }
+
+    /// A request intended in interval `index` was claimed: it is in flight until [`Self::finished`].
+    pub fn claimed(&mut self, index: u64) {
+        let o = self.at(index);
+        o.intended += 1;
+        o.in_flight += 1;
+    }
+
+    /// A claimed request of interval `index` was given back unsent (the run was stopped).
+    pub fn abandoned(&mut self, index: u64) {
+        let o = self.at(index);
+        o.intended = o.intended.saturating_sub(1);
+        o.in_flight = o.in_flight.saturating_sub(1);
+    }
+
+    /// A request intended in interval `index` was sent.
+    pub fn sent(&mut self, index: u64) {
+        self.at(index).sent += 1;
+    }
+
+    /// A claimed request of interval `index` is done (any outcome).
+    pub fn finished(&mut self, index: u64) {
+        let o = self.at(index);
+        o.in_flight = o.in_flight.saturating_sub(1);
+    }
+
+    /// A request intended in interval `index` was never sent: the run ended first.
+    pub fn never_sent(&mut self, index: u64) {
+        let o = self.at(index);
+        o.intended += 1;
+        o.never_sent += 1;
+    }
+
+    /// The latency of a measured request intended in interval `index`.
+    #[inline]
+    pub fn latency(&mut self, index: u64, endpoint: usize, outcome: Outcome, us: u64) {
+        let offset = index.saturating_sub(self.base) as usize;
+        if offset >= self.open.len() {
+            self.at(index);
+        }
+        let Recorder { open, spare, .. } = self;
+        let slot = &mut open[offset].series[endpoint * Outcome::COUNT + outcome.index()];
+        record(slot.get_or_insert_with(|| spare.pop().unwrap_or_else(new_hist)), us);
+    }
+
+    /// Hand every interval before `index` whose requests are all done to
+    /// `sink`, in order, stopping at the first one still in flight.
+    pub fn close_before(&mut self, index: u64, sink: &mut impl IntervalSink) {
+        if index > self.base {
+            self.at(index - 1);
+        }
+        while self.base < index && self.open.front().is_some_and(|o| o.in_flight == 0) {
+            self.close_front(sink);
+        }
+    }
+
+    /// Hand every open interval to `sink`, in flight or not (the run is over).
+    pub fn close_all(&mut self, sink: &mut impl IntervalSink) {
+        while !self.open.is_empty() {
+            self.close_front(sink);
+        }
+    }
+
+    fn close_front(&mut self, sink: &mut impl IntervalSink) {
+        let Some(mut o) = self.open.pop_front() else { return };
+        let mut series = Vec::new();
+        for (i, slot) in o.series.iter_mut().enumerate() {
+            if let Some(h) = slot.take() {
+                let key = (
+                    i / Outcome::COUNT,
+                    Outcome::from_index(i % Outcome::COUNT).unwrap_or(Outcome::Other),
+                );
+                if h.is_empty() {
+                    self.spare.push(h);
+                } else {
+                    series.push((key, h));
                 }
             }
-            sink.interval(WorkerInterval {
-                index: self.current,
-                series,
-                sent: std::mem::take(&mut self.sent),
-            });
-            self.current += 1;
         }
+        sink.interval(WorkerInterval {
+            index: self.base,
+            series,
+            intended: o.intended,
+            sent: o.sent,
+            never_sent: o.never_sent,
+        });
+        self.base += 1;
     }
 
-    /// A request was sent during interval `index`.
-    pub fn sent(&mut self, index: u64, sink: &mut impl IntervalSink) {
-        if index > self.current {
-            self.roll_to(index, sink);
-        }
-        self.sent += 1;
-    }
-
-    /// A measured request completed during interval `index`.
-    pub fn latency(&mut self, index: u64, endpoint: usize, outcome: Outcome, us: u64, sink: &mut impl IntervalSink) {
-        if index > self.current {
-            self.roll_to(index, sink);
-        }
-        let slot = &mut self.series[endpoint * Outcome::COUNT + outcome.index()];
-        record(slot.get_or_insert_with(new_hist), us);
-    }
-
-    /// The interval being recorded.
-    pub fn current(&self) -> u64 {
-        self.current
+    /// The oldest interval still open (every one before it was handed on).
+    pub fn oldest_open(&self) -> u64 {
+        self.base
     }
 }
 
@@ -136,19 +228,56 @@ mod tests {
     }
 
     #[test]
-    fn intervals_roll_in_order_and_reset() {
+    fn intervals_close_in_order_once_nothing_is_in_flight() {
         let mut r = Recorder::new(2, 0);
         let mut sink = Collect(Vec::new());
-        r.sent(0, &mut sink);
-        r.latency(0, 1, Outcome::S2xx, 100, &mut sink);
-        r.latency(2, 0, Outcome::Timeout, 5000, &mut sink);
-        r.roll_to(3, &mut sink);
+        // Interval 0: one request done, one still in flight.
+        r.claimed(0);
+        r.sent(0);
+        r.latency(0, 1, Outcome::S2xx, 100);
+        r.finished(0);
+        r.claimed(0);
+        r.sent(0);
+        // Interval 2: done.
+        r.claimed(2);
+        r.sent(2);
+        r.latency(2, 0, Outcome::Timeout, 5000);
+        r.finished(2);
+        r.close_before(3, &mut sink);
+        assert!(sink.0.is_empty(), "interval 0 is in flight, so nothing after it closes");
+        // The slow request of interval 0 completes in interval 3's time: it
+        // still lands in interval 0, where it was intended.
+        r.latency(0, 1, Outcome::S2xx, 3_000_000);
+        r.finished(0);
+        r.close_before(3, &mut sink);
         let idx: Vec<u64> = sink.0.iter().map(|i| i.index).collect();
         assert_eq!(idx, [0, 1, 2]);
-        assert_eq!(sink.0[0].sent, 1);
+        assert_eq!((sink.0[0].intended, sink.0[0].sent), (2, 2));
         assert_eq!(sink.0[0].series.len(), 1);
         assert_eq!(sink.0[0].series[0].0, (1, Outcome::S2xx));
+        assert_eq!(sink.0[0].series[0].1.len(), 2);
         assert!(sink.0[1].series.is_empty());
         assert_eq!(sink.0[2].series[0].0, (0, Outcome::Timeout));
+        assert_eq!(r.oldest_open(), 3);
+    }
+
+    #[test]
+    fn never_sent_and_abandoned_requests_are_counted_where_intended() {
+        let mut r = Recorder::new(1, 0);
+        let mut sink = Collect(Vec::new());
+        r.claimed(1);
+        r.abandoned(1);
+        r.never_sent(1);
+        r.never_sent(4);
+        r.close_all(&mut sink);
+        let counts: Vec<(u64, u64, u64, u64)> = sink
+            .0
+            .iter()
+            .map(|i| (i.index, i.intended, i.sent, i.never_sent))
+            .collect();
+        assert_eq!(
+            counts,
+            [(0, 0, 0, 0), (1, 1, 0, 1), (2, 0, 0, 0), (3, 0, 0, 0), (4, 1, 0, 1)]
+        );
     }
 }

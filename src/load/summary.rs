@@ -24,6 +24,11 @@ pub(super) struct SummaryContext {
     pub workers: u32,
     pub late_threshold: Duration,
     pub shard: Option<(u32, u32)>,
+    pub attempt: u32,
+    pub run_id: String,
+    /// How late after T0 the workers were released.
+    pub late_start: Duration,
+    /// T0.
     pub start_wall: SystemTime,
     pub ended_wall: SystemTime,
     pub elapsed: Duration,
@@ -79,6 +84,7 @@ pub(super) fn summarize(
             latency_log: LATENCY_LOG_FILE.into(),
             timeseries: TIMESERIES_FILE.into(),
         },
+        histogram: HistogramLayout::default(),
     }
 }
 
@@ -92,6 +98,7 @@ fn profile_info(profile: &Profile) -> ProfileInfo {
         name: profile.name.clone(),
         description: profile.description.clone(),
         source: profile.source.display().to_string(),
+        hash: profile.hash.clone(),
         seed: profile.seed,
         model,
         arrivals,
@@ -182,7 +189,20 @@ impl<'a> Builder<'a> {
             measured_s: round(self.measured_s, 3),
             interrupted: self.ctx.interrupted,
             workers: self.ctx.workers,
-            shard: self.ctx.shard.map(|(index, count)| ShardInfo { index, count }),
+            shard: self.ctx.shard.map(|(index, count)| ShardInfo {
+                index,
+                count,
+                attempt: self.ctx.attempt,
+            }),
+            run_id: self.ctx.run_id.clone(),
+            t0_unix_ms: self
+                .ctx
+                .start_wall
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
+            interval_s: 1.0,
+            late_start_ms: self.ctx.late_start.as_millis() as u64,
+            merged: None,
         }
     }
 
@@ -238,6 +258,8 @@ impl<'a> Builder<'a> {
             loop_lag_p99_us: loop_p99,
             generator_saturated: reason.is_some(),
             saturation_reason: reason,
+            lag_histogram: Some(crate::results::hist::encode(&lag)),
+            loop_lag_histogram: Some(crate::results::hist::encode(&loop_lag)),
         };
         (rate, schedule)
     }

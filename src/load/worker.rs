@@ -77,11 +77,25 @@ struct Shared {
     start: Instant,
     recorder: Recorder,
     sink: Sink,
+    /// Open model: the intended instant (ns from the start) of the last
+    /// arrival claimed; every arrival before it is claimed, since they are
+    /// claimed in order. `u64::MAX` once the schedule is exhausted.
+    claimed_through_ns: u64,
 }
 
 impl Shared {
     fn interval_of(&self, t: Instant) -> u64 {
         t.saturating_duration_since(self.start).as_secs()
+    }
+
+    /// Intervals before this one can take no new request: their time has
+    /// passed and (open model) all their arrivals are claimed.
+    fn watermark(&self, now: Instant) -> u64 {
+        let by_time = self.interval_of(now);
+        match self.spec.pacing {
+            Pacing::Open { .. } => by_time.min(interval_of_ns(self.claimed_through_ns)),
+            Pacing::Closed { .. } => by_time,
+        }
     }
 
     /// The next arrival of this worker's slice of the open schedule, if the
@@ -96,11 +110,27 @@ impl Shared {
                 if a.at_ns >= warmup_ns {
                     self.recorder.totals.intended += 1;
                 }
+                self.claimed_through_ns = a.at_ns;
+                self.recorder.claimed(interval_of_ns(a.at_ns));
                 return Some(a);
             }
         }
+        self.claimed_through_ns = u64::MAX;
         None
     }
+
+    /// A claimed request of interval `idx` goes back unsent: the run was stopped.
+    fn abandon(&mut self, idx: u64, measured: bool) {
+        self.recorder.abandoned(idx);
+        if measured && matches!(self.spec.pacing, Pacing::Open { .. }) {
+            self.recorder.totals.intended = self.recorder.totals.intended.saturating_sub(1);
+        }
+    }
+}
+
+/// The interval (whole seconds) of an instant `ns` nanoseconds after the start.
+fn interval_of_ns(ns: u64) -> u64 {
+    ns / 1_000_000_000
 }
 
 /// What paces one slot, the request loop's one input besides its connection:
@@ -182,7 +212,8 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, mut pace: SlotPa
         }
         // When is this request due, and what is it?
         let now = Instant::now();
-        let (intended, claimed_early) = match &mut pace {
+        // Every request belongs to the interval of its intended instant.
+        let (intended, claimed_early, idx) = match &mut pace {
             SlotPacing::Arrivals => {
                 if now >= cutoff {
                     break;
@@ -190,20 +221,27 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, mut pace: SlotPa
                 let Some(a) = shared.borrow_mut().claim() else { break };
                 let at = start + Duration::from_nanos(a.at_ns);
                 plan.render(a.index, &mut buf);
-                (at, at > now)
+                (at, at > now, interval_of_ns(a.at_ns))
             }
             SlotPacing::User(user) => {
                 if now >= end {
                     break;
                 }
                 user.next(&plan, &mut buf);
-                (now, true)
+                let mut s = shared.borrow_mut();
+                let idx = s.interval_of(now);
+                s.recorder.claimed(idx);
+                (now, true, idx)
             }
         };
+        let measured = intended.saturating_duration_since(start) >= warmup;
         if intended > Instant::now() {
             tokio::select! {
                 _ = tokio::time::sleep_until(intended) => {}
-                _ = notify.notified() => break,
+                _ = notify.notified() => {
+                    shared.borrow_mut().abandon(idx, measured);
+                    break;
+                }
             }
         }
         let sent_at = Instant::now();
@@ -215,9 +253,8 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, mut pace: SlotPa
         let lag = sent_at.saturating_duration_since(intended);
         {
             let mut s = shared.borrow_mut();
-            let idx = s.interval_of(sent_at);
-            let Shared { recorder, sink, .. } = &mut *s;
-            recorder.sent(idx, sink);
+            let recorder = &mut s.recorder;
+            recorder.sent(idx);
             record(&mut recorder.totals.lag, lag.as_micros() as u64);
             if lag > s.spec.late_threshold {
                 s.recorder.totals.late += 1;
@@ -235,14 +272,13 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, mut pace: SlotPa
                 (Outcome::Timeout, None)
             }
         };
-        let measured = intended.saturating_duration_since(start) >= warmup;
         {
             let mut s = shared.borrow_mut();
-            let idx = s.interval_of(done);
-            let Shared { recorder, sink, .. } = &mut *s;
+            let recorder = &mut s.recorder;
+            recorder.finished(idx);
             if measured {
                 let us = done.saturating_duration_since(measure_from).as_micros() as u64;
-                recorder.latency(idx, buf.endpoint, outcome, us, sink);
+                recorder.latency(idx, buf.endpoint, outcome, us);
                 let ep = &plan.profile().endpoints[buf.endpoint];
                 match ep.kind {
                     Kind::Read => recorder.totals.read += 1,
@@ -363,6 +399,7 @@ pub async fn run(spec: WorkerSpec, conns: Vec<Conn>, start: Instant) {
         sink: Sink(tx.clone()),
         start,
         spec,
+        claimed_through_ns: 0,
     }));
     let tasks = spawn_slots(&shared, conns);
     let ticker = spawn_ticker(shared.clone(), start);
@@ -374,9 +411,15 @@ pub async fn run(spec: WorkerSpec, conns: Vec<Conn>, start: Instant) {
     let dropped = never_sent(&mut s);
     s.recorder.totals.intended += dropped;
     s.recorder.totals.dropped = dropped;
-    let last = s.interval_of(Instant::now()) + 1;
+    // Every interval up to the end of the schedule, so every worker reports
+    // the same intervals (and the collector can write them in order).
+    let mut last = s.interval_of(Instant::now());
+    if !s.spec.stop.load(Ordering::Relaxed) {
+        last = last.max(s.spec.duration.as_secs().saturating_sub(1));
+    }
     let Shared { recorder, sink, .. } = &mut *s;
-    recorder.roll_to(last, sink);
+    recorder.close_before(last + 1, sink);
+    recorder.close_all(sink);
     let totals = std::mem::replace(&mut s.recorder.totals, Recorder::new(0, 0).totals);
     let _ = tx.send(WorkerMsg::Done(Box::new(totals)));
 }
@@ -432,10 +475,10 @@ fn spawn_ticker(shared: Rc<RefCell<Shared>>, start: Instant) -> tokio::task::Joi
                 &mut s.recorder.totals.loop_lag,
                 now.saturating_duration_since(next).as_micros() as u64,
             );
-            let idx = s.interval_of(now);
-            if idx > s.recorder.current() {
+            let idx = s.watermark(now);
+            if idx > s.recorder.oldest_open() {
                 let Shared { recorder, sink, .. } = &mut *s;
-                recorder.roll_to(idx, sink);
+                recorder.close_before(idx, sink);
             }
             next += Duration::from_millis(10);
             if next < now {
@@ -455,8 +498,11 @@ fn never_sent(s: &mut Shared) -> u64 {
     let mut dropped = 0;
     if let Pacing::Open { schedule, slice } = &mut s.spec.pacing {
         for a in schedule.by_ref() {
-            if slice.contains(a.index) && a.at_ns >= warmup_ns {
-                dropped += 1;
+            if slice.contains(a.index) {
+                s.recorder.never_sent(interval_of_ns(a.at_ns));
+                if a.at_ns >= warmup_ns {
+                    dropped += 1;
+                }
             }
         }
     }

@@ -393,6 +393,28 @@ pub struct Profile {
     pub tenants: Option<Tenants>,
     /// The endpoint mix; never empty.
     pub endpoints: Vec<Endpoint>,
+    /// `sha256:` and the hex digest of what was run: the profile's text (after
+    /// `--set`) and the `--duration` and `--rate-scale` given. Shards of one
+    /// run must agree on it; the seed is recorded on its own.
+    pub hash: String,
+}
+
+/// `sha256:` and the hex SHA-256 of the parts, each prefixed by its length
+/// (so no two different lists of parts hash alike).
+pub fn content_hash(parts: &[&[u8]]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    let digest = h.finalize();
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
 }
 
 impl Profile {
@@ -457,6 +479,15 @@ pub fn from_str(text: &str, path: &Path, overrides: &Overrides) -> Result<Profil
     }
     if let (Some(scale), Load::Open { shape, .. }) = (overrides.rate_scale, &mut profile.load) {
         shape.scale *= scale;
+    }
+    if overrides.duration.is_some() || overrides.rate_scale.is_some() {
+        let duration = overrides.duration.map(|d| d.as_nanos().to_le_bytes());
+        let scale = overrides.rate_scale.map(f64::to_le_bytes);
+        profile.hash = content_hash(&[
+            profile.hash.as_bytes(),
+            duration.as_ref().map_or(&[][..], |d| &d[..]),
+            scale.as_ref().map_or(&[][..], |s| &s[..]),
+        ]);
     }
     if profile.warmup >= profile.duration {
         return Err(Error::Flag {

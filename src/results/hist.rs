@@ -26,6 +26,30 @@ pub fn record(h: &mut Histogram<u64>, us: u64) {
     h.saturating_record(us.clamp(LOWEST_US, HIGHEST_US));
 }
 
+/// `h` as text: HdrHistogram's V2 compressed form in base64 (what its
+/// interval logs hold), for a summary field that must merge exactly.
+pub fn encode(h: &Histogram<u64>) -> String {
+    use base64::Engine;
+    use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
+    let mut bytes = Vec::new();
+    // Serializing into memory fails only for histograms no loadline code makes.
+    if V2DeflateSerializer::new().serialize(h, &mut bytes).is_err() {
+        return String::new();
+    }
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A histogram [`encode`] wrote; the error says what did not decode.
+pub fn decode(text: &str) -> Result<Histogram<u64>, String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| format!("not base64: {e}"))?;
+    hdrhistogram::serialization::Deserializer::new()
+        .deserialize(&mut &bytes[..])
+        .map_err(|e| format!("not an HdrHistogram: {e:?}"))
+}
+
 /// The numbers a summary reports for one histogram, in microseconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencyStats {

@@ -5,6 +5,7 @@
 
 pub mod hist;
 pub mod hlog;
+pub mod merge;
 pub mod outcome;
 pub mod run;
 pub mod summary;

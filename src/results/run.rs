@@ -37,6 +37,9 @@ pub enum RunError {
     /// `latency.hlog` could not be read.
     #[error(transparent)]
     Log(#[from] hlog::ReadError),
+    /// The shards given do not merge into one run.
+    #[error(transparent)]
+    Merge(#[from] Box<super::merge::MergeError>),
     /// A file reads but disagrees with the run (an unknown endpoint, a bad row).
     #[error("{path}: {message}")]
     Invalid {
@@ -85,6 +88,12 @@ pub struct SeriesRow {
     pub errors: u64,
     /// True during the warm-up.
     pub warmup: bool,
+    /// Requests intended in the interval (absent in files of older versions).
+    pub intended: Option<u64>,
+    /// Of those, sent.
+    pub sent: Option<u64>,
+    /// Of those, never sent.
+    pub never_sent: Option<u64>,
 }
 
 /// The block of seconds being filled while the latency log is read.
@@ -331,7 +340,7 @@ pub fn count_at_or_below(h: &Histogram<u64>, bound: u64) -> u64 {
 }
 
 /// `timeseries.csv`, each field parsed; a bad one names its line and column.
-fn read_series(path: &Path) -> Result<Vec<SeriesRow>, RunError> {
+pub fn read_series(path: &Path) -> Result<Vec<SeriesRow>, RunError> {
     let p = path.display().to_string();
     let invalid = |line: u64, message: String| RunError::Invalid {
         path: format!("{p}:{line}"),
@@ -355,6 +364,15 @@ fn read_series(path: &Path) -> Result<Vec<SeriesRow>, RunError> {
                 .map(Some)
                 .map_err(|_| invalid(line, format!("column {name}: `{s}` is not a number")))
         };
+        let opt_int = |k: usize, name: &str| -> Result<Option<u64>, RunError> {
+            match field(k) {
+                "" => Ok(None),
+                s => s
+                    .parse::<u64>()
+                    .map(Some)
+                    .map_err(|_| invalid(line, format!("column {name}: `{s}` is not a count"))),
+            }
+        };
         let int = |k: usize, name: &str| -> Result<u64, RunError> {
             field(k)
                 .parse::<u64>()
@@ -369,6 +387,9 @@ fn read_series(path: &Path) -> Result<Vec<SeriesRow>, RunError> {
             p99_ms: num(5, "p99_ms")?,
             errors: int(6, "errors")?,
             warmup: field(7) == "1",
+            intended: opt_int(8, "intended")?,
+            sent: opt_int(9, "sent")?,
+            never_sent: opt_int(10, "never_sent")?,
         });
     }
     Ok(rows)

@@ -42,6 +42,35 @@ pub struct Summary {
     pub tenants: Option<TenantSummary>,
     /// The run directory's other files.
     pub files: Files,
+    /// The shape of every histogram in the run's files (what lets two runs'
+    /// histograms add bucket for bucket).
+    #[serde(default)]
+    pub histogram: HistogramLayout,
+}
+
+/// The layout of a run's latency histograms: HdrHistogram's bounds and precision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistogramLayout {
+    /// The unit of recorded values: `us`.
+    pub unit: String,
+    /// Lowest trackable value.
+    pub lowest: u64,
+    /// Highest trackable value (larger ones are clamped to it).
+    pub highest: u64,
+    /// Significant decimal digits kept.
+    pub significant_digits: u8,
+}
+
+impl Default for HistogramLayout {
+    /// loadline's one layout ([`super::hist`]).
+    fn default() -> Self {
+        HistogramLayout {
+            unit: "us".into(),
+            lowest: super::hist::LOWEST_US,
+            highest: super::hist::HIGHEST_US,
+            significant_digits: super::hist::SIGFIG,
+        }
+    }
 }
 
 /// The load model a run used.
@@ -64,6 +93,10 @@ pub struct ProfileInfo {
     pub description: Option<String>,
     /// The profile file's path as given.
     pub source: String,
+    /// `sha256:` digest of what was run (the profile's text after `--set`,
+    /// and `--duration`/`--rate-scale`): shards of one run share it.
+    #[serde(default)]
+    pub hash: String,
     /// The seed requests were drawn with (the same seed replays the same requests).
     pub seed: u64,
     /// Open or closed.
@@ -98,6 +131,23 @@ pub struct ShardInfo {
     pub index: u32,
     /// Shards the run was split into.
     pub count: u32,
+    /// Which attempt at this shard (0 for the first), as given by `--attempt`.
+    #[serde(default)]
+    pub attempt: u32,
+}
+
+/// How a merged run was put together from its shards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MergedInfo {
+    /// Shards the run was split into.
+    pub count: u32,
+    /// The indices merged, ascending.
+    pub merged: Vec<u32>,
+    /// The indices that were missing (merged with `--allow-partial`).
+    pub missing: Vec<u32>,
+    /// True when shards are missing: the result covers part of the load, so
+    /// the gate reports it as inconclusive.
+    pub partial: bool,
 }
 
 /// When a run ran and how it ended.
@@ -121,6 +171,27 @@ pub struct RunInfo {
     pub workers: u32,
     /// The shard, when the run was one (`--shard I/N`).
     pub shard: Option<ShardInfo>,
+    /// The run's id: every shard of one run has the same (`--run-id`, or
+    /// derived from the profile's name, its hash and T0).
+    #[serde(default)]
+    pub run_id: String,
+    /// T0, the start of interval 0, in Unix milliseconds (`started_at` is the
+    /// same instant in RFC 3339). Every shard of a run shares it.
+    #[serde(default)]
+    pub t0_unix_ms: u64,
+    /// Length of one interval of the time grid, in seconds.
+    #[serde(default = "one_second")]
+    pub interval_s: f64,
+    /// How late after T0 the workers were released (a late `--start-at`), in ms.
+    #[serde(default)]
+    pub late_start_ms: u64,
+    /// Set on a run `loadline merge` wrote: which shards it holds.
+    #[serde(default)]
+    pub merged: Option<MergedInfo>,
+}
+
+fn one_second() -> f64 {
+    1.0
 }
 
 /// The rate a run asked for and the rate it delivered.
@@ -169,6 +240,13 @@ pub struct ScheduleInfo {
     pub generator_saturated: bool,
     /// Why the generator counts as saturated, for people.
     pub saturation_reason: Option<String>,
+    /// Every request's schedule lag (µs) as a histogram ([`super::hist::encode`]),
+    /// so shards merge into exact quantiles.
+    #[serde(default)]
+    pub lag_histogram: Option<String>,
+    /// The event loop's lag (µs) the same way.
+    #[serde(default)]
+    pub loop_lag_histogram: Option<String>,
 }
 
 /// Every measured request together.

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -36,25 +36,86 @@ pub struct IntervalData {
     pub start: Duration,
     /// The interval's length.
     pub length: Duration,
-    /// Latency of measured requests completed in the interval.
+    /// Latency of measured requests intended in the interval.
     pub series: BTreeMap<SeriesKey, Histogram<u64>>,
     /// Requests the schedule intended in this interval (open model).
     pub target: Option<f64>,
-    /// Requests sent in this interval, warm-up included.
+    /// Requests intended in this interval (its arrivals), warm-up included.
+    pub intended: u64,
+    /// Of those, the ones sent.
     pub sent: u64,
+    /// Of those, the ones never sent (the run ended first).
+    pub never_sent: u64,
     /// True while the warm-up lasts.
     pub warmup: bool,
+}
+
+/// Who a run (or one shard of it) is: written at the top of its interval
+/// log, so the log alone says which run and time grid it belongs to.
+#[derive(Debug, Clone)]
+pub struct LogHeader {
+    /// The profile's name.
+    pub title: String,
+    /// The run's id, shared by its shards.
+    pub run_id: String,
+    /// `(index, count)` when the run is a shard.
+    pub shard: Option<(u32, u32)>,
+    /// Which attempt at the shard.
+    pub attempt: u32,
+    /// The seed requests were drawn with.
+    pub seed: u64,
+    /// The profile's hash (`sha256:...`).
+    pub profile_hash: String,
+    /// T0: the start of interval 0, a whole millisecond.
+    pub t0: SystemTime,
+    /// Length of one interval.
+    pub interval: Duration,
+}
+
+/// Width of each count in the log's counts line: room for any u64, so the
+/// line is written first and filled in place at the end.
+const COUNT_WIDTH: usize = 20;
+
+/// The log's counts line: requests intended in the measured window, sent,
+/// and never sent.
+fn counts_line(intended: u64, sent: u64, never_sent: u64) -> String {
+    format!(
+        "#[loadline counts: intended={intended:0w$} sent={sent:0w$} never_sent={never_sent:0w$}]",
+        w = COUNT_WIDTH
+    )
 }
 
 /// Writes a run directory.
 pub struct ResultWriter {
     dir: PathBuf,
+    /// Byte offset of the counts line in the interval log.
+    counts_at: u64,
     endpoints: Vec<String>,
     hlog: BufWriter<File>,
     timeseries: csv::Writer<BufWriter<File>>,
     serializer: V2DeflateSerializer,
     totals: BTreeMap<SeriesKey, Histogram<u64>>,
     tag_buf: String,
+}
+
+/// The log's identity line: run id, shard, attempt, seed, profile hash,
+/// histogram layout, T0, interval length and loadline version.
+fn identity_line(h: &LogHeader) -> String {
+    let shard = h.shard.map_or_else(|| "none".to_string(), |(i, n)| format!("{i}/{n}"));
+    let t0_ms = h.t0.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    format!(
+        "[loadline run: run_id={} shard={shard} attempt={} seed={} profile_hash={} histogram=us:{}:{}:{} t0={} t0_unix_ms={t0_ms} interval_s={} version={}]",
+        h.run_id,
+        h.attempt,
+        h.seed,
+        h.profile_hash,
+        super::hist::LOWEST_US,
+        super::hist::HIGHEST_US,
+        super::hist::SIGFIG,
+        crate::dates::rfc3339(h.t0, 3),
+        h.interval.as_secs_f64(),
+        env!("CARGO_PKG_VERSION"),
+    )
 }
 
 fn partial(dir: &Path, name: &str) -> PathBuf {
@@ -67,20 +128,27 @@ fn io_err(path: &Path, e: std::io::Error) -> std::io::Error {
 
 impl ResultWriter {
     /// Start a run directory. `endpoints` names the series' endpoint indices.
-    pub fn create(dir: &Path, start: SystemTime, endpoints: Vec<String>, title: &str) -> std::io::Result<ResultWriter> {
+    pub fn create(dir: &Path, header: &LogHeader, endpoints: Vec<String>) -> std::io::Result<ResultWriter> {
         std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
         let hlog_path = partial(dir, LATENCY_LOG_FILE);
         let mut hlog = BufWriter::new(File::create(&hlog_path).map_err(|e| io_err(&hlog_path, e))?);
         let mut serializer = V2DeflateSerializer::new();
+        let identity = identity_line(header);
+        let version = env!("CARGO_PKG_VERSION");
+        let start = header.t0;
         IntervalLogWriterBuilder::new()
-            .add_comment(&format!("loadline {} interval log: {title}", env!("CARGO_PKG_VERSION")))
+            .add_comment(&format!("loadline {version} interval log: {}", header.title))
             .add_comment(
-                "Values in microseconds, measured from each request's intended send time. Tag = endpoint/outcome.",
+                "Values in microseconds, measured from each request's intended send time; each request is in the interval of its intended send time. Tag = endpoint/outcome.",
             )
+            .add_comment(&identity)
             .with_start_time(start)
             .with_base_time(start)
             .with_max_value_divisor(1000.0)
             .begin_log_with(&mut hlog, &mut serializer)?;
+        // Filled in when the run ends (the counts are known only then).
+        let counts_at = hlog.stream_position()?;
+        writeln!(hlog, "{}", counts_line(0, 0, 0))?;
         writeln!(
             hlog,
             "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\""
@@ -98,10 +166,14 @@ impl ResultWriter {
                 "p99_ms",
                 "errors",
                 "warmup",
+                "intended",
+                "sent",
+                "never_sent",
             ])
             .map_err(std::io::Error::other)?;
         Ok(ResultWriter {
             dir: dir.to_path_buf(),
+            counts_at,
             endpoints,
             hlog,
             timeseries,
@@ -154,6 +226,9 @@ impl ResultWriter {
                 q(0.99),
                 errors.to_string(),
                 u8::from(d.warmup).to_string(),
+                d.intended.to_string(),
+                d.sent.to_string(),
+                d.never_sent.to_string(),
             ])
             .map_err(std::io::Error::other)?;
         Ok(())
@@ -166,6 +241,15 @@ impl ResultWriter {
 
     /// Write the summary and make every file final (rename from `.partial`).
     pub fn finish(mut self, summary: &Summary) -> std::io::Result<PathBuf> {
+        let sent = summary.rate.sent_requests;
+        let line = counts_line(
+            summary.rate.target_requests.unwrap_or(sent),
+            sent,
+            summary.schedule.dropped_requests,
+        );
+        self.hlog.seek(SeekFrom::Start(self.counts_at))?;
+        self.hlog.write_all(line.as_bytes())?;
+        self.hlog.seek(SeekFrom::End(0))?;
         self.hlog.flush()?;
         self.timeseries.flush()?;
         let s_path = partial(&self.dir, SUMMARY_FILE);

@@ -12,6 +12,7 @@ mod cli;
 mod engine;
 mod fuzz_regressions;
 mod gate;
+mod merge;
 mod profiles;
 mod report;
 mod results;

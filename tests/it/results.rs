@@ -81,7 +81,10 @@ endpoints:
             "p50_ms",
             "p99_ms",
             "errors",
-            "warmup"
+            "warmup",
+            "intended",
+            "sent",
+            "never_sent"
         ]
     );
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.expect("row")).collect();

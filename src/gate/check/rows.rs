@@ -55,7 +55,8 @@ pub(super) mod tests {
     use crate::results::hist::{new_hist, record};
     use crate::results::run::{Run, Second};
     use crate::results::summary::{
-        Files, LagStats, Model, ProfileInfo, RateInfo, ReadWrite, RunInfo, ScheduleInfo, Summary, TargetInfo, Totals,
+        Files, HistogramLayout, LagStats, Model, ProfileInfo, RateInfo, ReadWrite, RunInfo, ScheduleInfo, Summary,
+        TargetInfo, Totals,
     };
     use crate::results::{LatencyStats, Outcome as Status};
 
@@ -70,6 +71,7 @@ pub(super) mod tests {
                 name: "test".into(),
                 description: None,
                 source: "test.yaml".into(),
+                hash: String::new(),
                 seed: 1,
                 model: Model::Open,
                 arrivals: Some("poisson".into()),
@@ -93,6 +95,11 @@ pub(super) mod tests {
                 interrupted: false,
                 workers: 1,
                 shard: None,
+                run_id: "test".into(),
+                t0_unix_ms: 1_767_225_600_000,
+                interval_s: 1.0,
+                late_start_ms: 0,
+                merged: None,
             },
             rate: RateInfo {
                 target_per_s: Some(100.0),
@@ -110,6 +117,8 @@ pub(super) mod tests {
                 loop_lag_p99_us: 0,
                 generator_saturated: false,
                 saturation_reason: None,
+                lag_histogram: None,
+                loop_lag_histogram: None,
             },
             totals: Totals {
                 requests: 6000,
@@ -133,6 +142,7 @@ pub(super) mod tests {
                 latency_log: "latency.hlog".into(),
                 timeseries: "timeseries.csv".into(),
             },
+            histogram: HistogramLayout::default(),
         };
         Run {
             dir: PathBuf::from("test-run"),

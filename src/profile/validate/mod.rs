@@ -96,7 +96,7 @@ fn is_credential_header(name: &str) -> bool {
         || n.contains("secret")
 }
 
-pub(super) fn validate(raw: RawProfile, _text: &str, path: &Path) -> Result<Profile, Error> {
+pub(super) fn validate(raw: RawProfile, text: &str, path: &Path) -> Result<Profile, Error> {
     let ctx = Ctx::new(path);
     let name = raw.name.value.trim().to_string();
     if name.is_empty() {
@@ -151,6 +151,7 @@ pub(super) fn validate(raw: RawProfile, _text: &str, path: &Path) -> Result<Prof
         load,
         tenants,
         endpoints,
+        hash: super::content_hash(&[text.as_bytes()]),
     })
 }
 
