@@ -17,6 +17,7 @@ mod gate;
 mod report;
 mod run;
 mod scrub;
+mod signals;
 mod synth;
 mod target;
 
