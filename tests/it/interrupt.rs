@@ -322,3 +322,72 @@ fn sigint_stops_scrub_and_leaves_no_file() {
 fn sigterm_stops_scrub_and_leaves_no_file() {
     scrub_stops_cleanly("TERM");
 }
+
+/// A shard of a sharded seed stopped by SIGTERM rolls back the table it
+/// was loading and leaves the seed recognisably incomplete: `finish`
+/// refuses and names the shard, and the table has no key.
+#[test]
+fn sigterm_stops_a_postgres_shard_and_finish_names_it() {
+    let Some(url) = env_url("LOADLINE_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let s = Scratch::new();
+    let schema = shop_schema(&s, "sigsh_");
+    let schema = schema.to_str().expect("path");
+    let prepare = Command::new(env!("CARGO_BIN_EXE_loadline"))
+        .current_dir(s.dir.path())
+        .args([
+            "synth", "prepare", schema, "--to", &url, "--scale", "5", "--shards", "2", "--reset",
+        ])
+        .output()
+        .expect("prepare");
+    assert!(prepare.status.success(), "{}", String::from_utf8_lossy(&prepare.stderr));
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    let mut child = spawn(
+        s.dir.path(),
+        &["synth", schema, "--to", &url, "--scale", "5", "--shard", "1/2"],
+    );
+    wait_until(&mut child, "the COPY of sigsh_users", || {
+        let n: i64 = c
+            .query_one(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE 'COPY \"sigsh_users\"%'",
+                &[],
+            )
+            .expect("pg_stat_activity")
+            .get(0);
+        n > 0
+    });
+    send("TERM", &child);
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    assert!(
+        stderr.contains(
+            "interrupted by SIGTERM: rolled back the open transaction; the tables this shard loaded before stay"
+        ),
+        "{stderr}"
+    );
+    let users: i64 = c
+        .query_one("SELECT COUNT(*) FROM sigsh_users", &[])
+        .expect("count")
+        .get(0);
+    assert_eq!(users, 0, "the interrupted table's rows were rolled back");
+    let finish = Command::new(env!("CARGO_BIN_EXE_loadline"))
+        .current_dir(s.dir.path())
+        .args(["synth", "finish", schema, "--to", &url, "--scale", "5"])
+        .output()
+        .expect("finish");
+    let err = String::from_utf8_lossy(&finish.stderr);
+    assert_eq!(finish.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("`sigsh_users`: shard 0/2 not loaded, shard 1/2 not loaded"),
+        "{err}"
+    );
+    assert!(err.contains("`sigsh_tenants`: shard 0/2 not loaded;"), "{err}");
+    c.batch_execute(
+        "DROP TABLE sigsh_orders, sigsh_products, sigsh_users, sigsh_tenants; \
+         DELETE FROM loadline_seed_shards WHERE table_name LIKE 'sigsh\\_%'; \
+         DELETE FROM loadline_seed_runs WHERE table_name LIKE 'sigsh\\_%'",
+    )
+    .expect("clean up");
+}
