@@ -216,7 +216,7 @@ pub fn run(gen: Arc<Generator>, sink: &mut dyn sink::Sink, opts: &RunOptions) ->
                     "{undone}; the tables this shard loaded before stay, recorded: run it again to load the rest (`synth finish` refuses until every shard is in)"
                 )
             } else {
-                format!("nothing written; {undone}")
+                undone
             };
             if opts.stop.is_raised() {
                 Err(Error::Interrupted { undone })

@@ -141,11 +141,11 @@ impl Sink for FileSink {
 
     fn abort(&mut self, _plan: &RunPlan) -> String {
         if self.to_stdout() {
-            return "the rows already on standard output stay there".into();
+            return "the rows already written to standard output stay there".into();
         }
         let n = self.remove_pending();
         format!(
-            "removed the partial files of {} (the {n} table{} finished before the stop too)",
+            "nothing written; removed the partial files of {} (the {n} table{} finished before the stop too)",
             self.dir.display(),
             if n == 1 { "" } else { "s" }
         )
@@ -272,7 +272,7 @@ impl Sink for SqlFileSink {
         if self.out.take().is_some() {
             let _ = std::fs::remove_file(&tmp);
         }
-        format!("removed {}", tmp.display())
+        format!("nothing written; removed {}", tmp.display())
     }
 
     fn describe(&self) -> String {

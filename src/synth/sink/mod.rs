@@ -142,7 +142,9 @@ pub trait Sink {
     /// The run failed or was interrupted after `prepare`: undo it so that
     /// nothing of it looks complete (partial files removed, the open
     /// transaction rolled back, the tables this run created dropped).
-    /// Best effort; returns what was undone, for the message.
+    /// Best effort; returns what was undone, for the message, starting
+    /// with "nothing written" unless something of the run stays (a shard's
+    /// earlier tables, rows already on standard output).
     fn abort(&mut self, plan: &RunPlan) -> String;
     /// Where the rows went, for messages (no password).
     fn describe(&self) -> String;

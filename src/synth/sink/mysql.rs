@@ -317,8 +317,13 @@ impl Sink for MysqlSink {
             .map_err(|e| self.err(e))
     }
 
-    fn abort(&mut self, _plan: &RunPlan) -> String {
-        let mut undone = String::from("rolled back the open transaction");
+    fn abort(&mut self, plan: &RunPlan) -> String {
+        // A shard's earlier tables stay (see `RunPlan::shared`): something was written.
+        let mut undone = String::from(if plan.shared {
+            "rolled back the open transaction"
+        } else {
+            "nothing written; rolled back the open transaction"
+        });
         let mut failed = Vec::new();
         for n in self.created.iter().rev() {
             if let Err(e) = self.conn.query_drop(ddl::drop_table(Dialect::Mysql, n)) {

@@ -165,7 +165,7 @@ impl Sink for SqliteSink {
     }
 
     fn abort(&mut self, _plan: &RunPlan) -> String {
-        let mut undone = String::from("rolled back the open transaction");
+        let mut undone = String::from("nothing written; rolled back the open transaction");
         if self.new_file {
             // Nothing else was in it: the file goes, connection and all.
             let _ = self.conn.execute_batch("ROLLBACK");
