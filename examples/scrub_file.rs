@@ -36,6 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             rejects: Some(rejects.clone()),
             max_rejects: 0,
             threads: 2,
+            stop: Default::default(),
         },
     )?;
     for f in &report.files {

@@ -21,6 +21,7 @@ pub mod atomic;
 pub mod cli;
 pub mod dates;
 pub mod gate;
+pub mod interrupt;
 pub mod load;
 pub mod printer;
 pub mod profile;

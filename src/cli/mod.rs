@@ -18,6 +18,7 @@ mod merge;
 mod report;
 mod run;
 mod scrub;
+mod signals;
 mod synth;
 mod target;
 

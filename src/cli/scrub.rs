@@ -132,14 +132,24 @@ fn run_scrub(args: RunArgs, printer: Printer) -> CliResult {
         return Err(CliError::input(anyhow::anyhow!("--rules, --in and --out are required")));
     };
     let rules = rules::load(&rules_path).map_err(CliError::input)?;
+    // From here on Ctrl-C and SIGTERM stop the run cleanly.
+    let signals = super::signals::watch(printer).map_err(CliError::from)?;
     let opts = scrub::Options {
         input,
         output: out.clone(),
         rejects: args.rejects,
         max_rejects: args.max_rejects,
         threads: threads(args.threads),
+        stop: signals.flag(),
     };
-    let report = scrub::scrub(&rules, &opts).map_err(|e| input_or_not(e.is_input(), e))?;
+    let report = match scrub::scrub(&rules, &opts) {
+        Err(e @ scrub::Error::Interrupted { .. }) => {
+            let signal = signals.signal();
+            printer.error(format!("interrupted by {signal}: {e}"));
+            return Ok(Exit::Aborted(signal));
+        }
+        other => other.map_err(|e| input_or_not(e.is_input(), e))?,
+    };
     print_table(&report, &printer);
     print_notes(&report, &printer);
     if let Some(path) = &args.report {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 
 use super::{CliError, CliResult, Exit};
 use crate::printer::Printer;
@@ -12,31 +12,17 @@ use crate::synth::sink::{self, SinkOptions, Target};
 use crate::synth::{self, schema, Generator, RunOptions};
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct SynthArgs {
-    /// The schema (YAML), e.g. fixtures/shop.schema.yaml.
-    pub schema: PathBuf,
+    #[command(subcommand)]
+    pub step: Option<SeedStep>,
 
-    /// Where the rows go: csv:DIR, jsonl:DIR, sql:FILE, sqlite:FILE,
-    /// postgres://USER@HOST/DB or mysql://USER@HOST/DB; csv:- or jsonl:-
-    /// write one table (--tables NAME) to standard output.
-    #[arg(long, value_name = "TARGET")]
-    pub to: String,
-
-    /// Multiply every table's row count (0.01 = 1%).
-    #[arg(long, value_name = "FACTOR")]
-    pub scale: Option<f64>,
-
-    /// Seed (overrides the schema's). Same schema and seed: same rows.
-    #[arg(long)]
-    pub seed: Option<u64>,
-
-    /// Only these tables, comma-separated (references to other tables still
-    /// point at the rows those tables would have).
-    #[arg(long, value_delimiter = ',', value_name = "TABLE,...")]
-    pub tables: Option<Vec<String>>,
+    #[command(flatten)]
+    pub data: DataArgs,
 
     /// Generate one shard: INDEX/COUNT, 0-based. Each table's rows are split
     /// into COUNT ranges; the shards together are exactly the whole dataset.
+    /// Into PostgreSQL or MariaDB, after `synth prepare` (see `synth finish`).
     #[arg(long, value_name = "INDEX/COUNT", value_parser = super::parse_shard)]
     pub shard: Option<(u32, u32)>,
 
@@ -53,6 +39,39 @@ pub struct SynthArgs {
     #[arg(long, value_enum, default_value = "postgres")]
     pub dialect: DialectArg,
 
+    /// MariaDB/MySQL: load with batched INSERTs instead of LOAD DATA LOCAL
+    /// INFILE (which is used when the server allows it).
+    #[arg(long)]
+    pub no_local_infile: bool,
+}
+
+/// What every step of `synth` reads: the schema, the target and the
+/// settings that fix the rows.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// The schema (YAML), e.g. fixtures/shop.schema.yaml.
+    #[arg(required = true)]
+    pub schema: Option<PathBuf>,
+
+    /// Where the rows go: csv:DIR, jsonl:DIR, sql:FILE, sqlite:FILE,
+    /// postgres://USER@HOST/DB or mysql://USER@HOST/DB; csv:- or jsonl:-
+    /// write one table (--tables NAME) to standard output.
+    #[arg(long, value_name = "TARGET", required = true)]
+    pub to: Option<String>,
+
+    /// Multiply every table's row count (0.01 = 1%).
+    #[arg(long, value_name = "FACTOR")]
+    pub scale: Option<f64>,
+
+    /// Seed (overrides the schema's). Same schema and seed: same rows.
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Only these tables, comma-separated (references to other tables still
+    /// point at the rows those tables would have).
+    #[arg(long, value_delimiter = ',', value_name = "TABLE,...")]
+    pub tables: Option<Vec<String>>,
+
     /// The environment the target database belongs to; `prod` is refused
     /// without --allow-prod. Databases listed in LOADLINE_PROD_DATABASES
     /// (comma-separated hosts, host:port/db or URLs) count as prod too.
@@ -62,11 +81,39 @@ pub struct SynthArgs {
     /// Allow writing to a database labelled prod.
     #[arg(long)]
     pub allow_prod: bool,
+}
 
-    /// MariaDB/MySQL: load with batched INSERTs instead of LOAD DATA LOCAL
-    /// INFILE (which is used when the server allows it).
+/// The first and last steps of seeding one database from several machines.
+#[derive(Debug, Subcommand)]
+pub enum SeedStep {
+    /// Sharded seeding, step 1: create the tables (keys come with `finish`)
+    /// and record the run in the database, for `--shards` shard processes.
+    Prepare(PrepareArgs),
+    /// Sharded seeding, step 3: check every shard loaded every table in
+    /// full, then build keys and indexes and analyse (refuses, naming the
+    /// missing shards, until they are all in).
+    Finish(FinishArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PrepareArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// How many shards will load the tables (`synth --shard I/N`, I from 0).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub shards: u32,
+
+    /// Drop and recreate the schema's tables (and forget their earlier
+    /// sharded seed).
     #[arg(long)]
-    pub no_local_infile: bool,
+    pub reset: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FinishArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -83,34 +130,129 @@ pub enum EnvArg {
     Prod,
 }
 
-/// Check the target, load the schema, generate every table into the sink,
-/// and print how long each took.
+/// `synth SCHEMA --to TARGET`, or one of the sharded-seeding steps.
 pub fn execute(args: SynthArgs, printer: Printer) -> CliResult {
-    let target = Target::parse(&args.to).map_err(CliError::input)?;
-    // Refuse prod before reading anything else or connecting anywhere.
-    if !args.allow_prod {
-        refuse_prod(&args, &target)?;
+    match args.step {
+        Some(SeedStep::Prepare(p)) => prepare(p, printer),
+        Some(SeedStep::Finish(f)) => finish(f, printer),
+        None => generate(args, printer),
     }
-    if args.reset && matches!(target, Target::Csv(_) | Target::Jsonl(_)) {
-        printer.info("note: --reset applies to databases and sql: scripts; csv/jsonl files are replaced anyway");
-    }
-    if args.shard.is_some_and(|(_, n)| n > 1) && target.is_database() {
-        return Err(CliError::input(anyhow::anyhow!(
-            "--shard writes one part of each table; use it with csv:, jsonl: or sql: targets (seed a database in one run)"
-        )));
+}
+
+/// The target (refused if prod) and the schema's generator: what every
+/// step starts from. Prod is refused before anything else is read.
+fn load(data: &DataArgs, printer: Printer) -> Result<(Target, Arc<Generator>), CliError> {
+    let (Some(schema_path), Some(to)) = (&data.schema, &data.to) else {
+        return Err(CliError::input(anyhow::anyhow!("SCHEMA and --to are required")));
+    };
+    let target = Target::parse(to).map_err(CliError::input)?;
+    if !data.allow_prod {
+        refuse_prod(data, &target)?;
     }
     let opts = schema::Options {
-        scale: args.scale,
-        seed: args.seed,
+        scale: data.scale,
+        seed: data.seed,
     };
-    let schema = schema::load(&args.schema, &opts).map_err(CliError::input)?;
+    let schema = schema::load(schema_path, &opts).map_err(CliError::input)?;
     if !schema.seed_given {
         printer.info(format!(
             "no seed in the schema; using seed {} (pass --seed {} to repeat this dataset)",
             schema.seed, schema.seed
         ));
     }
-    let gen = Arc::new(Generator::new(schema).map_err(CliError::input)?);
+    Ok((target, Arc::new(Generator::new(schema).map_err(CliError::input)?)))
+}
+
+/// What a step of a sharded seed works with: the generator, the database
+/// and the run's record.
+type SeedTarget = (Arc<Generator>, Box<dyn sink::Sink>, sink::Marker);
+
+/// A step of a sharded seed: the database it seeds and the run's record.
+fn seed_target(data: &DataArgs, shards: u32, local_infile: bool, printer: Printer) -> Result<SeedTarget, CliError> {
+    let (target, gen) = load(data, printer)?;
+    if !matches!(target, Target::Postgres(_) | Target::Mysql(_)) {
+        return Err(CliError::input(anyhow::anyhow!(
+            "{}: sharded seeding (synth prepare, synth --shard, synth finish) needs a postgres:// or mysql:// database; \
+             a SQLite file takes one writer (seed it in one run), and file targets take --shard without prepare or finish",
+            target.describe()
+        )));
+    }
+    if !gen.schema().seed_given {
+        return Err(CliError::input(anyhow::anyhow!(
+            "{}: every step of a sharded seed needs the same seed, and the schema has none: pass --seed",
+            gen.schema().path.display()
+        )));
+    }
+    let marker = synth::seed::marker(gen.schema(), data.scale, shards).map_err(synth_error)?;
+    let opts = SinkOptions {
+        local_infile,
+        ..SinkOptions::default()
+    };
+    let sink = sink::open(&target, &opts).map_err(sink_error)?;
+    Ok((gen, sink, marker))
+}
+
+/// `synth prepare`: tables and the run's record, for N shards.
+fn prepare(args: PrepareArgs, printer: Printer) -> CliResult {
+    let (gen, mut sink, marker) = seed_target(&args.data, args.shards, true, printer)?;
+    let run = RunOptions {
+        tables: args.data.tables.clone(),
+        reset: args.reset,
+        threads: 1,
+        ..RunOptions::default()
+    };
+    synth::seed::prepare(&gen, sink.as_mut(), &run, &marker).map_err(synth_error)?;
+    let n = args.shards;
+    printer.info(format!(
+        "prepared {} for {n} shards (seed {}): now run `loadline synth {} --to URL --shard I/{n}` for I = 0..{}, then `loadline synth finish`",
+        sink.describe(),
+        marker.seed,
+        gen.schema().path.display(),
+        n - 1,
+    ));
+    Ok(Exit::Success)
+}
+
+/// `synth finish`: every shard in? keys, indexes, ANALYZE.
+fn finish(args: FinishArgs, printer: Printer) -> CliResult {
+    let (gen, mut sink, marker) = seed_target(&args.data, 0, true, printer)?;
+    let run = RunOptions {
+        tables: args.data.tables.clone(),
+        threads: 1,
+        ..RunOptions::default()
+    };
+    let done = synth::seed::finish(&gen, sink.as_mut(), &run, &marker).map_err(synth_error)?;
+    for (t, rows) in &done.tables {
+        printer.out(format!("{t:<16} {rows:>12}"));
+    }
+    printer.info(format!(
+        "finished {}: every shard in, keys built and analysed in {:.2} s",
+        sink.describe(),
+        done.seconds
+    ));
+    Ok(Exit::Success)
+}
+
+/// Check the target, load the schema, generate every table into the sink,
+/// and print how long each took.
+fn generate(args: SynthArgs, printer: Printer) -> CliResult {
+    let (target, gen) = load(&args.data, printer)?;
+    if args.reset && matches!(target, Target::Csv(_) | Target::Jsonl(_)) {
+        printer.info("note: --reset applies to databases and sql: scripts; csv/jsonl files are replaced anyway");
+    }
+    let sharded_seed = args.shard.filter(|_| target.is_database());
+    if sharded_seed.is_some() {
+        if args.reset {
+            return Err(CliError::input(anyhow::anyhow!(
+                "--reset with --shard: a shard loads tables `synth prepare` made; pass --reset to `synth prepare`"
+            )));
+        }
+        if matches!(target, Target::Sqlite(_)) {
+            return Err(CliError::input(anyhow::anyhow!(
+                "--shard into SQLite: one file takes one writer, so seed it in one run (sharded seeding needs PostgreSQL or MariaDB/MySQL)"
+            )));
+        }
+    }
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -120,27 +262,65 @@ pub fn execute(args: SynthArgs, printer: Printer) -> CliResult {
         DialectArg::Mysql => Dialect::Mysql,
         DialectArg::Sqlite => Dialect::Sqlite,
     };
-    let opts = SinkOptions {
-        dialect,
-        local_infile: !args.no_local_infile,
+    let (mut sink, marker) = match sharded_seed {
+        Some((_, n)) => {
+            let (_, sink, marker) = seed_target(&args.data, n, !args.no_local_infile, printer)?;
+            (sink, Some(marker))
+        }
+        None => {
+            let opts = SinkOptions {
+                dialect,
+                local_infile: !args.no_local_infile,
+            };
+            (sink::open(&target, &opts).map_err(sink_error)?, None)
+        }
     };
-    let mut sink = sink::open(&target, &opts).map_err(sink_error)?;
+    // From here on Ctrl-C and SIGTERM stop the run cleanly.
+    let signals = super::signals::watch(printer).map_err(CliError::from)?;
     let run = RunOptions {
-        tables: args.tables,
+        tables: args.data.tables,
         shard: args.shard,
         threads,
         reset: args.reset,
         progress: printer.progress_enabled(),
+        stop: signals.flag(),
+        shared: false,
     };
-    let report = synth::run(gen.clone(), sink.as_mut(), &run).map_err(synth_error)?;
-    print_report(&report, &target, &printer);
+    let result = match &marker {
+        Some(m) => synth::seed::load_shard(gen.clone(), sink.as_mut(), &run, m).map(|(report, skipped)| {
+            if !skipped.is_empty() {
+                printer.info(format!(
+                    "this shard had loaded {} already (skipped)",
+                    skipped.join(", ")
+                ));
+            }
+            report
+        }),
+        None => synth::run(gen.clone(), sink.as_mut(), &run),
+    };
+    let report = match result {
+        Err(e @ synth::Error::Interrupted { .. }) => {
+            let signal = signals.signal();
+            printer.error(format!("interrupted by {signal}: {e}"));
+            return Ok(Exit::Aborted(signal));
+        }
+        other => other.map_err(synth_error)?,
+    };
+    if !report.tables.is_empty() {
+        print_report(&report, &target, &printer);
+    }
     printer.info(format!("wrote {} (seed {})", report.target, gen.schema().seed));
+    if let Some((i, n)) = sharded_seed {
+        printer.info(format!(
+            "shard {i}/{n} loaded; once every shard has, run `loadline synth finish` to build the keys"
+        ));
+    }
     Ok(Exit::Success)
 }
 
 /// Without --allow-prod: refuse a target labelled prod by --environment or
 /// listed in LOADLINE_PROD_DATABASES.
-fn refuse_prod(args: &SynthArgs, target: &Target) -> Result<(), CliError> {
+fn refuse_prod(args: &DataArgs, target: &Target) -> Result<(), CliError> {
     let why = if args.environment == Some(EnvArg::Prod) {
         Some("--environment prod".to_string())
     } else {

@@ -170,6 +170,16 @@ pub enum Error {
         /// The shared pseudonym's 64-bit tag (never a value).
         tag: u64,
     },
+
+    /// The run's stop flag was raised (Ctrl-C, SIGTERM): it stopped reading
+    /// and removed every partial file it had written.
+    #[error("nothing written to {output}; removed the run's {removed} partial file(s)")]
+    Interrupted {
+        /// The output folder.
+        output: PathBuf,
+        /// Partial files removed (scrubbed files and reject files).
+        removed: usize,
+    },
 }
 
 impl Error {
@@ -182,7 +192,10 @@ impl Error {
 
     /// Whether the user must change something (exit code 2).
     pub fn is_input(&self) -> bool {
-        !matches!(self, Error::Io { .. } | Error::Collision { .. })
+        !matches!(
+            self,
+            Error::Io { .. } | Error::Collision { .. } | Error::Interrupted { .. }
+        )
     }
 }
 
@@ -200,6 +213,10 @@ pub struct Options {
     pub max_rejects: u64,
     /// Worker threads that scrub chunks side by side (the reader and writer are extra).
     pub threads: usize,
+    /// Raised to stop the run (Ctrl-C, SIGTERM): checked before each chunk
+    /// is read; the run then removes its partial files and returns
+    /// [`Error::Interrupted`].
+    pub stop: crate::interrupt::Flag,
 }
 
 /// One input file, resolved to its table.

@@ -44,14 +44,23 @@ pub fn scrub(rules: &Rules, opts: &Options) -> Result<Report, Error> {
             Err(DroppedTable(table)) => dropped_tables.push(table),
         }
     }
+    let interrupted = |removed: usize| Error::Interrupted {
+        output: opts.output.clone(),
+        removed,
+    };
     if prepared.iter().any(|p| p.plan.has_redact()) {
-        let known = std::sync::Arc::new(known_values(rules, &prepared, opts.threads)?);
+        let known = known_values(rules, &prepared, opts).map_err(|e| match e {
+            Error::Interrupted { .. } => interrupted(0),
+            e => e,
+        })?;
+        let known = std::sync::Arc::new(known);
         for p in &mut prepared {
             p.plan.set_known(known.clone());
         }
     }
 
     // Stream each file into `NAME.partial`.
+    let created_output = !output.exists();
     std::fs::create_dir_all(&output).map_err(Error::io(&output))?;
     let mut reports = Vec::new();
     let mut partials: Vec<(PathBuf, PathBuf)> = Vec::new();
@@ -67,7 +76,14 @@ pub fn scrub(rules: &Rules, opts: &Options) -> Result<Report, Error> {
         for (partial, _) in &partials {
             let _ = std::fs::remove_file(partial);
         }
-        return Err(e);
+        if created_output {
+            // Only if empty: nothing else of the user's is there.
+            let _ = std::fs::remove_dir(&output);
+        }
+        return Err(match e {
+            Error::Interrupted { .. } => interrupted(partials.len()),
+            e => e,
+        });
     }
     let rejected: u64 = reports.iter().map(|r| r.rejected).sum();
     let committed = rejected <= opts.max_rejects;
@@ -207,7 +223,8 @@ fn prepare(rules: &Rules, f: DumpFile) -> Result<Result<Prepared, DroppedTable>,
 /// scrub, reading only the columns that hold them. Workers parse chunks and hash the values
 /// side by side; this thread puts them in the table in file order (so the same dump always
 /// gives the same table), sized once from the first chunk.
-fn known_values(rules: &Rules, prepared: &[Prepared], threads: usize) -> Result<KnownValues, Error> {
+fn known_values(rules: &Rules, prepared: &[Prepared], opts: &Options) -> Result<KnownValues, Error> {
+    let threads = opts.threads;
     let mut known = KnownValues::new(&rules.key);
     let mut jobs = Vec::new();
     for p in prepared {
@@ -235,7 +252,13 @@ fn known_values(rules: &Rules, prepared: &[Prepared], threads: usize) -> Result<
         let columns = &p.plan.columns;
         pipeline::run(
             threads,
-            || splitter.chunk().map_err(Error::io(path)),
+            || {
+                opts.stop.check().map_err(|_| Error::Interrupted {
+                    output: opts.output.clone(),
+                    removed: 0,
+                })?;
+                splitter.chunk().map_err(Error::io(path))
+            },
             |chunk| (chunk.data.len(), entries(format, columns, wanted, &key, &chunk)),
             |(bytes, entries): (usize, Vec<Entry>)| {
                 if !sized {
@@ -367,7 +390,13 @@ fn stream(
     let path = p.file.path.clone();
     pipeline::run(
         opts.threads,
-        || splitter.chunk().map_err(Error::io(&path)),
+        || {
+            opts.stop.check().map_err(|_| Error::Interrupted {
+                output: opts.output.clone(),
+                removed: 0,
+            })?;
+            splitter.chunk().map_err(Error::io(&path))
+        },
         |chunk| match fmt {
             Format::Jsonl => pipeline::jsonl(plan, chunk),
             _ => pipeline::delimited(plan, fmt, chunk),

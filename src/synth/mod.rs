@@ -23,6 +23,7 @@ pub mod encode;
 pub mod gen;
 pub mod pipeline;
 pub mod schema;
+pub mod seed;
 pub mod sink;
 
 pub use gen::Generator;
@@ -39,6 +40,31 @@ pub enum Error {
     /// The rows could not be written where `--to` points.
     #[error(transparent)]
     Sink(#[from] sink::Error),
+    /// A step of a sharded seed does not fit what the database records:
+    /// not prepared, prepared with other settings, or already finished.
+    #[error("{target}: {message}")]
+    Seed {
+        /// The database, without its password.
+        target: String,
+        /// What does not fit, and what to run instead.
+        message: String,
+    },
+    /// `synth finish` found shards missing or short; nothing was built.
+    #[error("{target}: the seed is not complete, nothing built: {missing}")]
+    Incomplete {
+        /// The database, without its password.
+        target: String,
+        /// Per table, the shards missing or short.
+        missing: String,
+    },
+    /// The run's stop flag was raised (Ctrl-C, SIGTERM): it stopped
+    /// generating and undid what it had written.
+    #[error("{undone}")]
+    Interrupted {
+        /// What the sink undid (files removed, transaction rolled back,
+        /// tables dropped).
+        undone: String,
+    },
 }
 
 impl Error {
@@ -47,6 +73,8 @@ impl Error {
         match self {
             Error::Schema(_) => true,
             Error::Sink(e) => e.is_input(),
+            Error::Seed { .. } => true,
+            Error::Interrupted { .. } | Error::Incomplete { .. } => false,
         }
     }
 }
@@ -65,6 +93,13 @@ pub struct RunOptions {
     pub reset: bool,
     /// Draw a progress bar per table on stderr.
     pub progress: bool,
+    /// Raised to stop the run (Ctrl-C, SIGTERM): checked between chunks;
+    /// the sink then undoes the run and [`run`] returns
+    /// [`Error::Interrupted`].
+    pub stop: crate::interrupt::Flag,
+    /// Load into tables `synth prepare` made for a sharded seed (see
+    /// [`seed`]); set by [`seed::load_shard`].
+    pub shared: bool,
 }
 
 /// How one table of a run went.
@@ -133,19 +168,74 @@ fn select_tables(schema: &Schema, names: Option<&[String]>) -> Result<Vec<bool>,
     Ok(selected)
 }
 
-/// Generate the run's tables, parents first, into `sink`.
-pub fn run(gen: Arc<Generator>, sink: &mut dyn sink::Sink, opts: &RunOptions) -> Result<Report, Error> {
-    let schema = gen.schema();
+/// What a run with `opts` writes: its tables and each table's rows.
+fn plan<'a>(schema: &'a Schema, opts: &RunOptions) -> Result<sink::RunPlan<'a>, Error> {
     let selected = select_tables(schema, opts.tables.as_deref())?;
-    let plan = sink::RunPlan {
+    Ok(sink::RunPlan {
         schema,
         selected,
         reset: opts.reset,
         ranges: schema.tables.iter().map(|t| shard_range(t.rows, opts.shard)).collect(),
         shard: opts.shard,
-    };
+        shared: opts.shared,
+    })
+}
+
+/// Generate the run's tables, parents first, into `sink`.
+pub fn run(gen: Arc<Generator>, sink: &mut dyn sink::Sink, opts: &RunOptions) -> Result<Report, Error> {
+    let plan = plan(gen.schema(), opts)?;
     let started = Instant::now();
-    sink.prepare(&plan)?;
+    opts.stop.check().map_err(|_| Error::Interrupted {
+        undone: "nothing written; stopped before the first table".into(),
+    })?;
+    if !plan.shared {
+        sink.prepare(&plan)?;
+    }
+    let written = write_tables(&gen, sink, &plan, opts).and_then(|tables| {
+        // A signal during the last table's commit is honoured here; once
+        // `finish` starts, the run completes.
+        if opts.stop.is_raised() {
+            return Err(Error::Interrupted { undone: String::new() });
+        }
+        let t0 = Instant::now();
+        sink.finish(&plan)?;
+        Ok((tables, t0.elapsed().as_secs_f64()))
+    });
+    match written {
+        Ok((tables, finish_seconds)) => Ok(Report {
+            target: sink.describe(),
+            tables,
+            finish_seconds,
+            seconds: started.elapsed().as_secs_f64(),
+        }),
+        Err(e) => {
+            // Nothing of a failed or interrupted run may look complete.
+            let undone = sink.abort(&plan);
+            let undone = if plan.shared {
+                format!(
+                    "{undone}; the tables this shard loaded before stay, recorded: run it again to load the rest (`synth finish` refuses until every shard is in)"
+                )
+            } else {
+                undone
+            };
+            if opts.stop.is_raised() {
+                Err(Error::Interrupted { undone })
+            } else {
+                tracing::warn!("{}: {undone}", sink.describe());
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Generate and write each table of the plan, parents first, stopping at
+/// the first table that fails or when the stop flag is raised.
+fn write_tables(
+    gen: &Arc<Generator>,
+    sink: &mut dyn sink::Sink,
+    plan: &sink::RunPlan,
+    opts: &RunOptions,
+) -> Result<Vec<TableReport>, Error> {
     let enc = sink.encoding();
     let mut tables = Vec::new();
     for (ti, t) in plan.tables() {
@@ -153,6 +243,10 @@ pub fn run(gen: Arc<Generator>, sink: &mut dyn sink::Sink, opts: &RunOptions) ->
         let expected = plan.rows(ti);
         let bar = progress_bar(opts.progress, &t.name, expected);
         let stream = pipeline::ChunkStream::start(gen.clone(), ti, plan.ranges[ti].clone(), opts.threads, enc);
+        // The stream ends early once the flag is raised; the sink sees a
+        // short table and rolls it back.
+        let stop = opts.stop.clone();
+        let stream = stream.take_while(move |_| !stop.is_raised());
         let chunks: sink::Chunks = match &bar {
             Some(b) => {
                 let b = b.clone();
@@ -160,9 +254,12 @@ pub fn run(gen: Arc<Generator>, sink: &mut dyn sink::Sink, opts: &RunOptions) ->
             }
             None => Box::new(stream),
         };
-        let result = sink.write_table(&plan, ti, chunks);
+        let result = sink.write_table(plan, ti, chunks);
         if let Some(b) = &bar {
             b.finish_and_clear();
+        }
+        if opts.stop.is_raised() {
+            return Err(Error::Interrupted { undone: String::new() });
         }
         let rows = result?;
         if rows != expected {
@@ -179,14 +276,7 @@ pub fn run(gen: Arc<Generator>, sink: &mut dyn sink::Sink, opts: &RunOptions) ->
             seconds: t0.elapsed().as_secs_f64(),
         });
     }
-    let t0 = Instant::now();
-    sink.finish(&plan)?;
-    Ok(Report {
-        target: sink.describe(),
-        tables,
-        finish_seconds: t0.elapsed().as_secs_f64(),
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    Ok(tables)
 }
 
 fn progress_bar(enabled: bool, name: &str, rows: u64) -> Option<ProgressBar> {

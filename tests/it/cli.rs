@@ -77,7 +77,7 @@ fn running(profile: &std::path::Path, out: &std::path::Path) -> std::process::Ch
 }
 
 /// Send `signal` (`INT` is what Ctrl-C sends, `TERM` what Kubernetes sends) to the process.
-fn send(signal: &str, child: &std::process::Child) {
+pub(crate) fn send(signal: &str, child: &std::process::Child) {
     let status = Command::new("kill")
         .args([&format!("-{signal}"), &child.id().to_string()])
         .status()

@@ -197,6 +197,7 @@ fn scrub_dir(rules: &rules::Rules, input: &Path, output: &Path, threads: usize, 
             rejects: None,
             max_rejects,
             threads,
+            stop: Default::default(),
         },
     )
     .unwrap_or_else(|e| panic!("scrub: {e}"))

@@ -88,6 +88,7 @@ fn scrub_with(scratch: &Scratch, input: &Path, free: &str, key: &str, out: &str)
             rejects: None,
             max_rejects: 0,
             threads: 2,
+            stop: Default::default(),
         },
     )
     .unwrap_or_else(|e| panic!("scrub: {e}"));

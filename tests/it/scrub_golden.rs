@@ -146,6 +146,7 @@ fn scrubbed_bytes_are_unchanged() {
                 rejects: None,
                 max_rejects: 0,
                 threads: 3,
+                stop: Default::default(),
             },
         )
         .unwrap_or_else(|e| panic!("{format}: {e}"));

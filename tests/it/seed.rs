@@ -167,7 +167,8 @@ fn seeds_mysql() {
 
 /// A table whose load fails is not left behind looking complete: the
 /// error names the table (and, from the server, the row), the table is
-/// gone, and the tables loaded before it are whole.
+/// gone, and so are the tables the run loaded before it (a failed run
+/// leaves nothing that looks complete).
 fn failed_table_is_not_left(s: &Scratch, to: &str, bad_column: &str) -> String {
     let schema = format!(
         "seed: 3
@@ -213,9 +214,12 @@ fn failed_postgres_load_rolls_the_table_back() {
         .expect("q")
         .get(0);
     assert_eq!(broken, 0);
-    let parent: i64 = c.query_one("SELECT COUNT(*) FROM ll_parent", &[]).expect("q").get(0);
-    assert_eq!(parent, 300);
-    c.batch_execute("DROP TABLE ll_parent").expect("clean up");
+    let parent: i64 = c
+        .query_one("SELECT COUNT(*) FROM pg_tables WHERE tablename = 'll_parent'", &[])
+        .expect("q")
+        .get(0);
+    assert_eq!(parent, 0, "the table loaded before the failure is dropped too");
+    assert!(err.contains("dropped table ll_parent (loaded by this run)"), "{err}");
 }
 
 #[test]
@@ -225,7 +229,7 @@ fn failed_mysql_load_drops_the_table() {
     };
     let s = Scratch::new();
     // A unique text column is a VARCHAR(255): 300 characters do not fit.
-    failed_table_is_not_left(&s, &url, "code: {pattern: \"[a-z]{300}\", unique: true}");
+    let err = failed_table_is_not_left(&s, &url, "code: {pattern: \"[a-z]{300}\", unique: true}");
     let mut c = mysql::Conn::new(mysql::Opts::from_url(&url).expect("url")).expect("connect");
     let broken: i64 = c
         .query_first("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'll_broken'")
@@ -233,11 +237,11 @@ fn failed_mysql_load_drops_the_table() {
         .expect("row");
     assert_eq!(broken, 0);
     let parent: i64 = c
-        .query_first("SELECT COUNT(*) FROM ll_parent")
+        .query_first("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'll_parent'")
         .expect("q")
         .expect("row");
-    assert_eq!(parent, 300);
-    c.query_drop("DROP TABLE ll_parent").expect("clean up");
+    assert_eq!(parent, 0, "the table loaded before the failure is dropped too");
+    assert!(err.contains("dropped table ll_parent (loaded by this run)"), "{err}");
 }
 
 const TRICKY: &str = r#"

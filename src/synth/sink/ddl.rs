@@ -163,3 +163,28 @@ pub fn drop_table(d: Dialect, name: &str) -> String {
     // losing its foreign key.
     format!("DROP TABLE IF EXISTS {}", d.quote_ident(name))
 }
+
+/// The marker tables of a sharded seed (see [`super::Marker`]), created if
+/// missing: the run's settings per table, and the shards loaded per table.
+pub fn seed_marker_tables(d: Dialect) -> [&'static str; 2] {
+    match d {
+        Dialect::Mysql => [
+            "CREATE TABLE IF NOT EXISTS loadline_seed_runs (\n  table_name VARCHAR(255) NOT NULL PRIMARY KEY,\n  \
+             schema_sha256 CHAR(64) NOT NULL,\n  seed VARCHAR(20) NOT NULL,\n  scale VARCHAR(64) NOT NULL,\n  \
+             shards INT NOT NULL,\n  `rows` BIGINT NOT NULL,\n  \
+             prepared_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,\n  finished_at DATETIME NULL\n) ENGINE=InnoDB",
+            "CREATE TABLE IF NOT EXISTS loadline_seed_shards (\n  table_name VARCHAR(255) NOT NULL,\n  \
+             shard INT NOT NULL,\n  `rows` BIGINT NOT NULL,\n  loaded_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,\n  \
+             PRIMARY KEY (table_name, shard)\n) ENGINE=InnoDB",
+        ],
+        _ => [
+            "CREATE TABLE IF NOT EXISTS loadline_seed_runs (\n  table_name text PRIMARY KEY,\n  \
+             schema_sha256 text NOT NULL,\n  seed text NOT NULL,\n  scale text NOT NULL,\n  \
+             shards integer NOT NULL,\n  rows bigint NOT NULL,\n  \
+             prepared_at timestamptz NOT NULL DEFAULT now(),\n  finished_at timestamptz\n)",
+            "CREATE TABLE IF NOT EXISTS loadline_seed_shards (\n  table_name text NOT NULL,\n  \
+             shard integer NOT NULL,\n  rows bigint NOT NULL,\n  loaded_at timestamptz NOT NULL DEFAULT now(),\n  \
+             PRIMARY KEY (table_name, shard)\n)",
+        ],
+    }
+}

@@ -1,6 +1,7 @@
 //! File sinks: one CSV or JSON-lines file per table in a folder, or one SQL
-//! script. Each file is written as `<name>.partial` and renamed when it is
-//! whole, so an interrupted run never leaves a file that looks finished.
+//! script. Each file is written as `<name>.partial`; the files are renamed
+//! together once every table is whole, so a failed or interrupted run
+//! never leaves a file (or a set of files) that looks finished.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -30,11 +31,26 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 pub struct FileSink {
     dir: PathBuf,
     format: Format,
+    /// Whole tables waiting for the end of the run: (partial, final).
+    pending: Vec<(PathBuf, PathBuf)>,
 }
 
 impl FileSink {
     pub fn new(dir: PathBuf, format: Format) -> Self {
-        FileSink { dir, format }
+        FileSink {
+            dir,
+            format,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Remove the partial files of the tables written so far.
+    fn remove_pending(&mut self) -> usize {
+        let n = self.pending.len();
+        for (tmp, _) in self.pending.drain(..) {
+            let _ = std::fs::remove_file(tmp);
+        }
+        n
     }
 
     /// `csv:-` / `jsonl:-`: one table to standard output.
@@ -100,8 +116,13 @@ impl Sink for FileSink {
             Ok(rows)
         })();
         match result {
+            // A short table (generation stopped) is not kept either.
+            Ok(rows) if rows == plan.rows(table) => {
+                self.pending.push((tmp, path));
+                Ok(rows)
+            }
             Ok(rows) => {
-                std::fs::rename(&tmp, &path).map_err(io(&path))?;
+                let _ = std::fs::remove_file(&tmp);
                 Ok(rows)
             }
             Err(e) => {
@@ -112,7 +133,22 @@ impl Sink for FileSink {
     }
 
     fn finish(&mut self, _plan: &RunPlan) -> Result<(), Error> {
+        for (tmp, path) in std::mem::take(&mut self.pending) {
+            std::fs::rename(&tmp, &path).map_err(io(&path))?;
+        }
         Ok(())
+    }
+
+    fn abort(&mut self, _plan: &RunPlan) -> String {
+        if self.to_stdout() {
+            return "the rows already written to standard output stay there".into();
+        }
+        let n = self.remove_pending();
+        format!(
+            "nothing written; removed the partial files of {} (the {n} table{} finished before the stop too)",
+            self.dir.display(),
+            if n == 1 { "" } else { "s" }
+        )
     }
 
     fn describe(&self) -> String {
@@ -231,8 +267,23 @@ impl Sink for SqlFileSink {
         std::fs::rename(&tmp, &self.path).map_err(io(&self.path))
     }
 
+    fn abort(&mut self, _plan: &RunPlan) -> String {
+        let tmp = crate::atomic::partial_path(&self.path);
+        if self.out.take().is_some() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        format!("nothing written; removed {}", tmp.display())
+    }
+
     fn describe(&self) -> String {
         format!("sql:{}", self.path.display())
+    }
+}
+
+impl Drop for FileSink {
+    fn drop(&mut self) {
+        // Not finished: no partial file stays behind.
+        self.remove_pending();
     }
 }
 

@@ -1,11 +1,13 @@
 //! Where generated rows go (`--to`): files (CSV, JSON lines, a SQL script)
 //! or a database (SQLite, PostgreSQL, MariaDB/MySQL).
 //!
-//! Every sink follows the same contract, so a failure never leaves output
-//! that looks complete: files are written as `.partial` and renamed when
-//! whole; each database table is loaded in its own transaction (or dropped
-//! on failure where the engine cannot roll DDL back), and constraints are
-//! added once all tables are in.
+//! Every sink follows the same contract, so a failure or an interrupted
+//! run never leaves output that looks complete: files are written as
+//! `.partial` and renamed together when the last table is whole; each
+//! database table is loaded in its own transaction (or dropped on failure
+//! where the engine cannot roll DDL back), constraints are added once all
+//! tables are in, and [`Sink::abort`] drops the tables a failed run had
+//! already loaded.
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -91,6 +93,12 @@ pub struct RunPlan<'a> {
     pub ranges: Vec<Range<u64>>,
     /// This run is shard `index` of `count`.
     pub shard: Option<(u32, u32)>,
+    /// The rows go into tables `synth prepare` created for a sharded seed
+    /// ([`crate::synth::seed`]): no table is created, each table's rows
+    /// are recorded in `loadline_seed_shards` in the transaction that loads
+    /// them, keys wait for `synth finish`, and a failure drops nothing
+    /// (other shards load the same tables).
+    pub shared: bool,
 }
 
 impl RunPlan<'_> {
@@ -131,8 +139,63 @@ pub trait Sink {
     fn write_table(&mut self, plan: &RunPlan, table: usize, chunks: Chunks) -> Result<u64, Error>;
     /// After the last table: constraints, renames, commit.
     fn finish(&mut self, plan: &RunPlan) -> Result<(), Error>;
+    /// The run failed or was interrupted after `prepare`: undo it so that
+    /// nothing of it looks complete (partial files removed, the open
+    /// transaction rolled back, the tables this run created dropped).
+    /// Best effort; returns what was undone, for the message, starting
+    /// with "nothing written" unless something of the run stays (a shard's
+    /// earlier tables, rows already on standard output).
+    fn abort(&mut self, plan: &RunPlan) -> String;
     /// Where the rows went, for messages (no password).
     fn describe(&self) -> String;
+    /// The database as a target of a sharded seed, when it can be one
+    /// (PostgreSQL, MariaDB/MySQL: several processes load it side by side).
+    fn shared(&mut self) -> Option<&mut dyn Shared> {
+        None
+    }
+}
+
+/// How a sharded seed is recorded in the database itself, so that every
+/// step (`synth prepare`, each `synth --shard`, `synth finish`), run from
+/// any machine, checks the same facts: one row per table in
+/// `loadline_seed_runs` (the run's settings, finished or not) and one row
+/// per table and shard in `loadline_seed_shards`, committed with the rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marker {
+    /// SHA-256 of the schema file's bytes, hex.
+    pub schema_sha256: String,
+    /// The seed every value derives from.
+    pub seed: u64,
+    /// `--scale` as given (`1` without it).
+    pub scale: String,
+    /// How many shards load the tables.
+    pub shards: u32,
+}
+
+/// What the marker tables say about one table of a sharded seed.
+#[derive(Debug, Clone)]
+pub struct SeedState {
+    /// The run that prepared the table.
+    pub marker: Marker,
+    /// The table's rows in the whole seed.
+    pub rows: u64,
+    /// Whether `synth finish` completed.
+    pub finished: bool,
+    /// Shards that loaded the table, with the rows each loaded.
+    pub loaded: std::collections::BTreeMap<u32, u64>,
+}
+
+/// A database several shard processes seed side by side.
+pub trait Shared {
+    /// `synth prepare`: make room as [`Sink::prepare`] does (`--reset`, or
+    /// refuse existing tables), create the plan's tables without the keys
+    /// `finish` adds, and record the run in the marker tables.
+    fn create_for_shards(&mut self, plan: &RunPlan, marker: &Marker) -> Result<(), Error>;
+    /// The marker rows of the plan's tables, in plan order (`None`: no
+    /// record, `synth prepare` was not run for that table).
+    fn seed_state(&mut self, plan: &RunPlan) -> Result<Vec<Option<SeedState>>, Error>;
+    /// `synth finish`, after the keys are built: record the run as finished.
+    fn mark_finished(&mut self, plan: &RunPlan) -> Result<(), Error>;
 }
 
 impl Error {
@@ -307,6 +370,16 @@ pub fn listed_as_prod(target: &Target, list: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// "; dropped tables a, b (loaded by this run)", or nothing when no table
+/// was loaded: the end of [`Sink::abort`]'s message for a database.
+fn dropped(tables: &[String]) -> String {
+    match tables {
+        [] => String::new(),
+        [t] => format!("; dropped table {t} (loaded by this run)"),
+        ts => format!("; dropped tables {} (loaded by this run)", ts.join(", ")),
+    }
 }
 
 /// Options for opening a sink.

@@ -11,13 +11,15 @@ use std::path::PathBuf;
 use postgres::{Client, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::{ddl, redact_url, Chunks, Error, RunPlan, Sink};
+use super::{ddl, dropped, redact_url, Chunks, Error, Marker, RunPlan, SeedState, Shared, Sink};
 use crate::synth::encode::{Dialect, Encoding};
 use crate::tls::{client_config, Verify};
 
 pub struct PostgresSink {
     url: String,
     client: Client,
+    /// Tables this run created and committed, in order.
+    created: Vec<String>,
 }
 
 /// The server's message with its detail and context (`COPY users, line
@@ -128,6 +130,7 @@ impl PostgresSink {
         let mut s = PostgresSink {
             url: url.to_string(),
             client,
+            created: Vec::new(),
         };
         s.client
             .batch_execute("SET client_min_messages = warning")
@@ -190,7 +193,9 @@ impl Sink for PostgresSink {
         let create = ddl::create_table(Dialect::Postgres, plan.schema, table, &plan.selected);
         let copy = format!("COPY {} ({}) FROM STDIN", q(&t.name), Dialect::Postgres.column_list(t));
         let mut tx = self.client.transaction().map_err(|e| terr(pg_message(&e)))?;
-        tx.batch_execute(&create).map_err(|e| terr(pg_message(&e)))?;
+        if !plan.shared {
+            tx.batch_execute(&create).map_err(|e| terr(pg_message(&e)))?;
+        }
         let mut w = tx.copy_in(&copy).map_err(|e| terr(pg_message(&e)))?;
         let mut sent = 0u64;
         for c in chunks {
@@ -203,14 +208,34 @@ impl Sink for PostgresSink {
         }
         let expected = plan.rows(table);
         if sent != expected {
+            // Dropping the writer unfinished aborts the COPY.
+            drop(w);
+            tx.rollback().map_err(|e| terr(pg_message(&e)))?;
             return Err(terr(format!("generation stopped after {sent} of {expected} rows")));
         }
         let rows = w.finish().map_err(|e| terr(pg_message(&e)))?;
+        if plan.shared {
+            // Committed with the rows: the record says exactly what is in.
+            // A shard loading a table twice fails here, on the key.
+            let shard = plan.shard.map_or(0, |(i, _)| i);
+            tx.execute(
+                "INSERT INTO loadline_seed_shards (table_name, shard, rows) VALUES ($1, $2, $3)",
+                &[&t.name, &(shard as i32), &(rows as i64)],
+            )
+            .map_err(|e| terr(pg_message(&e)))?;
+        }
         tx.commit().map_err(|e| terr(pg_message(&e)))?;
+        if !plan.shared {
+            self.created.push(t.name.clone());
+        }
         Ok(rows)
     }
 
     fn finish(&mut self, plan: &RunPlan) -> Result<(), Error> {
+        if plan.shared {
+            // A shard of a sharded seed: `synth finish` builds the keys.
+            return Ok(());
+        }
         let mut sql = String::from("BEGIN;");
         for (ti, _) in plan.tables() {
             for c in ddl::constraints(Dialect::Postgres, plan.schema, ti, &plan.selected) {
@@ -229,8 +254,139 @@ impl Sink for PostgresSink {
             .map_err(|e| self.err(&e))
     }
 
+    fn abort(&mut self, plan: &RunPlan) -> String {
+        // A shard's earlier tables stay (see `RunPlan::shared`): something was written.
+        let mut undone = String::from(if plan.shared {
+            "rolled back the open transaction"
+        } else {
+            "nothing written; rolled back the open transaction"
+        });
+        if self.created.is_empty() {
+            return undone;
+        }
+        let mut sql = String::from("BEGIN;");
+        for n in self.created.iter().rev() {
+            sql.push_str(&ddl::drop_table(Dialect::Postgres, n));
+            sql.push(';');
+        }
+        sql.push_str("COMMIT;");
+        match self.client.batch_execute(&sql) {
+            Ok(()) => undone.push_str(&dropped(&self.created)),
+            Err(e) => undone.push_str(&format!(
+                "; could not drop {}: {}",
+                self.created.join(", "),
+                pg_message(&e)
+            )),
+        }
+        undone
+    }
+
     fn describe(&self) -> String {
         redact_url(&self.url)
+    }
+
+    fn shared(&mut self) -> Option<&mut dyn Shared> {
+        Some(self)
+    }
+}
+
+impl Shared for PostgresSink {
+    fn create_for_shards(&mut self, plan: &RunPlan, marker: &Marker) -> Result<(), Error> {
+        self.prepare(plan)?;
+        let names: Vec<String> = plan.tables().map(|(_, t)| t.name.clone()).collect();
+        let mut tx = self.client.transaction().map_err(|e| Error::Database {
+            target: redact_url(&self.url),
+            message: pg_message(&e),
+        })?;
+        // One transaction: the tables and their record appear together.
+        let mut sql = ddl::seed_marker_tables(Dialect::Postgres).join(";\n");
+        sql.push_str(";\n");
+        for (ti, _) in plan.tables() {
+            sql.push_str(&ddl::create_table(Dialect::Postgres, plan.schema, ti, &plan.selected));
+            sql.push_str(";\n");
+        }
+        let result = tx.batch_execute(&sql).and_then(|()| {
+            tx.execute("DELETE FROM loadline_seed_shards WHERE table_name = ANY($1)", &[&names])?;
+            tx.execute("DELETE FROM loadline_seed_runs WHERE table_name = ANY($1)", &[&names])?;
+            for (ti, t) in plan.tables() {
+                tx.execute(
+                    "INSERT INTO loadline_seed_runs (table_name, schema_sha256, seed, scale, shards, rows) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[
+                        &t.name,
+                        &marker.schema_sha256,
+                        &marker.seed.to_string(),
+                        &marker.scale,
+                        &(marker.shards as i32),
+                        &(plan.rows(ti) as i64),
+                    ],
+                )?;
+            }
+            Ok(())
+        });
+        let result = result.and_then(|()| tx.commit());
+        result.map_err(|e| self.err(&e))
+    }
+
+    fn seed_state(&mut self, plan: &RunPlan) -> Result<Vec<Option<SeedState>>, Error> {
+        let names: Vec<String> = plan.tables().map(|(_, t)| t.name.clone()).collect();
+        let present: bool = self
+            .client
+            .query_one(
+                "SELECT to_regclass('loadline_seed_runs') IS NOT NULL AND to_regclass('loadline_seed_shards') IS NOT NULL",
+                &[],
+            )
+            .map_err(|e| self.err(&e))?
+            .get(0);
+        if !present {
+            return Ok(vec![None; names.len()]);
+        }
+        let runs = self
+            .client
+            .query(
+                "SELECT table_name, schema_sha256, seed, scale, shards, rows, finished_at IS NOT NULL \
+                 FROM loadline_seed_runs WHERE table_name = ANY($1)",
+                &[&names],
+            )
+            .map_err(|e| self.err(&e))?;
+        let shards = self
+            .client
+            .query(
+                "SELECT table_name, shard, rows FROM loadline_seed_shards WHERE table_name = ANY($1)",
+                &[&names],
+            )
+            .map_err(|e| self.err(&e))?;
+        let mut out = Vec::new();
+        for n in &names {
+            let state = runs.iter().find(|r| r.get::<_, String>(0) == *n).map(|r| SeedState {
+                marker: Marker {
+                    schema_sha256: r.get(1),
+                    seed: r.get::<_, String>(2).parse().unwrap_or_default(),
+                    scale: r.get(3),
+                    shards: r.get::<_, i32>(4) as u32,
+                },
+                rows: r.get::<_, i64>(5) as u64,
+                finished: r.get(6),
+                loaded: shards
+                    .iter()
+                    .filter(|s| s.get::<_, String>(0) == *n)
+                    .map(|s| (s.get::<_, i32>(1) as u32, s.get::<_, i64>(2) as u64))
+                    .collect(),
+            });
+            out.push(state);
+        }
+        Ok(out)
+    }
+
+    fn mark_finished(&mut self, plan: &RunPlan) -> Result<(), Error> {
+        let names: Vec<String> = plan.tables().map(|(_, t)| t.name.clone()).collect();
+        self.client
+            .execute(
+                "UPDATE loadline_seed_runs SET finished_at = now() WHERE table_name = ANY($1)",
+                &[&names],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(&e))
     }
 }
 

@@ -1,17 +1,23 @@
 //! SQLite: prepared `INSERT`s, one transaction per table (a failed table
-//! leaves nothing behind), unique indexes after the load.
+//! leaves nothing behind), unique indexes after the load. A run that fails
+//! or is interrupted drops the tables it had loaded, and removes the file
+//! if the run created it.
 
 use std::path::PathBuf;
 
 use rusqlite::{types::Value, Connection};
 
-use super::{ddl, Chunks, Error, RunPlan, Sink};
+use super::{ddl, dropped, Chunks, Error, RunPlan, Sink};
 use crate::synth::batch::Cell;
 use crate::synth::encode::{scalar, Dialect, Encoding};
 
 pub struct SqliteSink {
     path: PathBuf,
     conn: Connection,
+    /// The file did not exist before this run.
+    new_file: bool,
+    /// Tables this run created and committed, in order.
+    created: Vec<String>,
 }
 
 impl SqliteSink {
@@ -22,11 +28,17 @@ impl SqliteSink {
                 source,
             })?;
         }
+        let new_file = !path.exists();
         let conn = Connection::open(&path).map_err(|e| Error::Database {
             target: format!("sqlite:{}", path.display()),
             message: e.to_string(),
         })?;
-        Ok(SqliteSink { path, conn })
+        Ok(SqliteSink {
+            path,
+            conn,
+            new_file,
+            created: Vec::new(),
+        })
     }
 
     fn err(&self, e: rusqlite::Error) -> Error {
@@ -132,10 +144,11 @@ impl Sink for SqliteSink {
         }
         let expected = plan.rows(table);
         if rows != expected {
-            // Dropping `tx` rolls the table back.
+            tx.rollback().map_err(|e| terr(e.to_string()))?;
             return Err(terr(format!("generation stopped after {rows} of {expected} rows")));
         }
         tx.commit().map_err(|e| terr(e.to_string()))?;
+        self.created.push(t.name.clone());
         Ok(rows)
     }
 
@@ -149,6 +162,32 @@ impl Sink for SqliteSink {
         }
         sql.push_str("COMMIT; ANALYZE;");
         self.conn.execute_batch(&sql).map_err(|e| self.err(e))
+    }
+
+    fn abort(&mut self, _plan: &RunPlan) -> String {
+        let mut undone = String::from("nothing written; rolled back the open transaction");
+        if self.new_file {
+            // Nothing else was in it: the file goes, connection and all.
+            let _ = self.conn.execute_batch("ROLLBACK");
+            for suffix in ["", "-journal", "-wal", "-shm"] {
+                let mut p = self.path.clone().into_os_string();
+                p.push(suffix);
+                let _ = std::fs::remove_file(p);
+            }
+            undone.push_str(&format!("; removed {} (this run created it)", self.path.display()));
+            return undone;
+        }
+        let mut sql = String::from("BEGIN;");
+        for n in self.created.iter().rev() {
+            sql.push_str(&ddl::drop_table(Dialect::Sqlite, n));
+            sql.push(';');
+        }
+        sql.push_str("COMMIT;");
+        match self.conn.execute_batch(&sql) {
+            Ok(()) => undone.push_str(&dropped(&self.created)),
+            Err(e) => undone.push_str(&format!("; could not drop {}: {e}", self.created.join(", "))),
+        }
+        undone
     }
 
     fn describe(&self) -> String {
