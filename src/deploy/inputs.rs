@@ -91,6 +91,13 @@ fn with_placeholders(text: &str) -> (String, BTreeSet<String>) {
             break;
         }
         out.push_str(&rest[..i]);
+        let line = &out[out.rfind('\n').map_or(0, |n| n + 1)..];
+        if in_comment(line) {
+            // `${env:...}` in a comment is read by no one.
+            out.push_str(&rest[i..=i + end]);
+            rest = &rest[i + end + 1..];
+            continue;
+        }
         // At the start of a value (after `: `, a quote or `- `), the whole
         // value may come from the variable; inside one, only a part.
         let before = out.trim_end_matches(['"', '\'']);
@@ -106,6 +113,23 @@ fn with_placeholders(text: &str) -> (String, BTreeSet<String>) {
     // An unclosed reference is left as written: the loader names its line.
     out.push_str(rest);
     (out, names)
+}
+
+/// Whether the end of `line` (text up to a point) is inside a YAML comment:
+/// a `#` at the line's start or after a blank, outside quotes.
+fn in_comment(line: &str) -> bool {
+    let mut quote = None;
+    let mut prev = ' ';
+    for c in line.chars() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '#') if prev == ' ' || prev == '\t' => return true,
+            _ => {}
+        }
+        prev = c;
+    }
+    false
 }
 
 /// The keys that name files, read from the profile's text: the validated
@@ -217,6 +241,9 @@ mod tests {
              X-Key: 'http://env-placeholder.invalid'\n"
         );
         assert_eq!(names.into_iter().collect::<Vec<_>>(), ["KEY", "TOKEN", "URL"]);
+        let (t, names) = with_placeholders("# STAGING_TOKEN=${env:A}\nk: \"#${env:B}\" # ${env:C}\n");
+        assert_eq!(t, "# STAGING_TOKEN=${env:A}\nk: \"#env-placeholder\" # ${env:C}\n");
+        assert_eq!(names.into_iter().collect::<Vec<_>>(), ["B"]);
         let (t, names) = with_placeholders("a: ${env:OPEN\nb: 1\n");
         assert_eq!(t, "a: ${env:OPEN\nb: 1\n");
         assert!(names.is_empty());
