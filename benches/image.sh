@@ -49,7 +49,9 @@ chmod 1777 "$work/root/tmp"
 chown 10001:10001 "$work/root/results"
 
 ctr=$("${buildah[@]}" from scratch)
-"${buildah[@]}" copy --quiet "$ctr" "$work/root/" /
+# A tar keeps the owners (buildah copy would make /results root's).
+tar -C "$work/root" --numeric-owner -cf "$work/root.tar" .
+"${buildah[@]}" add --quiet "$ctr" "$work/root.tar" /
 "${buildah[@]}" config \
     --user 10001:10001 \
     --workingdir /results \
@@ -73,9 +75,9 @@ ctr=$("${buildah[@]}" from "$tag")
 "${buildah[@]}" rm "$ctr" >/dev/null
 ctr=""
 
-bytes=$("${buildah[@]}" inspect --type image --format '{{.Docker.Size}}' "$tag")
 "${buildah[@]}" push --quiet "$tag" "oci-archive:$store/loadline-oci.tar" >/dev/null
-gzip -9 -c "$store/loadline-oci.tar" >"$store/loadline-oci.tar.gz"
-echo "image $tag: $((bytes / 1024 / 1024)) MiB unpacked ($bytes bytes), $(($(stat -c %s "$store/loadline-oci.tar.gz") / 1024 / 1024)) MiB as a gzipped OCI archive ($store/loadline-oci.tar.gz)"
+unpacked=$(du -sb "$work/root" | cut -f1)
+mib() { echo "$(( ($1 + 524288) / 1048576 ))"; }
+echo "image $tag: $(mib "$unpacked") MiB unpacked ($unpacked bytes), $(mib "$(stat -c %s "$store/loadline-oci.tar")") MiB compressed (OCI archive $store/loadline-oci.tar)"
 "${buildah[@]}" inspect --type image --format \
     'user {{.OCIv1.Config.User}}, entrypoint {{.OCIv1.Config.Entrypoint}}, workdir {{.OCIv1.Config.WorkingDir}}' "$tag"
