@@ -15,11 +15,13 @@
 //! - [`gate`]: the promotion gate: one policy for every environment, a run
 //!   (and a baseline) in, a verdict out (table, JSON, JUnit, Markdown);
 //! - [`report`]: a run (and a baseline) as one self-contained HTML file;
+//! - [`deploy`]: Kubernetes manifests for a run sharded over many pods;
 //! - [`cli`]: the command-line wiring (nothing else depends on it).
 
 pub mod atomic;
 pub mod cli;
 pub mod dates;
+pub mod deploy;
 pub mod gate;
 pub mod interrupt;
 pub mod load;

@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 use crate::printer::Printer;
 
 mod demo;
+mod deploy;
 mod gate;
 mod merge;
 mod report;
@@ -52,6 +53,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Scrub a dump so no personal data survives (keyed, joins kept); `scrub verify` proves it, `scrub scan` finds PII.
     Scrub(scrub::ScrubArgs),
+    /// Print the manifests of a sharded run for a cluster (`deploy k8s --shards N PROFILE`).
+    Deploy(deploy::DeployArgs),
 }
 
 /// How a command ended when it did not fail outright.
@@ -135,6 +138,7 @@ pub fn execute(cli: Cli, printer: Printer) -> CliResult {
         Command::Gate(args) => gate::execute(args, printer),
         Command::Report(args) => report::execute(args, printer),
         Command::Merge(args) => merge::execute(args, printer),
+        Command::Deploy(args) => deploy::execute(args, printer),
     }
 }
 

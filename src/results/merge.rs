@@ -142,7 +142,8 @@ impl Shard {
 
 /// The shards named by `dirs`: each a run directory, or a directory whose
 /// subdirectories are (a run's parent, as Kubernetes writes `RUN/shard-I`).
-/// A subdirectory with only `.partial` files is an unfinished shard: an
+/// Merged runs among the subdirectories (an earlier `merge --out RUN/merged`)
+/// are skipped. A subdirectory with only `.partial` files is an unfinished shard: an
 /// error, since it is neither absent nor complete, unless `skip_unfinished`
 /// (partial results allowed: it counts as missing).
 pub fn find_shards(dirs: &[PathBuf], skip_unfinished: bool) -> Result<Vec<Shard>, MergeError> {
@@ -164,7 +165,11 @@ pub fn find_shards(dirs: &[PathBuf], skip_unfinished: bool) -> Result<Vec<Shard>
         let before = out.len();
         for sub in subdirs {
             if sub.join(SUMMARY_FILE).is_file() {
-                out.push(read_shard(&sub)?);
+                let shard = read_shard(&sub)?;
+                // An earlier merge of these shards (RUN/merged) is not one of them.
+                if shard.summary.run.merged.is_none() {
+                    out.push(shard);
+                }
             } else if is_unfinished(&sub) && !skip_unfinished {
                 return Err(MergeError::Unfinished { dir: sub });
             }

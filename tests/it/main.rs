@@ -9,6 +9,7 @@
 #![allow(clippy::too_many_lines)]
 
 mod cli;
+mod deploy;
 mod engine;
 mod fuzz_regressions;
 mod gate;
