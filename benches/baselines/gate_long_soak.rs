@@ -18,6 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 use loadline::gate::{eval, policy};
 use loadline::results::hist::{new_hist, record};
 use loadline::results::run::Run;
+use loadline::results::writer::LogHeader;
 use loadline::results::{read_summary, IntervalData, Outcome, ResultWriter};
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, LogNormal};
@@ -34,7 +35,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let endpoints: Vec<String> = summary.endpoints.iter().map(|e| e.name.clone()).collect();
 
     let started = Instant::now();
-    let mut writer = ResultWriter::create(out, SystemTime::now(), endpoints.clone(), "synthetic long soak")?;
+    let header = LogHeader {
+        title: "synthetic long soak".into(),
+        run_id: summary.run.run_id.clone(),
+        shard: None,
+        attempt: 0,
+        seed: summary.profile.seed,
+        profile_hash: summary.profile.hash.clone(),
+        t0: SystemTime::now(),
+        interval: Duration::from_secs(1),
+    };
+    let mut writer = ResultWriter::create(out, &header, endpoints.clone())?;
     let mut rng = loadline::values::seed::Rng64::seed_from_u64(1);
     // Median about 8 ms, p99.9 about 60 ms.
     let latency = LogNormal::new((8_000f64).ln(), 0.65)?;
@@ -61,7 +72,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             length: Duration::from_secs(1),
             series,
             target: Some(rate as f64),
+            intended: rate,
             sent: rate,
+            never_sent: 0,
             warmup: false,
         })?;
     }

@@ -413,10 +413,14 @@ pub async fn run(spec: WorkerSpec, conns: Vec<Conn>, start: Instant) {
     s.recorder.totals.dropped = dropped;
     // Every interval up to the end of the schedule, so every worker reports
     // the same intervals (and the collector can write them in order).
-    let mut last = s.interval_of(Instant::now());
-    if !s.spec.stop.load(Ordering::Relaxed) {
-        last = last.max(s.spec.duration.as_secs().saturating_sub(1));
-    }
+    // The intervals of the schedule (when stopped: up to now), so every worker
+    // and every shard reports the same ones; any later one with requests in
+    // it is closed by `close_all`.
+    let last = if s.spec.stop.load(Ordering::Relaxed) {
+        s.interval_of(Instant::now())
+    } else {
+        s.spec.duration.as_secs_f64().ceil().max(1.0) as u64 - 1
+    };
     let Shared { recorder, sink, .. } = &mut *s;
     recorder.close_before(last + 1, sink);
     recorder.close_all(sink);

@@ -45,7 +45,7 @@ checks:
 const TWO_ENDPOINTS: &str = "name: gate-test
 target: {base_url: \"{BASE}\", connections: CONNS, timeout: 2s}
 seed: 11
-duration: 5s
+duration: 6s
 warmup: 1s
 load: {model: open, rate: 600/s, arrivals: poisson}
 endpoints:
@@ -259,7 +259,7 @@ fn each_check_fails_on_its_fault_and_environments_decide_the_action() {
     let long = judge(&policy, &scratch.path("healthy"), "long");
     let soak = check(&long, "soak");
     assert_eq!(soak.outcome, Outcome::Fail);
-    assert_eq!(soak.rows[0].observed, Some(4.0));
+    assert_eq!(soak.rows[0].observed, Some(5.0));
     assert_eq!(long.decision, Decision::Block);
 
     cli_exit_codes_and_outputs(&scratch, &errors_dir);
