@@ -42,6 +42,7 @@ BR=llbr$TAG
 NSES=()
 DNAT=()
 TARGET_PID=
+MERGE_PID=
 SHARD_PIDS=()
 REASON=
 
@@ -55,7 +56,8 @@ mkdir -p "$WORK"
 
 cleanup() {
   local pid ns
-  for pid in "${SHARD_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  { for pid in "${SHARD_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done; } 2>/dev/null
+  [[ -n $MERGE_PID ]] && kill -TERM "$MERGE_PID" 2>/dev/null || true
   [[ -n $TARGET_PID ]] && kill -TERM "$TARGET_PID" 2>/dev/null || true
   for ns in "${NSES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   if ((${#DNAT[@]})); then iptables -t nat -D PREROUTING "${DNAT[@]}" 2>/dev/null || true; fi
@@ -228,6 +230,7 @@ done
 SHARD_PIDS=()
 say "every shard exited 0"
 wait "$MERGE_PID" || fail "merge --wait exited $?: $(cat "$WORK/merge-ok.log")"
+MERGE_PID=
 say "merge --wait exited 0: $RUN/merged"
 sed 's/^/    /' "$WORK/merge-ok.log"
 merged_numbers "$RUN/merged"
