@@ -14,6 +14,7 @@ mod engine;
 mod fuzz_regressions;
 mod gate;
 mod interrupt;
+mod local_shards;
 mod merge;
 mod profiles;
 mod report;
