@@ -341,19 +341,56 @@ pub fn count_at_or_below(h: &Histogram<u64>, bound: u64) -> u64 {
 
 /// `timeseries.csv`, each field parsed; a bad one names its line and column.
 pub fn read_series(path: &Path) -> Result<Vec<SeriesRow>, RunError> {
-    let p = path.display().to_string();
-    let invalid = |line: u64, message: String| RunError::Invalid {
-        path: format!("{p}:{line}"),
-        message,
-    };
-    let mut reader = csv::Reader::from_path(path).map_err(|e| RunError::Invalid {
-        path: p.clone(),
-        message: e.to_string(),
-    })?;
+    let mut reader = SeriesReader::open(path)?;
     let mut rows = Vec::new();
-    for (i, rec) in reader.records().enumerate() {
-        let line = i as u64 + 2;
-        let rec = rec.map_err(|e| invalid(line, e.to_string()))?;
+    while let Some(row) = reader.next_row()? {
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Reads `timeseries.csv` one row at a time (the merge keeps one per shard
+/// open, so its memory does not grow with the run's length).
+pub struct SeriesReader {
+    path: String,
+    reader: csv::Reader<std::fs::File>,
+    record: csv::StringRecord,
+    line: u64,
+}
+
+impl SeriesReader {
+    /// Open the time series at `path` and read its header.
+    pub fn open(path: &Path) -> Result<SeriesReader, RunError> {
+        let p = path.display().to_string();
+        let reader = csv::Reader::from_path(path).map_err(|e| RunError::Invalid {
+            path: p.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(SeriesReader {
+            path: p,
+            reader,
+            record: csv::StringRecord::new(),
+            line: 1,
+        })
+    }
+
+    /// The next row, or `None` at the end of the file; a bad field names
+    /// its line and column.
+    pub fn next_row(&mut self) -> Result<Option<SeriesRow>, RunError> {
+        self.line += 1;
+        let (p, line) = (&self.path, self.line);
+        let invalid = |message: String| RunError::Invalid {
+            path: format!("{p}:{line}"),
+            message,
+        };
+        if !self
+            .reader
+            .read_record(&mut self.record)
+            .map_err(|e| invalid(e.to_string()))?
+        {
+            return Ok(None);
+        }
+        let rec = &self.record;
         let field = |k: usize| rec.get(k).unwrap_or("");
         let num = |k: usize, name: &str| -> Result<Option<f64>, RunError> {
             let s = field(k);
@@ -362,7 +399,7 @@ pub fn read_series(path: &Path) -> Result<Vec<SeriesRow>, RunError> {
             }
             s.parse::<f64>()
                 .map(Some)
-                .map_err(|_| invalid(line, format!("column {name}: `{s}` is not a number")))
+                .map_err(|_| invalid(format!("column {name}: `{s}` is not a number")))
         };
         let opt_int = |k: usize, name: &str| -> Result<Option<u64>, RunError> {
             match field(k) {
@@ -370,15 +407,15 @@ pub fn read_series(path: &Path) -> Result<Vec<SeriesRow>, RunError> {
                 s => s
                     .parse::<u64>()
                     .map(Some)
-                    .map_err(|_| invalid(line, format!("column {name}: `{s}` is not a count"))),
+                    .map_err(|_| invalid(format!("column {name}: `{s}` is not a count"))),
             }
         };
         let int = |k: usize, name: &str| -> Result<u64, RunError> {
             field(k)
                 .parse::<u64>()
-                .map_err(|_| invalid(line, format!("column {name}: `{}` is not a count", field(k))))
+                .map_err(|_| invalid(format!("column {name}: `{}` is not a count", field(k))))
         };
-        rows.push(SeriesRow {
+        Ok(Some(SeriesRow {
             second: int(0, "second")?,
             target_rate: num(1, "target_rate")?,
             achieved_rate: num(2, "achieved_rate")?.unwrap_or(0.0),
@@ -390,9 +427,8 @@ pub fn read_series(path: &Path) -> Result<Vec<SeriesRow>, RunError> {
             intended: opt_int(8, "intended")?,
             sent: opt_int(9, "sent")?,
             never_sent: opt_int(10, "never_sent")?,
-        });
+        }))
     }
-    Ok(rows)
 }
 
 #[cfg(test)]
@@ -408,6 +444,38 @@ mod tests {
         assert_eq!(block_len(1800), 12);
         assert_eq!(block_len(86_400), 338);
         assert!(86_400u64.div_ceil(block_len(86_400)) <= MAX_BLOCKS as u64);
+    }
+
+    #[test]
+    fn series_reader_streams_rows_and_names_a_bad_line() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("timeseries.csv");
+        let header =
+            "second,target_rate,achieved_rate,completed,p50_ms,p99_ms,errors,warmup,intended,sent,never_sent\n";
+        std::fs::write(
+            &path,
+            format!("{header}0,100.0,99.0,99,1.5,4.0,0,1,100,99,1\n1,,100.0,100,,,2,0,,,\nx,,1.0,1,,,0,0,,,\n"),
+        )
+        .expect("write");
+        let mut r = SeriesReader::open(&path).expect("open");
+        let first = r.next_row().expect("row 1").expect("some");
+        assert_eq!(
+            (first.second, first.target_rate, first.never_sent),
+            (0, Some(100.0), Some(1))
+        );
+        assert!(first.warmup);
+        let second = r.next_row().expect("row 2").expect("some");
+        assert_eq!(
+            (second.second, second.target_rate, second.errors, second.sent),
+            (1, None, 2, None)
+        );
+        let err = r.next_row().expect_err("row 3 is bad").to_string();
+        assert!(
+            err.contains("timeseries.csv:4:") && err.contains("column second"),
+            "{err}"
+        );
+        let err = read_series(&path).expect_err("read_series too").to_string();
+        assert!(err.contains("timeseries.csv:4:"), "{err}");
     }
 
     #[test]
