@@ -13,7 +13,7 @@ use super::recorder::WorkerTotals;
 use crate::profile::{Load, Profile};
 use crate::results::hist::new_hist;
 use crate::results::summary::*;
-use crate::results::{LatencyStats, Outcome, SeriesKey, LATENCY_LOG_FILE, SUMMARY_FILE, TIMESERIES_FILE};
+use crate::results::{LatencyStats, SeriesKey, LATENCY_LOG_FILE, SUMMARY_FILE, TIMESERIES_FILE};
 
 /// Event-loop lag (p99) above which the generator is short of CPU. The
 /// timer's own granularity is 1 ms, so anything near it is normal.
@@ -33,21 +33,6 @@ pub(super) struct SummaryContext {
     pub ended_wall: SystemTime,
     pub elapsed: Duration,
     pub interrupted: bool,
-}
-
-/// `v` rounded to `digits` decimals.
-fn round(v: f64, digits: i32) -> f64 {
-    let m = 10f64.powi(digits);
-    (v * m).round() / m
-}
-
-/// `n / d` rounded to `digits` decimals, 0 when `d` is 0.
-fn share(n: u64, d: u64, digits: i32) -> f64 {
-    if d > 0 {
-        round(n as f64 / d as f64, digits)
-    } else {
-        0.0
-    }
 }
 
 /// The summary of a finished run.
@@ -70,7 +55,7 @@ pub(super) fn summarize(
         rate,
         schedule,
         totals: b.totals(),
-        errors_by_class: b.errors_by_class(),
+        errors_by_class: errors_by_class(&b.outcomes),
         read_write: ReadWrite {
             read,
             write,
@@ -314,42 +299,14 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// Errors per class, every class listed (0 where none was seen).
-    fn errors_by_class(&self) -> BTreeMap<String, u64> {
-        Outcome::ALL
-            .iter()
-            .filter(|o| o.is_error())
-            .map(|o| (o.name().to_string(), self.outcomes.get(o.name()).copied().unwrap_or(0)))
-            .collect()
-    }
-
     /// The endpoints part: each endpoint's requests, errors and latency, per outcome.
     fn endpoints(&self) -> Vec<EndpointSummary> {
         let requests = self.all.len();
         let unexpected = self.unexpected();
         let mut out = Vec::new();
         for (i, e) in self.profile.endpoints.iter().enumerate() {
-            let mut ep_all = new_hist();
-            let mut outs = BTreeMap::new();
-            let mut ep_errors = 0;
-            for ((ei, o), h) in self.totals {
-                if *ei != i {
-                    continue;
-                }
-                let _ = ep_all.add(h);
-                if o.is_error() {
-                    ep_errors += h.len();
-                }
-                outs.insert(
-                    o.name().to_string(),
-                    OutcomeSummary {
-                        count: h.len(),
-                        rate_per_s: self.per_s(h.len()),
-                        latency_us: LatencyStats::of(h),
-                    },
-                );
-            }
-            let n = ep_all.len();
+            let t = EndpointTotals::of(self.totals, i, &|n| self.per_s(n));
+            let n = t.all.len();
             out.push(EndpointSummary {
                 name: e.name.clone(),
                 kind: e.kind.to_string(),
@@ -358,11 +315,11 @@ impl<'a> Builder<'a> {
                 requests: n,
                 share: share(n, requests, 4),
                 rate_per_s: self.per_s(n),
-                errors: ep_errors,
-                error_rate: share(ep_errors, n, 6),
+                errors: t.errors,
+                error_rate: share(t.errors, n, 6),
                 unexpected_status: unexpected[i],
-                latency_us: LatencyStats::of(&ep_all),
-                outcomes: outs,
+                latency_us: LatencyStats::of(&t.all),
+                outcomes: t.outcomes,
             });
         }
         out

@@ -406,21 +406,6 @@ fn series_key(tag: &str, endpoints: &[String]) -> Option<SeriesKey> {
     Some((endpoints.iter().position(|e| e == name)?, Outcome::parse(outcome)?))
 }
 
-/// `n / d` rounded to `digits` decimals, 0 when `d` is 0.
-fn share(n: u64, d: u64, digits: i32) -> f64 {
-    if d == 0 {
-        return 0.0;
-    }
-    let m = 10f64.powi(digits);
-    (n as f64 / d as f64 * m).round() / m
-}
-
-/// `v` rounded to `digits` decimals.
-fn round(v: f64, digits: i32) -> f64 {
-    let m = 10f64.powi(digits);
-    (v * m).round() / m
-}
-
 /// The merged run's summary: counts added, latency from the added
 /// histograms, the schedule's lag from the shards' lag histograms.
 fn merged_summary(
@@ -488,11 +473,7 @@ fn merged_summary(
             unexpected_status: sum(&|s| s.totals.unexpected_status),
             latency_us: LatencyStats::of(&all),
         },
-        errors_by_class: Outcome::ALL
-            .iter()
-            .filter(|o| o.is_error())
-            .map(|o| (o.name().to_string(), outcomes.get(o.name()).copied().unwrap_or(0)))
-            .collect(),
+        errors_by_class: errors_by_class(&outcomes),
         outcomes,
         read_write: ReadWrite {
             read,
@@ -602,36 +583,20 @@ fn merged_endpoints(
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            let mut ep_all = new_hist();
-            let mut outs = BTreeMap::new();
-            let mut ep_errors = 0;
-            for ((_, o), h) in totals.iter().filter(|((ei, _), _)| *ei == i) {
-                let _ = ep_all.add(h);
-                if o.is_error() {
-                    ep_errors += h.len();
-                }
-                outs.insert(
-                    o.name().to_string(),
-                    OutcomeSummary {
-                        count: h.len(),
-                        rate_per_s: per_s(h.len()),
-                        latency_us: LatencyStats::of(h),
-                    },
-                );
-            }
-            let n = ep_all.len();
+            let t = EndpointTotals::of(totals, i, per_s);
+            let n = t.all.len();
             EndpointSummary {
                 requests: n,
                 share: share(n, requests, 4),
                 rate_per_s: per_s(n),
-                errors: ep_errors,
-                error_rate: share(ep_errors, n, 6),
+                errors: t.errors,
+                error_rate: share(t.errors, n, 6),
                 unexpected_status: shards
                     .iter()
                     .map(|s| s.summary.endpoints.get(i).map_or(0, |e| e.unexpected_status))
                     .sum(),
-                latency_us: LatencyStats::of(&ep_all),
-                outcomes: outs,
+                latency_us: LatencyStats::of(&t.all),
+                outcomes: t.outcomes,
                 ..e.clone()
             }
         })

@@ -349,3 +349,69 @@ pub struct Files {
     /// Per-second numbers: `timeseries.csv`.
     pub timeseries: String,
 }
+
+/// `v` rounded to `digits` decimals (every share and rate in a summary).
+pub fn round(v: f64, digits: i32) -> f64 {
+    let m = 10f64.powi(digits);
+    (v * m).round() / m
+}
+
+/// `n / d` rounded to `digits` decimals, 0 when `d` is 0.
+pub fn share(n: u64, d: u64, digits: i32) -> f64 {
+    if d > 0 {
+        round(n as f64 / d as f64, digits)
+    } else {
+        0.0
+    }
+}
+
+/// Errors per class from requests per outcome name, every error class listed
+/// (0 where none was seen).
+pub fn errors_by_class(outcomes: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    super::Outcome::ALL
+        .iter()
+        .filter(|o| o.is_error())
+        .map(|o| (o.name().to_string(), outcomes.get(o.name()).copied().unwrap_or(0)))
+        .collect()
+}
+
+/// One endpoint's part of a run's latency totals (per endpoint and outcome).
+pub struct EndpointTotals {
+    /// Every outcome's latency together.
+    pub all: hdrhistogram::Histogram<u64>,
+    /// Per outcome class that occurred.
+    pub outcomes: BTreeMap<String, OutcomeSummary>,
+    /// Requests that are errors (5xx and transport failures).
+    pub errors: u64,
+}
+
+impl EndpointTotals {
+    /// Endpoint `endpoint`'s series of `totals`; `per_s` turns a count into a
+    /// rate over the measured window.
+    pub fn of(
+        totals: &BTreeMap<super::SeriesKey, hdrhistogram::Histogram<u64>>,
+        endpoint: usize,
+        per_s: &dyn Fn(u64) -> f64,
+    ) -> EndpointTotals {
+        let mut t = EndpointTotals {
+            all: super::new_hist(),
+            outcomes: BTreeMap::new(),
+            errors: 0,
+        };
+        for ((_, o), h) in totals.iter().filter(|((e, _), _)| *e == endpoint) {
+            let _ = t.all.add(h);
+            if o.is_error() {
+                t.errors += h.len();
+            }
+            t.outcomes.insert(
+                o.name().to_string(),
+                OutcomeSummary {
+                    count: h.len(),
+                    rate_per_s: per_s(h.len()),
+                    latency_us: LatencyStats::of(h),
+                },
+            );
+        }
+        t
+    }
+}
