@@ -16,6 +16,7 @@
 //!   (and a baseline) in, a verdict out (table, JSON, JUnit, Markdown);
 //! - [`report`]: a run (and a baseline) as one self-contained HTML file;
 //! - [`deploy`]: Kubernetes manifests for a run sharded over many pods;
+//! - [`learn`]: a profile fitted from production access logs;
 //! - [`cli`]: the command-line wiring (nothing else depends on it).
 
 pub mod atomic;
@@ -24,6 +25,7 @@ pub mod dates;
 pub mod deploy;
 pub mod gate;
 pub mod interrupt;
+pub mod learn;
 pub mod load;
 pub mod printer;
 pub mod profile;
