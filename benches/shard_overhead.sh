@@ -8,7 +8,7 @@
 #
 #   cargo build --release --bin loadline
 #   apt-get install nginx-light      # or nginx
-#   bash benches/shard_overhead.sh   # PAIRS=5 DUR=5 CONNS=64
+#   bash benches/shard_overhead.sh   # PAIRS=5 DUR=15 CONNS=64
 #
 # nginx is pinned to CPU 1, every generator process to CPU 0 (taskset).
 # CPU-seconds: user + system of each loadline process from GNU time, summed
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-/tmp/loadline-shard-overhead}
 PAIRS=${PAIRS:-5}
-DUR=${DUR:-5}
+DUR=${DUR:-15}
 CONNS=${CONNS:-64}
 PORT=${PORT:-18090}
 BIN=target/release/loadline
