@@ -3,11 +3,21 @@
 //!
 //! - [`log`]: the access-log formats (nginx, Apache, AWS ALB, Envoy) and the
 //!   reader (files, gzip, standard input), one [`Record`] per line;
-//! - the learner folds records into bounded sketches (path templates, the
-//!   rate curve, tenant counts, status and size quantiles) and writes a
-//!   profile in the format `loadline run` takes.
+//! - [`learner`]: folds records into bounded sketches: path templates
+//!   ([`paths`]), the per-second rate curve ([`curve`]), tenant counts under
+//!   a key ([`tenants`]), status and size quantiles;
+//! - [`render`]: the profile, in the format `loadline run` takes.
 
+pub mod curve;
+pub mod learner;
 pub mod log;
+pub mod paths;
 mod record;
+pub mod render;
+pub mod segment;
+pub mod sketch;
+pub mod tenants;
+pub mod vars;
 
+pub use learner::{LearnError, LearnOptions, Learned, Learner};
 pub use record::{Record, TimeSource};
