@@ -15,6 +15,7 @@ use crate::printer::Printer;
 mod demo;
 mod deploy;
 mod gate;
+mod learn;
 mod merge;
 mod report;
 mod run;
@@ -49,6 +50,8 @@ enum Command {
     Gate(gate::GateArgs),
     /// Merge the shards of one run (`run --shard`) into one run directory, exactly.
     Merge(merge::MergeArgs),
+    /// Learn a profile from access logs: production's shape, none of its values.
+    Learn(learn::LearnArgs),
     /// Write a run (and a baseline) as one self-contained HTML report with SVG plots.
     Report(report::ReportArgs),
     /// Scrub a dump so no personal data survives (keyed, joins kept); `scrub verify` proves it, `scrub scan` finds PII.
@@ -138,6 +141,7 @@ pub fn execute(cli: Cli, printer: Printer) -> CliResult {
         Command::Gate(args) => gate::execute(args, printer),
         Command::Report(args) => report::execute(args, printer),
         Command::Merge(args) => merge::execute(args, printer),
+        Command::Learn(args) => learn::execute(args, printer),
         Command::Deploy(args) => deploy::execute(args, printer),
     }
 }

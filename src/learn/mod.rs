@@ -14,6 +14,7 @@ pub mod log;
 pub mod paths;
 mod record;
 pub mod render;
+pub mod run;
 pub mod segment;
 pub mod sketch;
 pub mod tenants;
