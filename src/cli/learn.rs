@@ -88,7 +88,12 @@ pub struct LearnArgs {
 }
 
 fn options(args: &LearnArgs) -> Result<(LearnOptions, Input), CliError> {
-    let tenant: Option<TenantSource> = args.tenant.as_deref().map(str::parse).transpose().map_err(|e: String| CliError::input(anyhow::anyhow!("--tenant: {e}")))?;
+    let tenant: Option<TenantSource> = args
+        .tenant
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|e: String| CliError::input(anyhow::anyhow!("--tenant: {e}")))?;
     let pins = args
         .templates
         .iter()
@@ -153,7 +158,10 @@ pub fn execute(args: LearnArgs, printer: Printer) -> CliResult {
     let (opts, input) = options(&args)?;
     if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         if !parent.is_dir() {
-            return Err(CliError::input(anyhow::anyhow!("--out: folder {} does not exist", parent.display())));
+            return Err(CliError::input(anyhow::anyhow!(
+                "--out: folder {} does not exist",
+                parent.display()
+            )));
         }
     }
     let prf = secret(&args.key_env, &printer).prf("learn", "tenant");
@@ -179,7 +187,9 @@ pub fn execute(args: LearnArgs, printer: Printer) -> CliResult {
 }
 
 fn tenants_csv_path(out: &Path) -> PathBuf {
-    let stem = out.file_stem().map_or("learned".into(), |s| s.to_string_lossy().into_owned());
+    let stem = out
+        .file_stem()
+        .map_or("learned".into(), |s| s.to_string_lossy().into_owned());
     out.with_file_name(format!("{stem}.tenants.csv"))
 }
 
@@ -192,7 +202,8 @@ fn write(out: &Path, csv_path: &Path, r: &Rendered) -> Result<(), CliError> {
     }
     crate::profile::from_str(&r.profile, out, &crate::profile::Overrides::default())
         .map_err(|e| anyhow::anyhow!("the learned profile does not load (a bug in loadline learn): {e}"))?;
-    crate::atomic::write(out, r.profile.as_bytes()).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    crate::atomic::write(out, r.profile.as_bytes())
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
     Ok(())
 }
 
@@ -231,16 +242,32 @@ fn summary(l: &Learned, opts: &LearnOptions, printer: &Printer) {
         s.burstiness
     ));
     if let Some(t) = &l.tenants {
-        let fit = t.fit.map_or("no Zipf fit".into(), |f| format!("Zipf s {:.2} (KS {:.3})", f.s, f.ks));
-        let table = if t.weights.is_some() { ", fit poor: weights table of keyed hashes" } else { "" };
+        let fit = t
+            .fit
+            .map_or("no Zipf fit".into(), |f| format!("Zipf s {:.2} (KS {:.3})", f.s, f.ks));
+        let table = if t.weights.is_some() {
+            ", fit poor: weights table of keyed hashes"
+        } else {
+            ""
+        };
         printer.info(format!("tenants: {} seen, {fit}{table}", t.count));
     }
     let vars: usize = l
         .endpoints
         .iter()
-        .map(|e| e.parts.iter().filter(|p| matches!(p, crate::learn::paths::Part::Var(..))).count() + e.leaf.query.len())
+        .map(|e| {
+            e.parts
+                .iter()
+                .filter(|p| matches!(p, crate::learn::paths::Part::Var(..)))
+                .count()
+                + e.leaf.query.len()
+        })
         .sum();
-    let tenant = if opts.tenant.is_some() { "; tenant names (hashed under the key, never written)" } else { "" };
+    let tenant = if opts.tenant.is_some() {
+        "; tenant names (hashed under the key, never written)"
+    } else {
+        ""
+    };
     printer.info(format!(
         "dropped, never written: client addresses, user names, referrers, user agents and every other logged field; \
          path and query values ({vars} variables, generators only){tenant}; {} requests of {} templates seen fewer than {} times; \

@@ -81,7 +81,12 @@ struct Partial {
 }
 
 /// Read every file into one learner.
-pub fn read_logs(paths: &[PathBuf], input: &Input, opts: &LearnOptions, prf: &Prf) -> Result<(Learner, Vec<FileReport>), RunError> {
+pub fn read_logs(
+    paths: &[PathBuf],
+    input: &Input,
+    opts: &LearnOptions,
+    prf: &Prf,
+) -> Result<(Learner, Vec<FileReport>), RunError> {
     let mut learner = Learner::new(opts, prf.clone());
     let mut reports = Vec::new();
     for path in paths {
@@ -142,7 +147,11 @@ fn read_one(path: &Path, input: &Input, opts: &LearnOptions, prf: &Prf) -> Resul
         learner.merge(o.value.learner);
     }
     let rejected = report.rejects.total();
-    let share = if report.lines > 0 { rejected as f64 / report.lines as f64 } else { 0.0 };
+    let share = if report.lines > 0 {
+        rejected as f64 / report.lines as f64
+    } else {
+        0.0
+    };
     if rejected > 0 && share > input.max_bad {
         return Err(RunError::TooManyBad {
             path: path.to_path_buf(),

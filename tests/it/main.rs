@@ -14,6 +14,7 @@ mod engine;
 mod fuzz_regressions;
 mod gate;
 mod interrupt;
+mod learn;
 mod local_shards;
 mod merge;
 mod profiles;
