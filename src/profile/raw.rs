@@ -84,7 +84,7 @@ pub struct RawLoad {
 #[serde(deny_unknown_fields)]
 pub struct RawShape {
     #[serde(default)]
-    pub diurnal: Option<RawDiurnal>,
+    pub diurnal: Option<S<RawDiurnal>>,
     #[serde(default)]
     pub spikes: Vec<S<RawSpike>>,
     #[serde(default)]
@@ -95,7 +95,12 @@ pub struct RawShape {
 #[serde(deny_unknown_fields)]
 pub struct RawDiurnal {
     pub period: S<Dur>,
-    pub hourly: S<Vec<f64>>,
+    /// 24 factors, one per hour; or else `factors`.
+    #[serde(default)]
+    pub hourly: Option<S<Vec<f64>>>,
+    /// Any number of factors spread evenly over the period.
+    #[serde(default)]
+    pub factors: Option<S<Vec<f64>>>,
     /// Where in the day the run starts (`9h` starts at 09:00).
     #[serde(default)]
     pub start: Option<S<Dur>>,
