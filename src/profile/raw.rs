@@ -206,6 +206,20 @@ pub struct RawVar {
     pub sequence: Option<RawSequence>,
     #[serde(default)]
     pub uuid: Option<bool>,
+    #[serde(default)]
+    pub token: Option<RawToken>,
+}
+
+/// `{len: 24, alphabet: hex, n: 50000, pick: "zipf:0.9"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawToken {
+    pub len: u64,
+    #[serde(default)]
+    pub alphabet: Option<String>,
+    pub n: Count,
+    #[serde(default)]
+    pub pick: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,6 +227,9 @@ pub struct RawVar {
 pub struct RawZipf {
     pub n: Count,
     pub s: f64,
+    /// The first (most frequent) value; 1 unless given.
+    #[serde(default)]
+    pub from: Option<i64>,
 }
 
 /// `{fake: safe_email}` or `{fake: {name: safe_email, locale: fr_fr}}`.
