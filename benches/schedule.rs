@@ -36,11 +36,7 @@ fn shaped() -> RateShape {
         };
     }
     RateShape {
-        diurnal: Some(Diurnal {
-            period: 60.0,
-            hourly,
-            start: 12.0 * 3600.0,
-        }),
+        diurnal: Some(Diurnal::hourly(60.0, hourly, 12.0 * 3600.0)),
         spikes: vec![Spike {
             start: 5.0,
             end: 8.0,

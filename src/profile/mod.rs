@@ -16,6 +16,7 @@ pub mod plan;
 mod raw;
 pub mod shape;
 pub mod template;
+pub mod token;
 mod validate;
 pub mod vars;
 

@@ -84,7 +84,7 @@ pub struct RawLoad {
 #[serde(deny_unknown_fields)]
 pub struct RawShape {
     #[serde(default)]
-    pub diurnal: Option<RawDiurnal>,
+    pub diurnal: Option<S<RawDiurnal>>,
     #[serde(default)]
     pub spikes: Vec<S<RawSpike>>,
     #[serde(default)]
@@ -95,7 +95,12 @@ pub struct RawShape {
 #[serde(deny_unknown_fields)]
 pub struct RawDiurnal {
     pub period: S<Dur>,
-    pub hourly: S<Vec<f64>>,
+    /// 24 factors, one per hour; or else `factors`.
+    #[serde(default)]
+    pub hourly: Option<S<Vec<f64>>>,
+    /// Any number of factors spread evenly over the period.
+    #[serde(default)]
+    pub factors: Option<S<Vec<f64>>>,
     /// Where in the day the run starts (`9h` starts at 09:00).
     #[serde(default)]
     pub start: Option<S<Dur>>,
@@ -201,6 +206,20 @@ pub struct RawVar {
     pub sequence: Option<RawSequence>,
     #[serde(default)]
     pub uuid: Option<bool>,
+    #[serde(default)]
+    pub token: Option<RawToken>,
+}
+
+/// `{len: 24, alphabet: hex, n: 50000, pick: "zipf:0.9"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawToken {
+    pub len: u64,
+    #[serde(default)]
+    pub alphabet: Option<String>,
+    pub n: Count,
+    #[serde(default)]
+    pub pick: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -208,6 +227,9 @@ pub struct RawVar {
 pub struct RawZipf {
     pub n: Count,
     pub s: f64,
+    /// The first (most frequent) value; 1 unless given.
+    #[serde(default)]
+    pub from: Option<i64>,
 }
 
 /// `{fake: safe_email}` or `{fake: {name: safe_email, locale: fr_fr}}`.

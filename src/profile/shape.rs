@@ -3,6 +3,7 @@
 //! spikes. A pure function of time, so the schedule built on it is
 //! reproducible and testable without a clock.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One ramp or hold of `shape.stages`, resolved to absolute times.
@@ -18,30 +19,54 @@ pub struct Stage {
     pub to: f64,
 }
 
-/// The day's curve: 24 hourly factors, a period that one day is compressed
-/// into, and the hour of the day at which the run starts.
+/// The most factors `shape.diurnal.factors` takes: one per second of 11.5
+/// days, or one per minute of almost two years.
+pub const MAX_DIURNAL_FACTORS: usize = 1_000_000;
+
+/// The day's curve: `n` factors spread evenly over a period that one day is
+/// compressed into, and the time of day at which the run starts. `hourly`
+/// in a profile is the case `n = 24`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diurnal {
-    /// Seconds of run time one 24-hour day takes (86 400 replays real time).
+    /// Seconds of run time one day takes (86 400 replays real time).
     pub period: f64,
-    /// Rate factor of each hour of the day, 00:00 first.
-    pub hourly: [f64; 24],
+    /// Rate factors, the first for the start of the day; factor `i` of `n`
+    /// holds at the middle of slot `i` (`[i/n, (i+1)/n)` of the period).
+    /// Shared, not copied, by every worker's schedule (a learned curve can
+    /// hold a million of them).
+    pub factors: Arc<[f64]>,
     /// Time of day at which the run starts, in seconds after midnight.
     pub start: f64,
 }
 
 impl Diurnal {
-    /// The factor at run time `t` (seconds). Hourly values are taken to hold
-    /// at the middle of their hour and are interpolated linearly in between
-    /// (wrapping from 23:30 to 00:30), so the curve has no steps.
+    /// A curve of 24 hourly factors, 00:00 first.
+    pub fn hourly(period: f64, hourly: [f64; 24], start: f64) -> Self {
+        Diurnal {
+            period,
+            factors: Arc::from(hourly),
+            start,
+        }
+    }
+
+    /// The factor at run time `t` (seconds). Each factor is taken to hold
+    /// at the middle of its slot and the curve is linear in between
+    /// (wrapping from the last slot to the first), so it has no steps.
+    /// Index arithmetic only: the cost does not grow with the number of
+    /// factors.
     pub fn factor(&self, t: f64) -> f64 {
+        let n = self.factors.len();
+        if n == 0 {
+            return 1.0;
+        }
+        let nf = n as f64;
         let day_frac = ((t / self.period) + self.start / 86_400.0).rem_euclid(1.0);
-        let h = day_frac * 24.0 - 0.5;
-        let h = h.rem_euclid(24.0);
-        let i = h.floor() as usize % 24;
-        let j = (i + 1) % 24;
-        let w = h - h.floor();
-        self.hourly[i] * (1.0 - w) + self.hourly[j] * w
+        let x = (day_frac * nf - 0.5).rem_euclid(nf);
+        // `rem_euclid` can round up to `nf` itself: the modulo keeps `i` in range.
+        let i = x.floor() as usize % n;
+        let j = (i + 1) % n;
+        let w = x - x.floor();
+        self.factors[i] * (1.0 - w) + self.factors[j] * w
     }
 }
 
@@ -197,11 +222,7 @@ mod tests {
     fn diurnal_holds_hourly_values_at_mid_hour() {
         let mut hourly = flat_day(1.0);
         hourly[9] = 2.0;
-        let d = Diurnal {
-            period: 24.0,
-            hourly,
-            start: 0.0,
-        };
+        let d = Diurnal::hourly(24.0, hourly, 0.0);
         // One hour per second: hour 9 is t in [9, 10), its middle is 9.5.
         assert!((d.factor(9.5) - 2.0).abs() < 1e-9);
         assert!((d.factor(9.0) - 1.5).abs() < 1e-9);
@@ -214,16 +235,71 @@ mod tests {
         assert!((later.factor(0.5) - 2.0).abs() < 1e-9);
     }
 
+    /// Two factors over a 10 s period: 1 holds at 2.5 s, 3 at 7.5 s, linear
+    /// in between and wrapping across the period's end.
+    #[test]
+    fn two_factors_interpolate_and_wrap() {
+        let d = Diurnal {
+            period: 10.0,
+            factors: Arc::from(vec![1.0, 3.0]),
+            start: 0.0,
+        };
+        for (t, want) in [
+            (2.5, 1.0),
+            (7.5, 3.0),
+            (5.0, 2.0),
+            (3.75, 1.5),
+            (0.0, 2.0),
+            (10.0, 2.0),
+            (1.25, 1.5),
+        ] {
+            assert!((d.factor(t) - want).abs() < 1e-9, "t={t}: {}", d.factor(t));
+        }
+        // `start: 6h` is a quarter of the day, so a quarter of the period.
+        let later = Diurnal {
+            start: 6.0 * 3600.0,
+            ..d.clone()
+        };
+        assert!((later.factor(0.0) - 1.0).abs() < 1e-9);
+        let one = Diurnal {
+            factors: Arc::from(vec![4.0]),
+            ..d
+        };
+        assert!((one.factor(3.3) - 4.0).abs() < 1e-12);
+    }
+
+    /// `hourly` is the 24-factor case: a 1440-factor curve that repeats each
+    /// hour's value holds it at mid-hour, and a flat 1440-factor curve equals
+    /// a flat hourly one everywhere.
+    #[test]
+    fn many_factors_agree_with_hourly() {
+        let hourly: [f64; 24] = std::array::from_fn(|h| 1.0 + (h as f64 * 0.7).sin());
+        let per_minute: Vec<f64> = (0..1440).map(|m| hourly[m / 60]).collect();
+        let a = Diurnal::hourly(86_400.0, hourly, 0.0);
+        let b = Diurnal {
+            factors: Arc::from(per_minute),
+            ..a.clone()
+        };
+        for h in 0..24 {
+            let t = h as f64 * 3600.0 + 1800.0;
+            assert!((a.factor(t) - b.factor(t)).abs() < 1e-9, "hour {h}");
+        }
+        let flat = Diurnal::hourly(60.0, [0.5; 24], 3600.0);
+        let flat_n = Diurnal {
+            factors: Arc::from(vec![0.5; 1440]),
+            ..flat.clone()
+        };
+        for t in [0.0, 0.1, 7.3, 29.99, 59.9, 123.4] {
+            assert!((flat.factor(t) - flat_n.factor(t)).abs() < 1e-12);
+        }
+    }
+
     #[test]
     fn factors_multiply() {
         let shape = RateShape {
             base: 100.0,
             stages: vec![],
-            diurnal: Some(Diurnal {
-                period: 24.0,
-                hourly: flat_day(0.5),
-                start: 0.0,
-            }),
+            diurnal: Some(Diurnal::hourly(24.0, flat_day(0.5), 0.0)),
             spikes: vec![Spike {
                 start: 10.0,
                 end: 12.0,

@@ -8,9 +8,10 @@ use rand::{Rng, RngExt};
 use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Distribution, Zipf};
 
+use super::token::TokenSpace;
 use crate::values::{FakeKind, Locale};
 
-/// How to pick from a list of values read from a CSV file.
+/// How to pick one of `n` values (a CSV column's, a token space's).
 #[derive(Debug, Clone)]
 pub enum Pick {
     /// Every value equally likely.
@@ -21,11 +22,28 @@ pub enum Pick {
     Zipf(Zipf<f64>),
 }
 
+impl Pick {
+    /// The 0-based index, below `n` (at least 1), that request `index` takes.
+    #[inline]
+    pub fn index<R: Rng + ?Sized>(&self, rng: &mut R, index: u64, n: u64) -> u64 {
+        match self {
+            Pick::Uniform => rng.random_range(0..n),
+            Pick::Sequential => index % n,
+            Pick::Zipf(z) => (z.sample(rng) as u64).saturating_sub(1).min(n - 1),
+        }
+    }
+}
+
 /// One variable's generator.
 #[derive(Debug, Clone)]
 pub enum VarGen {
-    /// An integer in `1..=n`, rank 1 most frequent.
-    Zipf(Zipf<f64>),
+    /// An integer in `from..from + n`, `from` (rank 1) the most frequent.
+    Zipf {
+        /// Ranks 1..=n.
+        dist: Zipf<f64>,
+        /// The value of rank 1.
+        from: i64,
+    },
     /// An integer drawn uniformly from `lo..=hi`.
     UniformInt(i64, i64),
     /// A number drawn uniformly from `[lo, hi)`, written with 2 decimals.
@@ -50,6 +68,13 @@ pub enum VarGen {
     Sequence(i64),
     /// A random (version 4) UUID.
     Uuid,
+    /// One of `n` opaque ids, the same in every run.
+    Token {
+        /// The ids.
+        space: TokenSpace,
+        /// Which id request `i` takes.
+        pick: Pick,
+    },
 }
 
 impl VarGen {
@@ -57,9 +82,9 @@ impl VarGen {
     pub fn write<R: Rng + ?Sized>(&self, rng: &mut R, index: u64, out: &mut Vec<u8>) {
         use std::io::Write;
         match self {
-            VarGen::Zipf(z) => {
-                let k = z.sample(rng) as u64;
-                let _ = write!(out, "{k}");
+            VarGen::Zipf { dist, from } => {
+                let rank = dist.sample(rng) as i64;
+                let _ = write!(out, "{}", from.wrapping_add(rank - 1));
             }
             VarGen::UniformInt(lo, hi) => {
                 let v = rng.random_range(*lo..=*hi);
@@ -71,6 +96,9 @@ impl VarGen {
             }
             VarGen::Fake(kind, locale) => out.extend_from_slice(kind.generate(*locale, rng).as_bytes()),
             VarGen::Csv { values, pick } => {
+                // Drawn as usize, not through `Pick::index`: rand samples a
+                // usize range differently from a u64 one, and a CSV variable's
+                // values must stay what they were.
                 let n = values.len();
                 let i = match pick {
                     Pick::Uniform => rng.random_range(0..n),
@@ -99,6 +127,7 @@ impl VarGen {
                     h(&b[10..16])
                 );
             }
+            VarGen::Token { space, pick } => space.write(pick.index(rng, index, space.n()) + 1, out),
         }
     }
 }
@@ -118,9 +147,21 @@ mod tests {
             let v: i64 = std::str::from_utf8(&out).unwrap().parse().unwrap();
             assert!((1..=5).contains(&v));
             out.clear();
-            VarGen::Zipf(Zipf::new(100.0, 1.0).unwrap()).write(&mut rng, 0, &mut out);
+            VarGen::Zipf {
+                dist: Zipf::new(100.0, 1.0).unwrap(),
+                from: 1,
+            }
+            .write(&mut rng, 0, &mut out);
             let v: u64 = std::str::from_utf8(&out).unwrap().parse().unwrap();
             assert!((1..=100).contains(&v));
+            out.clear();
+            VarGen::Zipf {
+                dist: Zipf::new(100.0, 1.0).unwrap(),
+                from: 1_200_000,
+            }
+            .write(&mut rng, 0, &mut out);
+            let v: u64 = std::str::from_utf8(&out).unwrap().parse().unwrap();
+            assert!((1_200_000..1_200_100).contains(&v));
         }
         out.clear();
         VarGen::Sequence(10).write(&mut rng, 5, &mut out);

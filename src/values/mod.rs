@@ -7,6 +7,7 @@
 //! same seed always gives the same values.
 
 pub mod fake;
+pub mod perm;
 pub mod seed;
 pub(crate) mod text;
 

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use loadline::profile::token::{Alphabet, TokenSpace};
 use loadline::profile::{self, Overrides};
 
 use crate::support::*;
@@ -97,6 +98,62 @@ bad!(
     hourly_needs_24_values,
     "  rate: 100/s",
     "  rate: 100/s\n  shape: {diurnal: {period: 24s, hourly: [1, 2, 3]}}"
+);
+bad!(
+    diurnal_factors_empty,
+    "  rate: 100/s",
+    "  rate: 100/s\n  shape: {diurnal: {period: 24s, factors: []}}"
+);
+bad!(
+    diurnal_factors_negative,
+    "  rate: 100/s",
+    "  rate: 100/s\n  shape:\n    diurnal:\n      period: 24s\n      factors: [1, 0.5, -2]"
+);
+bad!(
+    diurnal_factors_all_zero,
+    "  rate: 100/s",
+    "  rate: 100/s\n  shape: {diurnal: {period: 24s, factors: [0, 0, 0]}}"
+);
+bad!(
+    diurnal_hourly_and_factors,
+    "  rate: 100/s",
+    "  rate: 100/s\n  shape:\n    diurnal:\n      period: 24s\n      hourly: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n      factors: [1, 2]"
+);
+bad!(
+    diurnal_without_factors,
+    "  rate: 100/s",
+    "  rate: 100/s\n  shape:\n    diurnal:\n      period: 24s\n      start: 9h"
+);
+bad!(
+    token_unknown_alphabet,
+    "item: {uniform: [1, 10]}",
+    "item: {token: {len: 24, alphabet: hexa, n: 100}}"
+);
+bad!(
+    token_too_long,
+    "item: {uniform: [1, 10]}",
+    "item: {token: {len: 300, n: 100}}"
+);
+bad!(
+    token_space_too_small,
+    "item: {uniform: [1, 10]}",
+    "item: {token: {len: 2, alphabet: hex, n: 50000}}"
+);
+bad!(
+    token_bad_pick,
+    "item: {uniform: [1, 10]}",
+    "item: {token: {len: 24, n: 100, pick: \"zipf:-1\"}}"
+);
+bad!(
+    token_unknown_key,
+    "item: {uniform: [1, 10]}",
+    "item: {token: {length: 24, n: 100}}"
+);
+bad!(token_without_n, "item: {uniform: [1, 10]}", "item: {token: {len: 24}}");
+bad!(
+    zipf_from_overflows,
+    "item: {uniform: [1, 10]}",
+    "item: {zipf: {n: 10, s: 1, from: 9223372036854775807}}"
 );
 bad!(
     malformed_stage,
@@ -199,6 +256,114 @@ fn values_come_from_a_csv_file() {
         }
     }
     assert!(seen > 100);
+}
+
+/// The open model's rate curve of a profile.
+fn shape_of(text: &str) -> profile::RateShape {
+    match profile::from_str(text, Path::new("good.yaml"), &Overrides::default())
+        .expect("valid")
+        .load
+    {
+        profile::Load::Open { shape, .. } => shape,
+        profile::Load::Closed { .. } => panic!("open model"),
+    }
+}
+
+/// `factors` of 24 values is `hourly` under another name, and a 2-factor
+/// curve holds each at the middle of its half of the period, linear in
+/// between and across the period's end.
+#[test]
+fn diurnal_factors_generalise_hourly() {
+    let day: Vec<String> = (0..24).map(|h| format!("{}", 0.2 + (h % 7) as f64 * 0.15)).collect();
+    let day = day.join(", ");
+    let with = |diurnal: &str| {
+        GOOD.replacen(
+            "  rate: 100/s",
+            &format!("  rate: 100/s\n  shape: {{diurnal: {diurnal}}}"),
+            1,
+        )
+    };
+    let hourly = shape_of(&with(&format!("{{period: 48s, hourly: [{day}], start: 3h}}")));
+    let factors = shape_of(&with(&format!("{{period: 48s, factors: [{day}], start: 3h}}")));
+    for t in [0.0, 0.7, 1.0, 5.25, 13.9, 24.0, 47.99, 60.5] {
+        assert_eq!(hourly.rate_at(t), factors.rate_at(t), "t = {t}");
+    }
+    let two = shape_of(&with("{period: 10s, factors: [1, 3]}"));
+    for (t, want) in [
+        (2.5, 100.0),
+        (7.5, 300.0),
+        (5.0, 200.0),
+        (0.0, 200.0),
+        (1.25, 150.0),
+        (8.75, 250.0),
+    ] {
+        assert!((two.rate_at(t) - want).abs() < 1e-9, "t = {t}: {}", two.rate_at(t));
+    }
+}
+
+/// The values of the variable `item` in `n` rendered requests of the `get`
+/// endpoint (the last path segment).
+fn item_values(text: &str, n: u64) -> Vec<String> {
+    let p = profile::from_str(text, Path::new("good.yaml"), &Overrides::default()).expect("valid");
+    let plan = profile::RequestPlan::new(std::sync::Arc::new(p));
+    let mut buf = profile::RequestBuf::default();
+    let mut out = Vec::new();
+    for i in 0..n {
+        plan.render(i, &mut buf);
+        if buf.endpoint == 0 {
+            let path = String::from_utf8(buf.path.clone()).expect("utf8");
+            out.push(path.rsplit('/').next().expect("item").to_string());
+        }
+    }
+    out
+}
+
+/// `zipf.from` shifts the values: `from` is the most frequent, and none is
+/// outside `from..from + n`.
+#[test]
+fn zipf_from_offsets_the_values() {
+    let text = GOOD.replacen(
+        "item: {uniform: [1, 10]}",
+        "item: {zipf: {n: 50, s: 1.2, from: 1200000}}",
+        1,
+    );
+    let values: Vec<i64> = item_values(&text, 3000)
+        .iter()
+        .map(|v| v.parse().expect("integer"))
+        .collect();
+    assert!(values.iter().all(|v| (1_200_000..1_200_050).contains(v)));
+    let top = values.iter().filter(|v| **v == 1_200_000).count();
+    let second = values.iter().filter(|v| **v == 1_200_001).count();
+    assert!(top > second && top > values.len() / 10, "{top} {second}");
+}
+
+/// A `token` variable: ids of the length and alphabet asked for, from a
+/// space of n that is the same whatever the seed, skewed by `pick`.
+#[test]
+fn token_ids_are_shaped_and_seed_independent() {
+    let text = GOOD.replacen(
+        "item: {uniform: [1, 10]}",
+        "item: {token: {len: 24, alphabet: hex, n: 500, pick: \"zipf:1.1\"}}",
+        1,
+    );
+    // The whole space of 500 ids, computed apart from any run.
+    let space = TokenSpace::new(24, Alphabet::Hex, 500).expect("space");
+    let ids: Vec<String> = (1..=500)
+        .map(|k| {
+            let mut out = Vec::new();
+            space.write(k, &mut out);
+            String::from_utf8(out).expect("utf8")
+        })
+        .collect();
+    let a = item_values(&text, 3000);
+    let b = item_values(&text.replacen("seed: 1", "seed: 2", 1), 3000);
+    assert_ne!(a, b, "another seed draws other ids...");
+    for t in a.iter().chain(&b) {
+        assert!(ids.contains(t), "...from the same space: {t}");
+    }
+    // Rank 1 is the most frequent id.
+    let count = |k: usize| a.iter().filter(|t| **t == ids[k]).count();
+    assert!(count(0) > count(1) && count(0) > count(250) + a.len() / 10);
 }
 
 fn loadline() -> Command {

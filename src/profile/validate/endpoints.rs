@@ -11,6 +11,7 @@ use rand_distr::Zipf;
 use super::{read_csv_column, resolve, Ctx};
 use crate::profile::raw::*;
 use crate::profile::template::{Context, Template};
+use crate::profile::token::{Alphabet, TokenError, TokenSpace};
 use crate::profile::vars::{Pick, VarGen};
 use crate::profile::*;
 use crate::values::{FakeKind, Locale};
@@ -281,6 +282,7 @@ fn var(ctx: &Ctx, spec: &S<RawVar>, key: &str) -> Result<VarGen, Error> {
         v.one_of.is_some(),
         v.sequence.is_some(),
         v.uuid.is_some(),
+        v.token.is_some(),
     ]
     .iter()
     .filter(|x| **x)
@@ -289,7 +291,7 @@ fn var(ctx: &Ctx, spec: &S<RawVar>, key: &str) -> Result<VarGen, Error> {
         return Err(ctx.at(
             spec,
             key,
-            "a variable has exactly one generator: zipf, uniform, fake, csv, one_of, sequence or uuid",
+            "a variable has exactly one generator: zipf, uniform, fake, csv, one_of, sequence, uuid or token",
         ));
     }
     if let Some(z) = &v.zipf {
@@ -310,17 +312,80 @@ fn var(ctx: &Ctx, spec: &S<RawVar>, key: &str) -> Result<VarGen, Error> {
     if let Some(s) = &v.sequence {
         return Ok(VarGen::Sequence(s.start.unwrap_or(1)));
     }
+    if let Some(t) = &v.token {
+        return token_var(ctx, spec, t, key);
+    }
     Ok(VarGen::Uuid)
 }
 
-/// `zipf: {n, s}`: ranks 1..=n, n at least 1 and s positive.
+/// `zipf: {n, s, from}`: ranks 1..=n written as `from..from + n`, n at
+/// least 1, s positive, the last value within a 64-bit integer.
 fn zipf_var(ctx: &Ctx, spec: &S<RawVar>, z: &RawZipf, key: &str) -> Result<VarGen, Error> {
     if z.n.0 == 0 || !(z.s.is_finite() && z.s > 0.0) {
         return Err(ctx.at(spec, format!("{key}.zipf"), "needs n >= 1 and a positive exponent s"));
     }
-    Zipf::new(z.n.0 as f64, z.s)
-        .map(VarGen::Zipf)
-        .map_err(|e| ctx.at(spec, format!("{key}.zipf"), e.to_string()))
+    let from = z.from.unwrap_or(1);
+    let last = i64::try_from(z.n.0 - 1).ok().and_then(|span| from.checked_add(span));
+    if last.is_none() {
+        return Err(ctx.at(
+            spec,
+            format!("{key}.zipf.from"),
+            "from + n - 1 is beyond the largest 64-bit integer",
+        ));
+    }
+    let dist = Zipf::new(z.n.0 as f64, z.s).map_err(|e| ctx.at(spec, format!("{key}.zipf"), e.to_string()))?;
+    Ok(VarGen::Zipf { dist, from })
+}
+
+/// `token: {len, alphabet, n, pick}`: n distinct ids of len characters.
+fn token_var(ctx: &Ctx, spec: &S<RawVar>, t: &RawToken, key: &str) -> Result<VarGen, Error> {
+    let alphabet: Alphabet = match t.alphabet.as_deref() {
+        None => Alphabet::Alnum,
+        Some(a) => a.parse().map_err(|_| {
+            ctx.at(
+                spec,
+                format!("{key}.token.alphabet"),
+                format!("unknown alphabet `{a}` (expected one of: {})", Alphabet::names()),
+            )
+        })?,
+    };
+    let space = TokenSpace::new(t.len, alphabet, t.n.0).map_err(|e| {
+        let k = match e {
+            TokenError::Len(_) => "len",
+            TokenError::Empty | TokenError::TooSmall { .. } => "n",
+        };
+        ctx.at(spec, format!("{key}.token.{k}"), e.to_string())
+    })?;
+    let pick = pick(ctx, spec, t.pick.as_deref(), t.n.0, &format!("{key}.token.pick"))?;
+    Ok(VarGen::Token { space, pick })
+}
+
+/// `pick:` of a list of `n` values: `uniform` (the default), `sequential`,
+/// or `zipf:S` (`zipf` alone is `zipf:1.0`; S a positive number).
+fn pick(ctx: &Ctx, spec: &S<RawVar>, p: Option<&str>, n: u64, key: &str) -> Result<Pick, Error> {
+    match p.map(str::trim) {
+        None | Some("uniform") => Ok(Pick::Uniform),
+        Some("sequential") => Ok(Pick::Sequential),
+        Some(p) if p.starts_with("zipf") => {
+            let s = p["zipf".len()..].trim_start_matches([':', ' ']);
+            let s: f64 = if s.is_empty() {
+                1.0
+            } else {
+                s.parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s > 0.0)
+                    .ok_or_else(|| ctx.at(spec, key, format!("`{p}`: the Zipf exponent must be a positive number")))?
+            };
+            Zipf::new(n as f64, s)
+                .map(Pick::Zipf)
+                .map_err(|e| ctx.at(spec, key, e.to_string()))
+        }
+        Some(other) => Err(ctx.at(
+            spec,
+            key,
+            format!("unknown pick `{other}` (expected uniform, sequential or zipf:S)"),
+        )),
+    }
 }
 
 /// `uniform: [low, high]`: whole numbers when both ends are (and small
@@ -361,28 +426,13 @@ fn fake_var(ctx: &Ctx, spec: &S<RawVar>, f: &RawFake, key: &str) -> Result<VarGe
 fn csv_var(ctx: &Ctx, spec: &S<RawVar>, c: &RawCsv, key: &str) -> Result<VarGen, Error> {
     let path = resolve(ctx, &c.path, spec.referenced.line(), &format!("{key}.csv.path"))?;
     let values = read_csv_column(&path, &c.column).map_err(|m| ctx.at(spec, format!("{key}.csv"), m))?;
-    let pick = match c.pick.as_deref() {
-        None | Some("uniform") => Pick::Uniform,
-        Some("sequential") => Pick::Sequential,
-        Some(p) if p.starts_with("zipf") => {
-            let s: f64 = p
-                .trim_start_matches("zipf")
-                .trim_start_matches([':', ' '])
-                .parse()
-                .unwrap_or(1.0);
-            Pick::Zipf(
-                Zipf::new(values.len() as f64, s)
-                    .map_err(|e| ctx.at(spec, format!("{key}.csv.pick"), e.to_string()))?,
-            )
-        }
-        Some(other) => {
-            return Err(ctx.at(
-                spec,
-                format!("{key}.csv.pick"),
-                format!("unknown pick `{other}` (expected uniform, sequential or zipf:S)"),
-            ))
-        }
-    };
+    let pick = pick(
+        ctx,
+        spec,
+        c.pick.as_deref(),
+        values.len() as u64,
+        &format!("{key}.csv.pick"),
+    )?;
     Ok(VarGen::Csv {
         values: Arc::new(values),
         pick,

@@ -7,7 +7,7 @@ use std::time::Duration;
 mod endpoints;
 
 use crate::profile::raw::*;
-use crate::profile::shape::{Diurnal, RateShape, Spike, Stage};
+use crate::profile::shape::{Diurnal, RateShape, Spike, Stage, MAX_DIURNAL_FACTORS};
 use crate::profile::*;
 
 /// Parse the YAML into the raw structs; syntax and shape errors get a
@@ -444,38 +444,19 @@ fn shape_parts(ctx: &Ctx, s: &RawShape, shape: &mut RateShape) -> Result<(), Err
     Ok(())
 }
 
-/// `shape.diurnal`: a period, 24 hourly factors (not all 0) and a start
-/// time of day.
-fn diurnal(ctx: &Ctx, d: &RawDiurnal) -> Result<Diurnal, Error> {
-    if d.period.value.0.is_zero() {
+/// `shape.diurnal`: a period, its factors (24 `hourly` ones or any number
+/// of `factors`, not all 0) and a start time of day.
+fn diurnal(ctx: &Ctx, d: &S<RawDiurnal>) -> Result<Diurnal, Error> {
+    let raw = &d.value;
+    if raw.period.value.0.is_zero() {
         return Err(ctx.at(
-            &d.period,
+            &raw.period,
             "load.shape.diurnal.period",
             "the period must be longer than 0",
         ));
     }
-    let hourly: [f64; 24] = d.hourly.value.as_slice().try_into().map_err(|_| {
-        ctx.at(
-            &d.hourly,
-            "load.shape.diurnal.hourly",
-            format!("needs exactly 24 values, one per hour (found {})", d.hourly.value.len()),
-        )
-    })?;
-    if hourly.iter().any(|v| !v.is_finite() || *v < 0.0) {
-        return Err(ctx.at(
-            &d.hourly,
-            "load.shape.diurnal.hourly",
-            "hourly factors must be non-negative numbers",
-        ));
-    }
-    if hourly.iter().all(|v| *v == 0.0) {
-        return Err(ctx.at(
-            &d.hourly,
-            "load.shape.diurnal.hourly",
-            "all 24 factors are 0: the run would send nothing",
-        ));
-    }
-    let start = match &d.start {
+    let factors = diurnal_factors(ctx, d)?;
+    let start = match &raw.start {
         Some(st) if st.value.0 >= Duration::from_secs(86_400) => {
             return Err(ctx.at(st, "load.shape.diurnal.start", "the start is a time of day, below 24h"))
         }
@@ -483,10 +464,67 @@ fn diurnal(ctx: &Ctx, d: &RawDiurnal) -> Result<Diurnal, Error> {
         None => 0.0,
     };
     Ok(Diurnal {
-        period: d.period.value.as_secs_f64(),
-        hourly,
+        period: raw.period.value.as_secs_f64(),
+        factors: factors.into(),
         start,
     })
+}
+
+/// Exactly one of `hourly` (24 values) and `factors` (1 to
+/// [`MAX_DIURNAL_FACTORS`]): non-negative numbers, not all 0.
+fn diurnal_factors(ctx: &Ctx, d: &S<RawDiurnal>) -> Result<Vec<f64>, Error> {
+    let (list, key) = match (&d.value.hourly, &d.value.factors) {
+        (Some(h), None) => {
+            if h.value.len() != 24 {
+                return Err(ctx.at(
+                    h,
+                    "load.shape.diurnal.hourly",
+                    format!("needs exactly 24 values, one per hour (found {})", h.value.len()),
+                ));
+            }
+            (h, "load.shape.diurnal.hourly")
+        }
+        (None, Some(f)) => {
+            let key = "load.shape.diurnal.factors";
+            if f.value.is_empty() {
+                return Err(ctx.at(f, key, "the list is empty: give at least 1 factor"));
+            }
+            if f.value.len() > MAX_DIURNAL_FACTORS {
+                return Err(ctx.at(
+                    f,
+                    key,
+                    format!("{} factors is too many (at most {MAX_DIURNAL_FACTORS})", f.value.len()),
+                ));
+            }
+            (f, key)
+        }
+        (Some(_), Some(f)) => {
+            return Err(ctx.at(
+                f,
+                "load.shape.diurnal.factors",
+                "give either `hourly` (24 factors) or `factors` (any number over the period), not both",
+            ))
+        }
+        (None, None) => {
+            return Err(ctx.at(
+                d,
+                "load.shape.diurnal.hourly",
+                "missing key `hourly` (24 factors, one per hour) or `factors` (any number spread over the period)",
+            ))
+        }
+    };
+    let n = list.value.len();
+    if let Some(i) = list.value.iter().position(|v| !v.is_finite() || *v < 0.0) {
+        return Err(ctx.at(
+            list,
+            key,
+            format!("factors must be non-negative numbers (value {} of {n} is not)", i + 1),
+        ));
+    }
+    if list.value.iter().all(|v| *v == 0.0) {
+        return Err(ctx.at(list, key, format!("all {n} factors are 0: the run would send nothing")));
+    }
+    Ok(list.value.clone())
 }
 
 /// `shape.stages`: ramps (`to` over a time) and holds, one after another

@@ -7,7 +7,7 @@
 //! memory does not grow with the row count, shards and threads need no
 //! coordination, and row `i` is the same whichever thread, shard or run
 //! produces it. `unique: true` is built in with keyed permutations
-//! ([`perm`]) instead of retry loops.
+//! ([`crate::values::perm`]) instead of retry loops.
 
 use rand::RngExt;
 use rand_distr::weighted::WeightedAliasIndex;
@@ -17,11 +17,8 @@ use super::batch::{Cell, RowBatch};
 use super::encode::json_string;
 use super::schema::{self, After, Column, Dist, Gen, Kind, Schema, Skew, TimeGen};
 use crate::values::fake::{FakeKind, Locale};
+use crate::values::perm::Perm;
 use crate::values::seed::{derive_seed, mix64};
-
-mod perm;
-
-use perm::Perm;
 
 /// The random stream of one cell. SplitMix64: one word of state, so
 /// starting a stream per cell costs one multiply-xorshift, and a cell

@@ -1,8 +1,9 @@
 //! A keyed permutation of `0..n`: a Feistel network over the smallest
 //! power of two that covers `n`, with cycle walking to stay inside the
-//! domain. It is how `unique: true` columns are built: row `i`
-//! gets value number `perm(i)`, so values never repeat, never need a "seen"
-//! set, and do not look sequential.
+//! domain. It is how `unique: true` columns are built (row `i` gets value
+//! number `perm(i)`, so values never repeat, never need a "seen" set, and do
+//! not look sequential) and how a profile's `token` variable gives its `n`
+//! ids distinct, opaque spellings.
 
 use crate::values::seed::mix64;
 
