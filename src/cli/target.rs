@@ -14,7 +14,7 @@ use clap::Args;
 
 use super::{CliError, CliResult, Exit};
 use crate::printer::Printer;
-use crate::sample::{self, RunningTarget, StatsSnapshot, TargetConfig, TlsMode};
+use crate::sample::{self, AccessLogConfig, AccessLogFormat, RunningTarget, StatsSnapshot, TargetConfig, TlsMode};
 use crate::units::{Dur, Percent};
 
 #[derive(Debug, Args)]
@@ -78,6 +78,15 @@ pub struct TargetArgs {
     /// Seed of the random faults [default: a random seed, printed].
     #[arg(long)]
     pub seed: Option<u64>,
+
+    /// Append an access log here, one line per request (flushed on exit).
+    #[arg(long, value_name = "PATH")]
+    pub access_log: Option<PathBuf>,
+
+    /// The access log's format: combined (nginx's), nginx (combined plus
+    /// `$request_time $msec "$http_x_tenant_id"`) or envoy-json.
+    #[arg(long, value_name = "FORMAT", default_value = "combined", requires = "access_log")]
+    pub access_log_format: AccessLogFormat,
 }
 
 pub fn execute(args: TargetArgs, printer: Printer) -> CliResult {
@@ -95,6 +104,10 @@ pub fn execute(args: TargetArgs, printer: Printer) -> CliResult {
         threads: args.threads.map_or(defaults.threads, |n| n as usize),
         tls: args.tls.then_some(TlsMode::SelfSigned),
         seed: args.seed.unwrap_or_else(rand::random),
+        access_log: args.access_log.map(|path| AccessLogConfig {
+            path,
+            format: args.access_log_format,
+        }),
     };
     let summary = faults_summary(&config);
     let server = RunningTarget::start(config).map_err(|e| match e {

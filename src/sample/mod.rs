@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+mod access_log;
 mod faults;
 mod server;
 mod service;
@@ -33,6 +34,7 @@ mod stats;
 mod tls;
 pub use tls::TlsSetupError;
 
+pub use access_log::{AccessLogConfig, AccessLogFormat, NGINX_LOG_FORMAT};
 pub use faults::Faults;
 pub use stats::StatsSnapshot;
 
@@ -90,6 +92,14 @@ pub enum Error {
     /// The server's runtime cannot start.
     #[error("cannot start the sample target's runtime: {0}")]
     Runtime(std::io::Error),
+    /// The access log cannot be opened (or its writer thread started).
+    #[error("cannot write the access log {}: {source}", .path.display())]
+    AccessLog {
+        /// The file asked for.
+        path: std::path::PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
     /// The self-signed certificate cannot be made or loaded.
     #[error("cannot set up TLS for the sample target: {0}")]
     Tls(#[source] TlsSetupError),
@@ -131,6 +141,8 @@ pub struct TargetConfig {
     pub tls: Option<TlsMode>,
     /// Seed of the random faults: the same seed and traffic give the same faults.
     pub seed: u64,
+    /// Write an access log, one line per request (`/_stats` excepted).
+    pub access_log: Option<AccessLogConfig>,
 }
 
 impl Default for TargetConfig {
@@ -148,6 +160,7 @@ impl Default for TargetConfig {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             tls: None,
             seed: 0,
+            access_log: None,
         }
     }
 }
@@ -196,6 +209,7 @@ pub struct RunningTarget {
     shared: Arc<Shared>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    access_log: Option<access_log::Writer>,
 }
 
 impl std::fmt::Debug for RunningTarget {
@@ -250,11 +264,19 @@ impl RunningTarget {
             tokio::net::TcpListener::from_std(listener).map_err(|source| Error::Bind { addr, source })?
         };
 
+        let (writer, access_log) = match &config.access_log {
+            Some(c) => {
+                let (writer, log) = access_log::Writer::start(c)?;
+                (Some(writer), Some(log))
+            }
+            None => (None, None),
+        };
         let shared = Arc::new(Shared::new(
             Knobs::new(config.faults()),
             StallClock::new(Instant::now(), config.stall_every, config.stall_for),
             Stats::new(config.threads),
             config.seed,
+            access_log,
         ));
         let acceptor = tls
             .as_ref()
@@ -285,6 +307,7 @@ impl RunningTarget {
             shared,
             stop: Some(stop),
             thread: Some(thread),
+            access_log: writer,
         })
     }
 
@@ -334,7 +357,8 @@ impl RunningTarget {
         self.shared.knobs.get()
     }
 
-    /// Stop accepting, close every connection, and join the threads.
+    /// Stop accepting, close every connection, join the threads, and flush
+    /// the access log.
     pub fn shutdown(mut self) {
         self.stop_and_join();
     }
@@ -347,6 +371,10 @@ impl RunningTarget {
             if thread.join().is_err() {
                 tracing::warn!("sample target: the runtime thread panicked while shutting down");
             }
+        }
+        // After the runtime: no request can be logged any more.
+        if let Some(mut writer) = self.access_log.take() {
+            writer.finish();
         }
     }
 }

@@ -54,8 +54,8 @@ pub(crate) async fn accept_loop(
     builder: Arc<Builder<TokioExecutor>>,
 ) {
     loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
             Err(e) => {
                 tracing::warn!("sample target: accept failed: {e}");
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
@@ -66,7 +66,7 @@ pub(crate) async fn accept_loop(
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!("sample target: TCP_NODELAY: {e}");
         }
-        let conn = Arc::new(Conn::new(Arc::clone(&shared)));
+        let conn = Arc::new(Conn::new(Arc::clone(&shared), peer.ip()));
         let io = ConnIo {
             stream,
             conn: Arc::clone(&conn),

@@ -11,8 +11,10 @@
 //! being prepared.
 
 use std::borrow::Cow;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
@@ -24,6 +26,7 @@ use rand::SeedableRng;
 use serde::Serialize;
 use tokio::sync::Notify;
 
+use super::access_log::{AccessLog, Entry};
 use super::faults::{request_seed, Knobs, Outcome, StallClock};
 use super::shop;
 use super::stats::{Route, Stats};
@@ -47,10 +50,11 @@ pub(crate) struct Shared {
     /// is never reset, so no two connections share an RNG stream.
     pub(crate) next_connection: AtomicU64,
     orders: AtomicU64,
+    access_log: Option<AccessLog>,
 }
 
 impl Shared {
-    pub(crate) fn new(knobs: Knobs, stall: StallClock, stats: Stats, seed: u64) -> Self {
+    pub(crate) fn new(knobs: Knobs, stall: StallClock, stats: Stats, seed: u64, access_log: Option<AccessLog>) -> Self {
         Shared {
             knobs,
             stall,
@@ -58,6 +62,7 @@ impl Shared {
             seed,
             next_connection: AtomicU64::new(0),
             orders: AtomicU64::new(0),
+            access_log,
         }
     }
 }
@@ -67,6 +72,7 @@ impl Shared {
 #[derive(Debug)]
 pub(crate) struct Conn {
     pub(crate) shared: Arc<Shared>,
+    peer: IpAddr,
     number: u64,
     stripe: usize,
     requests: AtomicU64,
@@ -76,12 +82,13 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, peer: IpAddr) -> Self {
         let number = shared.next_connection.fetch_add(1, Ordering::Relaxed);
         shared.stats.connection();
         Conn {
             stripe: shared.stats.stripe_of(number),
             shared,
+            peer,
             number,
             requests: AtomicU64::new(0),
             reset: AtomicBool::new(false),
@@ -260,8 +267,40 @@ fn error(status: StatusCode, message: &str) -> Response<Body> {
     }
 }
 
-/// Answer one request of the sample service.
+/// Answer one request of the sample service, and log it when an access
+/// log is on (`/_stats` is not logged, as it is not counted).
 pub(crate) async fn handle(conn: Arc<Conn>, req: Request<Incoming>) -> Result<Response<Body>, Reset> {
+    if conn.shared.access_log.is_none() || req.uri().path() == "/_stats" {
+        return serve(conn, req).await;
+    }
+    let (start, started) = (SystemTime::now(), Instant::now());
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut entry = Entry {
+        peer: conn.peer,
+        start,
+        duration: std::time::Duration::ZERO,
+        method: req.method().clone(),
+        version: req.version(),
+        target: req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned(),
+        status: 0,
+        request_bytes: header("content-length").and_then(|n| n.parse().ok()).unwrap_or(0),
+        response_bytes: 0,
+        user_agent: header("user-agent"),
+        tenant: header("x-tenant-id"),
+    };
+    let result = serve(Arc::clone(&conn), req).await;
+    entry.duration = started.elapsed();
+    if let Ok(res) = &result {
+        entry.status = res.status().as_u16();
+        entry.response_bytes = hyper::body::Body::size_hint(res.body()).exact().unwrap_or(0);
+    }
+    if let Some(log) = &conn.shared.access_log {
+        log.log(entry);
+    }
+    result
+}
+
+async fn serve(conn: Arc<Conn>, req: Request<Incoming>) -> Result<Response<Body>, Reset> {
     let shared = &*conn.shared;
     let (parts, body) = req.into_parts();
     let endpoint = route(&parts.method, parts.uri.path());

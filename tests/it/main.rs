@@ -8,6 +8,7 @@
 // files); six of them are longer than the library's limit.
 #![allow(clippy::too_many_lines)]
 
+mod access_log;
 mod cli;
 mod deploy;
 mod engine;

@@ -50,7 +50,10 @@ const SLOTS: usize = Slot::Opaque as usize;
 
 #[derive(Debug)]
 enum Seg {
-    Lit { text: Vec<u8>, finder: Finder<'static> },
+    Lit {
+        text: Vec<u8>,
+        finder: Box<Finder<'static>>,
+    },
     Var(Slot),
 }
 
@@ -138,7 +141,7 @@ impl Compiled {
             } else {
                 Seg::Lit {
                     text: text.as_bytes().to_vec(),
-                    finder: Finder::new(text.as_bytes()).into_owned(),
+                    finder: Box::new(Finder::new(text.as_bytes()).into_owned()),
                 }
             });
         }

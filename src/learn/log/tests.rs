@@ -14,11 +14,14 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Method, target and status, or why not.
+type Parsed = Result<(String, String, Option<u16>), Reject>;
+
+/// A line and its number, or why it cannot be read.
+type Numbered = (u64, Result<String, Reject>);
+
 /// Every line of `path` through `parser`: (line number, record or reason).
-fn parse_all(
-    path: &std::path::Path,
-    parser: &dyn LineParser,
-) -> Vec<(u64, Result<(String, String, Option<u16>), Reject>)> {
+fn parse_all(path: &std::path::Path, parser: &dyn LineParser) -> Vec<(u64, Parsed)> {
     let mut out = Vec::new();
     let chunks = Source::open(path).unwrap().chunks(1).unwrap();
     for mut chunk in chunks {
@@ -34,7 +37,7 @@ fn parse_all(
     out
 }
 
-fn ok(m: &str, t: &str, s: u16) -> Result<(String, String, Option<u16>), Reject> {
+fn ok(m: &str, t: &str, s: u16) -> Parsed {
     Ok((m.into(), t.into(), Some(s)))
 }
 
@@ -258,7 +261,7 @@ fn auto_detects_each_fixture() {
     assert!(!err.contains("hello"), "never the content: {err}");
 }
 
-fn lines_of(path: &std::path::Path, k: usize) -> (Vec<(u64, Result<String, Reject>)>, usize) {
+fn lines_of(path: &std::path::Path, k: usize) -> (Vec<Numbered>, usize) {
     let outcomes = Source::open(path)
         .unwrap()
         .for_each_chunk(k, |chunk| {
