@@ -301,6 +301,24 @@ fn diurnal_factors_generalise_hourly() {
     }
 }
 
+/// A learned curve at one factor per second of 11 days parses (the YAML
+/// parser's node budget is raised for it); one more factor is refused.
+#[test]
+fn diurnal_takes_a_million_factors() {
+    let max = profile::shape::MAX_DIURNAL_FACTORS;
+    let with = |n: usize| {
+        let list = vec!["0.5"; n].join(",");
+        GOOD.replacen(
+            "  rate: 100/s",
+            &format!("  rate: 100/s\n  shape: {{diurnal: {{period: {n}s, factors: [{list}]}}}}"),
+            1,
+        )
+    };
+    let shape = shape_of(&with(max));
+    assert!((shape.rate_at(123.4) - 50.0).abs() < 1e-9);
+    assert!(error_of(&with(max + 1)).contains("factors is too many (at most 1000000)"));
+}
+
 /// The values of the variable `item` in `n` rendered requests of the `get`
 /// endpoint (the last path segment).
 fn item_values(text: &str, n: u64) -> Vec<String> {

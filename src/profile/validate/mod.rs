@@ -13,7 +13,18 @@ use crate::profile::*;
 /// Parse the YAML into the raw structs; syntax and shape errors get a
 /// location, the key and a snippet of the offending line.
 pub(super) fn parse(text: &str, path: &Path) -> Result<RawProfile, Error> {
-    serde_saphyr::from_str::<RawProfile>(text).map_err(|e| syntax_error(&e, text, path))
+    serde_saphyr::from_str_with_options::<RawProfile>(text, parse_options()).map_err(|e| syntax_error(&e, text, path))
+}
+
+/// serde-saphyr's default limits, with room for a learned day curve of
+/// [`MAX_DIURNAL_FACTORS`] values (by default it stops at 250,000 nodes).
+fn parse_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::budget::Budget::default();
+    budget.max_nodes = budget.max_nodes.max(2 * MAX_DIURNAL_FACTORS);
+    budget.max_events = budget.max_events.max(4 * MAX_DIURNAL_FACTORS);
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
 }
 
 /// A YAML syntax or shape error, located in the file.
