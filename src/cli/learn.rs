@@ -100,6 +100,15 @@ fn options(args: &LearnArgs) -> Result<(LearnOptions, Input), CliError> {
         .map(|t| Pin::parse(t))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| CliError::input(anyhow::anyhow!("--template: {e}")))?;
+    if tenant.is_none()
+        && pins
+            .iter()
+            .any(|p| p.parts.contains(&crate::learn::paths::PinPart::Tenant))
+    {
+        return Err(CliError::input(anyhow::anyhow!(
+            "--template uses {{{{tenant}}}}: say where requests name their tenant with --tenant"
+        )));
+    }
     let resolution: Resolution = args
         .resolution
         .parse()

@@ -173,6 +173,16 @@ impl Learner {
             self.unusable.bad_target += 1;
             return;
         };
+        let tenant = match self.tenant_source.as_ref() {
+            None => None,
+            Some(TenantSource::Path(i)) => path.strip_prefix('/').and_then(|p| p.split('/').nth(*i)),
+            Some(TenantSource::Header(_)) => r.tenant_header,
+            Some(TenantSource::Query(k)) => query.and_then(|q| {
+                q.split('&')
+                    .find_map(|pair| pair.split_once('=').filter(|(key, _)| key == k).map(|(_, v)| v))
+            }),
+        }
+        .filter(|n| !n.is_empty() && *n != "-");
         let before = self.tree.too_deep;
         self.tree.add(&Request {
             method: r.method,
@@ -181,20 +191,16 @@ impl Learner {
             status: r.status,
             request_bytes: r.request_bytes,
             response_bytes: r.response_bytes,
+            tenant: match self.tenant_source {
+                Some(TenantSource::Header(_) | TenantSource::Query(_)) => tenant,
+                _ => None,
+            },
         });
         if self.tree.too_deep > before {
             return;
         }
-        if let (Some(t), Some(src)) = (self.tenants.as_mut(), self.tenant_source.as_ref()) {
-            let name = match src {
-                TenantSource::Path(i) => path.strip_prefix('/').and_then(|p| p.split('/').nth(*i)),
-                TenantSource::Header(_) => r.tenant_header,
-                TenantSource::Query(k) => query.and_then(|q| {
-                    q.split('&')
-                        .find_map(|pair| pair.split_once('=').filter(|(key, _)| key == k).map(|(_, v)| v))
-                }),
-            };
-            match name.filter(|n| !n.is_empty() && *n != "-") {
+        if let Some(t) = self.tenants.as_mut() {
+            match tenant {
                 Some(n) => t.add(n),
                 None => t.missing += 1,
             }

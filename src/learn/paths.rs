@@ -273,6 +273,9 @@ pub struct Request<'a> {
     pub request_bytes: Option<u64>,
     /// Response bytes, if logged.
     pub response_bytes: Option<u64>,
+    /// The tenant named by a header or query parameter: a path segment
+    /// equal to it is the tenant's position.
+    pub tenant: Option<&'a str>,
 }
 
 /// The template tree.
@@ -363,7 +366,9 @@ impl Tree {
                     &mut var.node
                 }
                 Some(PinPart::Tenant) => node.tenant.get_or_insert_with(Box::default),
-                None if opts.tenant_segment == Some(i) => node.tenant.get_or_insert_with(Box::default),
+                None if opts.tenant_segment == Some(i) || (!seg.is_empty() && r.tenant == Some(*seg)) => {
+                    node.tenant.get_or_insert_with(Box::default)
+                }
                 None => step(node, seg, nodes, opts),
             };
         }
@@ -511,6 +516,7 @@ mod tests {
             status: Some(200),
             request_bytes: None,
             response_bytes: Some(100),
+            tenant: None,
         }
     }
 

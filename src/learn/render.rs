@@ -64,7 +64,7 @@ pub fn render(learned: &Learned, opts: &LearnOptions, sources: &[String], csv_na
     let _ = writeln!(y, "duration: {}", dur(learned.shape.span as f64 * scale));
     load(&mut y, learned, scale);
     let tenants_csv = tenants(&mut y, learned, opts, csv_name);
-    endpoints(&mut y, learned, opts);
+    endpoints(&mut y, learned);
     Rendered {
         profile: y,
         tenants_csv,
@@ -238,13 +238,12 @@ fn weights_csv(rows: &[WeightRow]) -> String {
     s
 }
 
-fn endpoints(y: &mut String, l: &Learned, opts: &LearnOptions) {
+fn endpoints(y: &mut String, l: &Learned) {
     let total: u64 = l.endpoints.iter().map(|e| e.leaf.count).sum::<u64>().max(1);
     let _ = writeln!(y, "endpoints:");
     let mut names = HashSet::new();
-    let tenant_path = matches!(opts.tenant, Some(TenantSource::Path(_)));
     for e in &l.endpoints {
-        endpoint(y, e, total, &mut names, tenant_path);
+        endpoint(y, e, total, &mut names);
     }
 }
 
@@ -290,7 +289,7 @@ fn unique(name: &str, used: &mut HashSet<String>) -> String {
     n
 }
 
-fn endpoint(y: &mut String, e: &Endpoint, total: u64, names: &mut HashSet<String>, _tenant_path: bool) {
+fn endpoint(y: &mut String, e: &Endpoint, total: u64, names: &mut HashSet<String>) {
     let leaf = &e.leaf;
     let mut used = HashSet::new();
     let mut vars: Vec<(String, String, String)> = Vec::new();

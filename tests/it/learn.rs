@@ -105,7 +105,8 @@ fn curve_at(t: f64) -> f64 {
 }
 
 /// Compare what was learned with the known profile: the bars.
-fn compare(learned: &Learned, text: &str, dir: &Path) {
+/// The measured values are printed (`--nocapture`) for BENCHMARKS.md.
+fn compare(name: &str, learned: &Learned, text: &str, dir: &Path) {
     // The learned profile loads as `loadline run` loads it.
     profile::from_str(text, &dir.join("learned.yaml"), &Overrides::default())
         .unwrap_or_else(|e| panic!("the learned profile does not load: {e}\n{text}"));
@@ -126,6 +127,7 @@ fn compare(learned: &Learned, text: &str, dir: &Path) {
         ("POST /t/{tenant}/orders", 15.0),
     ] {
         let got = share(t);
+        eprintln!("ROUNDTRIP {name} share {t}: {got:.2}% (profile {want}%, bar ±2)");
         assert!(
             (got - want).abs() <= 2.0,
             "{t}: {got:.2}% (want {want}%); templates {templates:?}"
@@ -133,8 +135,13 @@ fn compare(learned: &Learned, text: &str, dir: &Path) {
     }
     assert_eq!(learned.endpoints.len(), 3, "{templates:?}");
     let reads = 100.0 * learned.reads as f64 / (learned.reads + learned.writes) as f64;
+    eprintln!("ROUNDTRIP {name} reads: {reads:.2}% (profile 85%, bar ±2)");
     assert!((reads - 85.0).abs() <= 2.0, "reads {reads:.2}%");
     let fit = learned.tenants.as_ref().and_then(|t| t.fit).expect("a tenant fit");
+    eprintln!(
+        "ROUNDTRIP {name} tenant zipf: {:.3} KS {:.3} (profile 1.1, bar ±0.1)",
+        fit.s, fit.ks
+    );
     assert!((fit.s - 1.1).abs() <= 0.1, "tenant Zipf {fit:?}");
     // The curve: learned per-second factors against the profile's curve.
     let shape = &learned.shape;
@@ -144,6 +151,10 @@ fn compare(learned: &Learned, text: &str, dir: &Path) {
         .map(|i| curve_at(i as f64 + 0.5))
         .collect();
     let r = pearson(&learned_curve, &expected);
+    eprintln!(
+        "ROUNDTRIP {name} curve correlation: {r:.3} over {} seconds (bar >= 0.95)",
+        learned_curve.len()
+    );
     assert!(r >= 0.95, "curve correlation {r:.3}: learned {learned_curve:?}");
     // The spike: found, where it was, about as strong.
     let spike = shape
@@ -151,6 +162,10 @@ fn compare(learned: &Learned, text: &str, dir: &Path) {
         .iter()
         .find(|s| (s.at - SPIKE_AT).abs() <= 2.0)
         .unwrap_or_else(|| panic!("no spike near {SPIKE_AT} s: {:?}", shape.spikes));
+    eprintln!(
+        "ROUNDTRIP {name} spike: at {:.0} s for {:.0} s, factor {:.2} (profile 20 s for 3 s, factor 3)",
+        spike.at, spike.len, spike.factor
+    );
     assert!((spike.len - 3.0).abs() <= 2.0 && spike.factor > 2.0, "{spike:?}");
 }
 
@@ -160,7 +175,7 @@ fn replay(scratch: &Scratch, base: &str) {
     assert!(report.summary.totals.requests > 20_000, "{:?}", report.summary.totals);
 }
 
-fn round_trip_through_target(format: AccessLogFormat, learn_format: Format, tenant: TenantSource) {
+fn round_trip_through_target(name: &str, format: AccessLogFormat, learn_format: Format, tenant: TenantSource) {
     let scratch = Scratch::new();
     let log = scratch.path("access.log");
     let target = support::target(TargetConfig {
@@ -173,12 +188,13 @@ fn round_trip_through_target(format: AccessLogFormat, learn_format: Format, tena
     replay(&scratch, &target.base_url());
     target.shutdown();
     let (learned, text) = learn(&log, learn_format, tenant, Resolution::Second);
-    compare(&learned, &text, &scratch.path(""));
+    compare(name, &learned, &text, &scratch.path(""));
 }
 
 #[test]
 fn round_trip_nginx_log_of_the_target() {
     round_trip_through_target(
+        "target-nginx",
         AccessLogFormat::Nginx,
         Format::NginxCustom(NGINX_LOG_FORMAT.into()),
         TenantSource::Path(1),
@@ -188,6 +204,7 @@ fn round_trip_nginx_log_of_the_target() {
 #[test]
 fn round_trip_envoy_json_log_of_the_target() {
     round_trip_through_target(
+        "target-envoy-json",
         AccessLogFormat::EnvoyJson,
         Format::EnvoyJson,
         TenantSource::Header("X-Tenant-ID".into()),
@@ -252,7 +269,7 @@ http {{
         TenantSource::Header("X-Tenant-ID".into()),
         Resolution::Second,
     );
-    compare(&learned, &text, &scratch.path(""));
+    compare("nginx", &learned, &text, &scratch.path(""));
 }
 
 /// Canary values planted in every field a log has never reach the profile,
