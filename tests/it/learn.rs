@@ -363,3 +363,161 @@ fn canaries_never_leave() {
     assert!(printed.contains("dropped"), "learn says what it dropped: {printed}");
     assert!(profile.contains("/t/{{tenant}}/orders/{{id}}"), "{profile}");
 }
+
+fn combined_lines(n: u32) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "192.0.2.{} - - [06/Dec/2025:10:{:02}:{:02} +0000] \"GET /api/items/{} HTTP/1.1\" 200 512 \"-\" \"ua\"\n",
+                i % 200,
+                (i / 10) / 60,
+                (i / 10) % 60,
+                1000 + i
+            )
+        })
+        .collect()
+}
+
+fn learn_cli(args: &[&str], stdin: Option<Vec<u8>>) -> (bool, i32, String) {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_loadline"));
+    cmd.arg("learn").args(args);
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("loadline runs");
+    if let Some(bytes) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(&bytes)
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("loadline ends");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), out.status.code().unwrap_or(-1), text)
+}
+
+/// Too many lines that do not parse: exit 2, the file and the first line
+/// numbers named by reason, never the lines themselves; nothing written.
+#[test]
+fn too_many_bad_lines_is_an_input_error() {
+    let scratch = Scratch::new();
+    let mut log = combined_lines(200);
+    for _ in 0..5 {
+        log.push_str("SECRETGARBAGE not a log line at all\n");
+    }
+    let path = scratch.write("bad.log", &log);
+    let out = scratch.path("p.yaml");
+    let (ok, code, text) = learn_cli(
+        &[
+            "--format",
+            "combined",
+            "--out",
+            out.to_str().expect("utf-8"),
+            path.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert!(!ok && code == 2, "{code}: {text}");
+    assert!(
+        text.contains("bad.log") && text.contains("lines 201, 202, 203, 204, 205"),
+        "{text}"
+    );
+    assert!(!text.contains("SECRETGARBAGE"), "{text}");
+    assert!(!out.exists());
+    // Within --max-bad, the same log is learned, and the rejects are reported.
+    let (ok, _, text) = learn_cli(
+        &[
+            "--format",
+            "combined",
+            "--max-bad",
+            "5%",
+            "--out",
+            out.to_str().expect("utf-8"),
+            path.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert!(ok, "{text}");
+    assert!(text.contains("5 lines rejected"), "{text}");
+    let profile = std::fs::read_to_string(&out).expect("profile");
+    assert!(profile.contains("\"/api/items/{{id}}\""), "{profile}");
+}
+
+/// Standard input, gzip (several members, as logrotate writes them) and
+/// auto-detection give the same profile as the plain file.
+#[test]
+fn stdin_gzip_and_detection_agree() {
+    use std::io::Write;
+    let scratch = Scratch::new();
+    let log = combined_lines(400);
+    let plain = scratch.write("plain.log", &log);
+    let mut gz = Vec::new();
+    for half in [&log[..log.len() / 2], &log[log.len() / 2..]] {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(half.as_bytes()).expect("gzip");
+        gz.extend(e.finish().expect("gzip"));
+    }
+    let gz_path = scratch.path("log.gz");
+    std::fs::write(&gz_path, &gz).expect("write gz");
+    let mut profiles = Vec::new();
+    for (i, (args, stdin)) in [
+        (vec!["--format", "combined", plain.to_str().expect("utf-8")], None),
+        (vec![gz_path.to_str().expect("utf-8")], None),
+        (vec!["-"], Some(gz.clone())),
+        (vec!["--format", "nginx", "-"], Some(log.clone().into_bytes())),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let out = scratch.path(&format!("p{i}.yaml"));
+        let mut all = vec!["--out", out.to_str().expect("utf-8")];
+        all.extend(args);
+        let (ok, _, text) = learn_cli(&all, stdin);
+        assert!(ok, "{i}: {text}");
+        let p = std::fs::read_to_string(&out).expect("profile");
+        // The header names the inputs; the rest must agree.
+        profiles.push(
+            p.lines()
+                .skip(1)
+                .collect::<Vec<_>>()
+                .join("\n")
+                .replace(&format!("p{i}"), "p"),
+        );
+    }
+    for p in &profiles[1..] {
+        assert_eq!(p, &profiles[0]);
+    }
+}
+
+#[test]
+fn bad_options_are_input_errors() {
+    let scratch = Scratch::new();
+    let log = scratch.write("a.log", &combined_lines(50));
+    let out = scratch.path("p.yaml");
+    let (o, l) = (out.to_str().expect("utf-8"), log.to_str().expect("utf-8"));
+    for (args, want) in [
+        (vec!["--format", "iis", "--out", o, l], "unknown log format `iis`"),
+        (vec!["--tenant", "cookie:x", "--out", o, l], "--tenant"),
+        (
+            vec!["--format", "combined", "--tenant", "header:X-Tenant", "--out", o, l],
+            "does not log request headers",
+        ),
+        (vec!["--resolution", "5m", "--out", o, l], "--resolution"),
+        (vec!["--template", "/t/{{tenant}}/x", "--out", o, l], "--tenant"),
+        (vec!["--out", o, "/nonexistent/access.log"], "/nonexistent/access.log"),
+        (vec!["--min-count", "1000", "--out", o, l], "fewer than 1000 times"),
+    ] {
+        let (ok, code, text) = learn_cli(&args, None);
+        assert!(!ok && code == 2, "{args:?}: {code} {text}");
+        assert!(text.contains(want), "{args:?}: {text}");
+    }
+    assert!(!out.exists());
+}
