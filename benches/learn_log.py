@@ -5,7 +5,7 @@ usage: learn_log.py OUT SIZE_MB [SEED]
 
 About one day (UTC) of a multi-tenant shop API: 12 endpoint shapes (numeric ids,
 hex ids, UUIDs, slugs, query strings), 5,000 tenants drawn Zipf(1.1), a
-diurnal curve, one 10-minute spike, 1% 5xx, varied user agents and client
+diurnal curve, Poisson arrivals, one 10-minute spike, 1% 5xx, varied user agents and client
 addresses. Lines are written in time order (as nginx writes them) until the
 file reaches SIZE_MB megabytes. Deterministic for a seed.
 """
@@ -68,7 +68,11 @@ with open(out, "w") as f:
     while written < limit:
         h = (sec // 3600) % 24
         rate = PEAK * HOURLY[h] * (3 if 14 * 3600 <= sec % 86400 < 14 * 3600 + 600 else 1)
-        n = int(rate) + (1 if rng.random() < rate - int(rate) else 0)
+        # Poisson arrivals: count exponential gaps within the second.
+        n, t = 0, rng.expovariate(rate)
+        while t < 1.0:
+            n += 1
+            t += rng.expovariate(rate)
         lines = []
         for _ in range(n):
             t = tenants[bisect.bisect(cum, rng.random())]

@@ -148,11 +148,13 @@ impl Distinct {
             (a + (x - mx) * (y - my), b + (x - mx) * (x - mx))
         });
         let s = if sxx > 0.0 { (-sxy / sxx).clamp(0.0, 5.0) } else { 0.0 };
-        let total = self.total as f64;
+        // The sample's own counts are the reference: the kept values' share
+        // of all occurrences is not known.
+        let kept: f64 = ranked.iter().map(|(_, c)| *c as f64).sum();
         Some(ZipfFit {
             s,
             n: self.distinct(),
-            ks: ks_distance(&ranked, self.weight() as f64, total, self.distinct(), s),
+            ks: ks_distance(&ranked, 1.0, kept, self.distinct(), s),
         })
     }
 }

@@ -16,7 +16,8 @@ pub struct VarStats {
     classes: [u64; Class::ALL.len()],
     distinct: Distinct,
     numbers: Quantiles,
-    lengths: Quantiles,
+    /// Values by length in bytes (the last slot counts 256 and longer).
+    lengths: Vec<u64>,
     chars: Chars,
 }
 
@@ -26,7 +27,7 @@ impl Default for VarStats {
             classes: [0; Class::ALL.len()],
             distinct: Distinct::new(DISTINCT_CAP),
             numbers: Quantiles::new(),
-            lengths: Quantiles::new(),
+            lengths: Vec::new(),
             chars: Chars::default(),
         }
     }
@@ -52,7 +53,11 @@ impl VarStats {
                 self.numbers.add_n(x, reps);
             }
         }
-        self.lengths.add_n(v.len() as u64, reps);
+        let len = v.len().min(256);
+        if self.lengths.len() <= len {
+            self.lengths.resize(len + 1, 0);
+        }
+        self.lengths[len] += n;
         self.chars.add(v);
     }
 
@@ -63,7 +68,12 @@ impl VarStats {
         }
         self.distinct.merge(&o.distinct);
         self.numbers.merge(&o.numbers);
-        self.lengths.merge(&o.lengths);
+        if self.lengths.len() < o.lengths.len() {
+            self.lengths.resize(o.lengths.len(), 0);
+        }
+        for (a, b) in self.lengths.iter_mut().zip(&o.lengths) {
+            *a += b;
+        }
         self.chars.merge(o.chars);
     }
 
@@ -114,7 +124,7 @@ impl VarStats {
             Class::Email => "{fake: safe_email}".into(),
             Class::Word if !self.chars.digit && !self.chars.upper => "{fake: word}".into(),
             _ => {
-                let len = self.lengths.at(0.5).clamp(1, 256);
+                let len = self.median_length().clamp(1, 256);
                 let pick = pick.map_or("uniform".to_string(), |s| format!("zipf:{s:.2}"));
                 format!(
                     "{{token: {{len: {len}, alphabet: {}, n: {n}, pick: \"{pick}\"}}}}",
@@ -136,6 +146,19 @@ impl VarStats {
             }
             None => format!("{{uniform: [{lo}, {hi}]}}"),
         }
+    }
+
+    /// The median length in bytes, exact.
+    fn median_length(&self) -> usize {
+        let total: u64 = self.lengths.iter().sum();
+        let mut seen = 0;
+        for (len, n) in self.lengths.iter().enumerate() {
+            seen += n;
+            if 2 * seen >= total {
+                return len;
+            }
+        }
+        0
     }
 
     /// A one-line description for the profile's comments: counts only.
