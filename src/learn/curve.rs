@@ -144,6 +144,12 @@ pub enum CurveError {
     /// The log spans more than [`MAX_SPAN_S`].
     #[error("the log spans {0} days; at most 31 are learned at once (split the logs)")]
     TooLong(i64),
+    /// One factor per second would be more factors than a profile holds.
+    #[error(
+        "the log spans {0} s: one factor per second would be more than a profile holds ({max}); use --resolution 1m or 1h",
+        max = crate::profile::shape::MAX_DIURNAL_FACTORS
+    )]
+    TooFine(i64),
 }
 
 /// Learn the rate curve at `resolution` from per-second counts.
@@ -152,6 +158,9 @@ pub fn shape(counts: &Counts, resolution: Resolution) -> Result<Shape, CurveErro
     let span = last - first + 1;
     if span > MAX_SPAN_S {
         return Err(CurveError::TooLong((span + 86_399) / 86_400));
+    }
+    if resolution == Resolution::Second && span as usize > crate::profile::shape::MAX_DIURNAL_FACTORS {
+        return Err(CurveError::TooFine(span));
     }
     let secs = counts.per_second(first, last);
     let bin = bin_width(span);
@@ -418,5 +427,10 @@ mod tests {
         c.add(0.0);
         c.add(40.0 * 86_400.0);
         assert!(matches!(shape(&c, Resolution::Hour), Err(CurveError::TooLong(41))));
+        let mut c = Counts::default();
+        c.add(0.0);
+        c.add(20.0 * 86_400.0);
+        assert!(matches!(shape(&c, Resolution::Second), Err(CurveError::TooFine(_))));
+        assert!(shape(&c, Resolution::Minute).is_ok());
     }
 }

@@ -42,6 +42,21 @@ pub fn dur(secs: f64) -> String {
     Dur(Duration::from_millis((secs * 1000.0).round().max(0.0) as u64)).to_string()
 }
 
+/// A rate the profile reads back: per second, or per hour when below
+/// 0.01/s (so a sparse log's rate is not rounded to 0).
+fn rate(per_s: f64) -> String {
+    if per_s >= 0.01 {
+        format!("{}/s", num(per_s, 3))
+    } else {
+        let h = num(per_s * 3600.0, 4);
+        if h == "0" {
+            format!("{:.3e}/h", per_s * 3600.0)
+        } else {
+            format!("{h}/h")
+        }
+    }
+}
+
 fn bytes(v: u64) -> String {
     match v {
         0..1_000 => format!("{v} B"),
@@ -109,9 +124,9 @@ fn load(y: &mut String, l: &Learned, scale: f64) {
     let _ = writeln!(y, "load:\n  model: open");
     let _ = writeln!(
         y,
-        "  rate: {}/s            # the curve's peak; mean {}/s over the log",
-        num(s.peak_rate, 3),
-        num(s.mean_rate, 3)
+        "  rate: {}            # the curve's peak; mean {} over the log",
+        rate(s.peak_rate),
+        rate(s.mean_rate)
     );
     let _ = writeln!(
         y,
@@ -390,5 +405,11 @@ mod tests {
     fn durations_read_back() {
         assert_eq!(dur(3600.0), "1h");
         assert_eq!(dur(2.5), "2500ms");
+        assert_eq!(rate(5.4311), "5.431/s");
+        assert_eq!(rate(0.001), "3.6/h");
+        assert_eq!(rate(1e-9), "3.600e-6/h");
+        assert!("3.600e-6/h"
+            .parse::<crate::units::Rate>()
+            .is_ok_and(|r| r.as_per_sec() > 0.0));
     }
 }
