@@ -521,3 +521,73 @@ fn bad_options_are_input_errors() {
     }
     assert!(!out.exists());
 }
+
+/// Tenants that a Zipf law fits poorly get a weights table of keyed hashes
+/// (tenants seen fewer than `--min-count` times left out), the same key
+/// giving the same hashes; `--replay-in` compresses the day.
+#[test]
+fn poor_tenant_fit_writes_a_keyed_weights_table() {
+    let scratch = Scratch::new();
+    let mut log = String::new();
+    let mut i = 0u32;
+    // Two giants, a flat middle of 40 tenants and 5 rare ones: not a Zipf law.
+    for (tenant, n) in (0..47u32).map(|t| {
+        (
+            t,
+            if t < 2 {
+                800
+            } else if t < 42 {
+                30
+            } else {
+                3
+            },
+        )
+    }) {
+        for _ in 0..n {
+            let s = i / 4;
+            log.push_str(&format!(
+                "192.0.2.1 - - [06/Dec/2025:{:02}:{:02}:{:02} +0000] \"GET /t/secretname{tenant}/items HTTP/1.1\" 200 9 \"-\" \"ua\"\n",
+                s / 3600,
+                (s / 60) % 60,
+                s % 60
+            ));
+            i += 1;
+        }
+    }
+    // nginx writes lines in time order; the learner does not need it, but keep the log realistic.
+    let path = scratch.write("t.log", &log);
+    let mut tables = Vec::new();
+    for run in 0..2 {
+        let out = scratch.path(&format!("t{run}.yaml"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_loadline"));
+        cmd.args([
+            "learn",
+            "--format",
+            "combined",
+            "--tenant",
+            "path:1",
+            "--replay-in",
+            "10m",
+            "--out",
+        ])
+        .arg(&out)
+        .arg(&path)
+        .env("LOADLINE_LEARN_KEY", "a key for the test");
+        let o = cmd.output().expect("loadline runs");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let profile = std::fs::read_to_string(&out).expect("profile");
+        assert!(
+            profile.contains(&format!("weights_csv: \"t{run}.tenants.csv\"")),
+            "{profile}"
+        );
+        assert!(profile.contains("count: 42"), "{profile}");
+        assert!(profile.contains("duration: 10m"), "{profile}");
+        let table = std::fs::read_to_string(scratch.path(&format!("t{run}.tenants.csv"))).expect("table");
+        assert_eq!(table.lines().count(), 43, "{table}");
+        assert!(!table.contains("secretname"), "{table}");
+        // The profile loads with its table, as `loadline run` would load it.
+        profile::load(&out, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+        tables.push(table);
+    }
+    assert_eq!(tables[0], tables[1], "the same key gives the same tenant keys");
+}
