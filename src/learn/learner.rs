@@ -6,6 +6,7 @@ use super::curve::{self, Counts, CurveError, Resolution, Shape};
 use super::paths::{Dropped, Endpoint, Pin, Request, Tree, TreeOptions};
 use super::record::{Record, TimeSource};
 use super::tenants::{TenantSkew, TenantSource, Tenants};
+use crate::profile::Kind;
 use crate::scrub::keyed::Prf;
 use crate::units::Dur;
 
@@ -104,7 +105,7 @@ pub enum LearnError {
 }
 
 fn is_read(method: &str) -> bool {
-    matches!(method, "GET" | "HEAD" | "OPTIONS")
+    Kind::of_method(method) == Kind::Read
 }
 
 fn valid_method(m: &str) -> bool {

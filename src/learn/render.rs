@@ -356,11 +356,7 @@ fn endpoint(y: &mut String, e: &Endpoint, total: u64, names: &mut HashSet<String
     }
     let _ = writeln!(y, "  - name: {}", endpoint_name(e, names));
     let _ = writeln!(y, "    weight: {}", leaf.count);
-    let kind = if matches!(e.method.as_str(), "GET" | "HEAD" | "OPTIONS") {
-        "read"
-    } else {
-        "write"
-    };
+    let kind = crate::profile::Kind::of_method(&e.method);
     let _ = writeln!(y, "    kind: {kind}\n    method: {}\n    path: {}", e.method, q(&path));
     if !vars.is_empty() {
         let _ = writeln!(y, "    vars:");

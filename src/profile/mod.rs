@@ -261,6 +261,18 @@ pub enum Kind {
     Write,
 }
 
+impl Kind {
+    /// The kind of a method when the profile does not say: read for GET,
+    /// HEAD and OPTIONS, write for any other.
+    pub fn of_method(method: &str) -> Kind {
+        if matches!(method, "GET" | "HEAD" | "OPTIONS") {
+            Kind::Read
+        } else {
+            Kind::Write
+        }
+    }
+}
+
 /// How the tenant of each request is chosen.
 #[derive(Debug, Clone)]
 pub enum Skew {

@@ -158,8 +158,7 @@ fn endpoint_name(ctx: &Ctx, n: &S<String>, key: &str, names: &mut BTreeSet<Strin
 /// write for any other method.
 fn endpoint_kind(ctx: &Ctx, k: &Option<S<String>>, method: &http::Method, key: &str) -> Result<Kind, Error> {
     match k {
-        None if matches!(*method, http::Method::GET | http::Method::HEAD | http::Method::OPTIONS) => Ok(Kind::Read),
-        None => Ok(Kind::Write),
+        None => Ok(Kind::of_method(method.as_str())),
         Some(k) => k
             .value
             .parse()
