@@ -14,7 +14,16 @@
 //! The source's own errors name the source (with any password removed), the
 //! table and, for files, the path and line.
 
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use crate::synth::sink::redact_url;
+
+mod csv;
+mod jsonl;
+mod mysql;
+mod postgres;
+mod sqlite;
 
 /// The type a source declares for a column, mapped onto the schema's types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,6 +169,221 @@ pub trait Source {
 /// Connects (or lists the directory) now, so an unreachable database or a
 /// missing directory is an error here, not later.
 pub fn open(source: &str) -> Result<Box<dyn Source>, SourceError> {
-    // Interface only: the sources land with the branch that builds them.
-    Err(SourceError::BadSource(format!("`{source}`: no source is built yet")))
+    let lower = source.to_ascii_lowercase();
+    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        return Ok(Box::new(postgres::PgSource::connect(source)?));
+    }
+    if lower.starts_with("mysql://") {
+        return Ok(Box::new(mysql::MysqlSource::connect(source)?));
+    }
+    if lower.starts_with("mariadb://") {
+        // The driver only knows `mysql://`; messages keep the user's scheme.
+        let url = format!("mysql://{}", &source["mariadb://".len()..]);
+        return Ok(Box::new(mysql::MysqlSource::connect_as(&url, source)?));
+    }
+    let path = |prefix: &str| -> Result<PathBuf, SourceError> {
+        let rest = &source[prefix.len()..];
+        if rest.is_empty() {
+            return Err(SourceError::BadSource(format!(
+                "`{source}`: the path after `{prefix}` is missing"
+            )));
+        }
+        Ok(PathBuf::from(rest))
+    };
+    if lower.starts_with("sqlite://") {
+        return Ok(Box::new(sqlite::SqliteSource::open(&path("sqlite://")?)?));
+    }
+    if lower.starts_with("sqlite:") {
+        return Ok(Box::new(sqlite::SqliteSource::open(&path("sqlite:")?)?));
+    }
+    if lower.starts_with("csv:") {
+        return Ok(Box::new(csv::CsvSource::open(&path("csv:")?)?));
+    }
+    if lower.starts_with("jsonl:") {
+        return Ok(Box::new(jsonl::JsonlSource::open(&path("jsonl:")?)?));
+    }
+    Err(SourceError::BadSource(format!(
+        "`{}`: expected postgres://..., postgresql://..., mysql://..., mariadb://..., sqlite:FILE, csv:DIR or jsonl:DIR",
+        redact_url(source)
+    )))
+}
+
+/// A database error: the URL without its password, and the driver's
+/// message with the password scrubbed should a driver ever quote it.
+fn db_error(url: &str, message: &str) -> SourceError {
+    let mut message = message.to_string();
+    if let Some(pw) = url_password(url) {
+        if !pw.is_empty() {
+            message = message.replace(&pw, "***");
+        }
+    }
+    SourceError::Database {
+        source_name: redact_url(url),
+        message,
+    }
+}
+
+/// The password of a `scheme://user:password@host/...` URL, as written.
+fn url_password(url: &str) -> Option<String> {
+    let rest = &url[url.find("://")? + 3..];
+    let auth = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let userinfo = &auth[..auth.rfind('@')?];
+    Some(userinfo.split_once(':')?.1.to_string())
+}
+
+/// A table or column name quoted with `q` (`"` or `` ` ``), quotes inside
+/// doubled.
+fn quote(name: &str, q: char) -> String {
+    let mut s = String::with_capacity(name.len() + 2);
+    s.push(q);
+    for c in name.chars() {
+        if c == q {
+            s.push(q);
+        }
+        s.push(c);
+    }
+    s.push(q);
+    s
+}
+
+/// The same vector, emptied, for slices of another lifetime: one row's
+/// field slices reuse the previous row's allocation.
+fn recycle<'b>(mut v: Vec<Option<&str>>) -> Vec<Option<&'b str>> {
+    v.clear();
+    v.into_iter().map(|_| None).collect()
+}
+
+/// The files of `dir` (not recursive) whose name ends with one of
+/// `suffixes`, as (table name, path), sorted by name. Two files for one
+/// table (`a.csv` and `a.csv.gz`) are an error.
+fn table_files(dir: &Path, suffixes: &[&str], form: &str) -> Result<Vec<(String, PathBuf)>, SourceError> {
+    let io = |source| SourceError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut out: Vec<(String, PathBuf)> = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        let Some(stem) = suffixes.iter().find_map(|s| name.strip_suffix(s)) else {
+            continue;
+        };
+        if stem.is_empty() || !entry.path().is_file() {
+            continue;
+        }
+        out.push((stem.to_string(), entry.path()));
+    }
+    out.sort();
+    for w in out.windows(2) {
+        if w[0].0 == w[1].0 {
+            return Err(SourceError::BadSource(format!(
+                "{form}{}: two files for table `{}` ({} and {}); keep one",
+                dir.display(),
+                w[0].0,
+                w[0].1.display(),
+                w[1].1.display()
+            )));
+        }
+    }
+    if out.is_empty() {
+        return Err(SourceError::Empty(format!("{form}{}", dir.display())));
+    }
+    Ok(out)
+}
+
+/// A file for reading, gunzipped when its name ends with `.gz`.
+fn open_file(path: &Path) -> Result<Box<dyn BufRead>, SourceError> {
+    let f = std::fs::File::open(path).map_err(|source| SourceError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let r: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, f)))
+    } else {
+        Box::new(f)
+    };
+    Ok(Box::new(BufReader::with_capacity(1 << 16, r)))
+}
+
+/// Bytes as lowercase hex.
+fn push_hex(b: &[u8], out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(b.len() * 2);
+    for &x in b {
+        out.push(char::from(HEX[usize::from(x >> 4)]));
+        out.push(char::from(HEX[usize::from(x & 15)]));
+    }
+}
+
+/// A directory argument must exist and be a directory.
+fn check_dir(dir: &Path) -> Result<(), SourceError> {
+    let meta = std::fs::metadata(dir).map_err(|source| SourceError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    if !meta.is_dir() {
+        return Err(SourceError::Io {
+            path: dir.to_path_buf(),
+            source: std::io::Error::other("not a directory"),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_forms_list_the_forms_without_the_password() {
+        let Err(e) = open("ftp://me:hunter2@host/x") else {
+            panic!("ftp accepted")
+        };
+        let m = e.to_string();
+        assert!(
+            m.contains("sqlite:FILE") && m.contains("csv:DIR") && m.contains("postgres://"),
+            "{m}"
+        );
+        assert!(!m.contains("hunter2"), "{m}");
+        assert!(matches!(open("csv:"), Err(SourceError::BadSource(_))));
+    }
+
+    #[test]
+    fn passwords_are_scrubbed_from_messages() {
+        assert_eq!(url_password("postgres://u:p%40ss@h/db").as_deref(), Some("p%40ss"));
+        assert_eq!(url_password("postgres://u@h/db"), None);
+        let e = db_error("mysql://u:s3cret@h/db", "login s3cret failed");
+        let m = e.to_string();
+        assert!(!m.contains("s3cret"), "{m}");
+        assert!(m.starts_with("mysql://u:***@h/db: login *** failed"), "{m}");
+    }
+
+    #[test]
+    fn quoting_doubles_quotes() {
+        assert_eq!(quote("a \"b\" C", '"'), "\"a \"\"b\"\" C\"");
+        assert_eq!(quote("x`y", '`'), "`x``y`");
+    }
+
+    #[test]
+    fn missing_and_empty_directories() {
+        let d = tempfile::tempdir().unwrap();
+        let missing = d.path().join("nope");
+        for form in ["csv:", "jsonl:"] {
+            match open(&format!("{form}{}", missing.display())) {
+                Err(SourceError::Io { path, .. }) => assert_eq!(path, missing),
+                other => panic!("{form}: {:?}", other.err()),
+            }
+            std::fs::write(d.path().join("notes.txt"), "x").unwrap();
+            match open(&format!("{form}{}", d.path().display())) {
+                Err(SourceError::Empty(m)) => assert!(m.starts_with(form), "{m}"),
+                other => panic!("{form}: {:?}", other.err()),
+            }
+        }
+        match open(&format!("sqlite:{}", missing.display())) {
+            Err(SourceError::Io { path, .. }) => assert_eq!(path, missing),
+            other => panic!("sqlite: {:?}", other.err()),
+        }
+    }
 }
