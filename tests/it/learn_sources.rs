@@ -401,6 +401,8 @@ fn postgres_odd_names_escapes_zones_and_composite_keys() {
         CREATE UNIQUE INDEX odd_partial ON "Odd Table" (other) WHERE other <> '';
         ALTER TABLE "Odd Table" ADD CONSTRAINT odd_pair UNIQUE (pa, code);
         CREATE TABLE empty (x int);
+        CREATE TABLE nocols ();
+        INSERT INTO nocols DEFAULT VALUES;
         INSERT INTO "Parent Table" VALUES (1, 'p');
         SET TimeZone = 'Asia/Tokyo';
         INSERT INTO "Odd Table" ("say ""hi""", tz, n, raw, doc, flag, u, d, arr, pb, pa, code)
@@ -414,7 +416,8 @@ fn postgres_odd_names_escapes_zones_and_composite_keys() {
     let mut src = source::open(&schema.url).expect("open");
     let tables = src.tables().expect("tables");
     let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, ["Odd Table", "Parent Table", "empty"]);
+    assert_eq!(names, ["Odd Table", "Parent Table", "empty", "nocols"]);
+    assert_eq!(scan_all(src.as_mut(), &tables[3]), vec![Vec::<Option<String>>::new()]);
     let odd = &tables[0];
     let types: Vec<(&str, Declared, &str)> = odd
         .columns

@@ -261,6 +261,15 @@ mod tests {
     }
 
     #[test]
+    fn a_header_alone_is_an_empty_table() {
+        let (_d, mut s) = source(&[("h.csv", b"a,b\n")]);
+        let t = s.tables().unwrap();
+        assert_eq!(t[0].columns.len(), 2);
+        assert_eq!(rows(&mut s, &t[0]).unwrap().len(), 0);
+        assert_eq!(s.count(&t[0]).unwrap(), 0);
+    }
+
+    #[test]
     fn a_file_without_header_is_an_error() {
         let (_d, mut s) = source(&[("empty.csv", b"")]);
         let e = s.tables().unwrap_err().to_string();

@@ -387,7 +387,10 @@ mod tests {
     #[test]
     fn opens_read_only_and_never_creates() {
         let (_d, p) = db("CREATE TABLE t (a)");
-        let s = SqliteSource::open(&p).unwrap();
+        let mut s = SqliteSource::open(&p).unwrap();
+        let t = s.tables().unwrap();
+        assert_eq!(s.scan(&t[0], None, &mut |_| true).unwrap(), 0, "an empty table");
+        assert_eq!(s.count(&t[0]).unwrap(), 0);
         assert!(s.conn.execute_batch("INSERT INTO t VALUES (1)").is_err());
         let missing = p.with_file_name("missing.db");
         assert!(matches!(SqliteSource::open(&missing), Err(SourceError::Io { .. })));
