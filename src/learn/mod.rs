@@ -9,6 +9,7 @@
 //! - [`render`]: the profile, in the format `loadline run` takes.
 
 pub mod curve;
+pub mod data;
 pub mod learner;
 pub mod log;
 pub mod paths;

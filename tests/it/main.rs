@@ -16,6 +16,7 @@ mod fuzz_regressions;
 mod gate;
 mod interrupt;
 mod learn;
+mod learn_sources;
 mod local_shards;
 mod merge;
 mod profiles;

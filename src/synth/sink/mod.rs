@@ -19,7 +19,7 @@ use super::schema::{Schema, Table};
 pub(crate) mod ddl;
 mod files;
 mod mysql;
-mod postgres;
+pub(crate) mod postgres;
 mod sqlite;
 
 /// Why rows could not be written.

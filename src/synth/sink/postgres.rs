@@ -24,7 +24,7 @@ pub struct PostgresSink {
 
 /// The server's message with its detail and context (`COPY users, line
 /// 1234`), which is where the row number comes from.
-fn pg_message(e: &postgres::Error) -> String {
+pub(crate) fn pg_message(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => {
             let mut m = db.message().to_string();
@@ -93,40 +93,43 @@ fn ssl_params(url: &str) -> Result<(String, SslMode, Option<PathBuf>), String> {
     Ok((url, mode, root))
 }
 
+/// Connect as libpq would: `sslmode=prefer` (the default) encrypts when
+/// the server offers TLS, without checking its certificate, as `psql`
+/// does; `require` insists on TLS (and checks the chain when `sslrootcert`
+/// is given); `verify-ca` checks the chain, `verify-full` the chain and the
+/// host name, against the system's roots and `sslrootcert`. Shared with
+/// `synth learn`'s PostgreSQL source; the message never holds the URL.
+pub(crate) fn connect_client(url: &str) -> Result<Client, String> {
+    let (clean, mode, root) = ssl_params(url)?;
+    let mut config: postgres::Config = clean.parse().map_err(|e| format!("bad URL: {e}"))?;
+    let verify = match (mode, &root) {
+        (SslMode::Disable, _) => None,
+        (SslMode::Prefer, _) | (SslMode::Require, None) => Some(Verify::Nothing),
+        (SslMode::Require | SslMode::VerifyCa, _) => Some(Verify::Chain),
+        (SslMode::VerifyFull, _) => Some(Verify::Full),
+    };
+    config.ssl_mode(match mode {
+        SslMode::Disable => postgres::config::SslMode::Disable,
+        SslMode::Prefer => postgres::config::SslMode::Prefer,
+        _ => postgres::config::SslMode::Require,
+    });
+    let connected = match verify {
+        None => config.connect(NoTls),
+        Some(v) => {
+            let tls = client_config(v, root.as_deref()).map_err(|e| format!("TLS: {e}"))?;
+            config.connect(MakeRustlsConnect::new(tls))
+        }
+    };
+    connected.map_err(|e| format!("cannot connect: {}", pg_message(&e)))
+}
+
 impl PostgresSink {
-    /// Connect as libpq would: `sslmode=prefer` (the default) encrypts when
-    /// the server offers TLS, without checking its certificate, as `psql`
-    /// does; `require` insists on TLS (and checks the chain when
-    /// `sslrootcert` is given); `verify-ca` checks the chain, `verify-full`
-    /// the chain and the host name, against the system's roots and
-    /// `sslrootcert`.
+    /// Connect as libpq would (see [`connect_client`]).
     pub fn connect(url: &str) -> Result<Self, Error> {
-        let target = redact_url(url);
-        let bad = |message: String| Error::Database {
-            target: target.clone(),
+        let client = connect_client(url).map_err(|message| Error::Database {
+            target: redact_url(url),
             message,
-        };
-        let (clean, mode, root) = ssl_params(url).map_err(bad)?;
-        let mut config: postgres::Config = clean.parse().map_err(|e| bad(format!("bad URL: {e}")))?;
-        let verify = match (mode, &root) {
-            (SslMode::Disable, _) => None,
-            (SslMode::Prefer, _) | (SslMode::Require, None) => Some(Verify::Nothing),
-            (SslMode::Require | SslMode::VerifyCa, _) => Some(Verify::Chain),
-            (SslMode::VerifyFull, _) => Some(Verify::Full),
-        };
-        config.ssl_mode(match mode {
-            SslMode::Disable => postgres::config::SslMode::Disable,
-            SslMode::Prefer => postgres::config::SslMode::Prefer,
-            _ => postgres::config::SslMode::Require,
-        });
-        let connected = match verify {
-            None => config.connect(NoTls),
-            Some(v) => {
-                let tls = client_config(v, root.as_deref()).map_err(|e| bad(format!("TLS: {e}")))?;
-                config.connect(MakeRustlsConnect::new(tls))
-            }
-        };
-        let client = connected.map_err(|e| bad(format!("cannot connect: {}", pg_message(&e))))?;
+        })?;
         let mut s = PostgresSink {
             url: url.to_string(),
             client,
