@@ -88,7 +88,12 @@ YAML
 "$BIN" target --port "$PORT" --threads 1 --duration 60s --error-rate 1% -q &
 target_pid=$!
 trap 'kill "$target_pid" 2>/dev/null || true' EXIT
-sleep 0.5
+# Wait for the service to listen (a run against nothing is all connect errors).
+for _ in $(seq 100); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
+  sleep 0.1
+done
+(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || { echo "the sample service is not listening on $PORT" >&2; exit 1; }
 "$BIN" run "$WORK/cand.yaml" --out "$WORK/cand" -q
 "$BIN" run "$WORK/base.yaml" --out "$WORK/base" -q
 kill "$target_pid" 2>/dev/null || true
