@@ -14,6 +14,7 @@
 mod plots;
 mod svg;
 mod tables;
+mod timeline;
 
 use std::fmt::Write;
 
@@ -28,6 +29,7 @@ const STYLE: &str = r#"
 body { margin: 0; background: #f6f8fa; color: #1f2328;
   font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
 main { max-width: 1180px; margin: 0 auto; padding: 20px 24px 48px; }
+h1, .sub { overflow-wrap: anywhere; }
 h1 { font-size: 22px; margin: 8px 0 4px; }
 h2 { font-size: 17px; margin: 28px 0 10px; padding-bottom: 4px; border-bottom: 1px solid #d0d7de; }
 p { margin: 6px 0; }
@@ -39,7 +41,10 @@ th, td { border: 1px solid #d8dee4; padding: 4px 8px; text-align: left; vertical
 thead th { background: #f0f3f6; font-weight: 600; white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .facts th[scope=row] { background: #f6f8fa; font-weight: 600; white-space: nowrap; }
-.scroll { overflow-x: auto; }
+.scroll { overflow-x: auto; max-width: 100%; }
+td.kind { white-space: nowrap; }
+td.name { min-width: 12em; }
+td.metric { min-width: 14em; }
 tr.total td { font-weight: 600; background: #f6f8fa; }
 tr.reason td { background: #fbfcfd; color: #424a53; font-size: 12px; }
 td.check { background: #fff; }
@@ -60,7 +65,8 @@ td.check { background: #fff; }
 .decision.ok { background: #1a7f37; }
 .decision.warn { background: #bf8700; }
 .decision.bad { background: #cf222e; }
-.plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 14px; }
+.plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(460px, 100%), 1fr)); gap: 14px; }
+.plots figure { min-width: 0; }
 .plots figure { margin: 0; background: #fff; border: 1px solid #d8dee4; border-radius: 6px; padding: 6px; }
 svg.plot { display: block; width: 100%; height: auto; font-family: inherit; }
 svg.plot text { fill: #57606a; font-size: 11px; }
@@ -101,7 +107,7 @@ pub fn render(run: &Run, baseline: Option<&Run>, verdict: Option<&Verdict>) -> S
         baseline
             .map(|b| format!(
                 ", against the baseline <code>{}</code> ({})",
-                esc(&b.dir.display().to_string()),
+                tables::breakable(&b.dir.display().to_string()),
                 esc(&b.summary.run.started_at)
             ))
             .unwrap_or_default()
@@ -123,7 +129,11 @@ pub fn render(run: &Run, baseline: Option<&Run>, verdict: Option<&Verdict>) -> S
     ] {
         let _ = writeln!(out, "<figure>\n{plot}</figure>");
     }
-    out.push_str("</div>\n<p class=\"muted\">Latency is measured from each request's intended send time. The percentile axis is logarithmic in the tail (each step is one more nine); the warm-up is shaded and left out of every table.</p>\n</section>\n");
+    out.push_str("</div>\n");
+    if let Some(note) = plots::left_out_note(run) {
+        let _ = writeln!(out, "<p class=\"muted\" id=\"left-out\">{}</p>", esc(&note));
+    }
+    out.push_str("<p class=\"muted\">Latency is measured from each request's intended send time. The percentile axis is logarithmic in the tail (each step is one more nine); the warm-up is shaded and left out of every table. Time runs from the start to the end of the run, each interval's rates over the time it really lasted.</p>\n</section>\n");
     out.push_str("<section id=\"endpoints\">\n<h2>Endpoints</h2>\n<div class=\"scroll\">\n");
     out.push_str(&tables::endpoints(run, baseline));
     out.push_str("</div>\n</section>\n");

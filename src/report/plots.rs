@@ -4,13 +4,15 @@
 //! (`plot-spectrum`, `plot-rate`, `plot-latency`, `plot-errors`) that the
 //! tests look for.
 //!
-//! Time plots put second `s` of the time series over `[s, s + 1)`, lines at
-//! its middle; the candidate's warm-up is shaded so the reader knows which
-//! seconds the numbers in the tables leave out.
+//! Time plots run from T0 to the run's end (see [`timeline`]): each interval
+//! of the time series is drawn over its real span, lines at its middle, its
+//! rates over its real length; the candidate's warm-up is shaded so the
+//! reader knows which seconds the numbers in the tables leave out.
 
 use hdrhistogram::Histogram;
 
-use super::svg::{linear_axis, log_axis, nines_axis, quantile_at, Axis, Chart, MAX_NINES};
+use super::svg::{linear_axis, log_axis, nines_axis, quantile_at, span_axis, Axis, Chart, MAX_NINES};
+use super::timeline::{self, Timeline};
 use crate::gate::format::fmt_value;
 use crate::gate::verdict::Unit;
 use crate::results::run::{Run, SeriesRow};
@@ -92,46 +94,42 @@ pub fn latency_spectrum(run: &Run, baseline: Option<&Run>) -> String {
     c.finish()
 }
 
-/// The x axis of the time plots: seconds from the start of the run.
-fn time_axis(run: &Run, baseline: Option<&Run>) -> Axis {
-    let end = |r: &Run| r.series.iter().map(|s| s.second + 1).max().unwrap_or(0);
-    let hi = end(run).max(baseline.map_or(0, end)).max(1);
-    linear_axis(0.0, hi as f64, true, "seconds from start", |v| {
-        format!("{}s", super::svg::num(v))
-    })
+/// The x axis of the time plots: seconds from T0 to the end of the run
+/// (the longer of the run and its baseline), not rounded up past it.
+fn time_axis(run: &Timeline, baseline: Option<&Timeline>) -> Axis {
+    let hi = run.end.max(baseline.map_or(0.0, |b| b.end));
+    span_axis(hi, "seconds from start", |v| format!("{}s", super::svg::num(v)))
 }
 
-/// Shade the candidate's warm-up seconds.
-fn warmup_band(c: &mut Chart, series: &[SeriesRow]) {
-    let warm: Vec<u64> = series.iter().filter(|s| s.warmup).map(|s| s.second).collect();
-    if let (Some(first), Some(last)) = (warm.iter().min(), warm.iter().max()) {
+/// The timelines of the run and its baseline.
+fn timelines(run: &Run, baseline: Option<&Run>) -> (Timeline, Option<Timeline>) {
+    (Timeline::of(run), baseline.map(Timeline::of))
+}
+
+/// Shade the candidate's warm-up: from T0 to the end of the warm-up.
+fn warmup_band(c: &mut Chart, t: &Timeline) {
+    if t.warmup > 0.0 {
         // Labelled inside the band itself, so it needs no legend entry.
-        c.band(*first as f64, (*last + 1) as f64, "warmup", "warm-up");
+        c.band(0.0, t.warmup, "warmup", "warm-up");
     }
 }
 
-fn mid(s: &SeriesRow) -> f64 {
-    s.second as f64 + 0.5
-}
-
-/// Plot 2: the rate the profile asked for against the rate completed.
-/// Closed-model runs have no target; they show the achieved rate only.
+/// Plot 2: the rate the profile asked for against the rate completed, each
+/// interval's count over its real length. Closed-model runs have no target;
+/// they show the achieved rate only.
 pub fn rate(run: &Run, baseline: Option<&Run>) -> String {
-    let hi = run
-        .series
-        .iter()
-        .flat_map(|s| [s.target_rate.unwrap_or(0.0), s.achieved_rate])
-        .fold(0.0, f64::max);
+    let (t, bt) = timelines(run, baseline);
+    let target = timeline::target(&run.series, &t);
+    let achieved = timeline::achieved(&run.series, &t);
+    let hi = target.iter().chain(&achieved).filter_map(|p| p.1).fold(0.0, f64::max);
     // A little headroom so the peak does not run along the frame.
     let y = linear_axis(0.0, hi * 1.05, false, "requests/s", count_label);
-    let mut c = Chart::new("plot-rate", "Target and achieved rate", time_axis(run, baseline), y);
-    warmup_band(&mut c, &run.series);
-    let target: Vec<(f64, Option<f64>)> = run.series.iter().map(|s| (mid(s), s.target_rate)).collect();
+    let mut c = Chart::new("plot-rate", "Target and achieved rate", time_axis(&t, bt.as_ref()), y);
+    warmup_band(&mut c, &t);
     if target.iter().any(|p| p.1.is_some()) {
         c.line(&target, "c-grey dash");
         c.legend("target", "c-grey dash", false);
     }
-    let achieved: Vec<(f64, Option<f64>)> = run.series.iter().map(|s| (mid(s), Some(s.achieved_rate))).collect();
     c.line(&achieved, "c-blue");
     c.legend("achieved", "c-blue", false);
     if run.series.is_empty() {
@@ -142,58 +140,103 @@ pub fn rate(run: &Run, baseline: Option<&Run>) -> String {
 
 /// Plot 3: p50 and p99 per second, the baseline's faint underneath.
 pub fn latency_over_time(run: &Run, baseline: Option<&Run>) -> String {
+    let (t, bt) = timelines(run, baseline);
     let base_series = baseline.map_or(&[][..], |b| &b.series[..]);
-    let all = run.series.iter().chain(base_series);
-    let y = latency_axis(all.flat_map(|s| [s.p50_ms, s.p99_ms]).flatten().map(|ms| ms * 1000.0));
-    let mut c = Chart::new("plot-latency", "p50 and p99 per second", time_axis(run, baseline), y);
-    warmup_band(&mut c, &run.series);
-    let pick = |series: &[SeriesRow], f: fn(&SeriesRow) -> Option<f64>| -> Vec<(f64, Option<f64>)> {
-        series.iter().map(|s| (mid(s), f(s).map(|ms| ms * 1000.0))).collect()
-    };
-    if baseline.is_some() {
-        c.line(&pick(base_series, |s| s.p50_ms), "c-blue dash faint");
-        c.line(&pick(base_series, |s| s.p99_ms), "c-orange dash faint");
+    let p50 = |s: &SeriesRow| s.p50_ms;
+    let p99 = |s: &SeriesRow| s.p99_ms;
+    let lines = [
+        timeline::latency(&run.series, &t, p50),
+        timeline::latency(&run.series, &t, p99),
+    ];
+    let base_lines = bt.map(|bt| {
+        [
+            timeline::latency(base_series, &bt, p50),
+            timeline::latency(base_series, &bt, p99),
+        ]
+    });
+    let all = lines.iter().chain(base_lines.iter().flatten()).flatten();
+    let y = latency_axis(all.filter_map(|p| p.1));
+    let mut c = Chart::new("plot-latency", "p50 and p99 per second", time_axis(&t, bt.as_ref()), y);
+    warmup_band(&mut c, &t);
+    if let Some([b50, b99]) = &base_lines {
+        c.line(b50, "c-blue dash faint");
+        c.line(b99, "c-orange dash faint");
         c.legend("baseline", "c-grey dash faint", false);
     }
-    c.line(&pick(&run.series, |s| s.p50_ms), "c-blue");
-    c.line(&pick(&run.series, |s| s.p99_ms), "c-orange");
+    c.line(&lines[0], "c-blue");
+    c.line(&lines[1], "c-orange");
     c.legend("p50", "c-blue", false);
     c.legend("p99", "c-orange", false);
-    if run.series.iter().all(|s| s.p50_ms.is_none() && s.p99_ms.is_none()) {
+    if lines.iter().flatten().all(|p| p.1.is_none()) {
         c.note("no latency recorded");
     }
     c.finish()
 }
 
-/// Plot 4: errors per second as bars, the baseline's as a faint line.
+/// Plot 4: errors per second as bars over each interval's measured part,
+/// the baseline's as a faint line.
 pub fn errors(run: &Run, baseline: Option<&Run>) -> String {
+    let (t, bt) = timelines(run, baseline);
     let base_series = baseline.map_or(&[][..], |b| &b.series[..]);
-    let hi = run
+    let bars: Vec<(f64, f64, f64)> = run
         .series
         .iter()
-        .chain(base_series)
-        .map(|s| s.errors)
-        .max()
-        .unwrap_or(0);
-    let y = linear_axis(0.0, hi as f64 * 1.1, true, "errors/s", count_label);
-    let mut c = Chart::new("plot-errors", "Errors per second", time_axis(run, baseline), y);
-    warmup_band(&mut c, &run.series);
+        .filter_map(|s| {
+            let span = t.measured(s.second).filter(|sp| t.plotted(sp))?;
+            Some((span.start, span.len, s.errors as f64 / span.len))
+        })
+        .collect();
+    let base = bt.map(|bt| timeline::errors(base_series, &bt)).unwrap_or_default();
+    let hi = bars
+        .iter()
+        .map(|b| b.2)
+        .chain(base.iter().filter_map(|p| p.1))
+        .fold(0.0, f64::max);
+    let y = linear_axis(0.0, hi * 1.1, true, "errors/s", count_label);
+    let mut c = Chart::new("plot-errors", "Errors per second", time_axis(&t, bt.as_ref()), y);
+    warmup_band(&mut c, &t);
     if baseline.is_some() {
-        let pts: Vec<(f64, Option<f64>)> = base_series.iter().map(|s| (mid(s), Some(s.errors as f64))).collect();
-        c.line(&pts, "c-grey dash faint");
+        c.line(&base, "c-grey dash faint");
         c.legend("baseline", "c-grey dash faint", false);
     }
-    let bars: Vec<(f64, f64)> = run.series.iter().map(|s| (s.second as f64, s.errors as f64)).collect();
-    c.bars(&bars, 1.0, "bar-red");
+    c.bars(&bars, "bar-red");
     c.legend("run", "bar-red", true);
     if run.series.iter().all(|s| s.errors == 0) {
         // A flat line at zero says "measured, none" where an empty plot
         // would look like missing data.
-        let zero: Vec<(f64, Option<f64>)> = run.series.iter().map(|s| (mid(s), Some(0.0))).collect();
+        let zero: Vec<(f64, Option<f64>)> = timeline::errors(&run.series, &t)
+            .into_iter()
+            .map(|(x, _)| (x, Some(0.0)))
+            .collect();
         c.line(&zero, "c-red");
         c.note("no errors in this run");
     }
     c.finish()
+}
+
+/// A sentence for the plots' caption when the time plots leave out the end
+/// of the run (an interval shorter than a quarter of the grid's), so the requests
+/// the tables count and the plots do not show are not a mystery.
+pub fn left_out_note(run: &Run) -> Option<String> {
+    let t = Timeline::of(run);
+    let n = timeline::left_out(&run.series, &t);
+    if n == 0 {
+        return None;
+    }
+    let secs: f64 = run
+        .series
+        .iter()
+        .filter_map(|s| t.span(s.second))
+        .filter(|s| !t.plotted(s))
+        .map(|s| s.len)
+        .sum();
+    Some(format!(
+        "The time plots leave out {n} request{} sent in the run's last {} (an interval shorter than a quarter of {}, too short to compare with full ones); the tables count {}.",
+        if n == 1 { "" } else { "s" },
+        fmt_value(secs, Unit::Seconds),
+        fmt_value(t.interval, Unit::Seconds),
+        if n == 1 { "it" } else { "them" }
+    ))
 }
 
 #[cfg(test)]

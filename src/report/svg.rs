@@ -141,6 +141,29 @@ pub fn linear_axis(lo: f64, hi: f64, integer: bool, title: &str, label: impl Fn(
     }
 }
 
+/// An axis over exactly `[0, hi]`, for time: the frame ends where the data
+/// does, not at the next round number. Ticks are at round values within the
+/// range and the last one at `hi` itself; the round tick before it is
+/// dropped when the two labels would run into each other.
+pub fn span_axis(hi: f64, title: &str, label: impl Fn(f64) -> String) -> Axis {
+    let hi = if hi.is_finite() && hi > 0.0 { hi } else { 1.0 };
+    let step = nice_step(hi, 6, 0.0);
+    let n = (hi / step + 1e-9).floor() as usize;
+    let mut at: Vec<f64> = (0..=n.min(50)).map(|i| i as f64 * step).collect();
+    let last = at.last().copied().unwrap_or(0.0);
+    if hi - last > 1e-9 * hi.max(1.0) {
+        if at.len() > 1 && hi - last < 0.45 * step {
+            at.pop();
+        }
+        at.push(hi);
+    }
+    Axis {
+        scale: Scale::linear(0.0, hi),
+        ticks: at.into_iter().map(|a| Tick { at: a, label: label(a) }).collect(),
+        title: title.to_string(),
+    }
+}
+
 /// A log10 axis covering `[lo, hi]` (both positive) with ticks at 1, 2 and
 /// 5 times each power of ten, or only the powers when that would crowd.
 pub fn log_axis(lo: f64, hi: f64, title: &str, label: impl Fn(f64) -> String) -> Axis {
@@ -324,11 +347,11 @@ impl Chart {
         run.clear();
     }
 
-    /// Bars from the x axis up to each value, each spanning `[x, x + width)`;
-    /// zero bars are left out.
-    pub fn bars(&mut self, points: &[(f64, f64)], width: f64, class: &str) {
+    /// Bars from the x axis up to each value, each `(start, width, value)`
+    /// spanning `[start, start + width)`; zero bars are left out.
+    pub fn bars(&mut self, bars: &[(f64, f64, f64)], class: &str) {
         let base = self.py(self.y.scale.lo);
-        for &(x, v) in points {
+        for &(x, width, v) in bars {
             if !(v.is_finite() && v > 0.0) {
                 continue;
             }
@@ -403,7 +426,7 @@ impl Chart {
             let y = self.py(t.at);
             let _ = writeln!(
                 s,
-                "<line class=\"grid\" x1=\"{x0}\" y1=\"{0}\" x2=\"{x1}\" y2=\"{0}\"/><text class=\"tick\" x=\"{1}\" y=\"{2}\" text-anchor=\"end\">{3}</text>",
+                "<line class=\"grid\" x1=\"{x0}\" y1=\"{0}\" x2=\"{x1}\" y2=\"{0}\"/><text class=\"tick y\" x=\"{1}\" y=\"{2}\" text-anchor=\"end\">{3}</text>",
                 num(y),
                 num(x0 - 5.0),
                 num(y + 3.5),
@@ -414,7 +437,7 @@ impl Chart {
             let x = self.px(t.at);
             let _ = writeln!(
                 s,
-                "<line class=\"grid\" x1=\"{0}\" y1=\"{y0}\" x2=\"{0}\" y2=\"{y1}\"/><text class=\"tick\" x=\"{0}\" y=\"{1}\" text-anchor=\"middle\">{2}</text>",
+                "<line class=\"grid\" x1=\"{0}\" y1=\"{y0}\" x2=\"{0}\" y2=\"{y1}\"/><text class=\"tick x\" x=\"{0}\" y=\"{1}\" text-anchor=\"middle\">{2}</text>",
                 num(x),
                 num(y1 + 14.0),
                 xml_escape(&t.label)
@@ -507,6 +530,33 @@ mod tests {
         assert_eq!(e.ticks.iter().map(|t| t.at).collect::<Vec<_>>(), [0.0, 1.0]);
         let n = linear_axis(f64::NAN, f64::INFINITY, false, "", |v| format!("{v}"));
         assert!(n.ticks.iter().all(|t| t.at.is_finite()));
+    }
+
+    #[test]
+    fn span_axes_end_at_the_data_not_at_a_round_number() {
+        let labels = |a: &Axis| a.ticks.iter().map(|t| t.label.clone()).collect::<Vec<_>>();
+        let s = |v: f64| format!("{}s", num(v));
+        // 11 intervals of a 10.4 s run once made this axis run to 15 s.
+        let a = span_axis(10.4, "t", s);
+        assert_eq!((a.scale.lo, a.scale.hi), (0.0, 10.4));
+        assert_eq!(labels(&a), ["0s", "2s", "4s", "6s", "8s", "10.4s"]);
+        let a = span_axis(10.0, "t", s);
+        assert_eq!(labels(&a), ["0s", "2s", "4s", "6s", "8s", "10s"]);
+        assert_eq!(a.scale.hi, 10.0);
+        // Room for both: the round tick stays.
+        let a = span_axis(11.2, "t", s);
+        assert_eq!(labels(&a), ["0s", "2s", "4s", "6s", "8s", "10s", "11.2s"]);
+        let a = span_axis(3600.0, "t", s);
+        assert_eq!(a.ticks.last().map(|t| t.at), Some(3600.0));
+        assert!(a.ticks.len() <= 8, "{:?}", labels(&a));
+        for bad in [0.0, -1.0, f64::NAN] {
+            let a = span_axis(bad, "t", s);
+            assert_eq!((a.scale.hi, a.ticks.len()), (1.0, 6), "{bad}");
+        }
+        assert_eq!(
+            labels(&span_axis(0.35, "t", s)).last().map(String::as_str),
+            Some("0.35s")
+        );
     }
 
     #[test]

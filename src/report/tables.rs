@@ -15,6 +15,26 @@ use crate::results::hist::LatencyStats;
 use crate::results::run::Run;
 use crate::results::summary::{EndpointSummary, Model, ProfileInfo, Summary};
 
+/// Escaped text that may break after `/`, `_`, `-` and `.`:
+/// endpoint names, paths and URLs are long words, and a table column as
+/// wide as the longest of them pushes every other column out of view.
+/// The breaks are `<wbr/>`, which copies as nothing.
+pub fn breakable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 4);
+    let mut buf = [0u8; 4];
+    let mut run = 0usize;
+    for c in s.chars() {
+        out.push_str(&esc(c.encode_utf8(&mut buf)));
+        run += 1;
+        // Not after the first few characters: `a_b` need not break.
+        if matches!(c, '/' | '_' | '-' | '.') && run > 3 {
+            out.push_str("<wbr/>");
+            run = 0;
+        }
+    }
+    out
+}
+
 fn us(v: u64) -> String {
     fmt_value(v as f64, Unit::Us)
 }
@@ -50,12 +70,12 @@ fn facts(r: &Run) -> Vec<(&'static str, String)> {
     let s = &r.summary;
     vec![
         ("profile", profile_fact(&s.profile)),
-        ("directory", esc(&r.dir.display().to_string())),
+        ("directory", breakable(&r.dir.display().to_string())),
         (
             "target",
             format!(
                 "{} <span class=\"muted\">({}, {} connections)</span>",
-                esc(&s.target.base_url),
+                breakable(&s.target.base_url),
                 esc(&s.target.http),
                 s.target.connections
             ),
@@ -208,7 +228,7 @@ fn endpoint_cells(out: &mut String, name: &str, kind: &str, e: Option<&EndpointS
     };
     let _ = write!(
         out,
-        "<td>{name}</td><td>{kind}</td><td class=\"num\">{requests}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td{err_class}>{errors}</td><td{err_class}>{}</td>",
+        "<td class=\"name\">{name}</td><td class=\"kind\">{kind}</td><td class=\"num\">{requests}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td{err_class}>{errors}</td><td{err_class}>{}</td>",
         fmt_pct(share),
         rate(rate_s),
         fmt_pct(error_rate)
@@ -255,7 +275,7 @@ pub fn endpoints(run: &Run, baseline: Option<&Run>) -> String {
     for e in &run.summary.endpoints {
         out.push_str("<tr>");
         let kind = format!("{} {}", esc(&e.method), esc(&e.kind));
-        endpoint_cells(&mut out, &esc(&e.name), &kind, Some(e), &e.latency_us);
+        endpoint_cells(&mut out, &breakable(&e.name), &kind, Some(e), &e.latency_us);
         if baseline.is_some() {
             compare(&mut out, &e.latency_us, base_stats(&e.name));
         }
@@ -344,9 +364,9 @@ fn check_rows(out: &mut String, c: &CheckResult) {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "<tr>{}<td>{}</td><td>{}{note}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td><span class=\"pill {}\">{}</span></td><td class=\"{}\">{}</td></tr>",
+            "<tr>{}<td class=\"name\">{}</td><td class=\"metric\">{}{note}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td><span class=\"pill {}\">{}</span></td><td class=\"{}\">{}</td></tr>",
             if i == 0 { head.as_str() } else { "" },
-            esc(r.scope.as_str()),
+            breakable(r.scope.as_str()),
             esc(&r.metric),
             esc(&r.observed.map_or("-".into(), |v| fmt_value(v, r.unit))),
             esc(&against(r)),
@@ -394,7 +414,7 @@ pub fn verdict(v: &Verdict) -> String {
         esc(&v.policy),
         v.baseline
             .as_ref()
-            .map(|b| format!(", baseline <code>{}</code>", esc(&b.dir)))
+            .map(|b| format!(", baseline <code>{}</code>", breakable(&b.dir)))
             .unwrap_or_default()
     );
     let _ = writeln!(
@@ -415,6 +435,21 @@ pub fn verdict(v: &Verdict) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_break_at_separators_and_stay_escaped() {
+        assert_eq!(breakable("get_item"), "get_<wbr/>item");
+        assert_eq!(breakable("a_b"), "a_b");
+        assert_eq!(
+            breakable("/tmp/runs/cand"),
+            "/tmp/<wbr/>runs/<wbr/>cand",
+            "not after the leading slash"
+        );
+        assert_eq!(breakable("x<&>y_z"), "x&lt;&amp;&gt;y_<wbr/>z");
+        assert_eq!(breakable("search<&>'x'"), "search&lt;&amp;&gt;&apos;x&apos;");
+        assert_eq!(breakable("ünïcödé_näme"), "ünïcödé_<wbr/>näme");
+        assert_eq!(breakable(""), "");
+    }
 
     #[test]
     fn changes_are_signed_and_safe_without_a_base() {

@@ -186,7 +186,7 @@ fn check_document<'a>(html: &'a str, urls: &[String], expect_data: bool) -> roxm
         );
         let ticks = svg
             .descendants()
-            .filter(|n| n.attribute("class") == Some("tick"))
+            .filter(|n| n.attribute("class").is_some_and(|c| c.split(' ').any(|c| c == "tick")))
             .count();
         assert!(ticks >= 4, "{id}: {ticks} tick labels");
         let marks: Vec<roxmltree::Node> = svg
@@ -212,8 +212,9 @@ fn check_document<'a>(html: &'a str, urls: &[String], expect_data: bool) -> roxm
     doc
 }
 
+/// The document's text; `<wbr/>` breaks inside a name leave it whole.
 fn text_of(doc: &roxmltree::Document) -> String {
-    doc.descendants().filter_map(|n| n.text()).collect::<Vec<_>>().join(" ")
+    text_of_node(doc.root())
 }
 
 /// A real two-endpoint run, alone and over a baseline: well-formed, four
@@ -303,7 +304,7 @@ fn a_run_and_a_baseline_render_as_well_formed_self_contained_html() {
 }
 
 fn text_of_node(n: roxmltree::Node) -> String {
-    n.descendants().filter_map(|n| n.text()).collect::<Vec<_>>().join(" ")
+    n.descendants().filter_map(|n| n.text()).collect::<String>()
 }
 
 const POLICY: &str = "environments:
@@ -474,4 +475,141 @@ endpoints: [{name: root, weight: 1, path: /}]
             assert!(text_of(&doc).contains("no requests were measured"), "{name}");
         }
     }
+}
+
+/// Twelve endpoints with long names (the profile allows names of any
+/// length) on a run of 3.4 s with 1 s of warm-up: the last interval lasts
+/// 0.4 s, and a report of it once ran its time axis to 5 s and drew that
+/// interval as a drop to 40% of the rate.
+fn long_names_partial_second() -> String {
+    let mut text = String::from(
+        "name: partial
+target: {base_url: \"{BASE}\", connections: 8, timeout: 2s}
+seed: 5
+duration: 3400ms
+warmup: 1s
+load: {model: open, rate: 400/s, arrivals: uniform}
+endpoints:
+",
+    );
+    for i in 0..12 {
+        let _ = std::fmt::Write::write_fmt(
+            &mut text,
+            format_args!(
+                "  - {{name: tenant_scoped_catalogue_lookup_by_category_and_region_number_{i:02}, weight: 1, path: /t/tenant-000{i}/catalogue/categories/{i}/regions/eu-west/products?page=1}}\n"
+            ),
+        );
+    }
+    text
+}
+
+/// The x tick labels of one plot, in order.
+fn x_ticks<'a>(doc: &'a roxmltree::Document, id: &str) -> Vec<&'a str> {
+    let plot = doc
+        .descendants()
+        .find(|n| n.attribute("id") == Some(id))
+        .unwrap_or_else(|| panic!("{id}"));
+    plot.descendants()
+        .filter(|n| n.attribute("class") == Some("tick x"))
+        .filter_map(|n| n.text())
+        .collect()
+}
+
+/// The points of a plot's polyline with `class`, in SVG pixels.
+fn polyline(doc: &roxmltree::Document, id: &str, class: &str) -> Vec<(f64, f64)> {
+    let plot = doc
+        .descendants()
+        .find(|n| n.attribute("id") == Some(id))
+        .unwrap_or_else(|| panic!("{id}"));
+    let line = plot
+        .descendants()
+        .find(|n| n.has_tag_name((SVG, "polyline")) && n.attribute("class") == Some(class))
+        .unwrap_or_else(|| panic!("{id}: no polyline `{class}`"));
+    line.attribute("points")
+        .unwrap_or_default()
+        .split(' ')
+        .map(|p| {
+            let (x, y) = p.split_once(',').expect("x,y");
+            (x.parse().expect("x"), y.parse().expect("y"))
+        })
+        .collect()
+}
+
+/// The time plots end where the run does and draw its last 0.4 s as a rate
+/// over 0.4 s; every table sits in a box that scrolls on its own, and the
+/// numbers in it do not wrap.
+#[test]
+fn time_plots_end_at_the_run_and_tables_sit_in_scroll_boxes() {
+    let scratch = Scratch::new();
+    let t = plain_target();
+    let urls = vec![t.base_url()];
+    let report = run(
+        &scratch,
+        profile(&scratch, &long_names_partial_second(), &t.base_url()),
+        2,
+    );
+    assert_eq!(report.summary.run.measured_s, 2.4);
+    let r = Run::load(&scratch.path("out"), &[]).expect("load");
+    let last = r.series.last().expect("a time series");
+    assert_eq!(last.second, 3, "the last interval is [3, 3.4)");
+    let html = loadline::report::render(&r, Some(&r), None);
+    let doc = check_document(&html, &urls, true);
+
+    for id in ["plot-rate", "plot-latency", "plot-errors"] {
+        let ticks = x_ticks(&doc, id);
+        assert_eq!(ticks.first(), Some(&"0s"), "{id}: {ticks:?}");
+        assert_eq!(
+            ticks.last(),
+            Some(&"3.4s"),
+            "{id}: the axis ends at the run's end: {ticks:?}"
+        );
+    }
+    // The achieved rate: 4 intervals, the last at the middle of [3, 3.4)
+    // and as high as the others (uniform arrivals at 400/s), not 40% of them.
+    let achieved = polyline(&doc, "plot-rate", "series c-blue");
+    assert_eq!(achieved.len(), 4, "{achieved:?}");
+    let axis_y = 260.0 - 40.0;
+    let height = |p: &(f64, f64)| axis_y - p.1;
+    let full = height(&achieved[2]);
+    let end = height(&achieved[3]);
+    assert!(
+        end > 0.85 * full && end < 1.15 * full,
+        "last interval {end} px against {full} px: {achieved:?}"
+    );
+    let (x2, x3) = (achieved[2].0, achieved[3].0);
+    let per_s = (x3 - x2) / 0.7;
+    assert!(
+        ((560.0 - 28.0) - x3 - 0.2 * per_s).abs() < 1.0,
+        "the last point sits 0.2 s before the end: {achieved:?}"
+    );
+    // p99 per second: one point per measured interval, the last one there too.
+    let p99 = polyline(&doc, "plot-latency", "series c-orange");
+    assert_eq!(p99.len(), 3, "{p99:?}");
+    assert!(!html.contains("id=\"left-out\""), "0.4 s is plotted, nothing left out");
+
+    // Tables: each in a scroll box; numbers right-aligned and unbroken.
+    for class in ["facts", "endpoints"] {
+        let table = doc
+            .descendants()
+            .find(|n| n.has_tag_name((XHTML, "table")) && n.attribute("class") == Some(class))
+            .unwrap_or_else(|| panic!("table {class}"));
+        let parent = table.parent_element().expect("parent");
+        assert_eq!(
+            parent.attribute("class"),
+            Some("scroll"),
+            "table {class} in a scroll box"
+        );
+    }
+    let style = doc
+        .descendants()
+        .find(|n| n.has_tag_name((XHTML, "style")))
+        .and_then(|n| n.text())
+        .unwrap_or_default();
+    assert!(style.contains(".scroll { overflow-x: auto;"), "{style}");
+    assert!(style.contains("td.num, th.num { text-align: right;") && style.contains("white-space: nowrap"));
+    let rows = doc
+        .descendants()
+        .filter(|n| n.has_tag_name((XHTML, "tr")) && n.ancestors().any(|a| a.attribute("class") == Some("endpoints")))
+        .count();
+    assert_eq!(rows, 1 + 12 + 1, "header, 12 endpoints, the total");
 }
