@@ -28,4 +28,5 @@ mod seed;
 mod seed_shards;
 mod support;
 mod synth;
+mod synth_learn;
 mod target;
