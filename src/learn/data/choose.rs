@@ -524,6 +524,17 @@ fn pattern(c: &ColumnStats, k: u64, unique: bool, personal: bool, ch: &mut Choic
 }
 
 fn text(c: &ColumnStats, k: u64, unique: bool, ch: &mut Choice, det: &Detectors) -> String {
+    if c.shape.multi_word_share() > 0.5 && c.shape.mean_words() >= 3.0 {
+        ch.notes
+            .push(format!("prose: {:.1} words on average", c.shape.mean_words()));
+        let kind = if c.shape.mean_words() > 12.0 {
+            "paragraph"
+        } else {
+            "sentence"
+        };
+        let u = if unique { ", unique: true" } else { "" };
+        return format!("{{fake: {kind}{u}}}");
+    }
     if unique {
         if let Some(key) = c.key_template(k) {
             if det.first(&key).is_none() {
@@ -542,15 +553,6 @@ fn text(c: &ColumnStats, k: u64, unique: bool, ch: &mut Choice, det: &Detectors)
             return format!("{}, type: text}}", &s[..s.len() - 1]);
         }
         return s;
-    }
-    if c.shape.multi_word_share() > 0.5 && c.shape.mean_words() >= 3.0 {
-        ch.notes
-            .push(format!("prose: {:.1} words on average", c.shape.mean_words()));
-        return if c.shape.mean_words() > 12.0 {
-            "{fake: paragraph}".into()
-        } else {
-            "{fake: sentence}".into()
-        };
     }
     pattern(c, k, false, false, ch)
 }

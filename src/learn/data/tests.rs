@@ -459,3 +459,85 @@ fn shop_round_trip() {
     let (_, second) = learn(&mut original, &Options::default());
     assert_eq!(text, second);
 }
+
+#[test]
+fn odd_names_types_and_unicode_still_load() {
+    let n = 500;
+    let cols = vec![
+        col(n, |i| Some(format!("{:08x}-1234-4abc-8def-{:012x}", i * 7919, i))),
+        col(n, |i| Some(if i % 4 == 0 { "true" } else { "false" }.into())),
+        col(n, |i| Some(format!("2025-{:02}-{:02}", i % 12 + 1, i % 28 + 1))),
+        col(n, |i| Some(format!("{{\"plan\":\"p{}\",\"seats\":{}}}", i % 3, i % 40))),
+        col(n, |_| None),
+        col(n, |i| {
+            Some(format!(
+                "Grüße, {} Straße {}",
+                ["Zoë", "Łukasz", "Ærøskøbing"][i % 3],
+                i
+            ))
+        }),
+        col(n, |i| Some(format!("{}.{:02}", i % 90, i % 100))),
+        col(n, |i| Some(format!("the quick brown fox number {i} jumps over it"))),
+    ];
+    let names = [
+        "id: \"quoted\"",
+        "active",
+        "day",
+        "doc",
+        "nothing",
+        "Ünïcode col",
+        "true",
+        "note",
+    ];
+    let mut src = Memory {
+        tables: vec![(info("order items", &names), rows_of(cols))],
+    };
+    let (_, text) = learn(&mut src, &Options::default());
+    let s = load(&text);
+    let t = &s.tables[0];
+    assert_eq!(t.name, "order items");
+    let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "id: \"quoted\"",
+            "active",
+            "day",
+            "doc",
+            "nothing",
+            "Ünïcode col",
+            "true",
+            "note"
+        ]
+    );
+    use crate::synth::schema::Kind;
+    let kinds: Vec<Kind> = t.columns.iter().map(|c| c.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            Kind::Uuid,
+            Kind::Bool,
+            Kind::Date,
+            Kind::Json,
+            Kind::Text,
+            Kind::Text,
+            Kind::Float,
+            Kind::Text
+        ],
+        "{text}"
+    );
+    assert!((t.columns[4].nulls - 1.0).abs() < 1e-9, "{text}");
+    assert!(
+        matches!(t.columns[1].gen, Gen::Bool(p) if (p - 0.25).abs() < 1e-9),
+        "{text}"
+    );
+    assert!(matches!(t.columns[7].gen, Gen::Fake { .. }), "{text}");
+    for leaked in ["Zoë", "Łukasz", "Ærøskøbing", "Grüße", "fox"] {
+        assert!(!text.contains(leaked), "{leaked}:\n{text}");
+    }
+    // It generates.
+    let gen = Generator::new(s).unwrap();
+    let mut batch = RowBatch::default();
+    gen.fill(0, 0, 100, &mut batch);
+    assert_eq!(batch.rows, 100);
+}
