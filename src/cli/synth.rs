@@ -373,6 +373,15 @@ fn learn(args: LearnArgs, printer: Printer) -> CliResult {
             )));
         }
     }
+    // Options first: a bad one is refused before any connection is made.
+    if args.min_count == 0 {
+        return Err(CliError::input(anyhow::anyhow!("--min-count must be at least 1")));
+    }
+    if let Some(e) = args.epsilon.filter(|e| !(e.is_finite() && *e > 0.0)) {
+        return Err(CliError::input(anyhow::anyhow!(
+            "--epsilon {e}: give a positive number"
+        )));
+    }
     let seed = args.seed.unwrap_or_else(|| rand::RngExt::random(&mut rand::rng()));
     let opts = data::Options {
         min_count: args.min_count,

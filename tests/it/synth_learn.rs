@@ -105,3 +105,32 @@ fn an_unknown_source_is_an_input_error() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(!s.path("x.yaml").exists());
 }
+
+#[test]
+fn bad_options_are_refused_before_connecting() {
+    let s = Scratch::new();
+    for (args, why) in [
+        (&["-k", "0"][..], "--min-count must be at least 1"),
+        (&["--epsilon=-1"][..], "--epsilon -1: give a positive number"),
+        (&["--epsilon", "0"][..], "--epsilon 0: give a positive number"),
+    ] {
+        let mut all = vec![
+            "synth",
+            "learn",
+            "postgres://me:secret@127.0.0.1:1/none",
+            "--out",
+            "x.yaml",
+        ];
+        all.extend_from_slice(args);
+        let o = loadline(s.dir.path(), &all);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains(why), "{}", text(&o));
+        assert!(!text(&o).contains("secret"), "{}", text(&o));
+    }
+    let o = loadline(
+        s.dir.path(),
+        &["synth", "learn", "sqlite:x.db", "--out", "no/such/dir/x.yaml"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("folder no/such/dir does not exist"), "{}", text(&o));
+}
