@@ -93,6 +93,48 @@ pub enum SeedStep {
     /// full, then build keys and indexes and analyse (refuses, naming the
     /// missing shards, until they are all in).
     Finish(FinishArgs),
+    /// Learn a schema from a database or a directory of files: the shape of
+    /// the data (counts, quantiles, categories seen at least k times,
+    /// foreign keys), none of its values.
+    Learn(LearnArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LearnArgs {
+    /// What to learn from: postgres://USER@HOST/DB, mysql://USER@HOST/DB,
+    /// sqlite:FILE, csv:DIR or jsonl:DIR.
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+
+    /// The schema to write.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// Values, categories and quantile ends seen fewer times are never written.
+    #[arg(long, short = 'k', default_value_t = 10, value_name = "K")]
+    pub min_count: u64,
+
+    /// Differential privacy: add Laplace noise to the counts, spending this
+    /// budget in total (recorded in the schema's header).
+    #[arg(long, value_name = "EPSILON")]
+    pub epsilon: Option<f64>,
+
+    /// Seed of the --epsilon noise (default: a random one, not recorded).
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Read at most N rows per table (row counts then come from counting).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub sample_rows: Option<u64>,
+
+    /// Only these tables, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "TABLE,...")]
+    pub tables: Option<Vec<String>>,
+
+    /// Environment variable holding the key values are hashed under (in
+    /// memory only); without it, a one-off key.
+    #[arg(long, default_value = "LOADLINE_LEARN_KEY", value_name = "NAME")]
+    pub key_env: String,
 }
 
 #[derive(Debug, Args)]
@@ -135,6 +177,7 @@ pub fn execute(args: SynthArgs, printer: Printer) -> CliResult {
     match args.step {
         Some(SeedStep::Prepare(p)) => prepare(p, printer),
         Some(SeedStep::Finish(f)) => finish(f, printer),
+        Some(SeedStep::Learn(l)) => learn(l, printer),
         None => generate(args, printer),
     }
 }
@@ -316,6 +359,70 @@ fn generate(args: SynthArgs, printer: Printer) -> CliResult {
         ));
     }
     Ok(Exit::Success)
+}
+
+/// `synth learn SOURCE --out FILE`: profile the source, check the schema
+/// loads as `synth` loads it, write it through a temporary file.
+fn learn(args: LearnArgs, printer: Printer) -> CliResult {
+    use crate::learn::data::{self, render, source};
+    if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.is_dir() {
+            return Err(CliError::input(anyhow::anyhow!(
+                "--out: folder {} does not exist",
+                parent.display()
+            )));
+        }
+    }
+    // Options first: a bad one is refused before any connection is made.
+    if args.min_count == 0 {
+        return Err(CliError::input(anyhow::anyhow!("--min-count must be at least 1")));
+    }
+    if let Some(e) = args.epsilon.filter(|e| !(e.is_finite() && *e > 0.0)) {
+        return Err(CliError::input(anyhow::anyhow!(
+            "--epsilon {e}: give a positive number"
+        )));
+    }
+    let seed = args.seed.unwrap_or_else(|| rand::RngExt::random(&mut rand::rng()));
+    let opts = data::Options {
+        min_count: args.min_count,
+        epsilon: args.epsilon,
+        seed,
+        sample_rows: args.sample_rows,
+        tables: args.tables.clone(),
+    };
+    let prf = learn_secret(&args.key_env, &printer).prf("synth-learn", "values");
+    let mut src = source::open(&args.source).map_err(CliError::input)?;
+    let profile = data::profile(src.as_mut(), &opts, &prf).map_err(CliError::input)?;
+    let today = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
+    let text = render::render(&profile, &today);
+    schema::from_str(&text, &args.out, &schema::Options::default())
+        .map_err(|e| anyhow::anyhow!("the learned schema does not load (a bug in loadline synth learn): {e}"))?;
+    crate::atomic::write(&args.out, text.as_bytes())
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.out.display()))?;
+    let rows: u64 = profile.tables.iter().map(|t| t.scanned).sum();
+    printer.info(format!(
+        "learned {} tables ({rows} rows read) and {} foreign keys from {}",
+        profile.tables.len(),
+        profile.fks.len(),
+        profile.source
+    ));
+    printer.info(format!("wrote {}", args.out.display()));
+    Ok(Exit::Success)
+}
+
+/// The key values are hashed under: from the environment, or a one-off one.
+fn learn_secret(env: &str, printer: &Printer) -> crate::scrub::keyed::Secret {
+    match std::env::var(env) {
+        Ok(v) if !v.is_empty() => crate::scrub::keyed::Secret::new(v.into_bytes()),
+        _ => {
+            let mut key = vec![0u8; 32];
+            rand::RngExt::fill(&mut rand::rng(), &mut key[..]);
+            printer.info(format!(
+                "values are hashed under a one-off key, in memory only (set {env} to fix it)"
+            ));
+            crate::scrub::keyed::Secret::new(key)
+        }
+    }
 }
 
 /// Without --allow-prod: refuse a target labelled prod by --environment or

@@ -29,4 +29,5 @@ mod seed;
 mod seed_shards;
 mod support;
 mod synth;
+mod synth_learn;
 mod target;

@@ -130,6 +130,7 @@ enum Sampler {
     Exp(Exp<f64>),
     Poisson(Poisson<f64>),
     Zipf(Zipf<f64>),
+    Quantiles([f64; 9]),
 }
 
 #[derive(Debug)]
@@ -249,6 +250,7 @@ impl Generator {
                     Sampler::Exp(d) => d.sample(&mut rng),
                     Sampler::Poisson(d) => d.sample(&mut rng),
                     Sampler::Zipf(d) => d.sample(&mut rng),
+                    Sampler::Quantiles(p) => Dist::quantile_at(p, rng.random::<f64>()),
                 };
                 let x = x.clamp(*min, *max);
                 if *int {
@@ -374,8 +376,8 @@ impl Generator {
             base + step + if room > 0 { rng.random_range(0..room) } else { 0 }
         } else if let Some(perm) = unique {
             t.from + perm.apply(row) as i64
-        } else if let Some(cum) = hours {
-            diurnal(t.from, t.to, cum, rng)
+        } else if hours.is_some() || t.weekly.is_some() {
+            weighted_time(t.from, t.to, hours.as_ref(), t.weekly.as_ref(), rng)
         } else {
             rng.random_range(t.from..t.to)
         };
@@ -387,16 +389,40 @@ impl Generator {
     }
 }
 
-/// A day uniformly, an hour by the day curve, a second uniformly: staying
-/// inside `from..to` (a partial first or last day is retried a few times,
-/// then drawn uniformly, so it never loops).
-fn diurnal(from: i64, to: i64, cum: &[f64; 24], rng: &mut CellRng) -> i64 {
+/// A day (uniformly, or by its weekday's weight), an hour (uniformly, or by
+/// the day curve's running sums), a second uniformly: staying inside
+/// `from..to` (a draw outside it, on a partial first or last day or week,
+/// is retried a few times, then drawn uniformly, so it never loops).
+fn weighted_time(from: i64, to: i64, hours: Option<&[f64; 24]>, week: Option<&[f64; 7]>, rng: &mut CellRng) -> i64 {
     let first_day = from.div_euclid(86_400);
     let days = (to - 1).div_euclid(86_400) - first_day + 1;
+    // 1970-01-01 was a Thursday: day d is weekday (d + 3) mod 7, Monday 0.
+    let first_monday = first_day - (first_day + 3).rem_euclid(7);
+    let weeks = (first_day + days - first_monday + 6) / 7;
     for _ in 0..8 {
-        let day = first_day + rng.random_range(0..days);
-        let u = rng.random::<f64>() * cum[23];
-        let hour = cum.partition_point(|&c| c <= u).min(23) as i64;
+        let day = match week {
+            None => first_day + rng.random_range(0..days),
+            Some(w) => {
+                let total: f64 = w.iter().sum();
+                let mut u = rng.random::<f64>() * total;
+                let mut wd = 6;
+                for (i, x) in w.iter().enumerate() {
+                    if u < *x {
+                        wd = i;
+                        break;
+                    }
+                    u -= x;
+                }
+                first_monday + 7 * rng.random_range(0..weeks) + wd as i64
+            }
+        };
+        let hour = match hours {
+            Some(cum) => {
+                let u = rng.random::<f64>() * cum[23];
+                cum.partition_point(|&c| c <= u).min(23) as i64
+            }
+            None => rng.random_range(0..24),
+        };
         let t = day * 86_400 + hour * 3600 + rng.random_range(0..3600);
         if (from..to).contains(&t) {
             return t;
@@ -629,6 +655,7 @@ impl ColAt<'_> {
             Dist::Exponential { mean } => Sampler::Exp(Exp::new(1.0 / mean).map_err(|e| bad(e.to_string()))?),
             Dist::Poisson { mean } => Sampler::Poisson(Poisson::new(mean).map_err(|e| bad(e.to_string()))?),
             Dist::Zipf { n, s } => Sampler::Zipf(Zipf::new(n as f64, s).map_err(|e| bad(e.to_string()))?),
+            Dist::Quantiles(p) => Sampler::Quantiles(p),
         };
         Ok(Imp::Number {
             sampler,

@@ -226,3 +226,75 @@ fn a_unique_column_with_too_few_values_is_refused() {
     assert!(err.contains("tables.users.columns.sku"), "{err}");
     assert!(err.contains("only 1000 distinct values"), "{err}");
 }
+
+/// Every value of one column of a one-table schema, as cells.
+fn cells(text: &str, rows: usize) -> Vec<Cell> {
+    let gen = generator(text, None);
+    let mut batch = RowBatch::default();
+    gen.fill(0, 0, rows, &mut batch);
+    (0..batch.rows).map(|r| batch.row(r)[0]).collect()
+}
+
+#[test]
+fn quantiles_follow_their_points() {
+    let text = "seed: 1\ntables:\n  t:\n    rows: 20000\n    columns:\n      v: {quantiles: [10, 20, 30, 40, 100, 200, 400, 600, 1000]}\n";
+    let v: Vec<i64> = cells(text, 20_000)
+        .iter()
+        .map(|c| match c {
+            Cell::Int(i) => *i,
+            other => panic!("not an integer: {other:?}"),
+        })
+        .collect();
+    let share = |x: i64| v.iter().filter(|&&y| y <= x).count() as f64 / v.len() as f64;
+    // The levels hold: a quarter at or below 40, half at or below 100, 90% at or below 400.
+    for (x, want) in [(40, 0.25), (100, 0.50), (400, 0.90), (1000, 0.99)] {
+        assert!((share(x) - want).abs() < 0.01, "{x}: {} want {want}", share(x));
+    }
+    // Linear between the points: as many values in 100..150 as in 150..200.
+    let between = |a: i64, b: i64| v.iter().filter(|&&y| y > a && y <= b).count() as f64;
+    assert!((between(100, 150) / between(150, 200) - 1.0).abs() < 0.1);
+    // Floats when a point is written as one.
+    let text = text.replace("[10,", "[10.5,");
+    assert!(cells(&text, 10).iter().all(|c| matches!(c, Cell::Float(_))));
+}
+
+#[test]
+fn quantiles_are_checked() {
+    for (bad, why) in [
+        ("[1, 2, 3]", "give the 9 values"),
+        ("[1, 2, 3, 4, 5, 6, 7, 9, 8]", "never decreasing"),
+        ("[1, 2, 3, 4, 5, 6, 7, 8, 9%]", "give the 9 values"),
+    ] {
+        let text = format!("seed: 1\ntables:\n  t:\n    rows: 1\n    columns:\n      v: {{quantiles: {bad}}}\n");
+        let e = schema::from_str(&text, Path::new("q.yaml"), &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(why) && e.contains("tables.t.columns.v.quantiles"),
+            "{bad}: {e}"
+        );
+    }
+}
+
+#[test]
+fn weekly_weights_pick_the_day_of_week() {
+    // Only Tuesdays and Saturdays, Saturdays three times as often; hours by the day curve.
+    let text = "seed: 1\ntables:\n  t:\n    rows: 20000\n    columns:\n      at: {timestamp: {from: 2025-01-01, to: 2025-07-01, weekly: [0, 1, 0, 0, 0, 3, 0], diurnal: true}}\n";
+    let mut days = [0usize; 7];
+    let (from, to) = (1_735_689_600, 1_751_328_000);
+    for c in cells(text, 20_000) {
+        let Cell::Time(t) = c else { panic!("{c:?}") };
+        assert!((from..to).contains(&t), "{t}");
+        days[(t.div_euclid(86_400) + 3).rem_euclid(7) as usize] += 1;
+    }
+    assert_eq!(days[0] + days[2] + days[3] + days[4] + days[6], 0, "{days:?}");
+    let ratio = days[5] as f64 / days[1] as f64;
+    assert!((ratio - 3.0).abs() < 0.2, "{days:?}");
+    for bad in ["[1, 2]", "[0, 0, 0, 0, 0, 0, 0]", "[1, 1, 1, 1, 1, 1, -1]"] {
+        let text = format!("seed: 1\ntables:\n  t:\n    rows: 1\n    columns:\n      at: {{date: {{from: 2025-01-01, to: 2025-02-01, weekly: {bad}}}}}\n");
+        let e = schema::from_str(&text, Path::new("w.yaml"), &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("tables.t.columns.at.date.weekly"), "{bad}: {e}");
+    }
+}

@@ -226,6 +226,25 @@ pub enum Dist {
         /// Exponent: larger is more skewed.
         s: f64,
     },
+    /// An empirical distribution: the values at the quantile levels
+    /// [`QUANTILE_LEVELS`], joined by straight lines (a piecewise-linear
+    /// inverse CDF), the end segments extended to levels 0 and 1.
+    Quantiles([f64; 9]),
+}
+
+/// The levels of a `quantiles` generator's nine points: 1%, 5%, 10%, 25%,
+/// 50%, 75%, 90%, 95% and 99%.
+pub const QUANTILE_LEVELS: [f64; 9] = [0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99];
+
+impl Dist {
+    /// The value at quantile `u` (0..=1) of a `quantiles` distribution:
+    /// linear between the points, the first and last segments extended.
+    pub fn quantile_at(points: &[f64; 9], u: f64) -> f64 {
+        let l = &QUANTILE_LEVELS;
+        let i = l.partition_point(|&x| x <= u).clamp(1, l.len() - 1);
+        let (x0, x1, y0, y1) = (l[i - 1], l[i], points[i - 1], points[i]);
+        y0 + (y1 - y0) * (u - x0) / (x1 - x0)
+    }
 }
 
 /// How a foreign key picks its parent row.
@@ -273,6 +292,8 @@ pub struct TimeGen {
     pub to: i64,
     /// 24 hourly weights.
     pub diurnal: Option<[f64; 24]>,
+    /// 7 day-of-week weights, Monday first.
+    pub weekly: Option<[f64; 7]>,
     /// `after:`: the value is strictly later than this other timestamp
     /// (and before `to`); `from` is then unused.
     pub after: Option<After>,

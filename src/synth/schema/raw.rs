@@ -64,6 +64,8 @@ pub struct RawColumn {
     #[serde(default)]
     pub zipf: Option<S<RawZipf>>,
     #[serde(default)]
+    pub quantiles: Option<S<Vec<S<Num>>>>,
+    #[serde(default)]
     pub bool: Option<S<Num>>,
     #[serde(default)]
     pub uuid: Option<S<bool>>,
@@ -141,6 +143,9 @@ pub struct RawTimestamp {
     pub within: Option<S<Dur>>,
     #[serde(default)]
     pub diurnal: Option<S<RawDiurnal>>,
+    /// Seven day-of-week weights, Monday first.
+    #[serde(default)]
+    pub weekly: Option<S<Vec<Num>>>,
 }
 
 /// `diurnal: true` (the built-in day curve) or 24 hourly weights.

@@ -15,7 +15,7 @@ use super::super::*;
 use super::{Ctx, PendingAfter, PendingRef};
 
 const GENERATORS: &str =
-    "key, serial, fake, pattern, one_of, timestamp, date, ref, uniform, normal, lognormal, exponential, poisson, zipf, bool, uuid, json, value";
+    "key, serial, fake, pattern, one_of, timestamp, date, ref, uniform, normal, lognormal, exponential, poisson, zipf, quantiles, bool, uuid, json, value";
 
 type ColumnParts = (Column, Option<PendingRef>, Option<PendingAfter>);
 
@@ -108,6 +108,7 @@ fn one_generator(ctx: &Ctx, line: u64, key: &str, r: &RawColumn) -> Result<(), E
         ("exponential", r.exponential.is_some()),
         ("poisson", r.poisson.is_some()),
         ("zipf", r.zipf.is_some()),
+        ("quantiles", r.quantiles.is_some()),
         ("bool", r.bool.is_some()),
         ("uuid", r.uuid.is_some()),
         ("json", r.json.is_some()),
@@ -205,6 +206,7 @@ fn is_number(r: &RawColumn) -> bool {
         || r.exponential.is_some()
         || r.poisson.is_some()
         || r.zipf.is_some()
+        || r.quantiles.is_some()
 }
 
 /// The one generator the column names, with its parameters checked.
@@ -516,7 +518,8 @@ fn unique_fits(ctx: &Ctx, line: u64, key: &str, g: &Generated, nulls: f64) -> Re
             | Gen::Const(_)
             | Gen::Time(_)
     ) || matches!(gen, Gen::Number { dist: Dist::Uniform { .. }, .. } if kind == Kind::Int);
-    let ok = ok && !matches!(gen, Gen::Time(t) if t.diurnal.is_some() || t.after.is_some() || t.date);
+    let ok =
+        ok && !matches!(gen, Gen::Time(t) if t.diurnal.is_some() || t.weekly.is_some() || t.after.is_some() || t.date);
     let ok = ok || g.pending_ref.is_some();
     if !ok || g.pending_after.is_some() {
         return Err(ctx.err(
@@ -632,9 +635,38 @@ fn distribution(ctx: &Ctx, key: &str, r: &RawColumn) -> Result<(Dist, bool), Err
         }
         let s = pos(&z.value.s, "zipf.s")?;
         Ok((Dist::Zipf { n: n as u64, s }, true))
+    } else if let Some(q) = &r.quantiles {
+        quantiles(ctx, key, q)
     } else {
         Err(ctx.err(0, key, "no numeric generator (a bug: please report it)"))
     }
+}
+
+/// `quantiles: [p1, p5, p10, p25, p50, p75, p90, p95, p99]`: nine finite
+/// numbers, never decreasing; whole numbers when all are written as such.
+fn quantiles(ctx: &Ctx, key: &str, q: &S<Vec<S<Num>>>) -> Result<(Dist, bool), Error> {
+    let bad = || {
+        ctx.at(
+            q,
+            format!("{key}.quantiles"),
+            "give the 9 values at the 1%, 5%, 10%, 25%, 50%, 75%, 90%, 95% and 99% levels, in order, never decreasing",
+        )
+    };
+    if q.value.len() != QUANTILE_LEVELS.len() {
+        return Err(bad());
+    }
+    let mut points = [0.0; 9];
+    for (p, v) in points.iter_mut().zip(&q.value) {
+        if matches!(v.value, Num::Share(_)) || !v.value.as_f64().is_finite() {
+            return Err(bad());
+        }
+        *p = v.value.as_f64();
+    }
+    if points.windows(2).any(|w| w[1] < w[0]) {
+        return Err(bad());
+    }
+    let int = q.value.iter().all(|v| v.value.is_int());
+    Ok((Dist::Quantiles(points), int))
 }
 
 /// A distribution parameter that must be a positive, finite number.
@@ -690,6 +722,17 @@ fn time_gen(
     let from = parse(&r.from, "from")?;
     let to = parse(&r.to, "to")?;
     let diurnal = diurnal(ctx, key, &r.diurnal)?;
+    let weekly = weekly(ctx, key, &r.weekly)?;
+    if let (Some(a), Some(w)) = (&r.after, &r.weekly) {
+        return Err(ctx.at(
+            a,
+            format!("{key}.after"),
+            format!(
+                "`weekly` (line {}) works with `from`/`to` ranges, not with `after`",
+                w.referenced.line()
+            ),
+        ));
+    }
     if let Some(a) = &r.after {
         if from.is_some() {
             return Err(ctx.at(a, format!("{key}.after"), "give `after` or `from`, not both"));
@@ -722,12 +765,33 @@ fn time_gen(
             from,
             to,
             diurnal,
+            weekly,
             after: None,
             within: None,
             date: is_date,
         },
         None,
     ))
+}
+
+/// `weekly:` seven day-of-week weights, Monday first, 0 or more and not all 0.
+fn weekly(ctx: &Ctx, key: &str, w: &Option<S<Vec<Num>>>) -> Result<Option<[f64; 7]>, Error> {
+    let Some(w) = w else { return Ok(None) };
+    let v: Vec<f64> = w.value.iter().map(|n| n.as_f64()).collect();
+    if v.len() != 7
+        || w.value.iter().any(|n| matches!(n, Num::Share(_)))
+        || v.iter().any(|x| !(x.is_finite() && *x >= 0.0))
+        || v.iter().sum::<f64>() <= 0.0
+    {
+        return Err(ctx.at(
+            w,
+            format!("{key}.weekly"),
+            "give 7 day-of-week weights, Monday first (0 or more, not all 0)",
+        ));
+    }
+    let mut a = [0.0; 7];
+    a.copy_from_slice(&v);
+    Ok(Some(a))
 }
 
 /// `diurnal:` as 24 hourly weights: `true` is [`DEFAULT_DAY`], a list must
@@ -777,6 +841,7 @@ fn after_gen(key: &str, r: &RawTimestamp, a: &S<String>, to: Option<i64>, is_dat
             from: 0,
             to: to.unwrap_or(i64::MIN),
             diurnal: None,
+            weekly: None,
             after: None,
             within,
             date: is_date,
