@@ -20,6 +20,7 @@ use crate::synth::schema::QUANTILE_LEVELS;
 
 use super::column::{ColumnStats, Type};
 use super::fk::Fk;
+use super::source::Declared;
 use super::Profile;
 
 /// A column's generator and what the reviewer should know about it.
@@ -283,7 +284,7 @@ fn by_kind(p: &Profile, c: &ColumnStats, unique: bool, role: Role<'_>, ch: &mut 
         }
         return pattern(c, k, unique, true, ch);
     }
-    match kind {
+    let gen = match kind {
         Type::Boolean => {
             let share = (c.true_share() * 1000.0).round() / 10.0;
             format!("{{bool: {share}%}}")
@@ -292,8 +293,14 @@ fn by_kind(p: &Profile, c: &ColumnStats, unique: bool, role: Role<'_>, ch: &mut 
         Type::Integer | Type::Float => number(c, k, unique, ch, det),
         Type::Timestamp | Type::Date => time(c, k, kind == Type::Date, ch),
         Type::Json => json(c, k, ch),
-        Type::Text => text(c, k, unique, ch, det),
+        Type::Text => return text(c, k, unique, ch, det),
+    };
+    if c.declared == Declared::Text {
+        ch.notes
+            .push(format!("declared as text, every value a {}: kept as text", kind.name()));
+        return format!("{}, type: text}}", &gen[..gen.len() - 1]);
     }
+    gen
 }
 
 /// `one_of` with percentages, when every kept category was seen at least

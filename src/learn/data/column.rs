@@ -718,7 +718,21 @@ impl ColumnStats {
             Declared::Date => return Type::Date,
             Declared::Uuid => return Type::Uuid,
             Declared::Json => return Type::Json,
-            Declared::Text | Declared::Other => return Type::Text,
+            Declared::Other => return Type::Text,
+            Declared::Text => {
+                // SQLite has no time, UUID or JSON types, and text columns
+                // elsewhere often hold them: a text column whose every
+                // value is one is learned as one (written back as text).
+                let n = self.values();
+                return match () {
+                    _ if n == 0 => Type::Text,
+                    _ if p.date == n => Type::Date,
+                    _ if p.timestamp == n => Type::Timestamp,
+                    _ if p.uuid == n => Type::Uuid,
+                    _ if p.json == n => Type::Json,
+                    _ => Type::Text,
+                };
+            }
             Declared::Unknown => {}
         }
         let n = self.values();
