@@ -42,7 +42,7 @@ enum Command {
     Run(run::RunArgs),
     /// Start the built-in sample service (a multi-tenant shop API with fault injection).
     Target(target::TargetArgs),
-    /// Start the sample service and replay profiles/demo.yaml against it (self-contained).
+    /// Seed a small shop, serve it, replay profiles/demo.yaml, judge and report (self-contained).
     Demo(demo::DemoArgs),
     /// Generate a production-shaped dataset from a schema into files or a database.
     Synth(synth::SynthArgs),

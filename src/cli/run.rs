@@ -135,6 +135,16 @@ pub fn execute(args: RunArgs, printer: Printer) -> CliResult {
 
 /// Run a validated profile, print the result table, map errors to exit codes.
 pub fn run_and_print(profile: profile::Profile, opts: &RunOptions, printer: Printer) -> CliResult {
+    run_print_and_keep(profile, opts, printer).map(|(exit, _)| exit)
+}
+
+/// [`run_and_print`], also giving the results directory of a run that
+/// finished (`None` when it was aborted).
+pub fn run_print_and_keep(
+    profile: profile::Profile,
+    opts: &RunOptions,
+    printer: Printer,
+) -> Result<(Exit, Option<PathBuf>), CliError> {
     printer.info(format!(
         "running {} against {} for {} ({} warm-up)",
         profile.name,
@@ -144,10 +154,10 @@ pub fn run_and_print(profile: profile::Profile, opts: &RunOptions, printer: Prin
     ));
     let report = match load::run(profile, opts) {
         Ok(report) => report,
-        Err(load::Error::Aborted { signal, .. }) => return Ok(Exit::Aborted(signal)),
+        Err(load::Error::Aborted { signal, .. }) => return Ok((Exit::Aborted(signal), None)),
         Err(e @ load::Error::StoppedBeforeStart { signal, .. }) => {
             printer.warn(e.to_string());
-            return Ok(Exit::Aborted(signal));
+            return Ok((Exit::Aborted(signal), None));
         }
         Err(
             e @ (load::Error::ProdRefused { .. }
@@ -162,7 +172,7 @@ pub fn run_and_print(profile: profile::Profile, opts: &RunOptions, printer: Prin
     if report.summary.schedule.generator_saturated {
         printer.warn("the generator could not keep the schedule: see `schedule` in summary.json");
     }
-    Ok(Exit::Success)
+    Ok((Exit::Success, Some(report.dir)))
 }
 
 /// Where `--shard auto/N` takes its index (Kubernetes sets it on the pods of an Indexed Job).

@@ -87,6 +87,22 @@ pub struct TargetArgs {
     /// `$request_time $msec "$http_x_tenant_id"`) or envoy-json.
     #[arg(long, value_name = "FORMAT", default_value = "combined", requires = "access_log")]
     pub access_log_format: AccessLogFormat,
+
+    /// Serve products from, and write orders into, a SQLite file seeded by
+    /// `loadline synth fixtures/shop.schema.yaml --to sqlite:FILE`: a missing
+    /// tenant or product is 404.
+    #[arg(long, value_name = "sqlite:FILE", value_parser = parse_db)]
+    pub db: Option<PathBuf>,
+}
+
+/// `--db sqlite:FILE`.
+fn parse_db(s: &str) -> Result<PathBuf, String> {
+    match s.strip_prefix("sqlite:") {
+        Some(f) if !f.is_empty() => Ok(PathBuf::from(f)),
+        _ => Err(format!(
+            "`{s}`: expected sqlite:FILE (a file `loadline synth --to sqlite:FILE` seeded)"
+        )),
+    }
 }
 
 pub fn execute(args: TargetArgs, printer: Printer) -> CliResult {
@@ -108,8 +124,12 @@ pub fn execute(args: TargetArgs, printer: Printer) -> CliResult {
             path,
             format: args.access_log_format,
         }),
+        db: args.db.clone(),
     };
-    let summary = faults_summary(&config);
+    let mut summary = faults_summary(&config);
+    if let Some(db) = &config.db {
+        summary.push_str(&format!(", serving sqlite:{}", db.display()));
+    }
     let server = RunningTarget::start(config).map_err(|e| match e {
         sample::Error::Bind { .. } | sample::Error::Runtime(_) | sample::Error::Tls(_) => CliError::from(e),
         bad_setting => CliError::input(bad_setting),
@@ -195,8 +215,18 @@ fn stats_summary(s: &StatsSnapshot) -> String {
     } else {
         format!(" ({})", classes.join(", "))
     };
+    let not_found = if s.not_found > 0 {
+        format!(", {} not found", s.not_found)
+    } else {
+        String::new()
+    };
+    let write_errors = if s.order_write_errors > 0 {
+        format!(", {} orders not written", s.order_write_errors)
+    } else {
+        String::new()
+    };
     format!(
-        "served {}{classes}, {}, {}, {}",
+        "served {}{classes}{not_found}{write_errors}, {}, {}, {}",
         count(s.total, "request"),
         count(s.resets, "reset"),
         count(s.connections, "connection"),

@@ -140,6 +140,27 @@ struct FileKeys {
     target: Option<TargetKeys>,
     #[serde(default)]
     tenants: Option<TenantKeys>,
+    #[serde(default)]
+    endpoints: Vec<EndpointKeys>,
+}
+
+#[derive(Deserialize, Default)]
+struct EndpointKeys {
+    #[serde(default)]
+    vars: std::collections::BTreeMap<String, VarKeys>,
+}
+
+/// A variable is a mapping; only `from_schema` names a file here.
+#[derive(Deserialize, Default)]
+struct VarKeys {
+    #[serde(default)]
+    from_schema: Option<FromSchemaKeys>,
+}
+
+#[derive(Deserialize, Default)]
+struct FromSchemaKeys {
+    #[serde(default)]
+    schema: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -158,6 +179,8 @@ struct TlsKeys {
 struct TenantKeys {
     #[serde(default)]
     skew: Option<SkewKeys>,
+    #[serde(default)]
+    from_schema: Option<FromSchemaKeys>,
 }
 
 /// `skew` is a string (`uniform`) or a mapping; only the CSV form names a file.
@@ -172,26 +195,44 @@ enum SkewKeys {
 }
 
 /// Files the profile names, read from beside it (where the pods will find
-/// them): `target.tls.ca_file`, `tenants.skew.weights_csv`.
+/// them): `target.tls.ca_file`, `tenants.skew.weights_csv`, and the
+/// schemas of `tenants.from_schema` and of variables' `from_schema` (each
+/// once).
 fn named_files(path: &Path, text: &str) -> Result<Vec<ShippedFile>, Error> {
     // The profile has been validated, so this reads.
     let keys: FileKeys = serde_saphyr::from_str(text).unwrap_or_default();
-    let named = [
+    let (skew, tenant_schema) = match keys.tenants {
+        Some(t) => (t.skew, t.from_schema.and_then(|f| f.schema)),
+        None => (None, None),
+    };
+    let mut named = vec![
         (
             "target.tls.ca_file",
             keys.target.and_then(|t| t.tls).and_then(|t| t.ca_file),
         ),
         (
             "tenants.skew.weights_csv",
-            keys.tenants.and_then(|t| t.skew).and_then(|s| match s {
+            skew.and_then(|s| match s {
                 SkewKeys::Csv { weights_csv } => Some(weights_csv),
                 SkewKeys::Other(_) => None,
             }),
         ),
+        ("tenants.from_schema.schema", tenant_schema),
     ];
-    let mut files = Vec::new();
+    for e in keys.endpoints {
+        for v in e.vars.into_values() {
+            named.push((
+                "endpoints.vars.from_schema.schema",
+                v.from_schema.and_then(|f| f.schema),
+            ));
+        }
+    }
+    let mut files: Vec<ShippedFile> = Vec::new();
     for (key, file) in named {
         let Some(file) = file else { continue };
+        if files.iter().any(|f| f.relative == file) {
+            continue;
+        }
         let relative = Path::new(&file);
         let inside = relative
             .components()

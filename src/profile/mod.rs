@@ -11,6 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub mod keys;
 pub mod overrides;
 pub mod plan;
 mod raw;
@@ -302,6 +303,10 @@ pub struct Tenants {
     pub count: u32,
     /// The id template, e.g. `t-{index:05}`; index is 1-based.
     pub id_format: String,
+    /// `from_schema`: tenant `index` is the key of row `index - 1` of a
+    /// schema's table (so the first, hottest, tenant is its first row);
+    /// `id_format` is then unused.
+    pub keys: Option<keys::KeySpace>,
     /// How often each tenant is hit.
     pub skew: Skew,
     /// How the id is sent; `None`: only in templates that use `{{tenant}}`.
@@ -311,6 +316,9 @@ pub struct Tenants {
 impl Tenants {
     /// The id of tenant `index` (1-based).
     pub fn id(&self, index: u32) -> String {
+        if let Some(k) = &self.keys {
+            return k.key(u64::from(index.saturating_sub(1)));
+        }
         format_index(&self.id_format, u64::from(index))
     }
 }

@@ -26,7 +26,7 @@ pub struct RawProfile {
     pub warmup: Option<S<Dur>>,
     pub load: RawLoad,
     #[serde(default)]
-    pub tenants: Option<RawTenants>,
+    pub tenants: Option<S<RawTenants>>,
     pub endpoints: S<Vec<RawEndpoint>>,
 }
 
@@ -129,7 +129,11 @@ pub struct RawStage {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTenants {
-    pub count: S<Count>,
+    #[serde(default)]
+    pub count: Option<S<Count>>,
+    /// Tenant ids from a schema's table: `count` is then its rows.
+    #[serde(default)]
+    pub from_schema: Option<S<RawFromSchema>>,
     #[serde(default)]
     pub skew: Option<S<RawSkew>>,
     #[serde(default)]
@@ -208,6 +212,23 @@ pub struct RawVar {
     pub uuid: Option<bool>,
     #[serde(default)]
     pub token: Option<RawToken>,
+    #[serde(default)]
+    pub from_schema: Option<RawFromSchema>,
+}
+
+/// `{schema: PATH, table: T, column: C, pick: zipf:0.9, seed: N, scale: X}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFromSchema {
+    pub schema: String,
+    pub table: String,
+    pub column: String,
+    #[serde(default)]
+    pub pick: Option<String>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub scale: Option<f64>,
 }
 
 /// `{len: 24, alphabet: hex, n: 50000, pick: "zipf:0.9"}`.

@@ -8,6 +8,7 @@ use rand::{Rng, RngExt};
 use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Distribution, Zipf};
 
+use super::keys::KeySpace;
 use super::token::TokenSpace;
 use crate::values::{FakeKind, Locale};
 
@@ -75,6 +76,14 @@ pub enum VarGen {
         /// Which id request `i` takes.
         pick: Pick,
     },
+    /// A key of a schema's table (`from_schema`): the value synth writes
+    /// in that column of the picked row.
+    Schema {
+        /// The column's keys.
+        keys: KeySpace,
+        /// Which row request `i` takes.
+        pick: Pick,
+    },
 }
 
 impl VarGen {
@@ -128,6 +137,7 @@ impl VarGen {
                 );
             }
             VarGen::Token { space, pick } => space.write(pick.index(rng, index, space.n()) + 1, out),
+            VarGen::Schema { keys, pick } => keys.write(pick.index(rng, index, keys.rows()), out),
         }
     }
 }

@@ -11,8 +11,13 @@
 //! Routes (JSON bodies, deterministic):
 //!
 //! - `GET /t/{tenant}/products/{id}`: 200 `{"tenant","id","name","price_cents"}`; a non-integer id is 400;
+//!   with a database ([`TargetConfig::db`]) 200 `{"tenant","id","sku","price_cents"}` of the row whose id
+//!   (or SKU) it is, and 404 when the tenant or the product is not in the database;
 //! - `GET /t/{tenant}/search?q=WORD`: 200 `{"tenant","q","results":[..]}`; no `q` is 400;
-//! - `POST /t/{tenant}/orders`: 201 `{"order_id":N}`, N counting up from 1; an empty body is 400;
+//! - `POST /t/{tenant}/orders`: 201 `{"order_id":N}`, N counting up from 1; an empty body is 400; with a
+//!   database the body is JSON `{"product": ID or SKU, "qty": N}`, the order is inserted for the tenant's
+//!   first user (N counts on from the table's largest id), an unknown tenant is 404 and an unknown
+//!   product, a tenant without users or a bad body 422;
 //! - `GET /health`: 200 `ok`; `GET /`: 200 `hello\n`;
 //! - `GET /_stats`: 200 [`StatsSnapshot`] as JSON (neither counted nor faulted);
 //! - a known path with the wrong method is 405, anything else 404.
@@ -26,6 +31,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 mod access_log;
+mod db;
 mod faults;
 mod server;
 mod service;
@@ -35,6 +41,7 @@ mod tls;
 pub use tls::TlsSetupError;
 
 pub use access_log::{AccessLogConfig, AccessLogFormat, NGINX_LOG_FORMAT};
+pub use db::DbError;
 pub use faults::Faults;
 pub use stats::StatsSnapshot;
 
@@ -103,6 +110,9 @@ pub enum Error {
     /// The self-signed certificate cannot be made or loaded.
     #[error("cannot set up TLS for the sample target: {0}")]
     Tls(#[source] TlsSetupError),
+    /// The `--db` file is missing, unreadable or not a seeded shop.
+    #[error(transparent)]
+    Db(#[from] DbError),
 }
 
 /// How to serve HTTPS.
@@ -143,6 +153,9 @@ pub struct TargetConfig {
     pub seed: u64,
     /// Write an access log, one line per request (`/_stats` excepted).
     pub access_log: Option<AccessLogConfig>,
+    /// Serve products from, and write orders into, this SQLite file seeded
+    /// by `loadline synth` (see the routes above for what changes).
+    pub db: Option<std::path::PathBuf>,
 }
 
 impl Default for TargetConfig {
@@ -161,6 +174,7 @@ impl Default for TargetConfig {
             tls: None,
             seed: 0,
             access_log: None,
+            db: None,
         }
     }
 }
@@ -246,6 +260,10 @@ impl RunningTarget {
             Some(TlsMode::SelfSigned) => Some(tls::self_signed()?),
             None => None,
         };
+        let db = match &config.db {
+            Some(path) => Some(db::Db::open(path)?),
+            None => None,
+        };
         let listener = listen(config.bind)?;
         let addr = listener.local_addr().map_err(|source| Error::Bind {
             addr: config.bind,
@@ -277,6 +295,7 @@ impl RunningTarget {
             Stats::new(config.threads),
             config.seed,
             access_log,
+            db,
         ));
         let acceptor = tls
             .as_ref()
@@ -329,7 +348,7 @@ impl RunningTarget {
 
     /// The counters so far.
     pub fn stats(&self) -> StatsSnapshot {
-        self.shared.stats.snapshot()
+        self.shared.snapshot()
     }
 
     /// Zero the counters (order ids keep counting up).
@@ -371,6 +390,10 @@ impl RunningTarget {
             if thread.join().is_err() {
                 tracing::warn!("sample target: the runtime thread panicked while shutting down");
             }
+        }
+        // After the runtime: no order can arrive any more.
+        if let Some(db) = &self.shared.db {
+            db.finish();
         }
         // After the runtime: no request can be logged any more.
         if let Some(mut writer) = self.access_log.take() {

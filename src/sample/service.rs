@@ -27,6 +27,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use super::access_log::{AccessLog, Entry};
+use super::db::{Db, OrderRefused};
 use super::faults::{request_seed, Knobs, Outcome, StallClock};
 use super::shop;
 use super::stats::{Route, Stats};
@@ -51,10 +52,19 @@ pub(crate) struct Shared {
     pub(crate) next_connection: AtomicU64,
     orders: AtomicU64,
     access_log: Option<AccessLog>,
+    /// The seeded database, with `--db`.
+    pub(crate) db: Option<Db>,
 }
 
 impl Shared {
-    pub(crate) fn new(knobs: Knobs, stall: StallClock, stats: Stats, seed: u64, access_log: Option<AccessLog>) -> Self {
+    pub(crate) fn new(
+        knobs: Knobs,
+        stall: StallClock,
+        stats: Stats,
+        seed: u64,
+        access_log: Option<AccessLog>,
+        db: Option<Db>,
+    ) -> Self {
         Shared {
             knobs,
             stall,
@@ -63,7 +73,17 @@ impl Shared {
             next_connection: AtomicU64::new(0),
             orders: AtomicU64::new(0),
             access_log,
+            db,
         }
+    }
+
+    /// The counters, with the database's failed order writes.
+    pub(crate) fn snapshot(&self) -> super::StatsSnapshot {
+        let mut s = self.stats.snapshot();
+        if let Some(db) = &self.db {
+            s.order_write_errors = db.write_errors();
+        }
+        s
     }
 }
 
@@ -307,7 +327,7 @@ async fn serve(conn: Arc<Conn>, req: Request<Incoming>) -> Result<Response<Body>
     if endpoint == Endpoint::Stats {
         // Outside the counts and the faults, so a test can read the stats
         // of a server it has just made unhealthy.
-        return Ok(json(StatusCode::OK, &shared.stats.snapshot()));
+        return Ok(json(StatusCode::OK, &shared.snapshot()));
     }
     shared.stats.request(
         conn.stripe,
@@ -347,6 +367,13 @@ async fn serve(conn: Arc<Conn>, req: Request<Incoming>) -> Result<Response<Body>
 }
 
 async fn answer(shared: &Shared, endpoint: Endpoint<'_>, query: Option<&str>, body: Incoming) -> Response<Body> {
+    if let Some(db) = &shared.db {
+        match endpoint {
+            Endpoint::Product { tenant, id } => return db_product(db, tenant, id),
+            Endpoint::Orders { tenant } => return db_order(db, tenant, body).await,
+            _ => {}
+        }
+    }
     match endpoint {
         Endpoint::Root => respond(StatusCode::OK, TEXT, Bytes::from_static(b"hello\n")),
         Endpoint::Health => respond(StatusCode::OK, TEXT, Bytes::from_static(b"ok")),
@@ -410,6 +437,88 @@ async fn answer(shared: &Shared, endpoint: Endpoint<'_>, query: Option<&str>, bo
             res
         }
         Endpoint::NotFound | Endpoint::Stats => error(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+/// `GET /t/{tenant}/products/{id}` from the database: the row, or 404.
+fn db_product(db: &Db, tenant: &str, id: &str) -> Response<Body> {
+    let tenant = decode(tenant, false);
+    let id = decode(id, false);
+    match db.tenant(&tenant) {
+        Ok(true) => {}
+        Ok(false) => return error(StatusCode::NOT_FOUND, "no such tenant"),
+        Err(e) => return db_error(&e),
+    }
+    #[derive(Serialize)]
+    struct ProductBody<'a> {
+        tenant: &'a str,
+        #[serde(flatten)]
+        product: super::db::ProductRow,
+    }
+    match db.product(&id) {
+        Ok(Some(product)) => json(
+            StatusCode::OK,
+            &ProductBody {
+                tenant: &tenant,
+                product,
+            },
+        ),
+        Ok(None) => error(StatusCode::NOT_FOUND, "no such product"),
+        Err(e) => db_error(&e),
+    }
+}
+
+fn db_error(e: &rusqlite::Error) -> Response<Body> {
+    tracing::warn!("sample target: database error: {e}");
+    error(StatusCode::INTERNAL_SERVER_ERROR, "database error")
+}
+
+/// What an order's body must hold: a product (id or SKU) and a quantity.
+#[derive(serde::Deserialize)]
+struct OrderRequest {
+    product: serde_json::Value,
+    #[serde(default)]
+    qty: Option<i64>,
+}
+
+/// `POST /t/{tenant}/orders` into the database: 201 with the new order's
+/// id once queued for the writer; 404 for an unknown tenant, 422 for an
+/// unknown product, a tenant without users, or a body that is not an order.
+async fn db_order(db: &Db, tenant: &str, body: Incoming) -> Response<Body> {
+    let bytes = match Limited::new(body, MAX_ORDER_BYTES).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e) if e.is::<LengthLimitError>() => return error(StatusCode::PAYLOAD_TOO_LARGE, "order body over 1 MiB"),
+        Err(_) => return error(StatusCode::BAD_REQUEST, "could not read the order body"),
+    };
+    if bytes.is_empty() {
+        return error(StatusCode::BAD_REQUEST, "empty order body");
+    }
+    let unprocessable = |m: &str| error(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let Ok(order) = serde_json::from_slice::<OrderRequest>(&bytes) else {
+        return unprocessable("the body must be JSON {\"product\": ID or SKU, \"qty\": N}");
+    };
+    let product = match &order.product {
+        serde_json::Value::Number(n) if n.is_i64() => n.to_string(),
+        serde_json::Value::String(s) if !s.is_empty() => s.clone(),
+        _ => return unprocessable("`product` must be a product id or SKU"),
+    };
+    let qty = order.qty.unwrap_or(1);
+    if !(1..=1_000_000).contains(&qty) {
+        return unprocessable("`qty` must be a whole number from 1 to 1000000");
+    }
+    let tenant = decode(tenant, false);
+    match db.place_order(&tenant, &product, qty) {
+        Ok(order_id) => {
+            #[derive(Serialize)]
+            struct OrderBody {
+                order_id: u64,
+            }
+            json(StatusCode::CREATED, &OrderBody { order_id })
+        }
+        Err(OrderRefused::NoTenant) => error(StatusCode::NOT_FOUND, "no such tenant"),
+        Err(OrderRefused::NoUser) => unprocessable("the tenant has no user to place the order for"),
+        Err(OrderRefused::NoProduct) => unprocessable("no such product"),
+        Err(OrderRefused::Db(e)) => db_error(&e),
     }
 }
 

@@ -74,6 +74,14 @@ pub struct StatsSnapshot {
     pub tenants: BTreeMap<String, u64>,
     /// Requests of tenants not tracked because too many distinct tenants were seen.
     pub untracked_tenant_requests: u64,
+    /// Responses 404 Not Found (part of `4xx`): with `--db`, requests naming
+    /// a tenant or product the database does not hold.
+    #[serde(default)]
+    pub not_found: u64,
+    /// With `--db`: orders accepted (201) whose insert failed later, in
+    /// the writer's batch (see the target's log for why).
+    #[serde(default)]
+    pub order_write_errors: u64,
 }
 
 /// One stripe of counters. Aligned so two stripes never share a cache
@@ -84,6 +92,7 @@ struct Stripe {
     routes: [AtomicU64; 6],
     methods: [AtomicU64; 8],
     statuses: [AtomicU64; 5],
+    not_found: AtomicU64,
     resets: AtomicU64,
     untracked: AtomicU64,
     tenants: Mutex<HashMap<Box<str>, u64>>,
@@ -146,6 +155,9 @@ impl Stats {
     pub(crate) fn status(&self, stripe: usize, status: http::StatusCode) {
         let class = usize::from(status.as_u16() / 100).clamp(1, 5) - 1;
         self.stripe(stripe).statuses[class].fetch_add(1, Ordering::Relaxed);
+        if status == http::StatusCode::NOT_FOUND {
+            self.stripe(stripe).not_found.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn reset_sent(&self, stripe: usize) {
@@ -165,6 +177,7 @@ impl Stats {
             add_into(&mut methods, &s.methods);
             add_into(&mut statuses, &s.statuses);
             snap.resets += s.resets.load(Ordering::Relaxed);
+            snap.not_found += s.not_found.load(Ordering::Relaxed);
             snap.untracked_tenant_requests += s.untracked.load(Ordering::Relaxed);
             for (tenant, n) in lock(&s.tenants).iter() {
                 *snap.tenants.entry(tenant.to_string()).or_default() += n;
@@ -182,7 +195,7 @@ impl Stats {
         self.connections.store(0, Ordering::Relaxed);
         for s in self.stripes.iter() {
             let all = s.routes.iter().chain(&s.methods).chain(&s.statuses);
-            for c in all.chain([&s.resets, &s.untracked]) {
+            for c in all.chain([&s.resets, &s.untracked, &s.not_found]) {
                 c.store(0, Ordering::Relaxed);
             }
             let mut map = lock(&s.tenants);
@@ -218,6 +231,7 @@ mod tests {
             stats.request(stripe, Route::Orders, &http::Method::POST, None);
             stats.status(stripe, http::StatusCode::OK);
             stats.status(stripe, http::StatusCode::CREATED);
+            stats.status(stripe, http::StatusCode::NOT_FOUND);
             stats.reset_sent(stripe);
         }
         let s = stats.snapshot();
@@ -230,6 +244,7 @@ mod tests {
         assert_eq!(s.methods["GET"], 100);
         assert_eq!(s.methods["POST"], 100);
         assert_eq!(s.statuses["2xx"], 200);
+        assert_eq!((s.statuses["4xx"], s.not_found), (100, 100));
         assert_eq!(s.tenants.len(), 1);
         assert_eq!(s.tenants["acme"], 100);
 

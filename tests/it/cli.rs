@@ -46,6 +46,24 @@ fn demo_runs_self_contained() {
     let s = loadline::results::read_summary(&out).expect("summary");
     assert!(s.totals.requests > 500, "{}", s.totals.requests);
     assert_eq!(s.profile.name, "demo");
+    // Seeded, served, judged and drawn, and it says where each is.
+    for (label, path) in [
+        ("dataset", out.join("data/shop.db")),
+        ("results", out.clone()),
+        ("report", out.join("report.html")),
+    ] {
+        assert!(path.exists(), "{}", path.display());
+        assert!(
+            stdout.contains(&format!("{label:<9} {}", path.display())),
+            "{label}: {stdout}"
+        );
+    }
+    assert!(stdout.contains("verdict   promote for dev"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("(0 not found)"),
+        "every key drawn from the schema exists: {stderr}"
+    );
 }
 
 #[test]

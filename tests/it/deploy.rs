@@ -367,6 +367,20 @@ fn files_the_profile_reads_are_shipped_beside_it() {
         e.contains("tenants.skew.weights_csv: `../data/weights.csv` is outside"),
         "{e}"
     );
+
+    // The demo's schema, named by its tenants and two variables
+    // (`from_schema`), is shipped once.
+    let docs = documents(&render(&request("profiles/demo.yaml", 2)).yaml);
+    let config = docs.iter().find(|d| d["kind"] == "ConfigMap").expect("config map");
+    let schema = std::fs::read_to_string(root().join("profiles/demo.schema.yaml")).expect("read");
+    assert_eq!(config["data"]["file.demo.schema.yaml"], schema);
+    let files: Vec<&String> = config["data"]
+        .as_object()
+        .expect("data")
+        .keys()
+        .filter(|k| k.starts_with("file."))
+        .collect();
+    assert_eq!(files, ["file.demo.schema.yaml"]);
 }
 
 fn loadline(args: &[&str]) -> std::process::Output {

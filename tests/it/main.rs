@@ -15,6 +15,7 @@ mod engine;
 mod fuzz_regressions;
 mod gate;
 mod interrupt;
+mod key_spaces;
 mod learn;
 mod learn_sources;
 mod local_shards;

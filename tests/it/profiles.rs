@@ -438,7 +438,8 @@ fn shop_profile_runs_and_keeps_its_token_secret() {
 }
 
 /// Every file in profiles/ parses: traffic profiles as profiles, gate
-/// policies (`gate*.yaml`) as policies (the demo itself is run by
+/// policies (`gate*.yaml`) as policies, schemas (`*.schema.yaml`) as
+/// schemas (the demo itself is run by
 /// `cli::demo_runs`).
 #[test]
 fn every_example_profile_parses() {
@@ -455,6 +456,11 @@ fn every_example_profile_parses() {
         let result = if name.starts_with("gate") {
             policies += 1;
             loadline::gate::policy::from_str(&text, &path)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        } else if name.ends_with(".schema.yaml") {
+            // A dataset a profile draws keys from (`from_schema`).
+            loadline::synth::schema::from_str(&text, &path, &Default::default())
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         } else {

@@ -9,6 +9,7 @@ use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::Zipf;
 
 use super::{read_csv_column, resolve, Ctx};
+use crate::profile::keys::Schemas;
 use crate::profile::raw::*;
 use crate::profile::template::{Context, Template};
 use crate::profile::token::{Alphabet, TokenError, TokenSpace};
@@ -18,6 +19,7 @@ use crate::values::{FakeKind, Locale};
 
 pub(super) fn endpoints(
     ctx: &Ctx,
+    schemas: &Schemas,
     list: S<Vec<RawEndpoint>>,
     read_write: Option<&S<crate::units::Split>>,
     tenants: Option<&Tenants>,
@@ -33,7 +35,7 @@ pub(super) fn endpoints(
     let mut names = BTreeSet::new();
     let mut out = Vec::new();
     for (i, e) in list.value.into_iter().enumerate() {
-        out.push(endpoint(ctx, i, e, &mut names, tenants)?);
+        out.push(endpoint(ctx, schemas, i, e, &mut names, tenants)?);
     }
     let total: f64 = out.iter().map(|e| e.weight).sum();
     if total <= 0.0 {
@@ -80,6 +82,7 @@ pub(super) fn endpoints(
 /// against them (the weight's `share` is filled in by [`endpoints`]).
 fn endpoint(
     ctx: &Ctx,
+    schemas: &Schemas,
     i: usize,
     e: RawEndpoint,
     names: &mut BTreeSet<String>,
@@ -104,7 +107,7 @@ fn endpoint(
         Some(SendAs::PathVar(p)) => Some(p.clone()),
         _ => None,
     };
-    let vars = var_table(ctx, &e.vars, tenant_alias.as_deref(), &key("vars"))?;
+    let vars = var_table(ctx, schemas, &e.vars, tenant_alias.as_deref(), &key("vars"))?;
     let templates = Templates {
         ctx,
         vars: &vars,
@@ -170,6 +173,7 @@ fn endpoint_kind(ctx: &Ctx, k: &Option<S<String>>, method: &http::Method, key: &
 /// endpoint's own, which may not reuse a built-in's name.
 fn var_table(
     ctx: &Ctx,
+    schemas: &Schemas,
     raw: &BTreeMap<String, S<RawVar>>,
     tenant_alias: Option<&str>,
     vars_key: &str,
@@ -184,7 +188,7 @@ fn var_table(
                 format!("`{vname}` is a built-in variable and cannot be redefined"),
             ));
         }
-        vars.push((vname.clone(), Some(var(ctx, spec, &vkey)?)));
+        vars.push((vname.clone(), Some(var(ctx, schemas, spec, &vkey)?)));
     }
     Ok(vars)
 }
@@ -271,7 +275,7 @@ impl Templates<'_> {
 }
 
 /// A variable's one generator, checked and built.
-fn var(ctx: &Ctx, spec: &S<RawVar>, key: &str) -> Result<VarGen, Error> {
+fn var(ctx: &Ctx, schemas: &Schemas, spec: &S<RawVar>, key: &str) -> Result<VarGen, Error> {
     let v = &spec.value;
     let given = [
         v.zipf.is_some(),
@@ -282,6 +286,7 @@ fn var(ctx: &Ctx, spec: &S<RawVar>, key: &str) -> Result<VarGen, Error> {
         v.sequence.is_some(),
         v.uuid.is_some(),
         v.token.is_some(),
+        v.from_schema.is_some(),
     ]
     .iter()
     .filter(|x| **x)
@@ -290,7 +295,7 @@ fn var(ctx: &Ctx, spec: &S<RawVar>, key: &str) -> Result<VarGen, Error> {
         return Err(ctx.at(
             spec,
             key,
-            "a variable has exactly one generator: zipf, uniform, fake, csv, one_of, sequence, uuid or token",
+            "a variable has exactly one generator: zipf, uniform, fake, csv, one_of, sequence, uuid, token or from_schema",
         ));
     }
     if let Some(z) = &v.zipf {
@@ -313,6 +318,12 @@ fn var(ctx: &Ctx, spec: &S<RawVar>, key: &str) -> Result<VarGen, Error> {
     }
     if let Some(t) = &v.token {
         return token_var(ctx, spec, t, key);
+    }
+    if let Some(f) = &v.from_schema {
+        let k = format!("{key}.from_schema");
+        let keys = super::schema_keys(ctx, schemas, f, spec.referenced.line(), &k)?;
+        let pick = pick(ctx, spec, f.pick.as_deref(), keys.rows(), &format!("{k}.pick"))?;
+        return Ok(VarGen::Schema { keys, pick });
     }
     Ok(VarGen::Uuid)
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 mod endpoints;
 
+use crate::profile::keys::{key_space, KeySpace, Schemas};
 use crate::profile::raw::*;
 use crate::profile::shape::{Diurnal, RateShape, Spike, Stage, MAX_DIURNAL_FACTORS};
 use crate::profile::*;
@@ -141,11 +142,18 @@ pub(super) fn validate(raw: RawProfile, text: &str, path: &Path) -> Result<Profi
             ));
         }
     }
+    let schemas = Schemas::default();
     let tenants = match raw.tenants {
-        Some(t) => Some(tenants(&ctx, t)?),
+        Some(t) => Some(tenants(&ctx, &schemas, t)?),
         None => None,
     };
-    let endpoints = endpoints::endpoints(&ctx, raw.endpoints, raw.load.read_write.as_ref(), tenants.as_ref())?;
+    let endpoints = endpoints::endpoints(
+        &ctx,
+        &schemas,
+        raw.endpoints,
+        raw.load.read_write.as_ref(),
+        tenants.as_ref(),
+    )?;
     let (seed, seed_chosen) = match raw.seed {
         Some(s) => (s, false),
         None => (rand::random::<u64>() >> 11, true),
@@ -571,13 +579,35 @@ fn shape_stages(ctx: &Ctx, stages: &S<Vec<S<RawStage>>>, shape: &mut RateShape) 
     Ok(())
 }
 
-/// `tenants:` how many, how requests are spread over them, their ids and
-/// how a request names its tenant.
-fn tenants(ctx: &Ctx, t: RawTenants) -> Result<Tenants, Error> {
-    let count = match t.count.value.0 {
-        0 => return Err(ctx.at(&t.count, "tenants.count", "needs at least 1 tenant")),
-        c if c > 100_000_000 => return Err(ctx.at(&t.count, "tenants.count", "at most 100000000 tenants")),
-        c => c as u32,
+/// `tenants:` how many (or which, `from_schema`), how requests are spread
+/// over them, their ids and how a request names its tenant.
+fn tenants(ctx: &Ctx, schemas: &Schemas, raw: S<RawTenants>) -> Result<Tenants, Error> {
+    let line = raw.referenced.line();
+    let t = raw.value;
+    let (count, keys) = match (&t.count, &t.from_schema) {
+        (Some(c), None) => match c.value.0 {
+            0 => return Err(ctx.at(c, "tenants.count", "needs at least 1 tenant")),
+            n if n > MAX_TENANTS => return Err(ctx.at(c, "tenants.count", "at most 100000000 tenants")),
+            n => (n as u32, None),
+        },
+        (None, Some(f)) => {
+            let keys = tenant_keys(ctx, schemas, f, &t)?;
+            (keys.rows() as u32, Some(keys))
+        }
+        (Some(c), Some(_)) => {
+            return Err(ctx.at(
+                c,
+                "tenants.count",
+                "give `count` or `from_schema`, not both (with `from_schema` the count is the table's rows)",
+            ))
+        }
+        (None, None) => {
+            return Err(ctx.err(
+                line,
+                "tenants.count",
+                "missing key `count` (how many tenants) or `from_schema` (tenant ids from a schema's table)",
+            ))
+        }
     };
     let skew = match &t.skew {
         None => Skew::Uniform,
@@ -594,8 +624,74 @@ fn tenants(ctx: &Ctx, t: RawTenants) -> Result<Tenants, Error> {
     Ok(Tenants {
         count,
         id_format,
+        keys,
         skew,
         send_as,
+    })
+}
+
+/// Most tenants a profile may have.
+const MAX_TENANTS: u64 = 100_000_000;
+
+/// `tenants.from_schema`: the ids are a schema column's keys (no `pick`:
+/// `skew` spreads the requests, rank 1 being the table's first row), and
+/// `id` cannot be given too.
+fn tenant_keys(ctx: &Ctx, schemas: &Schemas, f: &S<RawFromSchema>, t: &RawTenants) -> Result<KeySpace, Error> {
+    let key = "tenants.from_schema";
+    if let Some(id) = &t.id {
+        return Err(ctx.at(
+            id,
+            "tenants.id",
+            "with `from_schema` the ids are the schema's keys: drop `id`",
+        ));
+    }
+    if f.value.pick.is_some() {
+        return Err(ctx.at(
+            f,
+            format!("{key}.pick"),
+            "tenants are spread by `tenants.skew` (rank 1 is the table's first row), not `pick`",
+        ));
+    }
+    let keys = schema_keys(ctx, schemas, &f.value, f.referenced.line(), key)?;
+    if keys.rows() > MAX_TENANTS {
+        return Err(ctx.at(
+            f,
+            key,
+            format!(
+                "{} has {} rows: at most 100000000 tenants",
+                keys.describe(),
+                keys.rows()
+            ),
+        ));
+    }
+    Ok(keys)
+}
+
+/// A `from_schema` key space: the schema (resolved like any file the
+/// profile names) loaded once per file, seed and scale, and its column
+/// checked; errors point at `key` and carry the schema's own problem.
+pub(super) fn schema_keys(
+    ctx: &Ctx,
+    schemas: &Schemas,
+    f: &RawFromSchema,
+    line: u64,
+    key: &str,
+) -> Result<KeySpace, Error> {
+    if let Some(x) = f.scale {
+        if !(x.is_finite() && x > 0.0) {
+            return Err(ctx.err(line, format!("{key}.scale"), "the scale must be a positive number"));
+        }
+    }
+    let path = resolve(ctx, &f.schema, line, &format!("{key}.schema"))?;
+    let gen = schemas
+        .generator(&path, f.seed, f.scale)
+        .map_err(|e| ctx.err(line, format!("{key}.schema"), e.to_string()))?;
+    key_space(gen, &f.table, &f.column).map_err(|e| {
+        let k = match e {
+            crate::profile::keys::KeyError::Table { .. } | crate::profile::keys::KeyError::Empty { .. } => "table",
+            _ => "column",
+        };
+        ctx.err(line, format!("{key}.{k}"), e.to_string())
     })
 }
 
