@@ -70,3 +70,43 @@ fn render_http_request(bencher: Bencher) {
         headers
     });
 }
+
+/// One endpoint whose product variable is drawn three ways (`plain`: a
+/// uniform integer; `id` and `sku`: `from_schema` over fixtures/shop.schema.yaml
+/// products.id and products.sku, Zipf 0.9): the per-request cost of a key
+/// space against a plain range (BENCHMARKS.md "Key spaces").
+fn product_plan(var: &str) -> (RequestPlan, Wire) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = format!(
+        "name: keys\ntarget: {{base_url: \"http://127.0.0.1:1\"}}\nseed: 42\nduration: 1s\n\
+         load: {{model: closed, users: 1}}\n\
+         tenants: {{count: 5000, skew: {{zipf: 1.1}}, id: \"t-{{index:05}}\", send_as: {{header: X-Tenant-ID}}}}\n\
+         endpoints:\n  - {{name: get_product, weight: 1, path: \"/t/{{{{tenant}}}}/products/{{{{product}}}}\", vars: {{product: {var}}}}}\n"
+    );
+    let profile = profile::from_str(&text, &dir.join("profiles/keys.yaml"), &Overrides::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let wire = Wire::new(&profile);
+    (RequestPlan::new(std::sync::Arc::new(profile)), wire)
+}
+
+/// Render and write requests with the product drawn `plain`, by `id` or by `sku`.
+#[divan::bench(args = ["plain", "id", "sku"])]
+fn product_key(bencher: Bencher, how: &str) {
+    let var = match how {
+        "plain" => "{uniform: [1, 20000]}".to_string(),
+        col => format!("{{from_schema: {{schema: ../fixtures/shop.schema.yaml, table: products, column: {col}, pick: \"zipf:0.9\"}}}}"),
+    };
+    let (plan, wire) = product_plan(&var);
+    let mut buf = RequestBuf::default();
+    let mut out = Vec::with_capacity(1024);
+    bencher.counter(ItemsCount::new(REQUESTS)).bench_local(|| {
+        let mut bytes = 0;
+        for i in 0..REQUESTS {
+            plan.render(black_box(i), &mut buf);
+            out.clear();
+            wire.write_h1(&buf, &mut out);
+            bytes += black_box(&out).len();
+        }
+        bytes
+    });
+}
