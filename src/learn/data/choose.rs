@@ -45,6 +45,8 @@ pub struct Role<'a> {
     pub composite: Option<&'a Fk>,
     /// The declared primary key (alone).
     pub primary_key: bool,
+    /// A declared unique constraint or index on this column alone.
+    pub declared_unique: bool,
     /// The table's name (for name-based fakes: a tenant's `name` is a company's).
     pub table: &'a str,
 }
@@ -162,7 +164,9 @@ pub fn choose(p: &Profile, table: usize, col: usize, role: Role<'_>, detectors: 
     } else {
         null_share(c)
     };
-    let unique = (role.parent || role.primary_key || c.observed_unique()) && c.values() >= k && nulls == 0.0;
+    let unique = (role.parent || role.primary_key || role.declared_unique || c.observed_unique())
+        && c.values() >= k
+        && nulls == 0.0;
     let mut spec = if c.values() == 0 {
         ch.notes.push("every value is NULL".into());
         "{value: \"\"}".to_string()

@@ -99,6 +99,7 @@ fn role(p: &Profile, ti: usize, ci: usize) -> Role<'_> {
             .iter()
             .find(|f| f.columns.len() > 1 && f.table == ti && f.columns.contains(&ci)),
         primary_key: t.info.primary_key == [t.columns[ci].name.clone()],
+        declared_unique: t.info.unique.iter().any(|u| *u == [t.columns[ci].name.clone()]),
         table: &t.info.name,
     }
 }

@@ -586,3 +586,28 @@ fn the_key_does_not_show_in_the_output() {
     let b = render::render(&profile(&mut src, &opts, &other).unwrap(), "2026-01-01");
     assert_eq!(a, b);
 }
+
+/// Past the exact distinct count (65,536 hashes), uniqueness is not seen
+/// in the sample any more; a declared unique constraint still says it.
+#[test]
+fn a_declared_unique_column_stays_unique_past_the_sketch() {
+    let rows: Vec<Vec<Option<String>>> = (0..70_000u32)
+        .map(|i| vec![Some(format!("user{i:06}@example.com")), Some(format!("w{}", i % 7))])
+        .collect();
+    let mut t = info("people", &["contact", "word"]);
+    t.unique = vec![vec!["contact".into()]];
+    let mut src = Memory {
+        tables: vec![(t.clone(), rows.clone())],
+    };
+    let (_, text) = learn(&mut src, &Options::default());
+    let line = text.lines().find(|l| l.trim_start().starts_with("contact:")).unwrap();
+    assert!(line.contains("unique: true"), "{text}");
+    // Without the constraint the sample cannot tell: no claim of uniqueness.
+    t.unique.clear();
+    let mut src = Memory {
+        tables: vec![(t, rows)],
+    };
+    let (_, text) = learn(&mut src, &Options::default());
+    let line = text.lines().find(|l| l.trim_start().starts_with("contact:")).unwrap();
+    assert!(!line.contains("unique: true"), "{text}");
+}
