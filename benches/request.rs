@@ -40,6 +40,12 @@ fn shop() -> (RequestPlan, Wire) {
 #[divan::bench]
 fn render_write_h1(bencher: Bencher) {
     let (plan, wire) = shop();
+    bench_write_h1(bencher, &plan, &wire);
+}
+
+/// Render and write requests `0..REQUESTS` of `plan` as HTTP/1.1, one
+/// buffer cleared per request like a connection's write buffer.
+fn bench_write_h1(bencher: Bencher, plan: &RequestPlan, wire: &Wire) {
     let mut buf = RequestBuf::default();
     let mut out = Vec::with_capacity(1024);
     bencher.counter(ItemsCount::new(REQUESTS)).bench_local(|| {
@@ -97,16 +103,5 @@ fn product_key(bencher: Bencher, how: &str) {
         col => format!("{{from_schema: {{schema: ../fixtures/shop.schema.yaml, table: products, column: {col}, pick: \"zipf:0.9\"}}}}"),
     };
     let (plan, wire) = product_plan(&var);
-    let mut buf = RequestBuf::default();
-    let mut out = Vec::with_capacity(1024);
-    bencher.counter(ItemsCount::new(REQUESTS)).bench_local(|| {
-        let mut bytes = 0;
-        for i in 0..REQUESTS {
-            plan.render(black_box(i), &mut buf);
-            out.clear();
-            wire.write_h1(&buf, &mut out);
-            bytes += black_box(&out).len();
-        }
-        bytes
-    });
+    bench_write_h1(bencher, &plan, &wire);
 }

@@ -253,6 +253,21 @@ fn recycle<'b>(mut v: Vec<Option<&str>>) -> Vec<Option<&'b str>> {
     v.into_iter().map(|_| None).collect()
 }
 
+/// Hand one row, held as byte ranges of `text` (`None` for NULL), to `row`
+/// in `fields`' allocation; returns the allocation for the next row and
+/// whether `row` asked to go on.
+fn emit<'a>(
+    fields: Vec<Option<&'a str>>,
+    ranges: &[Option<(usize, usize)>],
+    text: &str,
+    row: &mut dyn FnMut(&[Option<&str>]) -> bool,
+) -> (Vec<Option<&'a str>>, bool) {
+    let mut v = recycle(fields);
+    v.extend(ranges.iter().map(|r| r.map(|(s, e)| &text[s..e])));
+    let go_on = row(&v);
+    (recycle(v), go_on)
+}
+
 /// The files of `dir` (not recursive) whose name ends with one of
 /// `suffixes`, as (table name, path), sorted by name. Two files for one
 /// table (`a.csv` and `a.csv.gz`) are an error.

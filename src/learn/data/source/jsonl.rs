@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde_json::value::RawValue;
 
-use super::{check_dir, open_file, recycle, ColumnInfo, Declared, Source, SourceError, TableInfo};
+use super::{check_dir, emit, open_file, ColumnInfo, Declared, Source, SourceError, TableInfo};
 
 /// The most distinct keys one file may hold.
 const MAX_KEYS: usize = 1000;
@@ -275,11 +275,9 @@ impl Source for JsonlSource {
                 }
             }
             drop(map);
-            let mut v = recycle(fields);
-            v.extend(ranges.iter().map(|r| r.map(|(s, e)| &text[s..e])));
+            let go_on;
+            (fields, go_on) = emit(fields, &ranges, &text, row);
             n += 1;
-            let go_on = row(&v);
-            fields = recycle(v);
             if !go_on {
                 break;
             }

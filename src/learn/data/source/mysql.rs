@@ -21,7 +21,7 @@ use std::collections::HashSet;
 use mysql::prelude::Queryable;
 use mysql::{Conn, Opts, Value};
 
-use super::{db_error, quote, recycle, ColumnInfo, Declared, ForeignKey, Source, SourceError, TableInfo};
+use super::{db_error, emit, quote, ColumnInfo, Declared, ForeignKey, Source, SourceError, TableInfo};
 
 /// A connection to one database of a MariaDB or MySQL server.
 pub(super) struct MysqlSource {
@@ -264,11 +264,9 @@ impl Source for MysqlSource {
                 }
                 ranges.push(Some((start, text.len())));
             }
-            let mut v = recycle(fields);
-            v.extend(ranges.iter().map(|r| r.map(|(s, e)| &text[s..e])));
+            let go_on;
+            (fields, go_on) = emit(fields, &ranges, &text, row);
             n += 1;
-            let go_on = row(&v);
-            fields = recycle(v);
             if !go_on {
                 break;
             }

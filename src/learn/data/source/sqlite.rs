@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
-use super::{push_hex, quote, recycle, ColumnInfo, Declared, ForeignKey, Source, SourceError, TableInfo};
+use super::{emit, push_hex, quote, ColumnInfo, Declared, ForeignKey, Source, SourceError, TableInfo};
 
 /// A SQLite database file, open read-only.
 pub(super) struct SqliteSource {
@@ -273,11 +273,9 @@ impl Source for SqliteSource {
                 }
                 ranges.push(Some((start, text.len())));
             }
-            let mut v = recycle(fields);
-            v.extend(ranges.iter().map(|r| r.map(|(s, e)| &text[s..e])));
+            let go_on;
+            (fields, go_on) = emit(fields, &ranges, &text, row);
             n += 1;
-            let go_on = row(&v);
-            fields = recycle(v);
             if !go_on {
                 break;
             }
