@@ -14,7 +14,7 @@
 
 use std::fmt::Write as _;
 
-use crate::learn::sketch::round_down_2;
+use crate::learn::sketch::{round_down_2, round_up_2};
 use crate::scrub::detect::{Detectors, Kind as PiiKind};
 use crate::synth::schema::QUANTILE_LEVELS;
 
@@ -396,7 +396,9 @@ fn number(c: &ColumnStats, k: u64, unique: bool, ch: &mut Choice, det: &Detector
             sig(lo, 2)
         };
         let span = (c.values() as f64 * 2.0).max(c.numbers.at(1.0) - lo + 1.0);
-        let hi = lo + sig(span, 2).max(span.ceil());
+        // Rounded up, as the 2% histogram bin the largest value is in is
+        // no value to print.
+        let hi = lo + round_up_2(span.ceil() as u64) as f64;
         ch.notes.push("unique whole numbers with gaps: a unique range".into());
         return format!("{{uniform: [{}, {}], unique: true}}", num(lo, true), num(hi, true));
     }

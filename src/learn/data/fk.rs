@@ -188,7 +188,9 @@ fn best_parent(tables: &[TableStats], ti: usize, ci: usize, c: &ColumnStats, k: 
             let named = name_matches(&c.name, &p.info.name, &pcol.name);
             let covers = c.distinct.distinct() * 2 >= pcol.distinct.distinct();
             let numeric = matches!(c.kind(), Type::Integer | Type::Float);
-            if numeric && !named && !covers {
+            // A unique column of whole numbers is its own table's key (an
+            // `id` beside another table's `id`) unless its name points away.
+            if numeric && !named && (!covers || c.observed_unique()) {
                 continue;
             }
             let why = format!(

@@ -126,9 +126,9 @@ pub struct Profile {
     pub tables: Vec<TableStats>,
     /// Foreign keys, declared and found.
     pub fks: Vec<Fk>,
-    /// Foreign keys to tables that were not learned (child table, column,
-    /// parent table), left out.
-    pub dangling: Vec<(String, String, String)>,
+    /// Foreign keys left out (child table, columns, parent table, why): to
+    /// tables that were not learned, or closing a cycle.
+    pub dangling: Vec<(String, String, String, &'static str)>,
     /// The noise's budget, when `--epsilon` was given.
     pub budget: Option<noise::Budget>,
     /// The options it was learned with.
@@ -314,9 +314,11 @@ fn scan(
 }
 
 /// Declared foreign keys, then single-column and composite ones found by
-/// inclusion, each with its fan-out; those whose parent was not learned
-/// are set aside.
-fn foreign_keys(tables: &[TableStats], links: &[CompositeLink], k: u64) -> (Vec<Fk>, Vec<(String, String, String)>) {
+/// inclusion, each with its fan-out; those whose parent was not learned,
+/// and those that would close a cycle, are set aside.
+type LeftOut = Vec<(String, String, String, &'static str)>;
+
+fn foreign_keys(tables: &[TableStats], links: &[CompositeLink], k: u64) -> (Vec<Fk>, LeftOut) {
     let mut fks = Vec::new();
     let mut dangling = Vec::new();
     for (ti, t) in tables.iter().enumerate() {
@@ -336,7 +338,12 @@ fn foreign_keys(tables: &[TableStats], links: &[CompositeLink], k: u64) -> (Vec<
                     fanout: None,
                     why: "declared".into(),
                 }),
-                _ => dangling.push((t.info.name.clone(), f.columns.join(", "), f.parent.clone())),
+                _ => dangling.push((
+                    t.info.name.clone(),
+                    f.columns.join(", "),
+                    f.parent.clone(),
+                    "a table that was not learned",
+                )),
             }
         }
     }
@@ -366,6 +373,7 @@ fn foreign_keys(tables: &[TableStats], links: &[CompositeLink], k: u64) -> (Vec<
             }
         }
     }
+    let mut fks = without_cycles(tables, fks, &mut dangling);
     for f in &mut fks {
         let parents = tables[f.parent].rows.max(0.0).round() as u64;
         let child = if f.columns.len() == 1 {
@@ -384,4 +392,63 @@ fn foreign_keys(tables: &[TableStats], links: &[CompositeLink], k: u64) -> (Vec<
         }
     }
     (fks, dangling)
+}
+
+/// The foreign keys `synth` can generate: a `ref` needs its parent table
+/// generated first, so a self-reference or a key closing a cycle of tables
+/// (declared ones, as an employee's manager, or inclusions found both ways
+/// between two serial ids) is set aside with its reason. Declared keys
+/// come first, then found ones whose name points at their parent, so a
+/// cycle drops the weakest. Composite keys are written as comments only
+/// and never constrain the order.
+fn without_cycles(tables: &[TableStats], fks: Vec<Fk>, left_out: &mut LeftOut) -> Vec<Fk> {
+    let named = |f: &Fk| {
+        let (t, p) = (&tables[f.table], &tables[f.parent]);
+        fk::name_matches(
+            &t.columns[f.columns[0]].name,
+            &p.info.name,
+            &p.columns[f.parent_columns[0]].name,
+        )
+    };
+    let mut order: Vec<usize> = (0..fks.len()).collect();
+    order.sort_by_key(|&i| (!fks[i].declared, !named(&fks[i])));
+    let mut edges: Vec<(usize, usize)> = Vec::new();
+    let mut keep = vec![true; fks.len()];
+    for i in order {
+        let f = &fks[i];
+        if f.columns.len() > 1 {
+            continue;
+        }
+        if f.table == f.parent || reaches(&edges, f.parent, f.table) {
+            keep[i] = false;
+            let t = &tables[f.table];
+            left_out.push((
+                t.info.name.clone(),
+                t.columns[f.columns[0]].name.clone(),
+                tables[f.parent].info.name.clone(),
+                "it would close a cycle of references (synth generates parents first)",
+            ));
+        } else {
+            edges.push((f.table, f.parent));
+        }
+    }
+    fks.into_iter().zip(keep).filter_map(|(f, k)| k.then_some(f)).collect()
+}
+
+/// Whether `to` is reachable from `from` along child -> parent edges.
+fn reaches(edges: &[(usize, usize)], from: usize, to: usize) -> bool {
+    let mut stack = vec![from];
+    let mut seen = vec![from];
+    while let Some(n) = stack.pop() {
+        if n == to {
+            return true;
+        }
+        for &(c, p) in edges {
+            if c == n && !seen.contains(&p) {
+                seen.push(p);
+                stack.push(p);
+            }
+        }
+    }
+    false
 }

@@ -155,8 +155,8 @@ fn header(p: &Profile, date: &str, withheld: &[String]) -> String {
         "# Foreign keys: {declared} declared, {} found by inclusion of keyed hashes.",
         p.fks.len() - declared
     );
-    for (t, c, parent) in &p.dangling {
-        let _ = writeln!(h, "# Left out: {t}({c}) -> {parent}, a table that was not learned.");
+    for (t, c, parent, why) in &p.dangling {
+        let _ = writeln!(h, "# Left out: {t}({c}) -> {parent}: {why}.");
     }
     if withheld.is_empty() {
         let _ = writeln!(h, "# Withheld: nothing beyond the rules above.");

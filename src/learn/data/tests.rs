@@ -611,3 +611,35 @@ fn a_declared_unique_column_stays_unique_past_the_sketch() {
     let line = text.lines().find(|l| l.trim_start().starts_with("contact:")).unwrap();
     assert!(!line.contains("unique: true"), "{text}");
 }
+
+/// A declared self-reference (an employee's manager) cannot be generated
+/// parents first: it is left out with its reason, and the schema loads.
+/// Two tables' ids holding each other's values are no references at all
+/// (a unique whole-number column is its own key unless named otherwise).
+#[test]
+fn references_that_close_a_cycle_are_left_out() {
+    let mut emp = info("employees", &["id", "manager_id"]);
+    emp.primary_key = vec!["id".into()];
+    emp.foreign_keys = vec![ForeignKey {
+        columns: vec!["manager_id".into()],
+        parent: "employees".into(),
+        parent_columns: vec!["id".into()],
+    }];
+    let rows = |n: u32, f: &dyn Fn(u32) -> String| -> Vec<Vec<Option<String>>> {
+        (1..=n).map(|i| vec![Some(i.to_string()), Some(f(i))]).collect()
+    };
+    let mut src = Memory {
+        tables: vec![
+            (emp, rows(200, &|i| (i / 10 + 1).to_string())),
+            (info("a", &["id", "b_id"]), rows(300, &|i| (i % 250 + 1).to_string())),
+            (info("b", &["id", "note"]), rows(250, &|i| format!("w{}", i % 3))),
+        ],
+    };
+    let (p, text) = learn(&mut src, &Options::default());
+    assert!(
+        text.contains("# Left out: employees(manager_id) -> employees: it would close a cycle"),
+        "{text}"
+    );
+    assert!(text.contains("b_id: {ref: b.id"), "{text}");
+    assert!(!p.fks.iter().any(|f| f.table == f.parent), "{text}");
+}
