@@ -14,7 +14,9 @@ use clap::Args;
 
 use super::{CliError, CliResult, Exit};
 use crate::printer::Printer;
-use crate::sample::{self, AccessLogConfig, AccessLogFormat, RunningTarget, StatsSnapshot, TargetConfig, TlsMode};
+use crate::sample::{
+    self, AccessLogConfig, AccessLogFormat, ResetAt, RunningTarget, StatsSnapshot, TargetConfig, TlsMode, WireFaults,
+};
 use crate::units::{Dur, Percent};
 
 #[derive(Debug, Args)]
@@ -93,6 +95,107 @@ pub struct TargetArgs {
     /// tenant or product is 404.
     #[arg(long, value_name = "sqlite:FILE", value_parser = parse_db)]
     pub db: Option<PathBuf>,
+
+    /// Serve HTTPS with a certificate that expired in 2000 (implies --tls).
+    #[arg(long)]
+    pub tls_expired: bool,
+
+    #[command(flatten)]
+    pub wire: WireArgs,
+}
+
+/// Faults on the wire. Any of the HTTP/1.1 ones serves every request
+/// `200 hello\n` by a raw writer instead of the shop.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Wire faults (HTTP/1.1; every path answers `hello`)")]
+pub struct WireArgs {
+    /// Write each response head one byte per --slow-pace.
+    #[arg(long)]
+    pub slow_head: bool,
+
+    /// Write each response body one byte per --slow-pace.
+    #[arg(long)]
+    pub slow_body: bool,
+
+    /// The pace of --slow-head and --slow-body.
+    #[arg(long, default_value = "100ms", value_name = "DURATION")]
+    pub slow_pace: Dur,
+
+    /// Close each keep-alive connection after N responses (`Connection: close`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub close_after: Option<u64>,
+
+    /// Send `Connection: close` with every response.
+    #[arg(long)]
+    pub close_every_response: bool,
+
+    /// Share of requests read and never answered.
+    #[arg(long, default_value = "0%", value_name = "PERCENT")]
+    pub hang_rate: Percent,
+
+    /// Share of requests answered with bytes that are not HTTP.
+    #[arg(long, default_value = "0%", value_name = "PERCENT")]
+    pub garbage_rate: Percent,
+
+    /// Where --reset-rate's resets strike: before the response, halfway
+    /// through its head or body, or after it (the next request meets it).
+    #[arg(long, default_value = "before", value_name = "WHERE")]
+    pub reset_at: ResetAt,
+
+    /// Frame bodies chunked, with a chunk extension and a trailer.
+    #[arg(long)]
+    pub chunked: bool,
+
+    /// Share of requests whose chunked body has a malformed chunk size.
+    #[arg(long, default_value = "0%", value_name = "PERCENT")]
+    pub bad_chunk_rate: Percent,
+
+    /// Share of requests answered without Content-Length, ended by closing.
+    #[arg(long, default_value = "0%", value_name = "PERCENT")]
+    pub no_length_rate: Percent,
+
+    /// Send `100 Continue` and `103 Early Hints` before every response.
+    #[arg(long)]
+    pub interim_1xx: bool,
+
+    /// Add a header of this many bytes to every response.
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=16 << 20))]
+    pub huge_header: Option<u64>,
+
+    /// HTTP/2: SETTINGS_MAX_CONCURRENT_STREAMS [default: 1024].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "HTTP/2 faults")]
+    pub h2_max_streams: Option<u32>,
+
+    /// HTTP/2: GOAWAY after N requests on a connection.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = "HTTP/2 faults")]
+    pub h2_goaway_after: Option<u64>,
+
+    /// HTTP/2: share of requests answered by RST_STREAM.
+    #[arg(long, default_value = "0%", value_name = "PERCENT", help_heading = "HTTP/2 faults")]
+    pub h2_rst_rate: Percent,
+}
+
+impl WireArgs {
+    fn faults(&self) -> WireFaults {
+        WireFaults {
+            slow_head: self.slow_head,
+            slow_body: self.slow_body,
+            pace: self.slow_pace.0,
+            close_after: self.close_after,
+            close_every_response: self.close_every_response,
+            hang_rate: self.hang_rate.fraction(),
+            garbage_rate: self.garbage_rate.fraction(),
+            reset_at: self.reset_at,
+            chunked: self.chunked,
+            bad_chunk_rate: self.bad_chunk_rate.fraction(),
+            no_length_rate: self.no_length_rate.fraction(),
+            interim_1xx: self.interim_1xx,
+            huge_header: self.huge_header.unwrap_or(0) as usize,
+            h2_max_streams: self.h2_max_streams,
+            h2_goaway_after: self.h2_goaway_after,
+            h2_rst_rate: self.h2_rst_rate.fraction(),
+        }
+    }
 }
 
 /// `--db sqlite:FILE`.
@@ -118,13 +221,18 @@ pub fn execute(args: TargetArgs, printer: Printer) -> CliResult {
         stall_every: args.stall_every.map(|d| d.0),
         stall_for: args.stall_for.0,
         threads: args.threads.map_or(defaults.threads, |n| n as usize),
-        tls: args.tls.then_some(TlsMode::SelfSigned),
+        tls: if args.tls_expired {
+            Some(TlsMode::Expired)
+        } else {
+            args.tls.then_some(TlsMode::SelfSigned)
+        },
         seed: args.seed.unwrap_or_else(rand::random),
         access_log: args.access_log.map(|path| AccessLogConfig {
             path,
             format: args.access_log_format,
         }),
         db: args.db.clone(),
+        wire: args.wire.faults(),
     };
     let mut summary = faults_summary(&config);
     if let Some(db) = &config.db {
@@ -192,14 +300,70 @@ fn faults_summary(c: &TargetConfig) -> String {
     if let Some(every) = c.stall_every {
         parts.push(format!("stall {} every {}", Dur(c.stall_for), Dur(every)));
     }
+    wire_summary(&c.wire, c.reset_rate, &mut parts);
+    if c.tls == Some(TlsMode::Expired) {
+        parts.push("expired certificate".into());
+    }
     if parts.is_empty() {
         return "no faults".into();
     }
     // The seed only matters when something is drawn at random.
-    if c.error_rate > 0.0 || c.reset_rate > 0.0 || c.tail_rate > 0.0 || !c.latency_jitter.is_zero() {
+    let w = &c.wire;
+    let wire_random = w.hang_rate + w.garbage_rate + w.bad_chunk_rate + w.no_length_rate + w.h2_rst_rate > 0.0;
+    if c.error_rate > 0.0 || c.reset_rate > 0.0 || c.tail_rate > 0.0 || !c.latency_jitter.is_zero() || wire_random {
         parts.push(format!("seed {}", c.seed));
     }
     format!("faults: {}", parts.join(", "))
+}
+
+/// The wire faults' part of the "listening on" line.
+fn wire_summary(w: &WireFaults, reset_rate: f64, parts: &mut Vec<String>) {
+    let pct = |f: f64| Percent::from_fraction(f);
+    let mut slow = Vec::new();
+    if w.slow_head {
+        slow.push("head");
+    }
+    if w.slow_body {
+        slow.push("body");
+    }
+    if !slow.is_empty() {
+        parts.push(format!("slow {} (1 byte per {})", slow.join(" and "), Dur(w.pace)));
+    }
+    if let Some(n) = w.close_after {
+        parts.push(format!("close after {n} responses"));
+    }
+    if w.close_every_response {
+        parts.push("Connection: close".into());
+    }
+    for (what, rate) in [
+        ("hang", w.hang_rate),
+        ("garbage", w.garbage_rate),
+        ("bad chunk size", w.bad_chunk_rate),
+        ("no Content-Length", w.no_length_rate),
+        ("HTTP/2 RST_STREAM", w.h2_rst_rate),
+    ] {
+        if rate > 0.0 {
+            parts.push(format!("{what} {}", pct(rate)));
+        }
+    }
+    if reset_rate > 0.0 && w.reset_at != ResetAt::Before {
+        parts.push(format!("resets at {}", w.reset_at));
+    }
+    if w.chunked {
+        parts.push("chunked".into());
+    }
+    if w.interim_1xx {
+        parts.push("100 and 103 first".into());
+    }
+    if w.huge_header > 0 {
+        parts.push(format!("a {}-byte header", w.huge_header));
+    }
+    if let Some(n) = w.h2_max_streams {
+        parts.push(format!("HTTP/2 max {n} streams"));
+    }
+    if let Some(n) = w.h2_goaway_after {
+        parts.push(format!("HTTP/2 GOAWAY after {n} requests"));
+    }
 }
 
 /// One line, e.g. `served 1200 requests (2xx 1180, 5xx 20), 3 resets, 64 connections, 12 tenants`.

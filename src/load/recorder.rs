@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use hdrhistogram::Histogram;
 
 use crate::results::hist::{new_hist, record};
-use crate::results::{Outcome, SeriesKey};
+use crate::results::{ErrorKind, Outcome, SeriesKey};
 
 /// One worker's finished interval.
 #[derive(Debug)]
@@ -48,6 +48,11 @@ pub(crate) struct WorkerTotals {
     /// Requests intended in the measured window (open model), sent or not.
     pub intended: u64,
     pub dropped: u64,
+    /// Measured failures per [`ErrorKind`] (by index).
+    pub kinds: [u64; ErrorKind::COUNT],
+    /// Requests sent again on a fresh connection after their keep-alive
+    /// connection turned out closed by the server (measured ones).
+    pub retried_stale: u64,
 }
 
 /// Where recorded intervals go.
@@ -100,6 +105,8 @@ impl Recorder {
                 warmup_requests: 0,
                 intended: 0,
                 dropped: 0,
+                kinds: [0; ErrorKind::COUNT],
+                retried_stale: 0,
             },
         }
     }

@@ -56,6 +56,8 @@ pub(super) fn summarize(
         schedule,
         totals: b.totals(),
         errors_by_class: errors_by_class(&b.outcomes),
+        errors_by_kind: errors_by_kind(&b.kinds()),
+        retried_stale: b.sum(|f| f.retried_stale),
         read_write: ReadWrite {
             read,
             write,
@@ -161,6 +163,17 @@ impl<'a> Builder<'a> {
     /// One of the workers' counts, summed.
     fn sum(&self, f: fn(&WorkerTotals) -> u64) -> u64 {
         self.finals.iter().map(f).sum()
+    }
+
+    /// Failures per kind (by index), every worker's added.
+    fn kinds(&self) -> [u64; crate::results::ErrorKind::COUNT] {
+        let mut kinds = [0; crate::results::ErrorKind::COUNT];
+        for f in self.finals {
+            for (k, n) in kinds.iter_mut().zip(f.kinds) {
+                *k += n;
+            }
+        }
+        kinds
     }
 
     /// The run part: when, how long, on how many workers.

@@ -17,14 +17,14 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::client::h1::H1Conn;
+use super::client::h1::{H1Conn, Phase};
 use super::client::h2::H2Conn;
 use super::client::{Connector, Proto, Wire};
 use super::recorder::{IntervalSink, Recorder, WorkerInterval, WorkerTotals};
 use super::schedule::{Schedule, Slice};
 use crate::profile::{Kind, RequestBuf, RequestPlan};
 use crate::results::hist::record;
-use crate::results::Outcome;
+use crate::results::{ErrorKind, Outcome};
 use crate::values::{derive_seed, rng_for, Rng64};
 
 /// Messages from workers to the collector.
@@ -260,16 +260,24 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, mut pace: SlotPa
                 s.recorder.totals.late += 1;
             }
         }
-        let result = tokio::time::timeout(timeout, exchange(&mut conn, &shared, &plan, &wire, &buf)).await;
+        let mut retried = false;
+        let result = tokio::time::timeout(timeout, exchange(&mut conn, &shared, &plan, &wire, &buf, &mut retried)).await;
         let done = Instant::now();
-        let (outcome, status) = match result {
-            Ok(Ok(status)) => (Outcome::from_status(status), Some(status)),
-            Ok(Err(o)) => (o, None),
+        let (outcome, status, kind) = match result {
+            Ok(Ok(status)) => {
+                let o = Outcome::from_status(status);
+                (o, Some(status), (o == Outcome::Other).then_some(ErrorKind::BadStatus))
+            }
+            Ok(Err(k)) => (k.outcome(), None, Some(k)),
             Err(_) => {
-                if let Conn::H1(c) = &mut conn {
-                    c.close();
-                }
-                (Outcome::Timeout, None)
+                let k = match &mut conn {
+                    Conn::H1(c) => {
+                        c.close();
+                        c.phase.timeout_kind()
+                    }
+                    Conn::H2(_) => ErrorKind::TimeoutHead,
+                };
+                (Outcome::Timeout, None, Some(k))
             }
         };
         {
@@ -279,6 +287,10 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, mut pace: SlotPa
             if measured {
                 let us = done.saturating_duration_since(measure_from).as_micros() as u64;
                 recorder.latency(idx, buf.endpoint, outcome, us);
+                if let Some(k) = kind {
+                    recorder.totals.kinds[k.index()] += 1;
+                }
+                recorder.totals.retried_stale += u64::from(retried);
                 let ep = &plan.profile().endpoints[buf.endpoint];
                 match ep.kind {
                     Kind::Read => recorder.totals.read += 1,
@@ -316,24 +328,41 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, mut pace: SlotPa
 }
 
 /// Send one request on the slot's connection, connecting first if needed.
+/// An idempotent request that finds its reused HTTP/1.1 connection closed
+/// by the server (EOF or reset before any byte of the response: an idle
+/// keep-alive timeout on the server's side) is sent once more on a fresh
+/// connection, as browsers and hyper's pool do; `retried` says so.
 async fn exchange(
     conn: &mut Conn,
     shared: &Rc<RefCell<Shared>>,
     plan: &RequestPlan,
     wire: &Wire,
     buf: &RequestBuf,
-) -> Result<u16, Outcome> {
+    retried: &mut bool,
+) -> Result<u16, ErrorKind> {
     let connector = || shared.borrow().spec.connector.clone();
-    let head = plan.profile().endpoints[buf.endpoint].method == http::Method::HEAD;
+    let method = &plan.profile().endpoints[buf.endpoint].method;
+    let head = *method == http::Method::HEAD;
     match conn {
         Conn::H1(c) => {
             if !c.is_connected() {
+                c.phase = Phase::Connect;
                 let (stream, _) = connector().connect().await?;
                 c.attach(stream);
             }
             c.wbuf.clear();
             wire.write_h1(buf, &mut c.wbuf);
-            c.exchange(head).await
+            let reused = c.is_reused();
+            match c.exchange(head).await {
+                Err(ErrorKind::EofBeforeResponse | ErrorKind::ResetBeforeResponse) if reused && is_idempotent(method) => {
+                    *retried = true;
+                    c.phase = Phase::Connect;
+                    let (stream, _) = connector().connect().await?;
+                    c.attach(stream);
+                    c.exchange(head).await
+                }
+                r => r,
+            }
         }
         Conn::H2(cell) => {
             let existing = cell.borrow().as_ref().filter(|c| c.is_usable()).cloned();
@@ -346,14 +375,22 @@ async fn exchange(
                     c
                 }
             };
-            let req = wire.to_http_request(buf).map_err(|_| Outcome::Other)?;
+            let req = wire.to_http_request(buf).map_err(|_| ErrorKind::BadRequest)?;
             let r = h2.exchange(req).await;
-            if matches!(r, Err(Outcome::Reset | Outcome::Other)) {
+            if matches!(r, Err(k) if matches!(k.outcome(), Outcome::Reset | Outcome::Other)) {
                 *cell.borrow_mut() = None;
             }
             r
         }
     }
+}
+
+/// Methods a client may send twice without changing the result (RFC 9110, 9.2.2).
+fn is_idempotent(m: &http::Method) -> bool {
+    matches!(
+        *m,
+        http::Method::GET | http::Method::HEAD | http::Method::PUT | http::Method::DELETE | http::Method::OPTIONS | http::Method::TRACE
+    )
 }
 
 /// Connect this worker's connections (before the start, so connection

@@ -474,6 +474,8 @@ fn merged_summary(
             latency_us: LatencyStats::of(&all),
         },
         errors_by_class: errors_by_class(&outcomes),
+        errors_by_kind: merged_kinds(shards),
+        retried_stale: sum(&|s| s.retried_stale),
         outcomes,
         read_write: ReadWrite {
             read,
@@ -485,6 +487,17 @@ fn merged_summary(
         files: first.files.clone(),
         histogram: first.histogram.clone(),
     })
+}
+
+/// Failures per kind: the shards' counts added, exactly.
+fn merged_kinds(shards: &[Shard]) -> BTreeMap<String, u64> {
+    let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
+    for s in shards {
+        for (k, n) in &s.summary.errors_by_kind {
+            *kinds.entry(k.clone()).or_default() += n;
+        }
+    }
+    kinds
 }
 
 /// The rate part: the shards' targets added (each shard's is its share of the profile's).

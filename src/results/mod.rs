@@ -3,6 +3,7 @@
 //! second per endpoint and outcome) and the per-second time series (CSV).
 //! The load engine writes it; the gate and the report read it.
 
+pub mod error_kind;
 pub mod hist;
 pub mod hlog;
 pub mod merge;
@@ -12,6 +13,7 @@ pub mod summary;
 pub mod table;
 pub mod writer;
 
+pub use error_kind::ErrorKind;
 pub use hist::{fmt_us, new_hist, LatencyStats};
 pub use outcome::Outcome;
 pub use summary::Summary;

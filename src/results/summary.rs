@@ -34,6 +34,14 @@ pub struct Summary {
     pub outcomes: BTreeMap<String, u64>,
     /// Errors per class: `5xx`, `timeout`, `connect`, `reset`, `other`.
     pub errors_by_class: BTreeMap<String, u64>,
+    /// Failed requests per kind (`refused`, `reset_in_body`, `h2_goaway`, ...;
+    /// [`ErrorKind`](super::ErrorKind)): which fault was seen. Only kinds seen are listed.
+    #[serde(default)]
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Requests sent a second time on a fresh connection because their
+    /// keep-alive connection had been closed by the server while idle (not errors).
+    #[serde(default)]
+    pub retried_stale: u64,
     /// Measured requests to read and to write endpoints.
     pub read_write: ReadWrite,
     /// Per endpoint, in the profile's order.
@@ -372,6 +380,16 @@ pub fn errors_by_class(outcomes: &BTreeMap<String, u64>) -> BTreeMap<String, u64
         .iter()
         .filter(|o| o.is_error())
         .map(|o| (o.name().to_string(), outcomes.get(o.name()).copied().unwrap_or(0)))
+        .collect()
+}
+
+/// Failures per kind name from per-kind counts (by [`super::ErrorKind::index`]), kinds seen only.
+pub fn errors_by_kind(kinds: &[u64]) -> BTreeMap<String, u64> {
+    super::ErrorKind::ALL
+        .iter()
+        .zip(kinds)
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| (k.name().to_string(), *n))
         .collect()
 }
 

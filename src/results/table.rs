@@ -135,6 +135,20 @@ fn mix(out: &mut String, s: &Summary) {
             s.totals.unexpected_status
         );
     }
+    if !s.errors_by_kind.is_empty() {
+        // Most frequent first: the fault met most often leads the line.
+        let mut kinds: Vec<(&String, &u64)> = s.errors_by_kind.iter().collect();
+        kinds.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let kinds: Vec<String> = kinds.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(out, "  errors by kind: {}", kinds.join(", "));
+    }
+    if s.retried_stale > 0 {
+        let _ = writeln!(
+            out,
+            "  retried on a fresh connection (server closed an idle keep-alive one): {}",
+            s.retried_stale
+        );
+    }
     let rw = &s.read_write;
     if rw.read + rw.write > 0 {
         let _ = writeln!(

@@ -38,7 +38,9 @@ mod service;
 mod shop;
 mod stats;
 mod tls;
+mod wire;
 pub use tls::TlsSetupError;
+pub use wire::{ResetAt, WireFaults, MAX_HUGE_HEADER};
 
 pub use access_log::{AccessLogConfig, AccessLogFormat, NGINX_LOG_FORMAT};
 pub use db::DbError;
@@ -121,6 +123,9 @@ pub enum TlsMode {
     /// A certificate made at start for `localhost`, `127.0.0.1` and `::1`;
     /// clients trust it through [`RunningTarget::ca_pem`].
     SelfSigned,
+    /// The same, but expired yesterday (valid for a day until then): a
+    /// client that checks dates refuses it.
+    Expired,
 }
 
 /// Everything the sample service can be told at start.
@@ -156,6 +161,9 @@ pub struct TargetConfig {
     /// Serve products from, and write orders into, this SQLite file seeded
     /// by `loadline synth` (see the routes above for what changes).
     pub db: Option<std::path::PathBuf>,
+    /// Faults of the response's framing and pacing and of HTTP/2's connection
+    /// handling, fixed at start ([`WireFaults`]).
+    pub wire: WireFaults,
 }
 
 impl Default for TargetConfig {
@@ -175,6 +183,7 @@ impl Default for TargetConfig {
             seed: 0,
             access_log: None,
             db: None,
+            wire: WireFaults::default(),
         }
     }
 }
@@ -197,6 +206,7 @@ impl TargetConfig {
             return Err(Error::NotLoopback { addr: self.bind });
         }
         self.faults().validate()?;
+        self.wire.validate(self.reset_rate)?;
         if self.threads == 0 {
             return Err(Error::NoThreads);
         }
@@ -257,7 +267,8 @@ impl RunningTarget {
     pub fn start(config: TargetConfig) -> Result<RunningTarget, Error> {
         config.validate()?;
         let tls = match config.tls {
-            Some(TlsMode::SelfSigned) => Some(tls::self_signed()?),
+            Some(TlsMode::SelfSigned) => Some(tls::self_signed(false)?),
+            Some(TlsMode::Expired) => Some(tls::self_signed(true)?),
             None => None,
         };
         let db = match &config.db {
@@ -296,6 +307,7 @@ impl RunningTarget {
             config.seed,
             access_log,
             db,
+            config.wire.clone(),
         ));
         let acceptor = tls
             .as_ref()
@@ -304,7 +316,7 @@ impl RunningTarget {
             listener,
             Arc::clone(&shared),
             acceptor,
-            Arc::new(server::http_builder()),
+            Arc::new(server::http_builder(&config.wire)),
         ));
 
         // The runtime lives and dies on its own thread: dropping a runtime

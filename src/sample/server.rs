@@ -32,7 +32,7 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// the loop does not spin while the condition lasts.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
 
-pub(crate) fn http_builder() -> Builder<TokioExecutor> {
+pub(crate) fn http_builder(wire: &super::WireFaults) -> Builder<TokioExecutor> {
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -43,7 +43,7 @@ pub(crate) fn http_builder() -> Builder<TokioExecutor> {
         .http2()
         // A load generator multiplexing many requests on few connections
         // should be limited by its own settings, not by this fixture's.
-        .max_concurrent_streams(1024);
+        .max_concurrent_streams(wire.h2_max_streams.unwrap_or(1024));
     builder
 }
 
@@ -72,10 +72,13 @@ pub(crate) async fn accept_loop(
             conn: Arc::clone(&conn),
         };
         let (tls, builder) = (tls.clone(), Arc::clone(&builder));
+        let raw = shared.wire.raw_h1(shared.knobs.get().reset_rate);
         tokio::spawn(async move {
             match tls {
+                None if raw => super::wire::serve_raw(io, Arc::clone(&conn), &conn.shared.wire).await,
                 None => serve(&builder, io, conn).await,
                 Some(acceptor) => match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(io)).await {
+                    Ok(Ok(stream)) if raw => super::wire::serve_raw(stream, Arc::clone(&conn), &conn.shared.wire).await,
                     Ok(Ok(stream)) => serve(&builder, stream, conn).await,
                     Ok(Err(e)) => tracing::debug!("sample target: TLS handshake failed: {e}"),
                     Err(_) => tracing::debug!("sample target: TLS handshake timed out"),
@@ -93,14 +96,23 @@ where
     let service = service_fn(move |req| handle(Arc::clone(&for_service), req));
     let connection = builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
-    tokio::select! {
-        // Checked first: once a reset is asked for, nothing else (an
-        // HTTP/2 stream reset, a half-written response) may reach the wire.
-        biased;
-        () = conn.abort.notified() => {}
-        result = connection.as_mut() => {
-            if let Err(e) = result {
-                tracing::debug!("sample target: connection ended: {e}");
+    let mut goaway_sent = false;
+    loop {
+        tokio::select! {
+            // Checked first: once a reset is asked for, nothing else (an
+            // HTTP/2 stream reset, a half-written response) may reach the wire.
+            biased;
+            () = conn.abort.notified() => return,
+            () = conn.goaway.notified(), if !goaway_sent => {
+                // GOAWAY now; streams already accepted are still answered.
+                goaway_sent = true;
+                connection.as_mut().graceful_shutdown();
+            }
+            result = connection.as_mut() => {
+                if let Err(e) = result {
+                    tracing::debug!("sample target: connection ended: {e}");
+                }
+                return;
             }
         }
     }

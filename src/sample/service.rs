@@ -54,6 +54,8 @@ pub(crate) struct Shared {
     access_log: Option<AccessLog>,
     /// The seeded database, with `--db`.
     pub(crate) db: Option<Db>,
+    /// Faults fixed at start: framing, pacing, HTTP/2 limits.
+    pub(crate) wire: super::WireFaults,
 }
 
 impl Shared {
@@ -64,6 +66,7 @@ impl Shared {
         seed: u64,
         access_log: Option<AccessLog>,
         db: Option<Db>,
+        wire: super::WireFaults,
     ) -> Self {
         Shared {
             knobs,
@@ -74,6 +77,7 @@ impl Shared {
             orders: AtomicU64::new(0),
             access_log,
             db,
+            wire,
         }
     }
 
@@ -99,6 +103,8 @@ pub(crate) struct Conn {
     reset: AtomicBool,
     /// Wakes the connection's task so it drops the socket at once.
     pub(crate) abort: Notify,
+    /// Wakes the connection's task so it sends GOAWAY (`h2_goaway_after`).
+    pub(crate) goaway: Notify,
 }
 
 impl Conn {
@@ -113,6 +119,7 @@ impl Conn {
             requests: AtomicU64::new(0),
             reset: AtomicBool::new(false),
             abort: Notify::new(),
+            goaway: Notify::new(),
         }
     }
 
@@ -120,6 +127,24 @@ impl Conn {
     /// is then closed with `SO_LINGER` 0 so the peer sees an RST.
     pub(crate) fn reset_requested(&self) -> bool {
         self.reset.load(Ordering::Acquire)
+    }
+
+    /// Ask for an RST when the socket is dropped (the raw writer's resets).
+    pub(crate) fn request_reset(&self) {
+        self.shared.stats.reset_sent(self.stripe);
+        self.reset.store(true, Ordering::Release);
+    }
+
+    /// The connection's number (for the fault RNG).
+    pub(crate) fn number(&self) -> u64 {
+        self.number
+    }
+
+    /// Number the next request on this connection (from 0), and count it
+    /// (the raw writer's requests: no route, no status class).
+    pub(crate) fn next_request(&self) -> u64 {
+        self.shared.stats.request(self.stripe, Route::Root, &Method::GET, None);
+        self.requests.fetch_add(1, Ordering::Relaxed)
     }
 }
 
@@ -337,6 +362,20 @@ async fn serve(conn: Arc<Conn>, req: Request<Incoming>) -> Result<Response<Body>
     );
 
     let n = conn.requests.fetch_add(1, Ordering::Relaxed);
+    if let Some(after) = shared.wire.h2_goaway_after {
+        if n + 1 == after {
+            // Served, then GOAWAY: the connection's task shuts it down gracefully.
+            conn.goaway.notify_one();
+        }
+    }
+    if shared.wire.h2_rst_rate > 0.0 && parts.version == http::Version::HTTP_2 {
+        let mut rng = SmallRng::seed_from_u64(request_seed(shared.seed, conn.number, n) ^ 0x5253_54);
+        if rand::RngExt::random::<f64>(&mut rng) < shared.wire.h2_rst_rate {
+            // A service error under HTTP/2 is RST_STREAM(INTERNAL_ERROR) on this stream alone.
+            shared.stats.reset_sent(conn.stripe);
+            return Err(Reset);
+        }
+    }
     let plan = shared
         .knobs
         .plan(|| SmallRng::seed_from_u64(request_seed(shared.seed, conn.number, n)));

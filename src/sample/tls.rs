@@ -29,10 +29,17 @@ pub enum TlsSetupError {
     Config(#[from] rustls::Error),
 }
 
-pub(crate) fn self_signed() -> Result<SelfSigned, Error> {
+/// A self-signed certificate; `expired`: valid only on 1–2 January 2000,
+/// for the expired-certificate fault (a client that checks dates refuses it).
+pub(crate) fn self_signed(expired: bool) -> Result<SelfSigned, Error> {
     let names = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
-    let rcgen::CertifiedKey { cert, signing_key } =
-        rcgen::generate_simple_self_signed(names).map_err(|e| Error::Tls(e.into()))?;
+    let mut params = rcgen::CertificateParams::new(names).map_err(|e| Error::Tls(e.into()))?;
+    if expired {
+        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2000, 1, 2);
+    }
+    let signing_key = rcgen::KeyPair::generate().map_err(|e| Error::Tls(e.into()))?;
+    let cert = params.self_signed(&signing_key).map_err(|e| Error::Tls(e.into()))?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(signing_key.serialize_der()));
     // An explicit provider, so this works whatever process-wide default
     // another part of the program did or did not install.

@@ -12,6 +12,7 @@ mod access_log;
 mod cli;
 mod deploy;
 mod engine;
+mod faults;
 mod fuzz_regressions;
 mod gate;
 mod interrupt;

@@ -130,6 +130,8 @@ pub(super) mod tests {
             },
             outcomes: BTreeMap::new(),
             errors_by_class: BTreeMap::new(),
+            errors_by_kind: BTreeMap::new(),
+            retried_stale: 0,
             read_write: ReadWrite {
                 read: 0,
                 write: 0,

@@ -19,10 +19,13 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 
+#[doc(hidden)]
+pub use self::h1::fuzzing;
+use self::h1::Phase;
 pub(crate) use self::stream::Stream;
 pub use self::wire::Wire;
 use crate::profile::{HttpMode, Scheme, Target};
-use crate::results::Outcome;
+use crate::results::ErrorKind;
 
 /// Which protocol a new connection speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,10 +107,11 @@ impl Connector {
         })
     }
 
-    /// Open a connection; returns the stream and the protocol to speak on it.
-    pub async fn connect(&self) -> Result<(Stream, Proto), Outcome> {
+    /// Open a connection; returns the stream and the protocol to speak on it,
+    /// or the kind of the failure (refused, TLS, timeout).
+    pub async fn connect(&self) -> Result<(Stream, Proto), ErrorKind> {
         let fut = async {
-            let mut last = Outcome::Connect;
+            let mut last = ErrorKind::ConnectFailed;
             for addr in self.addrs.iter() {
                 match TcpStream::connect(addr).await {
                     Ok(tcp) => {
@@ -128,14 +132,18 @@ impl Connector {
                                 }
                                 Err(e) => {
                                     tracing::debug!("TLS handshake with {addr} failed: {e}");
-                                    Err(Outcome::Connect)
+                                    Err(tls_kind(&e))
                                 }
                             },
                         };
                     }
                     Err(e) => {
                         tracing::debug!("connect to {addr} failed: {e}");
-                        last = Outcome::Connect;
+                        last = if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                            ErrorKind::Refused
+                        } else {
+                            ErrorKind::ConnectFailed
+                        };
                     }
                 }
             }
@@ -143,18 +151,42 @@ impl Connector {
         };
         match tokio::time::timeout(self.timeout, fut).await {
             Ok(r) => r,
-            Err(_) => Err(Outcome::Timeout),
+            Err(_) => Err(ErrorKind::TimeoutConnect),
         }
     }
 }
 
-/// Map an I/O error during an exchange to an outcome class.
-pub(crate) fn io_outcome(e: &std::io::Error) -> Outcome {
+/// The kind of a failed TLS handshake: the certificate's dates, its trust, or the rest.
+fn tls_kind(e: &std::io::Error) -> ErrorKind {
+    use rustls::CertificateError as C;
+    let Some(rustls::Error::InvalidCertificate(cert)) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())
+    else {
+        return ErrorKind::TlsHandshake;
+    };
+    match cert {
+        C::Expired | C::NotValidYet | C::ExpiredContext { .. } | C::NotValidYetContext { .. } => {
+            ErrorKind::TlsCertExpired
+        }
+        _ => ErrorKind::TlsCertUntrusted,
+    }
+}
+
+/// The kind of an I/O error during an exchange that had reached `phase`.
+pub(crate) fn io_kind(e: &std::io::Error, phase: Phase) -> ErrorKind {
     use std::io::ErrorKind::*;
     match e.kind() {
-        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => Outcome::Reset,
-        TimedOut => Outcome::Timeout,
-        ConnectionRefused => Outcome::Connect,
-        _ => Outcome::Other,
+        ConnectionReset | ConnectionAborted | BrokenPipe => match phase {
+            Phase::Connect | Phase::Request => ErrorKind::ResetBeforeResponse,
+            Phase::Head => ErrorKind::ResetInHead,
+            Phase::Body => ErrorKind::ResetInBody,
+        },
+        UnexpectedEof => match phase {
+            Phase::Connect | Phase::Request => ErrorKind::EofBeforeResponse,
+            Phase::Head => ErrorKind::EofInHead,
+            Phase::Body => ErrorKind::EofInBody,
+        },
+        TimedOut => phase.timeout_kind(),
+        ConnectionRefused => ErrorKind::Refused,
+        _ => ErrorKind::Io,
     }
 }

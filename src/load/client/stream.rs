@@ -13,6 +13,27 @@ use tokio_rustls::client::TlsStream;
 pub enum Stream {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
+    /// Bytes in memory (the fuzz target's response reading).
+    Mem(MemStream),
+}
+
+/// A reply held in memory, read `chunk` bytes at a time, then EOF; writes
+/// are taken and dropped. Never blocks.
+#[derive(Debug)]
+pub struct MemStream {
+    data: Vec<u8>,
+    pos: usize,
+    chunk: usize,
+}
+
+impl MemStream {
+    pub fn new(data: Vec<u8>, chunk: usize) -> MemStream {
+        MemStream {
+            data,
+            pos: 0,
+            chunk: chunk.max(1),
+        }
+    }
 }
 
 impl AsyncRead for Stream {
@@ -20,6 +41,12 @@ impl AsyncRead for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Stream::Mem(m) => {
+                let n = m.chunk.min(m.data.len() - m.pos).min(buf.remaining());
+                buf.put_slice(&m.data[m.pos..m.pos + n]);
+                m.pos += n;
+                Poll::Ready(Ok(()))
+            }
         }
     }
 }
@@ -29,6 +56,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Stream::Mem(_) => Poll::Ready(Ok(buf.len())),
         }
     }
 
@@ -36,6 +64,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_flush(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Stream::Mem(_) => Poll::Ready(Ok(())),
         }
     }
 
@@ -43,6 +72,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Stream::Mem(_) => Poll::Ready(Ok(())),
         }
     }
 }
