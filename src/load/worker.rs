@@ -261,7 +261,8 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, mut pace: SlotPa
             }
         }
         let mut retried = false;
-        let result = tokio::time::timeout(timeout, exchange(&mut conn, &shared, &plan, &wire, &buf, &mut retried)).await;
+        let result =
+            tokio::time::timeout(timeout, exchange(&mut conn, &shared, &plan, &wire, &buf, &mut retried)).await;
         let done = Instant::now();
         let (outcome, status, kind) = match result {
             Ok(Ok(status)) => {
@@ -354,7 +355,9 @@ async fn exchange(
             wire.write_h1(buf, &mut c.wbuf);
             let reused = c.is_reused();
             match c.exchange(head).await {
-                Err(ErrorKind::EofBeforeResponse | ErrorKind::ResetBeforeResponse) if reused && is_idempotent(method) => {
+                Err(ErrorKind::EofBeforeResponse | ErrorKind::ResetBeforeResponse)
+                    if reused && is_idempotent(method) =>
+                {
                     *retried = true;
                     c.phase = Phase::Connect;
                     let (stream, _) = connector().connect().await?;
@@ -389,7 +392,12 @@ async fn exchange(
 fn is_idempotent(m: &http::Method) -> bool {
     matches!(
         *m,
-        http::Method::GET | http::Method::HEAD | http::Method::PUT | http::Method::DELETE | http::Method::OPTIONS | http::Method::TRACE
+        http::Method::GET
+            | http::Method::HEAD
+            | http::Method::PUT
+            | http::Method::DELETE
+            | http::Method::OPTIONS
+            | http::Method::TRACE
     )
 }
 

@@ -117,10 +117,10 @@ impl ErrorKind {
                 Outcome::Connect
             }
             TimeoutConnect | TimeoutHead | TimeoutBody => Outcome::Timeout,
-            ResetBeforeResponse | ResetInHead | ResetInBody | EofBeforeResponse | EofInHead | EofInBody
-            | H2Goaway | H2RstStream | H2RefusedStream => Outcome::Reset,
-            NonHttpReply | BadStatusLine | BadHeader | HeadTooLarge | BadContentLength | BadChunkSize
-            | BadStatus | UpgradeRefused | H2Protocol | BadRequest | Io => Outcome::Other,
+            ResetBeforeResponse | ResetInHead | ResetInBody | EofBeforeResponse | EofInHead | EofInBody | H2Goaway
+            | H2RstStream | H2RefusedStream => Outcome::Reset,
+            NonHttpReply | BadStatusLine | BadHeader | HeadTooLarge | BadContentLength | BadChunkSize | BadStatus
+            | UpgradeRefused | H2Protocol | BadRequest | Io => Outcome::Other,
         }
     }
 

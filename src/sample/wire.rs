@@ -417,7 +417,12 @@ mod tests {
         for _ in 0..100_000 {
             *counts.entry(draw(&w, 0.1, &mut rng)).or_insert(0u32) += 1;
         }
-        for (fate, want) in [(Fate::Hang, 0.1), (Fate::Garbage, 0.2), (Fate::Reset, 0.1), (Fate::NoLength, 0.3)] {
+        for (fate, want) in [
+            (Fate::Hang, 0.1),
+            (Fate::Garbage, 0.2),
+            (Fate::Reset, 0.1),
+            (Fate::NoLength, 0.3),
+        ] {
             let got = f64::from(counts[&fate]) / 100_000.0;
             assert!((got - want).abs() < 0.01, "{fate:?}: {got}");
         }

@@ -74,7 +74,13 @@ fn all_of_kind(s: &Summary, k: ErrorKind) {
 #[track_caller]
 fn all_ok(s: &Summary) {
     assert!(s.totals.requests >= 15, "{:?}", s.totals);
-    assert_eq!(outcome(s, Outcome::S2xx), s.totals.requests, "{:?} {:?}", s.outcomes, s.errors_by_kind);
+    assert_eq!(
+        outcome(s, Outcome::S2xx),
+        s.totals.requests,
+        "{:?} {:?}",
+        s.outcomes,
+        s.errors_by_kind
+    );
     assert!(s.errors_by_kind.is_empty(), "{:?}", s.errors_by_kind);
 }
 
@@ -103,12 +109,18 @@ fn reset_before_the_response() {
         reset_rate: 1.0,
         ..TargetConfig::default()
     });
-    all_of_kind(&run_bounded(&matrix_profile("", ""), &t.base_url()), ErrorKind::ResetBeforeResponse);
+    all_of_kind(
+        &run_bounded(&matrix_profile("", ""), &t.base_url()),
+        ErrorKind::ResetBeforeResponse,
+    );
 }
 
 #[test]
 fn reset_in_the_head_and_in_the_body() {
-    for (at, k) in [(ResetAt::Head, ErrorKind::ResetInHead), (ResetAt::Body, ErrorKind::ResetInBody)] {
+    for (at, k) in [
+        (ResetAt::Head, ErrorKind::ResetInHead),
+        (ResetAt::Body, ErrorKind::ResetInBody),
+    ] {
         let t = wire_target(
             WireFaults {
                 reset_at: at,
@@ -135,12 +147,22 @@ fn reset_after_the_response_is_retried_for_a_get_only() {
     );
     let s = run_bounded(&matrix_profile("", ""), &t.base_url());
     all_ok(&s);
-    assert!(s.retried_stale >= s.totals.requests - 4, "{} of {}", s.retried_stale, s.totals.requests);
+    assert!(
+        s.retried_stale >= s.totals.requests - 4,
+        "{} of {}",
+        s.retried_stale,
+        s.totals.requests
+    );
     let s = run_bounded(&matrix_profile("", ", method: POST, body: 'x'"), &t.base_url());
     assert_eq!(s.retried_stale, 0);
     let failed = kind(&s, ErrorKind::ResetBeforeResponse) + kind(&s, ErrorKind::EofBeforeResponse);
     assert!(failed > 0 && failed == s.totals.errors, "{:?}", s.errors_by_kind);
-    assert_eq!(failed + outcome(&s, Outcome::S2xx), s.totals.requests, "{:?}", s.outcomes);
+    assert_eq!(
+        failed + outcome(&s, Outcome::S2xx),
+        s.totals.requests,
+        "{:?}",
+        s.outcomes
+    );
 }
 
 /// The server closes each keep-alive connection after 3 responses without
@@ -159,7 +181,11 @@ fn silent_close_after_n_requests_is_a_retry_not_an_error() {
     all_ok(&s);
     // Per connection, every third request after the first finds it closed.
     let n = s.totals.requests;
-    assert!(s.retried_stale >= n / 3 - 2 && s.retried_stale <= n / 3 + 1, "{} of {n}", s.retried_stale);
+    assert!(
+        s.retried_stale >= n / 3 - 2 && s.retried_stale <= n / 3 + 1,
+        "{} of {n}",
+        s.retried_stale
+    );
 }
 
 #[test]
@@ -186,7 +212,10 @@ fn a_server_that_accepts_and_never_answers() {
         },
         0.0,
     );
-    all_of_kind(&run_bounded(&matrix_profile("", ""), &t.base_url()), ErrorKind::TimeoutHead);
+    all_of_kind(
+        &run_bounded(&matrix_profile("", ""), &t.base_url()),
+        ErrorKind::TimeoutHead,
+    );
 }
 
 /// One byte per 100 ms: a head of ~70 bytes never arrives within 400 ms; a
@@ -204,9 +233,15 @@ fn slow_headers_and_slow_bodies() {
         )
     };
     let t = slow(true, false);
-    all_of_kind(&run_bounded(&matrix_profile("", ""), &t.base_url()), ErrorKind::TimeoutHead);
+    all_of_kind(
+        &run_bounded(&matrix_profile("", ""), &t.base_url()),
+        ErrorKind::TimeoutHead,
+    );
     let t = slow(false, true);
-    all_of_kind(&run_bounded(&matrix_profile("", ""), &t.base_url()), ErrorKind::TimeoutBody);
+    all_of_kind(
+        &run_bounded(&matrix_profile("", ""), &t.base_url()),
+        ErrorKind::TimeoutBody,
+    );
 }
 
 #[test]
@@ -241,7 +276,12 @@ fn chunked_bodies_with_extensions_and_trailers_and_bad_sizes() {
     );
     let s = run_bounded(&matrix_profile("", ""), &t.base_url());
     let bad = kind(&s, ErrorKind::BadChunkSize);
-    assert_eq!(bad + outcome(&s, Outcome::S2xx), s.totals.requests, "{:?}", s.errors_by_kind);
+    assert_eq!(
+        bad + outcome(&s, Outcome::S2xx),
+        s.totals.requests,
+        "{:?}",
+        s.errors_by_kind
+    );
     let share = bad as f64 / s.totals.requests as f64;
     assert!((0.2..=0.8).contains(&share), "bad chunk share {share}");
 }
@@ -271,7 +311,10 @@ fn huge_headers() {
         )
     };
     let t = huge(100 * 1024);
-    all_of_kind(&run_bounded(&matrix_profile("", ""), &t.base_url()), ErrorKind::HeadTooLarge);
+    all_of_kind(
+        &run_bounded(&matrix_profile("", ""), &t.base_url()),
+        ErrorKind::HeadTooLarge,
+    );
     let t = huge(32 * 1024);
     all_ok(&run_bounded(&matrix_profile("", ""), &t.base_url()));
 }
@@ -285,7 +328,10 @@ fn a_reply_that_is_not_http() {
         },
         0.0,
     );
-    all_of_kind(&run_bounded(&matrix_profile("", ""), &t.base_url()), ErrorKind::NonHttpReply);
+    all_of_kind(
+        &run_bounded(&matrix_profile("", ""), &t.base_url()),
+        ErrorKind::NonHttpReply,
+    );
 }
 
 /// A plain-HTTP server behind an `https://` URL fails the handshake; an
@@ -303,13 +349,19 @@ fn tls_handshake_failure_and_expired_and_untrusted_certificates() {
     });
     let ca = scratch.write("ca.pem", &expired.ca_pem().expect("ca"));
     let with_ca = format!(", tls: {{ca_file: \"{}\"}}", ca.display());
-    all_of_kind(&run_bounded(&matrix_profile(&with_ca, ""), &expired.base_url()), ErrorKind::TlsCertExpired);
+    all_of_kind(
+        &run_bounded(&matrix_profile(&with_ca, ""), &expired.base_url()),
+        ErrorKind::TlsCertExpired,
+    );
 
     let fresh = target(TargetConfig {
         tls: Some(TlsMode::SelfSigned),
         ..TargetConfig::default()
     });
-    all_of_kind(&run_bounded(&matrix_profile("", ""), &fresh.base_url()), ErrorKind::TlsCertUntrusted);
+    all_of_kind(
+        &run_bounded(&matrix_profile("", ""), &fresh.base_url()),
+        ErrorKind::TlsCertUntrusted,
+    );
 }
 
 /// HTTP/2 with 4 streams per connection against a server allowing 1: the
@@ -323,7 +375,10 @@ fn http2_low_max_concurrent_streams() {
         },
         0.0,
     );
-    all_ok(&run_bounded(&matrix_profile(", http: http2, streams: 4", ""), &t.base_url()));
+    all_ok(&run_bounded(
+        &matrix_profile(", http: http2, streams: 4", ""),
+        &t.base_url(),
+    ));
 }
 
 #[test]
@@ -362,7 +417,11 @@ fn http2_goaway() {
             s.errors_by_kind
         );
     }
-    assert!(t.stats().connections >= s.totals.requests / 4, "{:?}", t.stats().connections);
+    assert!(
+        t.stats().connections >= s.totals.requests / 4,
+        "{:?}",
+        t.stats().connections
+    );
 }
 
 /// The `h1_response` fuzz target's inputs as a test: its seed corpus (the

@@ -459,7 +459,12 @@ mod tests {
         for (reply, want) in cases {
             for chunk in [1, 7, 1 << 20] {
                 let got = fuzzing::h1_responses(reply, chunk, false).unwrap();
-                assert_eq!(got.first(), Some(want), "{:?} read {chunk} at a time", String::from_utf8_lossy(reply));
+                assert_eq!(
+                    got.first(),
+                    Some(want),
+                    "{:?} read {chunk} at a time",
+                    String::from_utf8_lossy(reply)
+                );
             }
         }
         let mut huge = b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec();

@@ -103,7 +103,14 @@ fn h2_kind(e: &h2::Error, in_body: bool) -> ErrorKind {
         };
     }
     if let Some(io) = e.get_io() {
-        return super::io_kind(io, if in_body { super::h1::Phase::Body } else { super::h1::Phase::Request });
+        return super::io_kind(
+            io,
+            if in_body {
+                super::h1::Phase::Body
+            } else {
+                super::h1::Phase::Request
+            },
+        );
     }
     ErrorKind::H2Protocol
 }
