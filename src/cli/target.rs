@@ -121,7 +121,7 @@ pub struct WireArgs {
     #[arg(long, default_value = "100ms", value_name = "DURATION")]
     pub slow_pace: Dur,
 
-    /// Close each keep-alive connection after N responses (`Connection: close`).
+    /// Close each keep-alive connection, unannounced, after N responses.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub close_after: Option<u64>,
 
@@ -139,7 +139,7 @@ pub struct WireArgs {
 
     /// Where --reset-rate's resets strike: before the response, halfway
     /// through its head or body, or after it (the next request meets it).
-    #[arg(long, default_value = "before", value_name = "WHERE")]
+    #[arg(long, default_value = "before", value_name = "WHERE", value_parser = parse_reset_at)]
     pub reset_at: ResetAt,
 
     /// Frame bodies chunked, with a chunk extension and a trailer.
@@ -196,6 +196,12 @@ impl WireArgs {
             h2_rst_rate: self.h2_rst_rate.fraction(),
         }
     }
+}
+
+/// `--reset-at before|head|body|after`.
+fn parse_reset_at(s: &str) -> Result<ResetAt, String> {
+    s.parse()
+        .map_err(|_| format!("`{s}`: expected before, head, body or after"))
 }
 
 /// `--db sqlite:FILE`.

@@ -24,7 +24,7 @@ use super::Error;
 
 /// Where in the exchange an injected reset (`reset_rate`) strikes, on the
 /// raw HTTP/1.1 path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, strum::Display, strum::EnumString)]
 #[strum(serialize_all = "lowercase")]
 pub enum ResetAt {
     /// Before any byte of the response.

@@ -64,7 +64,9 @@ fn outcome(s: &Summary, o: Outcome) -> u64 {
 /// Every request failed with kind `k`, and nothing else was counted.
 #[track_caller]
 fn all_of_kind(s: &Summary, k: ErrorKind) {
-    assert!(s.totals.requests >= 15, "{:?}", s.totals);
+    // A timeout holds its connection: two connections at a 400 ms timeout
+    // send about 5 per second, the rest is never sent (and counted so).
+    assert!(s.totals.requests >= 4, "{:?}", s.totals);
     assert_eq!(kind(s, k), s.totals.requests, "{k}: {:?}", s.errors_by_kind);
     assert_eq!(s.errors_by_kind.len(), 1, "{:?}", s.errors_by_kind);
     assert_eq!(outcome(s, k.outcome()), s.totals.requests, "{:?}", s.outcomes);
