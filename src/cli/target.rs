@@ -226,7 +226,10 @@ fn stats_summary(s: &StatsSnapshot) -> String {
         String::new()
     };
     if s.accept_errors > 0 {
-        write_errors.push_str(&format!(", {} failed accepts (out of file descriptors?)", s.accept_errors));
+        write_errors.push_str(&format!(
+            ", {} failed accepts (out of file descriptors?)",
+            s.accept_errors
+        ));
     }
     format!(
         "served {}{classes}{not_found}{write_errors}, {}, {}, {}",

@@ -251,12 +251,8 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
         let _ = t.join();
     }
     progress.finish();
-    if let Some((seconds, source)) = io_error {
-        return Err(Error::StoppedOnWrite {
-            path: opts.out_dir.clone(),
-            seconds,
-            source,
-        });
+    if let Some(failed) = io_error {
+        return Err(stopped_on_write(opts, failed));
     }
     let ctx = SummaryContext {
         workers: workers as u32,
@@ -288,6 +284,15 @@ fn prepare(profile: &Profile, opts: &RunOptions) -> Result<(tokio::runtime::Runt
     let connector = rt.block_on(Connector::new(&profile.target))?;
     let proto = rt.block_on(probe(&connector, profile));
     Ok((rt, connector, proto))
+}
+
+/// The run stopped because its files could not be written after `seconds`.
+fn stopped_on_write(opts: &RunOptions, (seconds, source): (u64, std::io::Error)) -> Error {
+    Error::StoppedOnWrite {
+        path: opts.out_dir.clone(),
+        seconds,
+        source,
+    }
 }
 
 /// An error writing the run's files.

@@ -156,8 +156,8 @@ impl ResultWriter {
         let mut serializer = V2DeflateSerializer::new();
         let version = env!("CARGO_PKG_VERSION");
         let start = header.t0;
-        let counts_at = Self::head(&mut hlog, &mut serializer, header, version, start)
-            .map_err(|e| io_err(&hlog_path, e))?;
+        let counts_at =
+            Self::head(&mut hlog, &mut serializer, header, version, start).map_err(|e| io_err(&hlog_path, e))?;
         let ts_path = partial(dir, TIMESERIES_FILE);
         let mut timeseries =
             csv::Writer::from_writer(BufWriter::new(File::create(&ts_path).map_err(|e| io_err(&ts_path, e))?));

@@ -86,7 +86,11 @@ fn assert_fails_naming(o: &Output, path: &Path, reason: &str) {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "exit {:?}: {stderr}", o.status);
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(stderr.contains(&path.display().to_string()), "no {}: {stderr}", path.display());
+    assert!(
+        stderr.contains(&path.display().to_string()),
+        "no {}: {stderr}",
+        path.display()
+    );
     assert!(stderr.contains(reason), "no `{reason}`: {stderr}");
 }
 
@@ -163,7 +167,13 @@ fn run_on_a_full_disk_fails_naming_the_path() {
     let out = fs.path("run");
     let o = loadline(
         s.dir.path(),
-        &["run", profile.to_str().expect("path"), "--quiet", "--out", out.to_str().expect("path")],
+        &[
+            "run",
+            profile.to_str().expect("path"),
+            "--quiet",
+            "--out",
+            out.to_str().expect("path"),
+        ],
     );
     assert_fails_naming(&o, &out, NOSPC);
     assert!(!out.join("summary.json").exists());
@@ -203,13 +213,22 @@ endpoints:
     let started = Instant::now();
     let o = loadline(
         s.dir.path(),
-        &["run", profile.to_str().expect("path"), "--quiet", "--out", out.to_str().expect("path")],
+        &[
+            "run",
+            profile.to_str().expect("path"),
+            "--quiet",
+            "--out",
+            out.to_str().expect("path"),
+        ],
     );
     let took = started.elapsed();
     assert_fails_naming(&o, &out, NOSPC);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("the run was stopped"), "{stderr}");
-    assert!(took < Duration::from_secs(45), "the run went on for {took:?} on a full disk");
+    assert!(
+        took < Duration::from_secs(45),
+        "the run went on for {took:?} on a full disk"
+    );
     assert!(!out.join("summary.json").exists());
     assert_only_partial(fs.dir.path());
 }
@@ -326,7 +345,14 @@ fn unwritable_output_paths_fail_with_exit_1_naming_them() {
         let o = out.to_str().expect("path");
         let cases: Vec<Vec<String>> = vec![
             vec!["run".into(), profile.into(), "--quiet".into(), "--out".into(), o.into()],
-            vec!["synth".into(), schema.into(), "--to".into(), format!("csv:{o}"), "--scale".into(), "0.01".into()],
+            vec![
+                "synth".into(),
+                schema.into(),
+                "--to".into(),
+                format!("csv:{o}"),
+                "--scale".into(),
+                "0.01".into(),
+            ],
             vec!["report".into(), run.into(), "--out".into(), o.into()],
             vec!["merge".into(), run.into(), "--out".into(), o.into()],
             vec![

@@ -89,8 +89,10 @@ impl Env {
 
     fn keep(&mut self, args: &[&str], o: &Output) {
         let label = args.join(" ");
-        self.seen.push((format!("{label} (stdout)"), String::from_utf8_lossy(&o.stdout).into()));
-        self.seen.push((format!("{label} (stderr)"), String::from_utf8_lossy(&o.stderr).into()));
+        self.seen
+            .push((format!("{label} (stdout)"), String::from_utf8_lossy(&o.stdout).into()));
+        self.seen
+            .push((format!("{label} (stderr)"), String::from_utf8_lossy(&o.stderr).into()));
     }
 
     /// Like `run`, and the command must succeed.
@@ -150,7 +152,9 @@ fn context(text: &str, secret: &str) -> String {
     let i = text.find(secret).unwrap_or(0);
     let start = text[..i].char_indices().rev().nth(80).map_or(0, |(j, _)| j);
     let end = (i + secret.len() + 80).min(text.len());
-    let end = (end..=text.len()).find(|&e| text.is_char_boundary(e)).unwrap_or(text.len());
+    let end = (end..=text.len())
+        .find(|&e| text.is_char_boundary(e))
+        .unwrap_or(text.len());
     text[start..end].replace('\n', "⏎")
 }
 
@@ -187,7 +191,15 @@ fn with_password(url: &str, password: &str) -> String {
 /// `loadline target` with an access log, on a free port, for a few seconds.
 fn start_target(env: &Env) -> (Child, String) {
     let mut child = env
-        .cmd(&["target", "--port", "0", "--duration", "20s", "--access-log", "access.log"])
+        .cmd(&[
+            "target",
+            "--port",
+            "0",
+            "--duration",
+            "20s",
+            "--access-log",
+            "access.log",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -282,11 +294,27 @@ fn load_side(env: &mut Env) {
     let policy = root().join("profiles/gate.yaml");
     let policy = policy.to_str().expect("path");
     let gate = [
-        "gate", "run", "--baseline", "merged", "--policy", policy, "--env", "dev", "--json", "verdict.json", "--junit",
-        "verdict.xml", "--markdown", "verdict.md",
+        "gate",
+        "run",
+        "--baseline",
+        "merged",
+        "--policy",
+        policy,
+        "--env",
+        "dev",
+        "--json",
+        "verdict.json",
+        "--junit",
+        "verdict.xml",
+        "--markdown",
+        "verdict.md",
     ];
     let o = env.run(&gate);
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     env.ok(&["report", "run", "--baseline", "merged", "--out", "report.html"]);
     let _ = target.kill();
     let o = target.wait_with_output().expect("target");
@@ -304,7 +332,19 @@ fn load_side(env: &mut Env) {
 
     // Deploy: the profile ships verbatim (its `${env:...}` a reference to a Secret).
     env.ok(&[
-        "deploy", "k8s", &p, "--shards", "2", "--secret", "staging-creds", "--policy", policy, "--env", "dev", "--out", "k8s.yaml",
+        "deploy",
+        "k8s",
+        &p,
+        "--shards",
+        "2",
+        "--secret",
+        "staging-creds",
+        "--policy",
+        policy,
+        "--env",
+        "dev",
+        "--out",
+        "k8s.yaml",
     ]);
     // A credential written in the profile is refused, without echoing it.
     let _ = env.run(&["deploy", "k8s", &literal, "--shards", "2", "--secret", "staging-creds"]);
@@ -348,21 +388,46 @@ fn data_side(env: &mut Env) {
     env.s.write("scrub-key.txt", LITERAL_FILE_KEY);
     let file_rules = env.s.write(
         "rules-file.yaml",
-        &rules_text.replace("${env:LOADLINE_SCRUB_KEY}", &format!("${{file:{}}}", env.path("scrub-key.txt"))),
+        &rules_text.replace(
+            "${env:LOADLINE_SCRUB_KEY}",
+            &format!("${{file:{}}}", env.path("scrub-key.txt")),
+        ),
     );
     for (rules, out) in [(env_rules, "clean-env"), (file_rules, "clean-file")] {
         let rules = rules.to_str().expect("path");
         let report = format!("{out}.report.json");
-        env.ok(&["scrub", "--rules", rules, "--in", dump, "--out", out, "--report", &report]);
-        let o = env.run(&["scrub", "verify", "--rules", rules, "--original", dump, "--scrubbed", out]);
-        assert!(matches!(o.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&o.stderr));
+        env.ok(&[
+            "scrub", "--rules", rules, "--in", dump, "--out", out, "--report", &report,
+        ]);
+        let o = env.run(&[
+            "scrub",
+            "verify",
+            "--rules",
+            rules,
+            "--original",
+            dump,
+            "--scrubbed",
+            out,
+        ]);
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     env.ok(&["scrub", "scan", "clean-env", "--json", "scan.json"]);
     // The access log `loadline target` wrote while the load side ran.
     let log = env.s.path("access.log");
     let base = format!("http://user:{}@127.0.0.1:8080", env.vars["LL_CANARY_URLPASS"]);
     // A password in the learned profile's base URL would be written in plain text: refused.
-    let o = env.run(&["learn", log.to_str().expect("path"), "--out", "learned-url.yaml", "--base-url", &base]);
+    let o = env.run(&[
+        "learn",
+        log.to_str().expect("path"),
+        "--out",
+        "learned-url.yaml",
+        "--base-url",
+        &base,
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
     let o = env.run(&["learn", log.to_str().expect("path"), "--out", "learned.yaml"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
