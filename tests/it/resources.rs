@@ -374,3 +374,46 @@ fn unwritable_output_paths_fail_with_exit_1_naming_them() {
         }
     }
 }
+
+/// The soft limit on open files of this process, from /proc/self/limits.
+fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
+
+/// 2,000 connections (benches/connections.sh is the 50,000 version): every
+/// one is opened and accepted, and every request is answered.
+#[test]
+fn two_thousand_connections_are_all_opened_and_counted() {
+    // Both ends of every connection live in this process.
+    match open_files_limit() {
+        Some(n) if n >= 4_500 => {}
+        n => {
+            eprintln!("skipped two_thousand_connections: the open-files limit is {n:?}, below 4,500");
+            return;
+        }
+    }
+    let target = plain_target();
+    let s = Scratch::new();
+    let text = "name: many
+target: {base_url: \"{BASE}\", connections: 2000, timeout: 5s}
+seed: 1
+duration: 2s
+load: {model: open, rate: 1000/s, arrivals: uniform}
+endpoints:
+  - {name: root, weight: 1, path: /}
+";
+    let p = crate::support::profile(&s, text, &target.base_url());
+    let report = crate::support::run(&s, p, 2);
+    let stats = target.stats();
+    // The protocol probe opens one more.
+    assert!(stats.connections >= 2000, "accepted {}", stats.connections);
+    assert_eq!(stats.accept_errors, 0);
+    assert_eq!(report.summary.totals.errors, 0, "{:?}", report.summary.errors_by_class);
+    assert!(
+        report.summary.totals.requests >= 1900,
+        "{}",
+        report.summary.totals.requests
+    );
+}
