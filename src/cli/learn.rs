@@ -87,7 +87,25 @@ pub struct LearnArgs {
     pub key_env: String,
 }
 
+/// True when `url` carries a password (`scheme://user:secret@host`): the
+/// learned profile would hold it in plain text.
+fn has_password(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    authority
+        .rsplit_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+}
+
 fn options(args: &LearnArgs) -> Result<(LearnOptions, Input), CliError> {
+    if has_password(&args.base_url) {
+        // The value is not repeated: it is a secret.
+        return Err(CliError::input(anyhow::anyhow!(
+            "--base-url: the URL holds a password, which the learned profile would keep in plain text; \
+             give the URL without it and send credentials in a header read from the environment \
+             (`Authorization: \"Bearer ${{env:TOKEN}}\"`)"
+        )));
+    }
     let tenant: Option<TenantSource> = args
         .tenant
         .as_deref()
@@ -283,4 +301,18 @@ fn summary(l: &Learned, opts: &LearnOptions, printer: &Printer) {
          {} rare and {} personal-looking path segments",
         l.dropped.rare_requests, l.dropped.rare_templates, opts.min_count, l.dropped.rare_segments, l.dropped.personal_segments
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_in_the_base_url_is_found() {
+        assert!(has_password("http://u:p@h:8080/x"));
+        assert!(has_password("https://u:p@h"));
+        assert!(!has_password("http://u@h"));
+        assert!(!has_password("http://h:8080/a@b:c"));
+        assert!(!has_password("http://127.0.0.1:8080"));
+    }
 }

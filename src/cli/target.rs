@@ -390,11 +390,17 @@ fn stats_summary(s: &StatsSnapshot) -> String {
     } else {
         String::new()
     };
-    let write_errors = if s.order_write_errors > 0 {
+    let mut write_errors = if s.order_write_errors > 0 {
         format!(", {} orders not written", s.order_write_errors)
     } else {
         String::new()
     };
+    if s.accept_errors > 0 {
+        write_errors.push_str(&format!(
+            ", {} failed accepts (out of file descriptors?)",
+            s.accept_errors
+        ));
+    }
     format!(
         "served {}{classes}{not_found}{write_errors}, {}, {}, {}",
         count(s.total, "request"),

@@ -104,6 +104,17 @@ pub enum Error {
         /// The operating system's reason.
         source: std::io::Error,
     },
+    /// The run's files could not be written while it ran (a full disk,
+    /// typically): the run was stopped there, as by a first Ctrl-C.
+    #[error("{}: {source}; the run was stopped when its results could no longer be written, after {seconds} s: its files stay named *.partial and there is no summary.json", path.display())]
+    StoppedOnWrite {
+        /// The results directory.
+        path: PathBuf,
+        /// Whole seconds recorded before the failure.
+        seconds: u64,
+        /// The operating system's reason, naming the file.
+        source: std::io::Error,
+    },
     /// `shard` is not `INDEX/COUNT` with `INDEX < COUNT`.
     #[error("--shard {index}/{count}: the index must be below the count, and the count at least 1")]
     BadShard {
@@ -240,8 +251,8 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
         let _ = t.join();
     }
     progress.finish();
-    if let Some(source) = io_error {
-        return Err(io_error_in(opts, source));
+    if let Some(failed) = io_error {
+        return Err(stopped_on_write(opts, failed));
     }
     let ctx = SummaryContext {
         workers: workers as u32,
@@ -273,6 +284,15 @@ fn prepare(profile: &Profile, opts: &RunOptions) -> Result<(tokio::runtime::Runt
     let connector = rt.block_on(Connector::new(&profile.target))?;
     let proto = rt.block_on(probe(&connector, profile));
     Ok((rt, connector, proto))
+}
+
+/// The run stopped because its files could not be written after `seconds`.
+fn stopped_on_write(opts: &RunOptions, (seconds, source): (u64, std::io::Error)) -> Error {
+    Error::StoppedOnWrite {
+        path: opts.out_dir.clone(),
+        seconds,
+        source,
+    }
 }
 
 /// An error writing the run's files.
@@ -597,10 +617,11 @@ struct Collector<'a> {
 }
 
 /// What the collector hands back when the workers are done: their totals,
-/// and the first error writing the results, if any.
+/// and the first error writing the results, if any, with the number of
+/// intervals written before it.
 struct Collected {
     finals: Vec<WorkerTotals>,
-    io_error: Option<std::io::Error>,
+    io_error: Option<(u64, std::io::Error)>,
 }
 
 /// Runs the collector until every worker is done, or a second Ctrl-C or
@@ -651,6 +672,14 @@ async fn collect(
                             let p = entry.remove();
                             write_interval(&p.data, writer, progress, &mut io_error, &mut errors_so_far);
                         }
+                        // Load that cannot be recorded is load for nothing:
+                        // stop as a first Ctrl-C does (requests in flight end).
+                        if io_error.is_some() && !stopping {
+                            stopping = true;
+                            progress.note("stopping: the results can no longer be written (see the error below)");
+                            stop.store(true, Ordering::Relaxed);
+                            notify.notify_waiters();
+                        }
                     }
                 }
                 Some(WorkerMsg::Done(t)) => finals.push(*t),
@@ -700,12 +729,13 @@ fn add_report(pending: &mut BTreeMap<u64, Pending>, iv: WorkerInterval, profile:
 }
 
 /// One complete interval to the progress line and the result files; after
-/// the first write error, only to the progress line (the error is kept).
+/// the first write error, only to the progress line (the error is kept,
+/// with the interval it failed on).
 fn write_interval(
     data: &IntervalData,
     writer: &mut ResultWriter,
     progress: &Progress,
-    io_error: &mut Option<std::io::Error>,
+    io_error: &mut Option<(u64, std::io::Error)>,
     errors: &mut u64,
 ) {
     *errors += data
@@ -717,7 +747,7 @@ fn write_interval(
     progress.interval(data, *errors);
     if io_error.is_none() {
         if let Err(e) = writer.interval(data) {
-            *io_error = Some(e);
+            *io_error = Some((data.index, e));
         }
     }
 }

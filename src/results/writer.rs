@@ -126,6 +126,27 @@ fn io_err(path: &Path, e: std::io::Error) -> std::io::Error {
     std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
+/// An interval log error: the I/O error (its kind kept) naming the file.
+fn hlog_err<E: std::fmt::Debug>(
+    path: &Path,
+    e: hdrhistogram::serialization::interval_log::IntervalLogWriterError<E>,
+) -> std::io::Error {
+    use hdrhistogram::serialization::interval_log::IntervalLogWriterError as W;
+    match e {
+        W::IoError(e) => io_err(path, e),
+        W::SerializeError(e) => io_err(path, std::io::Error::other(format!("{e:?}"))),
+    }
+}
+
+/// A CSV error as the I/O error it usually is (its kind kept, so a full
+/// disk still reads "No space left on device"), naming the file.
+fn csv_err(path: &Path, e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => io_err(path, e),
+        other => io_err(path, std::io::Error::other(format!("{other:?}"))),
+    }
+}
+
 impl ResultWriter {
     /// Start a run directory. `endpoints` names the series' endpoint indices.
     pub fn create(dir: &Path, header: &LogHeader, endpoints: Vec<String>) -> std::io::Result<ResultWriter> {
@@ -133,26 +154,10 @@ impl ResultWriter {
         let hlog_path = partial(dir, LATENCY_LOG_FILE);
         let mut hlog = BufWriter::new(File::create(&hlog_path).map_err(|e| io_err(&hlog_path, e))?);
         let mut serializer = V2DeflateSerializer::new();
-        let identity = identity_line(header);
         let version = env!("CARGO_PKG_VERSION");
         let start = header.t0;
-        IntervalLogWriterBuilder::new()
-            .add_comment(&format!("loadline {version} interval log: {}", header.title))
-            .add_comment(
-                "Values in microseconds, measured from each request's intended send time; each request is in the interval of its intended send time. Tag = endpoint/outcome.",
-            )
-            .add_comment(&identity)
-            .with_start_time(start)
-            .with_base_time(start)
-            .with_max_value_divisor(1000.0)
-            .begin_log_with(&mut hlog, &mut serializer)?;
-        // Filled in when the run ends (the counts are known only then).
-        let counts_at = hlog.stream_position()?;
-        writeln!(hlog, "{}", counts_line(0, 0, 0))?;
-        writeln!(
-            hlog,
-            "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\""
-        )?;
+        let counts_at =
+            Self::head(&mut hlog, &mut serializer, header, version, start).map_err(|e| io_err(&hlog_path, e))?;
         let ts_path = partial(dir, TIMESERIES_FILE);
         let mut timeseries =
             csv::Writer::from_writer(BufWriter::new(File::create(&ts_path).map_err(|e| io_err(&ts_path, e))?));
@@ -170,7 +175,7 @@ impl ResultWriter {
                 "sent",
                 "never_sent",
             ])
-            .map_err(std::io::Error::other)?;
+            .map_err(|e| csv_err(&ts_path, e))?;
         Ok(ResultWriter {
             dir: dir.to_path_buf(),
             counts_at,
@@ -181,6 +186,36 @@ impl ResultWriter {
             totals: BTreeMap::new(),
             tag_buf: String::new(),
         })
+    }
+
+    /// The interval log's head: comments, identity, the counts line (filled
+    /// in at the end) and the column names. Returns the counts line's offset.
+    fn head(
+        hlog: &mut BufWriter<File>,
+        serializer: &mut V2DeflateSerializer,
+        header: &LogHeader,
+        version: &str,
+        start: SystemTime,
+    ) -> std::io::Result<u64> {
+        let identity = identity_line(header);
+        IntervalLogWriterBuilder::new()
+            .add_comment(&format!("loadline {version} interval log: {}", header.title))
+            .add_comment(
+                "Values in microseconds, measured from each request's intended send time; each request is in the interval of its intended send time. Tag = endpoint/outcome.",
+            )
+            .add_comment(&identity)
+            .with_start_time(start)
+            .with_base_time(start)
+            .with_max_value_divisor(1000.0)
+            .begin_log_with(&mut *hlog, serializer)?;
+        // Filled in when the run ends (the counts are known only then).
+        let counts_at = hlog.stream_position()?;
+        writeln!(hlog, "{}", counts_line(0, 0, 0))?;
+        writeln!(
+            hlog,
+            "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\""
+        )?;
+        Ok(counts_at)
     }
 
     /// Append one interval to the log and the time series, and add it to the totals.
@@ -199,9 +234,10 @@ impl ResultWriter {
             let tag = Tag::new(&self.tag_buf);
             IntervalLogWriterBuilder::new()
                 .with_max_value_divisor(1000.0)
-                .begin_log_with(&mut self.hlog, &mut self.serializer)?
+                .begin_log_with(&mut self.hlog, &mut self.serializer)
+                .map_err(|e| io_err(&partial(&self.dir, LATENCY_LOG_FILE), e))?
                 .write_histogram(h, d.start, d.length, tag)
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
+                .map_err(|e| hlog_err(&partial(&self.dir, LATENCY_LOG_FILE), e))?;
             let _ = all.add(h);
             if outcome.is_error() {
                 errors += h.len();
@@ -230,7 +266,7 @@ impl ResultWriter {
                 d.sent.to_string(),
                 d.never_sent.to_string(),
             ])
-            .map_err(std::io::Error::other)?;
+            .map_err(|e| csv_err(&partial(&self.dir, TIMESERIES_FILE), e))?;
         Ok(())
     }
 
@@ -247,11 +283,16 @@ impl ResultWriter {
             sent,
             summary.schedule.dropped_requests,
         );
-        self.hlog.seek(SeekFrom::Start(self.counts_at))?;
-        self.hlog.write_all(line.as_bytes())?;
-        self.hlog.seek(SeekFrom::End(0))?;
-        self.hlog.flush()?;
-        self.timeseries.flush()?;
+        let hlog_path = partial(&self.dir, LATENCY_LOG_FILE);
+        let ts_path = partial(&self.dir, TIMESERIES_FILE);
+        (|| {
+            self.hlog.seek(SeekFrom::Start(self.counts_at))?;
+            self.hlog.write_all(line.as_bytes())?;
+            self.hlog.seek(SeekFrom::End(0))?;
+            self.hlog.flush()
+        })()
+        .map_err(|e| io_err(&hlog_path, e))?;
+        self.timeseries.flush().map_err(|e| io_err(&ts_path, e))?;
         let s_path = partial(&self.dir, SUMMARY_FILE);
         let json = serde_json::to_vec_pretty(summary).map_err(std::io::Error::other)?;
         std::fs::write(&s_path, json).map_err(|e| io_err(&s_path, e))?;

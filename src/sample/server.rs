@@ -57,7 +57,12 @@ pub(crate) async fn accept_loop(
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(e) => {
-                tracing::warn!("sample target: accept failed: {e}");
+                // Counted always, logged at powers of two: out of fds lasts,
+                // and one line per pause would flood the log.
+                let n = shared.stats.accept_error();
+                if n.is_power_of_two() {
+                    tracing::warn!("sample target: accept failed ({n} so far): {e}");
+                }
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
                 continue;
             }

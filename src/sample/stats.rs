@@ -82,6 +82,10 @@ pub struct StatsSnapshot {
     /// the writer's batch (see the target's log for why).
     #[serde(default)]
     pub order_write_errors: u64,
+    /// Failed `accept` calls: out of file descriptors (EMFILE, ENFILE) or
+    /// memory; each is followed by a short pause, not a retry loop.
+    #[serde(default)]
+    pub accept_errors: u64,
 }
 
 /// One stripe of counters. Aligned so two stripes never share a cache
@@ -108,6 +112,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) struct Stats {
     stripes: Box<[Stripe]>,
     connections: AtomicU64,
+    accept_errors: AtomicU64,
     tenants_tracked: AtomicU64,
 }
 
@@ -118,6 +123,7 @@ impl Stats {
         Stats {
             stripes: (0..n).map(|_| Stripe::default()).collect(),
             connections: AtomicU64::new(0),
+            accept_errors: AtomicU64::new(0),
             tenants_tracked: AtomicU64::new(0),
         }
     }
@@ -134,6 +140,11 @@ impl Stats {
 
     pub(crate) fn connection(&self) {
         self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a failed `accept`; returns how many have failed so far.
+    pub(crate) fn accept_error(&self) -> u64 {
+        self.accept_errors.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     pub(crate) fn request(&self, stripe: usize, route: Route, method: &http::Method, tenant: Option<&str>) {
@@ -170,6 +181,7 @@ impl Stats {
         let mut statuses = [0u64; 5];
         let mut snap = StatsSnapshot {
             connections: self.connections.load(Ordering::Relaxed),
+            accept_errors: self.accept_errors.load(Ordering::Relaxed),
             ..StatsSnapshot::default()
         };
         for s in self.stripes.iter() {
@@ -193,6 +205,7 @@ impl Stats {
     /// Zero every counter. Requests in flight may land on either side.
     pub(crate) fn reset(&self) {
         self.connections.store(0, Ordering::Relaxed);
+        self.accept_errors.store(0, Ordering::Relaxed);
         for s in self.stripes.iter() {
             let all = s.routes.iter().chain(&s.methods).chain(&s.statuses);
             for c in all.chain([&s.resets, &s.untracked, &s.not_found]) {

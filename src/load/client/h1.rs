@@ -16,7 +16,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::{io_kind, Stream};
 use crate::results::ErrorKind;
 
+/// The most a response head (and what is read with it) may take.
 const READ_BUF: usize = 64 * 1024;
+/// What a connection's read buffer starts at: a typical response head and
+/// small body. It doubles, up to [`READ_BUF`], when a read fills it, so
+/// thousands of idle connections do not each hold 64 KiB (they did: 70 KB
+/// of RSS per connection at 18,000 connections).
+const READ_BUF_START: usize = 4 * 1024;
 const MAX_HEADERS: usize = 64;
 
 /// How far the current exchange got.
@@ -76,7 +82,7 @@ impl H1Conn {
     pub fn new() -> Self {
         H1Conn {
             stream: None,
-            rbuf: vec![0u8; READ_BUF].into_boxed_slice(),
+            rbuf: vec![0u8; READ_BUF_START].into_boxed_slice(),
             pos: 0,
             filled: 0,
             served: 0,
@@ -252,6 +258,13 @@ impl H1Conn {
             self.phase = Phase::Head;
         }
         self.filled += n;
+        if self.filled == self.rbuf.len() && self.rbuf.len() < READ_BUF {
+            // Full: a larger head or body is coming; double (a few times per
+            // connection at most), keeping the unread bytes in place.
+            let mut bigger = vec![0u8; (self.rbuf.len() * 2).min(READ_BUF)].into_boxed_slice();
+            bigger[..self.filled].copy_from_slice(&self.rbuf[..self.filled]);
+            self.rbuf = bigger;
+        }
         Ok(n)
     }
 
