@@ -207,8 +207,14 @@ mod tests {
         assert_eq!(why("3"), "write INDEX/COUNT, e.g. 0/4");
         assert_eq!(why("x/4"), "`x` is not a shard index");
         assert_eq!(why("1/y"), "`y` is not a shard count");
-        assert_eq!(why("4/4"), "shard 4/4: the index must be below the count, and the count at most 1000000");
-        assert_eq!(why("0/0"), "shard 0/0: the index must be below the count, and the count at most 1000000");
+        assert_eq!(
+            why("4/4"),
+            "shard 4/4: the index must be below the count, and the count at most 1000000"
+        );
+        assert_eq!(
+            why("0/0"),
+            "shard 0/0: the index must be below the count, and the count at most 1000000"
+        );
         assert!(why("0/1000001").starts_with("shard 0/1000001"));
     }
 }

@@ -116,8 +116,16 @@ fn read_lines(log: &[u8], parser: &dyn LineParser) -> Result<(), Violation> {
     if let Some(b) = bad {
         return Err(Violation(b));
     }
-    ensure!(seen == expected.len(), "{seen} lines passed on, {} expected", expected.len());
-    ensure!(rejects.total() == rejected, "{rejected} rejected, {} counted", rejects.total());
+    ensure!(
+        seen == expected.len(),
+        "{seen} lines passed on, {} expected",
+        expected.len()
+    );
+    ensure!(
+        rejects.total() == rejected,
+        "{rejected} rejected, {} counted",
+        rejects.total()
+    );
     Ok(())
 }
 
@@ -178,7 +186,11 @@ fn combined_round_trip(data: &[u8]) -> Result<(), Violation> {
     let local = epoch + offset_min * 60;
     let (y, m, d) = civil_from_days(local.div_euclid(86_400));
     let s = local.rem_euclid(86_400);
-    let (sign, off) = if offset_min < 0 { ('-', -offset_min) } else { ('+', offset_min) };
+    let (sign, off) = if offset_min < 0 {
+        ('-', -offset_min)
+    } else {
+        ('+', offset_min)
+    };
     let month = MONTHS[(m as usize).saturating_sub(1).min(11)];
     let line = format!(
         "{ip} - - [{d:02}/{month}/{y:04}:{:02}:{:02}:{:02} {sign}{:02}{:02}] \"{method} {path} HTTP/1.1\" {status} {bytes} \"{referer}\" \"{agent}\"",
@@ -202,6 +214,10 @@ fn combined_round_trip(data: &[u8]) -> Result<(), Violation> {
         r.status,
         r.response_bytes
     );
-    ensure!(r.arrival == epoch as f64, "{line:?} reads as time {}, not {epoch}", r.arrival);
+    ensure!(
+        r.arrival == epoch as f64,
+        "{line:?} reads as time {}, not {epoch}",
+        r.arrival
+    );
     Ok(())
 }

@@ -78,11 +78,15 @@ fn encoded_as_context(context: Context, v: &[u8]) -> Result<(), Violation> {
     match context {
         Context::Url => {
             ensure!(
-                enc.iter().all(|b| b.is_ascii_graphic() && !b"/?#&=%".contains(b) || *b == b'%'),
+                enc.iter()
+                    .all(|b| b.is_ascii_graphic() && !b"/?#&=%".contains(b) || *b == b'%'),
                 "a URL value encoded with a reserved byte: {enc:?}"
             );
             let decoded: Vec<u8> = percent_decode(&enc);
-            ensure!(decoded == v, "URL value {v:?} encoded as {enc:?} decodes as {decoded:?}");
+            ensure!(
+                decoded == v,
+                "URL value {v:?} encoded as {enc:?} decodes as {decoded:?}"
+            );
         }
         Context::Header => {
             let kept: Vec<u8> = v.iter().copied().filter(|b| *b != b'\r' && *b != b'\n').collect();
@@ -111,7 +115,11 @@ fn percent_decode(s: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < s.len() {
-        match (s[i], s.get(i + 1).copied().and_then(hex), s.get(i + 2).copied().and_then(hex)) {
+        match (
+            s[i],
+            s.get(i + 1).copied().and_then(hex),
+            s.get(i + 2).copied().and_then(hex),
+        ) {
             (b'%', Some(h), Some(l)) => {
                 out.push(h << 4 | l);
                 i += 3;

@@ -27,7 +27,11 @@ where
             same(&v, &back),
             "{what}: {text:?} is {v:?}, shown as {shown:?}, which reads as {back:?}"
         ),
-        Err(e) => return Err(Violation(format!("{what}: {text:?} is {v:?}, shown as {shown:?}, which does not parse: {e}"))),
+        Err(e) => {
+            return Err(Violation(format!(
+                "{what}: {text:?} is {v:?}, shown as {shown:?}, which does not parse: {e}"
+            )))
+        }
     }
     Ok(())
 }
@@ -62,11 +66,7 @@ pub fn units(text: &str) -> Result<(), Violation> {
         ensure!(v.is_finite() && v >= 0.0, "rate {text:?} is {v}/s");
     }
     if let Some(q) = Quantile::parse(text) {
-        ensure!(
-            (0.0..=1.0).contains(&q.fraction),
-            "quantile {text:?} is {}",
-            q.fraction
-        );
+        ensure!((0.0..=1.0).contains(&q.fraction), "quantile {text:?} is {}", q.fraction);
     }
     if let Ok((i, n)) = crate::cli::parse_shard(text) {
         ensure!(i < n, "shard {text:?} is {i}/{n}");

@@ -58,11 +58,7 @@ pub fn profile(text: &str) -> Result<(), Violation> {
     let p = match profile::from_str(text, &path, &Overrides::default()) {
         Ok(p) => p,
         Err(profile::Error::File(e)) => return file_error(&e, &path),
-        Err(e) => {
-            return Err(Violation(format!(
-                "a profile error that is not about the file: {e}"
-            )))
-        }
+        Err(e) => return Err(Violation(format!("a profile error that is not about the file: {e}"))),
     };
     ensure!(!p.endpoints.is_empty(), "a profile without endpoints loaded");
     ensure!(p.warmup < p.duration, "a warm-up not shorter than the duration loaded");
@@ -74,7 +70,11 @@ pub fn profile(text: &str) -> Result<(), Violation> {
     let mut buf = RequestBuf::default();
     for i in 0..REQUESTS {
         plan.render(i, &mut buf);
-        ensure!(buf.endpoint < n_ep, "request {i} went to endpoint {} of {n_ep}", buf.endpoint);
+        ensure!(
+            buf.endpoint < n_ep,
+            "request {i} went to endpoint {} of {n_ep}",
+            buf.endpoint
+        );
         request_is_well_formed(i, &buf)?;
     }
     Ok(())
@@ -120,11 +120,7 @@ pub fn schema(text: &str) -> Result<(), Violation> {
     let mut s = match synth::schema::from_str(text, &path, &synth::schema::Options::default()) {
         Ok(s) => s,
         Err(synth::schema::Error::File(e)) => return file_error(&e, &path),
-        Err(e) => {
-            return Err(Violation(format!(
-                "a schema error that is not about the file: {e}"
-            )))
-        }
+        Err(e) => return Err(Violation(format!("a schema error that is not about the file: {e}"))),
     };
     for t in &mut s.tables {
         t.rows = t.rows.min(ROWS);

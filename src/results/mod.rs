@@ -134,9 +134,13 @@ fn check_summary(s: &Summary) -> Result<(), String> {
         ("files.latency_log", &s.files.latency_log),
         ("files.timeseries", &s.files.timeseries),
     ] {
-        let plain = std::path::Path::new(name).file_name().is_some_and(|f| f == name.as_str());
+        let plain = std::path::Path::new(name)
+            .file_name()
+            .is_some_and(|f| f == name.as_str());
         if !plain || name.contains(['/', '\\']) {
-            return Err(format!("key `{key}`: `{name}` is not a file name inside the run directory"));
+            return Err(format!(
+                "key `{key}`: `{name}` is not a file name inside the run directory"
+            ));
         }
     }
     Ok(())
@@ -180,7 +184,9 @@ mod tests {
         let e = check_summary(&s).unwrap_err();
         assert!(e.contains("key `endpoints`"), "{e}");
         let big = format!("{{{}}}", " ".repeat(MAX_SUMMARY_BYTES as usize));
-        let e = summary_from_str(&big, std::path::Path::new("r/summary.json")).unwrap_err().to_string();
+        let e = summary_from_str(&big, std::path::Path::new("r/summary.json"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("larger than"), "{e}");
     }
 }

@@ -412,5 +412,8 @@ fn the_seed_run_reads_through_the_targets() {
     results::hlog(&log, &seed_run().summary).unwrap_or_else(|v| panic!("{v}"));
     results::summary(&summary).unwrap_or_else(|v| panic!("{v}"));
     assert!(!seed_run().endpoints.is_empty());
-    assert!(seed_run().counts_of(&[0]).iter().sum::<u64>() > 0, "the seed run has requests");
+    assert!(
+        seed_run().counts_of(&[0]).iter().sum::<u64>() > 0,
+        "the seed run has requests"
+    );
 }
