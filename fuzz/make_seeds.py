@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the seed corpora of the scrub and detect fuzz targets into fuzz/corpus/.
+"""Write the seed corpora of the fuzz targets into fuzz/corpus/.
 
 Seeds come from the repository's own fixtures (the head of each dump, a few
 KB, cut between records; the same rows as COPY text and JSON lines; the
@@ -213,5 +213,111 @@ def main() -> None:
         put("scrub_rules", m.group(1))
 
 
+def yaml_blocks(*needles):
+    """The YAML examples of the README and docs/ holding every needle."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    docs = "".join(p.read_text(encoding="utf-8") for p in pages)
+    for block in re.findall(r"```yaml\n(.*?)```", docs, re.S):
+        if all(n in block for n in needles):
+            yield block
+
+
+UNITS = [
+    "250ms", "2s", "1m30s", "24h", "1.5s", "0", "30d", "1h 30m", "5min", "2 hours",
+    "1,000s", "-1s", "1e30s", "36525d", "999999999999h", "1ns", "0.000000001s",
+    "2000/s", "120/m", "10k/s", "5/h", "1/1ns", "1e308/s", "1/250ms", "0/s",
+    "0.1%", "99.9%", "5%", "100%", "100.0000000001%", "0.07%", "57%",
+    "64", "10k", "1.5M", "1_000", "18446744073709551615", "1e20",
+    "85/15", "17/3", "0/0", "1e308/1e308", "50%/50%",
+    "p50", "p99.9", "p99.99", "max", "p100", "p0", "0/4", "3/4", "4/4", "0/4294967295",
+]
+
+POLICIES = [
+    "environments:\n  dev: {enforce: observe}\nchecks:\n  - name: l\n    endpoints: [get_product, search]\n"
+    "    latency: {p50: 1ms, max: 1s}\n",
+    "environments:\n  ci: {enforce: block, on_no_data: warn}\nchecks:\n  - name: e\n    error_rate: {max: 0%, count_4xx: true}\n"
+    "regression:\n  quantiles: [p90]\n  tolerance: 0%\n  confidence: 99.9%\n",
+    "environments:\n  x: {enforce: warn, min_soak: 1s}\nchecks:\n  - name: b\n    endpoints: each\n"
+    "    slo: {latency_le: 5ms, target: 50%}\n    burn_rate: {windows: [[2s, 1s, 1]]}\n",
+]
+
+TEMPLATES = [
+    "/t/{{tenant}}/products/{{product}}", "/search?q={{q}}&n={{request}}",
+    '{"q": "{{q}}", "p": {{product}}}', "Bearer {{tenant}}-{{request}}",
+    "{{", "}}{{", "{{ }}", "{{nope}}", "{{q}}{{q}}{{q}}", "/x/{{q", "é{{q}}ü",
+]
+
+
+def template_seed(context: int, values, token, text: str) -> bytes:
+    out = bytes([context])
+    for v in values:
+        out += bytes([len(v)]) + v
+    length, alphabet, n, k1, k2 = token
+    out += bytes([length, alphabet]) + b"".join(x.to_bytes(8, "little") for x in (n, k1, k2))
+    return out + text.encode()
+
+
+def access_log_seeds():
+    """Each fixture log with the byte that picks its format, detection
+    (6) and custom log_format strings (7)."""
+    logs = ROOT / "fixtures/logs"
+    picks = [
+        ("combined.log", 0), ("apache-combined.log", 1), ("apache-common.log", 2),
+        ("alb.log", 3), ("envoy.log", 4), ("envoy.json.log", 5),
+    ]
+    for name, pick in picks:
+        data = (logs / name).read_bytes()
+        yield bytes([pick, 0]) + data
+        yield bytes([6, 0]) + data
+    combined = (logs / "combined.log").read_bytes()
+    for fmt in [
+        '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"',
+        '$msec $request_time "$request_method" "$request_uri" $status $bytes_sent "$http_x_tenant_id"',
+        '$time_iso8601 "$request" $status',
+        '${remote_addr}x$status',
+        '$',
+    ]:
+        yield bytes([7, 1]) + fmt.encode() + b"\n" + combined
+    yield bytes([0, 0]) + b"\r\n\n\xff\xfe\n-\n"
+
+
+def other_seeds():
+    """Seeds of the targets outside scrub."""
+    for path in ["profiles/demo.yaml", "profiles/shop.yaml"]:
+        put("profile_yaml", (ROOT / path).read_text(encoding="utf-8"))
+    for block in yaml_blocks("endpoints:"):
+        put("profile_yaml", block)
+    for path in ["profiles/demo.schema.yaml", "fixtures/shop.schema.yaml"]:
+        put("schema_yaml", (ROOT / path).read_text(encoding="utf-8"))
+    for block in yaml_blocks("tables:", "rows:"):
+        put("schema_yaml", block)
+    put("policy_yaml", (ROOT / "profiles/gate.yaml").read_text(encoding="utf-8"))
+    for text in POLICIES:
+        put("policy_yaml", text)
+    for block in yaml_blocks("checks:"):
+        put("policy_yaml", block)
+    for u in UNITS:
+        put("units", u)
+    for i, text in enumerate(TEMPLATES):
+        values = [b"t-0001", b"42", b"a b/c\"\\\r\n\x00\xff", "é😀".encode()]
+        put("template", template_seed(i % 4, values, (12, i % 6, 1000, i, i + 1), text))
+    run = FUZZ / "seeds/run"
+    log = (run / "latency.hlog").read_bytes()
+    put("hlog", log[:60000].rsplit(b"\n", 1)[0] + b"\n")
+    lines = log.splitlines(keepends=True)
+    put("hlog", b"".join(lines[:8]))
+    put("hlog", b"".join(l for l in lines if not l.startswith(b"#"))[:4000])
+    summary = (run / "summary.json").read_text(encoding="utf-8")
+    put("summary", summary)
+    doc = json.loads(summary)
+    doc["run"]["shard"] = {"index": 1, "count": 3, "attempt": 0}
+    put("summary", json.dumps(doc))
+    doc["run"]["merged"] = {"count": 3, "merged": [0, 1], "missing": [2], "partial": True}
+    put("summary", json.dumps(doc, indent=1))
+    for s in access_log_seeds():
+        put("access_log", s)
+
+
 if __name__ == "__main__":
     main()
+    other_seeds()

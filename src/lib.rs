@@ -23,6 +23,9 @@ pub mod atomic;
 pub mod cli;
 pub mod dates;
 pub mod deploy;
+/// For the fuzz targets in `fuzz/` and their regression tests only.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gate;
 pub mod interrupt;
 pub mod learn;

@@ -57,44 +57,58 @@ impl Dur {
     }
 }
 
+/// The longest duration read: 36525 days (100 years). Longer ones are
+/// refused: nothing loadline times runs that long, and past it the
+/// display (`876600h`, nanoseconds) would no longer read back.
+pub const MAX_DURATION: Duration = Duration::from_secs(36_525 * 86_400);
+
 impl FromStr for Dur {
     type Err = UnitError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        const HINT: &str = "expected a duration such as `250ms`, `2s`, `1m30s` or `24h`";
-        let t = s.trim();
-        if t == "0" {
-            return Ok(Dur(Duration::ZERO));
+        let d = parse_duration(s)?;
+        if d.0 > MAX_DURATION {
+            return Err(unit_err("duration", s, "a duration is at most 36525d (100 years)"));
         }
-        // jiff's friendly format reads `1m30s`, `250ms`, `2h`, `1.5s` and `30d`
-        // (days of 24 hours). It takes a comma as the decimal separator, so
-        // `1,000s` would be one second: refused instead. Fractional days and
-        // the like are read below.
-        if !t.contains(',') {
-            let exact = jiff::fmt::friendly::SpanParser::new()
-                .parse_span(t)
-                .and_then(|span| span.to_duration(jiff::SpanRelativeTo::days_are_24_hours()));
-            if let Some(d) = exact.ok().and_then(|d| Duration::try_from(d).ok()) {
-                return Ok(Dur(d));
-            }
+        Ok(d)
+    }
+}
+
+fn parse_duration(s: &str) -> Result<Dur, UnitError> {
+    const HINT: &str = "expected a duration such as `250ms`, `2s`, `1m30s` or `24h`";
+    let t = s.trim();
+    if t == "0" {
+        return Ok(Dur(Duration::ZERO));
+    }
+    // jiff's friendly format reads `1m30s`, `250ms`, `2h`, `1.5s` and `30d`
+    // (days of 24 hours). It takes a comma as the decimal separator, so
+    // `1,000s` would be one second: refused instead. Fractional days and
+    // the like are read below.
+    if !t.contains(',') {
+        let exact = jiff::fmt::friendly::SpanParser::new()
+            .parse_span(t)
+            .and_then(|span| span.to_duration(jiff::SpanRelativeTo::days_are_24_hours()));
+        if let Some(d) = exact.ok().and_then(|d| Duration::try_from(d).ok()) {
+            return Ok(Dur(d));
         }
-        for (suffix, secs) in [
-            ("ms", 1e-3),
-            ("us", 1e-6),
-            ("s", 1.0),
-            ("m", 60.0),
-            ("h", 3600.0),
-            ("d", 86400.0),
-        ] {
-            if let Some(n) = t.strip_suffix(suffix) {
-                if let Ok(v) = n.trim().parse::<f64>() {
-                    if v.is_finite() && v >= 0.0 {
-                        return Ok(Dur(Duration::from_secs_f64(v * secs)));
-                    }
+    }
+    for (suffix, secs) in [
+        ("ms", 1e-3),
+        ("us", 1e-6),
+        ("s", 1.0),
+        ("m", 60.0),
+        ("h", 3600.0),
+        ("d", 86400.0),
+    ] {
+        if let Some(n) = t.strip_suffix(suffix) {
+            if let Ok(v) = n.trim().parse::<f64>() {
+                // `try_`: `1e30s` is past what a Duration holds.
+                if let Ok(d) = Duration::try_from_secs_f64(v * secs) {
+                    return Ok(Dur(d));
                 }
             }
         }
-        Err(unit_err("duration", s, HINT))
     }
+    Err(unit_err("duration", s, HINT))
 }
 
 impl fmt::Display for Dur {
@@ -160,7 +174,11 @@ impl FromStr for Rate {
         if v < 0.0 {
             return Err(unit_err("rate", s, "a rate cannot be negative"));
         }
-        Ok(Rate(v / per_secs))
+        let rate = v / per_secs;
+        if !rate.is_finite() {
+            return Err(unit_err("rate", s, "a rate must be a finite number per second"));
+        }
+        Ok(Rate(rate))
     }
 }
 
@@ -201,7 +219,15 @@ impl FromStr for Percent {
 
 impl fmt::Display for Percent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}%", self.0 * 100.0)
+        // `x * 100 / 100` may miss `x` by a unit in the last place: then a
+        // neighbour of `x * 100` is written, the one that reads back as `x`.
+        let pct = self.0 * 100.0;
+        let neighbours = [0i64, 1, -1, 2, -2].map(|d| f64::from_bits(pct.to_bits().wrapping_add_signed(d)));
+        let shown = neighbours
+            .into_iter()
+            .find(|p| p.is_finite() && *p / 100.0 == self.0)
+            .unwrap_or(pct);
+        write!(f, "{shown}%")
     }
 }
 
@@ -387,5 +413,25 @@ mod tests {
         }
         let c: Count = "10k".parse().unwrap();
         assert_eq!(c.to_string().parse::<Count>().unwrap(), c);
+    }
+
+    /// What a fuzzer found: a duration past what a Duration holds panicked;
+    /// one past 100 years displayed as text that did not read back; a rate
+    /// per nanosecond could be infinite; a percentage displayed as its
+    /// value times 100 read back a unit in the last place off.
+    #[test]
+    fn extremes_are_refused_and_values_read_back() {
+        for text in ["1e30s", "1e300h", "36526d", "3155760001s"] {
+            assert!(text.parse::<Dur>().is_err(), "{text}");
+        }
+        assert_eq!("36525d".parse::<Dur>().unwrap().0, MAX_DURATION);
+        assert!("1e308/1ns".parse::<Rate>().is_err());
+        for i in 0..=100_000 {
+            let text = format!("{}%", f64::from(i) / 1000.0);
+            let p: Percent = text.parse().unwrap();
+            assert_eq!(p.to_string().parse::<Percent>().unwrap(), p, "{text}");
+        }
+        let d: Dur = "3000000000.3s".parse().unwrap();
+        assert_eq!(d.to_string().parse::<Dur>().unwrap(), d);
     }
 }

@@ -155,7 +155,7 @@ pub(crate) enum ShardError {
     Index(String),
     #[error("`{0}` is not a shard count")]
     Count(String),
-    #[error("shard {0}/{1}: the index must be below the count")]
+    #[error("shard {0}/{1}: the index must be below the count, and the count at most 1000000")]
     Range(u32, u32),
 }
 
@@ -164,7 +164,7 @@ pub(crate) fn parse_shard(s: &str) -> Result<(u32, u32), ShardError> {
     let (i, n) = s.split_once('/').ok_or(ShardError::Form)?;
     let i: u32 = i.trim().parse().map_err(|_| ShardError::Index(i.into()))?;
     let n: u32 = n.trim().parse().map_err(|_| ShardError::Count(n.into()))?;
-    if n == 0 || i >= n {
+    if n == 0 || i >= n || n > crate::results::MAX_SHARDS {
         return Err(ShardError::Range(i, n));
     }
     Ok((i, n))
@@ -207,7 +207,14 @@ mod tests {
         assert_eq!(why("3"), "write INDEX/COUNT, e.g. 0/4");
         assert_eq!(why("x/4"), "`x` is not a shard index");
         assert_eq!(why("1/y"), "`y` is not a shard count");
-        assert_eq!(why("4/4"), "shard 4/4: the index must be below the count");
-        assert_eq!(why("0/0"), "shard 0/0: the index must be below the count");
+        assert_eq!(
+            why("4/4"),
+            "shard 4/4: the index must be below the count, and the count at most 1000000"
+        );
+        assert_eq!(
+            why("0/0"),
+            "shard 0/0: the index must be below the count, and the count at most 1000000"
+        );
+        assert!(why("0/1000001").starts_with("shard 0/1000001"));
     }
 }

@@ -42,12 +42,113 @@ pub fn encode(h: &Histogram<u64>) -> String {
 /// A histogram [`encode`] wrote; the error says what did not decode.
 pub fn decode(text: &str) -> Result<Histogram<u64>, String> {
     use base64::Engine;
+    let text = text.trim();
+    if text.len() > MAX_ENCODED_BYTES.div_ceil(3) * 4 {
+        return Err(format!(
+            "{} bytes of base64, more than a histogram of loadline's layout takes",
+            text.len()
+        ));
+    }
     let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text.trim())
+        .decode(text)
         .map_err(|e| format!("not base64: {e}"))?;
-    hdrhistogram::serialization::Deserializer::new()
-        .deserialize(&mut &bytes[..])
-        .map_err(|e| format!("not an HdrHistogram: {e:?}"))
+    decode_bytes(&bytes, &mut hdrhistogram::serialization::Deserializer::new())
+}
+
+/// HdrHistogram's V2 cookie (`0x1c849303 | 0x10`).
+const V2_COOKIE: u32 = 0x1c84_9313;
+/// HdrHistogram's V2 cookie for a deflated histogram.
+const V2_DEFLATE_COOKIE: u32 = 0x1c84_9314;
+/// A V2 header: cookie, payload length, normalizing offset, significant
+/// digits, lowest and highest value, integer-to-double ratio.
+const V2_HEADER: usize = 40;
+/// Slots (counts) of a histogram of loadline's layout.
+pub const SLOTS: usize = 23_552;
+/// The longest V2 payload a histogram of loadline's layout can have: a
+/// varint of at most 9 bytes per slot.
+pub const MAX_PAYLOAD: usize = SLOTS * 9;
+/// The most bytes a serialized histogram (plain or deflated) may take:
+/// a plain one's header and longest payload. Deflate adds a few bytes on
+/// incompressible data: allowed for.
+pub const MAX_ENCODED_BYTES: usize = V2_HEADER + MAX_PAYLOAD + 1024;
+
+fn be_u32(b: &[u8], at: usize) -> Result<u32, String> {
+    b.get(at..at + 4)
+        .and_then(|s| s.try_into().ok())
+        .map(u32::from_be_bytes)
+        .ok_or_else(|| format!("ends inside its header ({} bytes)", b.len()))
+}
+
+fn be_u64(b: &[u8], at: usize) -> Result<u64, String> {
+    b.get(at..at + 8)
+        .and_then(|s| s.try_into().ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| format!("ends inside its header ({} bytes)", b.len()))
+}
+
+/// A serialized histogram (HdrHistogram V2, plain or deflated) of
+/// loadline's layout, read with `de` (whose buffer is reused).
+///
+/// Limits, checked before HdrHistogram's deserializer sees a byte (it
+/// allocates what the header's payload length and bounds ask for: up to
+/// 4 GiB and any number of slots): the bounds and precision must be
+/// loadline's ([`LOWEST_US`], [`HIGHEST_US`], [`SIGFIG`]; any other layout
+/// would not add bucket for bucket anyway); the payload length must fit
+/// the bytes that follow and at most [`MAX_PAYLOAD`]; a deflated histogram
+/// is inflated to at most [`MAX_ENCODED_BYTES`].
+pub fn decode_bytes(
+    bytes: &[u8],
+    de: &mut hdrhistogram::serialization::Deserializer,
+) -> Result<Histogram<u64>, String> {
+    let plain: std::borrow::Cow<'_, [u8]> = match be_u32(bytes, 0)? {
+        V2_COOKIE => bytes.into(),
+        V2_DEFLATE_COOKIE => inflate(bytes)?.into(),
+        other => return Err(format!("not an HdrHistogram V2 histogram (cookie {other:#010x})")),
+    };
+    if be_u32(&plain, 0)? != V2_COOKIE {
+        return Err("a deflated histogram that does not inflate to a V2 histogram".into());
+    }
+    let payload = usize::try_from(be_u32(&plain, 4)?).unwrap_or(usize::MAX);
+    let digits = be_u32(&plain, 12)?;
+    let (low, high) = (be_u64(&plain, 16)?, be_u64(&plain, 24)?);
+    if (low, high, digits) != (LOWEST_US, HIGHEST_US, u32::from(SIGFIG)) {
+        return Err(format!(
+            "a histogram of {low}..{high} at {digits} significant digits, not loadline's \
+             {LOWEST_US}..{HIGHEST_US} at {SIGFIG}"
+        ));
+    }
+    let rest = plain.len().saturating_sub(V2_HEADER);
+    if payload > rest.min(MAX_PAYLOAD) {
+        return Err(format!(
+            "a payload length of {payload} bytes, more than the {rest} that follow or the {MAX_PAYLOAD} \
+             the layout can take"
+        ));
+    }
+    de.deserialize(&mut &plain[..])
+        .map_err(|e| format!("not an HdrHistogram: {e}"))
+}
+
+/// The V2 histogram inside a deflated one, inflated to at most
+/// [`MAX_ENCODED_BYTES`].
+fn inflate(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let len = usize::try_from(be_u32(bytes, 4)?).unwrap_or(usize::MAX);
+    let body = &bytes[8..];
+    if len > body.len() {
+        return Err(format!(
+            "a deflated length of {len} bytes, more than the {} that follow",
+            body.len()
+        ));
+    }
+    let mut out = Vec::new();
+    flate2::read::ZlibDecoder::new(&body[..len])
+        .take(MAX_ENCODED_BYTES as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("does not inflate: {e}"))?;
+    if out.len() > MAX_ENCODED_BYTES {
+        return Err(format!("inflates to more than {MAX_ENCODED_BYTES} bytes"));
+    }
+    Ok(out)
 }
 
 /// The numbers a summary reports for one histogram, in microseconds.
@@ -131,5 +232,75 @@ mod tests {
         assert_eq!(fmt_us(850), "850us");
         assert_eq!(fmt_us(12_345), "12.35ms");
         assert_eq!(fmt_us(1_520_000), "1.52s");
+    }
+
+    /// [`SLOTS`] is what HdrHistogram allocates for loadline's layout.
+    #[test]
+    fn slots_match_the_layout() {
+        assert_eq!(new_hist().distinct_values(), SLOTS);
+    }
+
+    fn plain(h: &Histogram<u64>) -> Vec<u8> {
+        use hdrhistogram::serialization::{Serializer, V2Serializer};
+        let mut out = Vec::new();
+        V2Serializer::new().serialize(h, &mut out).unwrap();
+        out
+    }
+
+    fn de() -> hdrhistogram::serialization::Deserializer {
+        hdrhistogram::serialization::Deserializer::new()
+    }
+
+    /// What `encode` writes decodes, plain or deflated, full or empty.
+    #[test]
+    fn round_trips() {
+        let mut h = new_hist();
+        for v in (1..HIGHEST_US).step_by(997) {
+            record(&mut h, v);
+        }
+        assert_eq!(decode(&encode(&h)).unwrap(), h);
+        assert_eq!(decode_bytes(&plain(&h), &mut de()).unwrap(), h);
+        assert_eq!(decode(&encode(&new_hist())).unwrap(), new_hist());
+    }
+
+    /// A crafted header is refused before anything is allocated from it:
+    /// another layout, a payload length past the bytes or the layout, a
+    /// deflated length past the bytes, a cookie of another format.
+    #[test]
+    fn crafted_headers_are_refused() {
+        let mut h = new_hist();
+        record(&mut h, 1234);
+        let good = plain(&h);
+        let with = |at: usize, v: &[u8]| {
+            let mut b = good.clone();
+            b[at..at + v.len()].copy_from_slice(v);
+            decode_bytes(&b, &mut de()).unwrap_err()
+        };
+        let e = with(4, &u32::MAX.to_be_bytes());
+        assert!(e.contains("payload length of 4294967295"), "{e}");
+        let e = with(24, &u64::MAX.to_be_bytes());
+        assert!(e.contains("not loadline's"), "{e}");
+        let e = with(12, &5u32.to_be_bytes());
+        assert!(e.contains("5 significant digits"), "{e}");
+        let e = with(0, &[0, 0, 0, 1]);
+        assert!(e.contains("cookie"), "{e}");
+        let e = decode_bytes(&good[..20], &mut de()).unwrap_err();
+        assert!(e.contains("inside its header"), "{e}");
+        let mut deflated = V2_DEFLATE_COOKIE.to_be_bytes().to_vec();
+        deflated.extend_from_slice(&u32::MAX.to_be_bytes());
+        deflated.extend_from_slice(&[0x78, 0x9c]);
+        let e = decode_bytes(&deflated, &mut de()).unwrap_err();
+        assert!(e.contains("deflated length"), "{e}");
+        // A deflate bomb: a megabyte of zeros is cut at the bound.
+        use std::io::Write;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&good[..V2_HEADER]).unwrap();
+        z.write_all(&vec![0; 1 << 20]).unwrap();
+        let z = z.finish().unwrap();
+        let mut bomb = V2_DEFLATE_COOKIE.to_be_bytes().to_vec();
+        bomb.extend_from_slice(&(z.len() as u32).to_be_bytes());
+        bomb.extend_from_slice(&z);
+        let e = decode_bytes(&bomb, &mut de()).unwrap_err();
+        assert!(e.contains("inflates to more than"), "{e}");
     }
 }

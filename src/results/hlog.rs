@@ -1,5 +1,22 @@
 //! Reading interval logs back: every interval histogram with its tag and
-//! time, for the gate, the report and the tests.
+//! time, for the gate, the report, `merge` and the tests.
+//!
+//! The log may come from anywhere (a shard's pod, a CI artifact), so the
+//! reader bounds what a crafted one can make it do:
+//!
+//! - a line is at most [`MAX_LINE`] bytes: a longer one is an error, read
+//!   no further than that bound (a file without line breaks is not read
+//!   into memory whole);
+//! - each histogram goes through [`hist::decode_bytes`], which refuses any
+//!   layout but loadline's and a payload length longer than the bytes that
+//!   follow or than the layout can take, before HdrHistogram allocates
+//!   anything from the header, and inflates at most
+//!   [`hist::MAX_ENCODED_BYTES`];
+//! - memory is one line and one histogram, whatever the number of lines:
+//!   what a caller keeps per interval is the caller's limit (the gate's
+//!   [`MAX_SECOND_CELLS`](super::run::MAX_SECOND_CELLS)).
+//!
+//! Every error names the file and the line.
 
 use std::path::Path;
 use std::time::Duration;
@@ -8,6 +25,13 @@ use base64::Engine;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::Histogram;
+
+use super::hist;
+
+/// The longest line read: an interval line of loadline's layout is at
+/// most a few hundred kilobytes of base64 ([`hist::MAX_ENCODED_BYTES`]
+/// bytes, encoded), plus its tag and times.
+pub const MAX_LINE: usize = 1 << 20;
 
 /// One interval of one series.
 #[derive(Debug, Clone)]
@@ -68,7 +92,7 @@ pub fn visit<E: From<ReadError>>(path: &Path, mut f: impl FnMut(LoggedInterval) 
 /// histogram, however long the log.
 pub struct Reader {
     path: String,
-    input: std::io::BufReader<std::fs::File>,
+    input: Box<dyn std::io::BufRead + Send>,
     line: Vec<u8>,
     line_no: u64,
     raw: Vec<u8>,
@@ -83,24 +107,34 @@ impl Reader {
             path: p.clone(),
             source,
         })?;
-        Ok(Reader {
-            path: p,
-            input: std::io::BufReader::new(file),
+        Ok(Reader::new(p, Box::new(std::io::BufReader::new(file))))
+    }
+
+    /// The path (or name) errors give.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Read a log from `input`; `path` names it in errors.
+    pub fn new(path: String, input: Box<dyn std::io::BufRead + Send>) -> Reader {
+        Reader {
+            path,
+            input,
             line: Vec::new(),
             line_no: 0,
             raw: Vec::new(),
             de: Deserializer::new(),
-        })
+        }
     }
 
     /// The next interval, or `None` at the end of the log. Comments, the
     /// header's time lines and the column legend are skipped.
     pub fn next_interval(&mut self) -> Result<Option<LoggedInterval>, ReadError> {
-        use std::io::BufRead;
+        use std::io::{BufRead, Read};
         loop {
             self.line.clear();
-            let n = self
-                .input
+            let n = (&mut self.input)
+                .take(MAX_LINE as u64 + 1)
                 .read_until(b'\n', &mut self.line)
                 .map_err(|source| ReadError::Io {
                     path: self.path.clone(),
@@ -110,6 +144,12 @@ impl Reader {
                 return Ok(None);
             }
             self.line_no += 1;
+            if self.line.len() > MAX_LINE {
+                return Err(ReadError::Format {
+                    path: format!("{}:{}", self.path, self.line_no),
+                    message: format!("a line longer than {MAX_LINE} bytes"),
+                });
+            }
             if !self.line.ends_with(b"\n") {
                 self.line.push(b'\n');
             }
@@ -138,15 +178,62 @@ impl Reader {
         base64::engine::general_purpose::STANDARD
             .decode_vec(i.encoded_histogram(), &mut self.raw)
             .map_err(|e| format(e.to_string()))?;
-        let hist: Histogram<u64> = self
-            .de
-            .deserialize(&mut &self.raw[..])
-            .map_err(|e| format(format!("{e:?}")))?;
+        let hist = hist::decode_bytes(&self.raw, &mut self.de).map_err(format)?;
         Ok(LoggedInterval {
             tag: i.tag().map(|t| t.as_str().to_string()),
             start: i.start_timestamp(),
             length: i.duration(),
             hist,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_bytes(bytes: &[u8]) -> Result<Vec<LoggedInterval>, ReadError> {
+        let mut r = Reader::new("x.hlog".into(), Box::new(std::io::Cursor::new(bytes.to_vec())));
+        let mut out = Vec::new();
+        while let Some(iv) = r.next_interval()? {
+            out.push(iv);
+        }
+        Ok(out)
+    }
+
+    fn line(h: &Histogram<u64>) -> String {
+        format!("Tag=a/ok,0.000,1.000,1.0,{}\n", hist::encode(h))
+    }
+
+    #[test]
+    fn reads_intervals_and_skips_the_header() {
+        let mut h = hist::new_hist();
+        hist::record(&mut h, 250);
+        let log = format!("#[StartTime: 0.000]\n\"StartTimestamp\",\"x\"\n\n{}", line(&h));
+        let ivs = read_bytes(log.as_bytes()).unwrap();
+        assert_eq!(ivs.len(), 1);
+        assert_eq!(ivs[0].tag.as_deref(), Some("a/ok"));
+        assert_eq!(ivs[0].hist, h);
+    }
+
+    /// A line past the bound is refused without reading it whole, with the
+    /// file and line; so is a histogram of another layout.
+    #[test]
+    fn limits_are_errors_with_file_and_line() {
+        let mut long = line(&hist::new_hist()).into_bytes();
+        long.extend(std::iter::repeat_n(b'A', MAX_LINE + 10));
+        let e = read_bytes(&long).unwrap_err().to_string();
+        assert!(e.starts_with("x.hlog:2: ") && e.contains("longer than"), "{e}");
+        let other = Histogram::<u64>::new_with_bounds(1, 1000, 2).unwrap();
+        let mut bytes = Vec::new();
+        use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
+        V2DeflateSerializer::new().serialize(&other, &mut bytes).unwrap();
+        use base64::Engine;
+        let text = format!(
+            "Tag=a/ok,0.000,1.000,1.0,{}\n",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        );
+        let e = read_bytes(text.as_bytes()).unwrap_err().to_string();
+        assert!(e.starts_with("x.hlog:1: ") && e.contains("not loadline's"), "{e}");
     }
 }

@@ -20,6 +20,13 @@ use super::{Outcome, Summary};
 /// At most this many blocks per run: longer runs get longer blocks.
 pub const MAX_BLOCKS: usize = 256;
 
+/// At most this many (second, endpoint) cells are kept per run: a run reads
+/// one per endpoint for every second its log has intervals in (about 100
+/// bytes each), so a crafted log of many short lines, or a summary of many
+/// endpoints, is refused here rather than filling memory. A day-long soak
+/// of 190 endpoints fits.
+pub const MAX_SECOND_CELLS: u64 = 16_000_000;
+
 /// Why a run directory could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -161,18 +168,28 @@ impl Run {
         }
         let summary = super::read_summary(dir)?;
         let log_path = dir.join(&summary.files.latency_log);
+        let log = hlog::Reader::open(&log_path)?;
+        let mut run = Run::from_log(dir, summary, log, bounds)?;
+        run.series = read_series(&dir.join(&run.summary.files.timeseries))?;
+        Ok(run)
+    }
+
+    /// A run of `summary` with the intervals of `log` read, and no time
+    /// series (what [`Run::load`] does but for `timeseries.csv`).
+    pub fn from_log(dir: &Path, summary: Summary, mut log: hlog::Reader, bounds: &[Duration]) -> Result<Run, RunError> {
         let mut run = Run::empty(dir, summary, bounds);
         let mut block = OpenBlock {
             hists: (0..run.endpoints.len()).map(|_| new_hist()).collect(),
             id: None,
             first: None,
         };
-        let lp = log_path.display().to_string();
-        hlog::visit(&log_path, |iv| run.add_interval(&iv, &mut block, &lp))?;
+        let lp = log.path().to_string();
+        while let Some(iv) = log.next_interval()? {
+            run.add_interval(&iv, &mut block, &lp)?;
+        }
         if block.id.is_some() {
             run.flush_block(&mut block.hists);
         }
-        run.series = read_series(&dir.join(&run.summary.files.timeseries))?;
         Ok(run)
     }
 
@@ -183,7 +200,8 @@ impl Run {
             .iter()
             .map(|b| u64::try_from(b.as_micros()).unwrap_or(u64::MAX))
             .collect();
-        let measured = summary.run.measured_s.ceil() as u64 + 1;
+        // Saturating: a crafted summary's `measured_s` may be 1e300.
+        let measured = (summary.run.measured_s.ceil() as u64).saturating_add(1);
         let n_ep = endpoints.len();
         Run {
             dir: dir.to_path_buf(),
@@ -222,6 +240,17 @@ impl Run {
                 });
             }
             let n_ep = self.endpoints.len();
+            let cells = (self.seconds.len() as u64 + 1).saturating_mul(n_ep as u64);
+            if cells > MAX_SECOND_CELLS {
+                return Err(RunError::Invalid {
+                    path: lp.to_string(),
+                    message: format!(
+                        "intervals in more than {} seconds for {n_ep} endpoints: more than the {MAX_SECOND_CELLS} \
+                         (second, endpoint) cells a run is read into",
+                        self.seconds.len()
+                    ),
+                });
+            }
             self.seconds.push(Second {
                 index,
                 counts: vec![[0; Outcome::COUNT]; n_ep],
@@ -231,11 +260,13 @@ impl Run {
         let h = &iv.hist;
         let n = h.len();
         let sec = self.seconds.last_mut().unwrap_or_else(|| unreachable!("pushed above"));
-        sec.counts[ep][outcome.index()] += n;
-        self.counts[ep][outcome.index()] += n;
+        // Saturating: a crafted log's counts may add past u64.
+        let o = outcome.index();
+        sec.counts[ep][o] = sec.counts[ep][o].saturating_add(n);
+        self.counts[ep][o] = self.counts[ep][o].saturating_add(n);
         if !outcome.is_error() {
             for (slot, &b) in sec.within[ep].iter_mut().zip(&self.bounds_us) {
-                *slot += count_at_or_below(h, b);
+                *slot = slot.saturating_add(count_at_or_below(h, b));
             }
         }
         // Into the block only: the block is added to the totals when it
@@ -292,10 +323,10 @@ impl Run {
 
     /// Outcome counts summed over a set of endpoints.
     pub fn counts_of(&self, eps: &[usize]) -> [u64; Outcome::COUNT] {
-        let mut c = [0; Outcome::COUNT];
+        let mut c = [0u64; Outcome::COUNT];
         for &e in eps {
             for (a, b) in c.iter_mut().zip(&self.counts[e]) {
-                *a += b;
+                *a = a.saturating_add(*b);
             }
         }
         c
@@ -310,7 +341,7 @@ impl Run {
                 all.sort_unstable_by_key(|p| p.0);
                 all.dedup_by(|next, kept| {
                     if next.0 == kept.0 {
-                        kept.1 += next.1;
+                        kept.1 = kept.1.saturating_add(next.1);
                         true
                     } else {
                         false
@@ -323,7 +354,8 @@ impl Run {
 
     /// The measured window in seconds (warm-up excluded).
     pub fn measured(&self) -> Duration {
-        Duration::from_secs_f64(self.summary.run.measured_s.max(0.0))
+        // `try_`: a crafted summary's `measured_s` may be past a Duration.
+        Duration::try_from_secs_f64(self.summary.run.measured_s.max(0.0)).unwrap_or(Duration::MAX)
     }
 }
 

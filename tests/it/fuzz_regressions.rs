@@ -1,7 +1,8 @@
-//! The scrub fuzz targets' findings as plain tests: every file under
+//! The fuzz targets' findings as plain tests: every file under
 //! `fuzz/regressions/<target>/` (an input a target crashed on, named after
 //! its bug) and hand-written edge cases go through the entry points the
-//! targets call (`loadline::scrub::fuzzing`), so a fixed bug stays fixed
+//! targets call (`loadline::scrub::fuzzing` for scrub's targets,
+//! `loadline::fuzzing` for the others), so a fixed bug stays fixed
 //! without nightly or cargo-fuzz. The fuzz corpora are not run here: they
 //! are large, and finding nothing in them is the fuzzer's job.
 
@@ -357,4 +358,62 @@ fn detector_oracle_holds_on_every_locale() {
         }
     }
     assert!(cells > 50_000, "only {cells} cells read");
+}
+
+/// The run `policy_yaml` and `hlog` read against: `fuzz/seeds/run`.
+fn seed_run() -> &'static loadline::results::run::Run {
+    static RUN: OnceLock<loadline::results::run::Run> = OnceLock::new();
+    RUN.get_or_init(|| {
+        loadline::fuzzing::results::seed_run(&fuzz_dir().join("seeds/run")).unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+/// Run every committed crasher of `target` through `f`; UTF-8 only when
+/// the target skips other input.
+fn replay(target: &str, utf8: bool, f: impl Fn(&[u8]) -> Result<(), loadline::fuzzing::Violation>) -> usize {
+    let files = crashers(target);
+    for (name, data) in &files {
+        if utf8 && std::str::from_utf8(data).is_err() {
+            continue;
+        }
+        if let Err(v) = f(data) {
+            panic!("{name}: {v}");
+        }
+    }
+    files.len()
+}
+
+fn text(data: &[u8]) -> &str {
+    std::str::from_utf8(data).expect("checked by replay")
+}
+
+/// Every committed crasher of the targets outside scrub.
+#[test]
+fn committed_crashers_of_the_other_targets_stay_fixed() {
+    use loadline::fuzzing::{access_log, results, template, units, yaml};
+    replay("profile_yaml", true, |d| yaml::profile(text(d)));
+    replay("schema_yaml", true, |d| yaml::schema(text(d)));
+    replay("policy_yaml", true, |d| yaml::policy(text(d), seed_run()));
+    replay("units", true, |d| units::units(text(d)));
+    replay("template", false, template::template);
+    replay("hlog", false, |d| results::hlog(d, &seed_run().summary));
+    replay("summary", false, results::summary);
+    replay("access_log", false, access_log::access_log);
+}
+
+/// The seed run's own files hold the targets' properties: what the fuzzer
+/// starts from is not already a failure, and the targets read something.
+#[test]
+fn the_seed_run_reads_through_the_targets() {
+    use loadline::fuzzing::results;
+    let dir = fuzz_dir().join("seeds/run");
+    let log = std::fs::read(dir.join("latency.hlog")).expect("seed log");
+    let summary = std::fs::read(dir.join("summary.json")).expect("seed summary");
+    results::hlog(&log, &seed_run().summary).unwrap_or_else(|v| panic!("{v}"));
+    results::summary(&summary).unwrap_or_else(|v| panic!("{v}"));
+    assert!(!seed_run().endpoints.is_empty());
+    assert!(
+        seed_run().counts_of(&[0]).iter().sum::<u64>() > 0,
+        "the seed run has requests"
+    );
 }

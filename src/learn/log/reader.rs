@@ -127,6 +127,18 @@ impl Source {
         Ok(Source { path, kind })
     }
 
+    /// A log read once from `reader` (not split; gzip not recognised), named
+    /// `path` in reports: what standard input is, for tests and fuzzing.
+    pub fn from_reader(path: impl AsRef<Path>, reader: Box<dyn BufRead + Send>) -> Source {
+        Source {
+            path: path.as_ref().to_path_buf(),
+            kind: Kind::Stream {
+                reader,
+                replay: Vec::new(),
+            },
+        }
+    }
+
     /// The path as given (`-` for standard input), for reports.
     pub fn path(&self) -> &Path {
         &self.path
