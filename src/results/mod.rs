@@ -15,7 +15,9 @@ pub mod writer;
 pub use hist::{fmt_us, new_hist, LatencyStats};
 pub use outcome::Outcome;
 pub use summary::Summary;
-pub use writer::{IntervalData, ResultWriter, SeriesKey, LATENCY_LOG_FILE, SUMMARY_FILE, TIMESERIES_FILE};
+pub use writer::{
+    ClientKey, IntervalData, ResultWriter, SeriesKey, CLIENTS_LOG_FILE, LATENCY_LOG_FILE, SUMMARY_FILE, TIMESERIES_FILE,
+};
 
 /// Why a run's summary could not be read.
 #[derive(Debug, thiserror::Error)]

@@ -28,6 +28,7 @@ mod scrub_faker;
 mod scrub_golden;
 mod seed;
 mod seed_shards;
+mod slow_clients;
 mod support;
 mod synth;
 mod synth_learn;
