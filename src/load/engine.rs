@@ -748,9 +748,9 @@ fn new_interval(profile: &Profile, shards: u32, index: u64) -> IntervalData {
     let t0 = index as f64;
     let end = profile.duration.as_secs_f64();
     let target = match &profile.load {
-        Load::Open { shape, .. } => Some(
-            shape.expected_count(t0, (t0 + 1.0).min(end)) / f64::from(shards) * profile.normal_share(),
-        ),
+        Load::Open { shape, .. } => {
+            Some(shape.expected_count(t0, (t0 + 1.0).min(end)) / f64::from(shards) * profile.normal_share())
+        }
         Load::Closed { .. } => None,
     };
     IntervalData {

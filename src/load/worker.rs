@@ -363,7 +363,14 @@ async fn think(pause: Duration, end: Instant, notify: &Notify) -> bool {
 
 /// Run a client class's request on its own task, unless the class already
 /// has its cap of requests running here (then it is counted as overflow).
-fn spawn_slow(shared: &Rc<RefCell<Shared>>, class: usize, intended: Instant, measured: bool, request: Vec<u8>, head: bool) {
+fn spawn_slow(
+    shared: &Rc<RefCell<Shared>>,
+    class: usize,
+    intended: Instant,
+    measured: bool,
+    request: Vec<u8>,
+    head: bool,
+) {
     {
         let mut s = shared.borrow_mut();
         let cap = s.spec.slow_cap.get(class).copied().unwrap_or(0);
@@ -405,7 +412,9 @@ async fn slow_request(
         )
     };
     let Some(conn) = conn else { return };
-    let Some(spec) = plan.profile().clients.get(class) else { return };
+    let Some(spec) = plan.profile().clients.get(class) else {
+        return;
+    };
     let stopped = async {
         tokio::select! {
             _ = cut.wait_for(|c| *c) => {}
@@ -423,7 +432,9 @@ async fn slow_request(
     };
     let us = Instant::now().saturating_duration_since(intended).as_micros() as u64;
     let mut s = shared.borrow_mut();
-    let Some(t) = s.recorder.totals.clients.get_mut(class) else { return };
+    let Some(t) = s.recorder.totals.clients.get_mut(class) else {
+        return;
+    };
     match result {
         _ if !measured => t.warmup_requests += 1,
         None => t.unfinished += 1,

@@ -24,9 +24,9 @@ pub mod vars;
 
 pub use clients::{ClientClass, Pace};
 pub use plan::{RequestBuf, RequestPlan};
-pub use validate::DEFAULT_MAX_IN_FLIGHT;
 pub use shape::RateShape;
 pub use template::Template;
+pub use validate::DEFAULT_MAX_IN_FLIGHT;
 pub use vars::VarGen;
 
 /// A profile that could not be read. Each variant says where, and what to

@@ -413,7 +413,9 @@ fn merge_interval(
 fn client_series(shards: &[Shard]) -> Result<BTreeMap<ClientKey, Histogram<u64>>, MergeError> {
     let mut out: BTreeMap<ClientKey, Histogram<u64>> = BTreeMap::new();
     for s in shards {
-        let Some(name) = &s.summary.files.clients_log else { continue };
+        let Some(name) = &s.summary.files.clients_log else {
+            continue;
+        };
         let path = s.dir.join(name);
         for iv in hlog::read(&path)? {
             let tag = iv.tag.clone().unwrap_or_default();

@@ -58,7 +58,11 @@ fn slow_and_abandoning_clients_are_a_share_counted_apart() {
     let arrivals = 600.0;
     for (c, want) in [(slow, 0.2), (gone, 0.1)] {
         let got = (c.requests + c.overflow + c.unfinished + c.never_sent) as f64 / arrivals;
-        assert!((got - want).abs() < 0.06, "{}: {got} of the arrivals, want {want}: {c:?}", c.name);
+        assert!(
+            (got - want).abs() < 0.06,
+            "{}: {got} of the arrivals, want {want}: {c:?}",
+            c.name
+        );
     }
     let normal = s.totals.requests as f64 / arrivals;
     assert!((normal - 0.7).abs() < 0.07, "normal share {normal}");
@@ -77,11 +81,17 @@ fn slow_and_abandoning_clients_are_a_share_counted_apart() {
     assert!(gone.requests > 0);
     assert_eq!(gone.abandoned, gone.requests, "{gone:?}");
     assert_eq!(gone.errors, 0);
-    assert_eq!(s.totals.errors, 0, "abandons are not the server's errors: {:?}", s.outcomes);
+    assert_eq!(
+        s.totals.errors, 0,
+        "abandons are not the server's errors: {:?}",
+        s.outcomes
+    );
 
     // The endpoints' log holds the normal requests only; the classes have their own.
     assert_eq!(logged(&report.dir.join(results::LATENCY_LOG_FILE)), s.totals.requests);
-    let clients_log = report.dir.join(s.files.clients_log.as_deref().expect("clients log named"));
+    let clients_log = report
+        .dir
+        .join(s.files.clients_log.as_deref().expect("clients log named"));
     assert_eq!(logged(&clients_log), slow.requests + gone.requests - gone.abandoned);
     // The rate is the normal clients': 70% of 200/s, all of it sent.
     assert!((s.rate.target_per_s.expect("open") - 140.0).abs() < 1.0, "{:?}", s.rate);
@@ -154,7 +164,11 @@ clients:
     let share = c.requests as f64 / (c.requests + s.totals.requests) as f64;
     assert!((0.1..0.45).contains(&share), "{share}");
     assert_eq!(c.outcomes.get(Outcome::S2xx.name()).copied(), Some(c.requests));
-    assert_eq!(t.stats().total, s.totals.requests + c.requests, "the server saw every request");
+    assert_eq!(
+        t.stats().total,
+        s.totals.requests + c.requests,
+        "the server saw every request"
+    );
 }
 
 /// Two shards on one grid merge into the classes' exact sums.
@@ -162,7 +176,9 @@ clients:
 fn shards_merge_the_classes_exactly() {
     let scratch = Scratch::new();
     let t = plain_target();
-    let text = PROFILE.replace("duration: 3s", "duration: 2s").replace("every: 40ms", "every: 5ms");
+    let text = PROFILE
+        .replace("duration: 3s", "duration: 2s")
+        .replace("every: 40ms", "every: 5ms");
     let t0 = SystemTime::now() + Duration::from_millis(1500);
     let dirs: Vec<PathBuf> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..2u32)
@@ -178,11 +194,15 @@ fn shards_merge_the_classes_exactly() {
             .collect();
         handles.into_iter().map(|h| h.join().expect("shard thread")).collect()
     });
-    let shards: Vec<Summary> = dirs.iter().map(|d| results::read_summary(d).expect("summary")).collect();
+    let shards: Vec<Summary> = dirs
+        .iter()
+        .map(|d| results::read_summary(d).expect("summary"))
+        .collect();
     let merged = results::merge::merge(&dirs, &scratch.path("merged"), false).expect("merge");
     for name in ["slow_read", "gone"] {
         let m = class(&merged, name);
-        let sum = |f: fn(&results::summary::ClientSummary) -> u64| shards.iter().map(|s| f(class(s, name))).sum::<u64>();
+        let sum =
+            |f: fn(&results::summary::ClientSummary) -> u64| shards.iter().map(|s| f(class(s, name))).sum::<u64>();
         assert_eq!(m.requests, sum(|c| c.requests), "{name}");
         assert_eq!(m.abandoned, sum(|c| c.abandoned), "{name}");
         assert_eq!(m.bytes_received, sum(|c| c.bytes_received), "{name}");
@@ -192,6 +212,9 @@ fn shards_merge_the_classes_exactly() {
     let log = scratch.path("merged").join(results::CLIENTS_LOG_FILE);
     assert_eq!(
         logged(&log),
-        shards.iter().map(|s| s.clients.iter().map(|c| c.latency_us.count).sum::<u64>()).sum::<u64>()
+        shards
+            .iter()
+            .map(|s| s.clients.iter().map(|c| c.latency_us.count).sum::<u64>())
+            .sum::<u64>()
     );
 }

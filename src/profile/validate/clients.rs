@@ -199,13 +199,18 @@ clients:
         .unwrap();
         let names: Vec<&str> = p.clients.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["abandon", "slow_read", "slow_send"], "in name order");
-        let [abandon, read, send] = &p.clients[..] else { panic!() };
+        let [abandon, read, send] = &p.clients[..] else {
+            panic!()
+        };
         assert!((send.share - 0.02).abs() < 1e-12 && (read.share - 0.01).abs() < 1e-12);
         assert_eq!(send.send.map(|p| (p.chunk, p.every.as_millis())), Some((5, 100)));
         assert_eq!(read.timeout.as_secs(), 30);
         assert_eq!(send.timeout.as_secs(), 3, "the target's timeout by default");
         assert_eq!(abandon.abandon_after.map(|d| d.as_millis()), Some(150));
-        assert_eq!((abandon.max_in_flight, send.max_in_flight), (20, super::DEFAULT_MAX_IN_FLIGHT));
+        assert_eq!(
+            (abandon.max_in_flight, send.max_in_flight),
+            (20, super::DEFAULT_MAX_IN_FLIGHT)
+        );
         assert!((p.normal_share() - 0.96).abs() < 1e-12);
     }
 
@@ -235,7 +240,10 @@ clients:
         assert!(e.starts_with("p.yaml:9:"), "{e}");
         assert!(e.contains("unknown key `abandon_afer`"), "{e}");
         let e = error("  a: {share: 6%, read: {bytes_per_sec: 1}}\n");
-        assert!(e.starts_with("p.yaml:9:") && e.contains("unknown key `bytes_per_sec`"), "{e}");
+        assert!(
+            e.starts_with("p.yaml:9:") && e.contains("unknown key `bytes_per_sec`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -259,7 +267,8 @@ clients:
     #[test]
     fn a_class_that_does_nothing_or_speaks_http2_is_refused() {
         assert!(error("  a: {share: 6%}\n").contains("give it `send`, `read` or `abandon_after`"));
-        let text = format!("{BASE}  a: {{share: 6%, abandon_after: 1s}}\n").replace("timeout: 3s", "timeout: 3s, http: http2");
+        let text =
+            format!("{BASE}  a: {{share: 6%, abandon_after: 1s}}\n").replace("timeout: 3s", "timeout: 3s, http: http2");
         let e = from_str(&text, Path::new("p.yaml"), &Overrides::default())
             .map(|_| ())
             .unwrap_err()
