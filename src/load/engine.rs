@@ -179,11 +179,7 @@ pub struct RunReport {
 pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
     let (shard, shards) = check_run(&profile, opts)?;
     let (rt, connector, proto) = prepare(&profile, opts)?;
-    let slow = if profile.clients.is_empty() {
-        None
-    } else {
-        Some(SlowConnector::new(&profile.target, &connector)?)
-    };
+    let slow = slow_connector(&profile, &connector)?;
     let (workers, users_here) = split_load(&profile, opts.workers, shard, shards)?;
     std::fs::create_dir_all(&opts.out_dir).map_err(|source| io_error_in(opts, source))?;
 
@@ -262,15 +258,33 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
         ended_wall: SystemTime::now(),
         interrupted: opts.stop.load(Ordering::Relaxed),
     };
+    finish_run(&profile, &finals, ctx, writer).map_err(|source| io_error_in(opts, source))
+}
+
+/// The client classes' connector, when the profile has classes.
+fn slow_connector(profile: &Profile, connector: &Connector) -> Result<Option<SlowConnector>, Error> {
+    if profile.clients.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(SlowConnector::new(&profile.target, connector)?))
+}
+
+/// The run's last files: `clients.hlog` when the profile has client
+/// classes (each class's histograms over the measured window), then the
+/// summary, and every file made final.
+fn finish_run(
+    profile: &Profile,
+    finals: &[WorkerTotals],
+    ctx: SummaryContext,
+    mut writer: ResultWriter,
+) -> std::io::Result<RunReport> {
     if !profile.clients.is_empty() {
         let measured = ctx.elapsed.min(profile.duration).saturating_sub(profile.warmup);
-        let series = super::summary::client_series(&profile, &finals);
-        writer
-            .clients(&series, profile.warmup, measured)
-            .map_err(|source| io_error_in(opts, source))?;
+        let series = super::summary::client_series(profile, finals);
+        writer.clients(&series, profile.warmup, measured)?;
     }
-    let summary = summarize(&profile, writer.totals(), &finals, ctx);
-    let dir = writer.finish(&summary).map_err(|source| io_error_in(opts, source))?;
+    let summary = summarize(profile, writer.totals(), finals, ctx);
+    let dir = writer.finish(&summary)?;
     Ok(RunReport { summary, dir })
 }
 
