@@ -103,10 +103,25 @@ pub fn execute(args: RunArgs, printer: Printer) -> CliResult {
         let wire = crate::load::client::Wire::new(&profile);
         let plan = crate::profile::RequestPlan::new(std::sync::Arc::new(profile));
         let mut buf = crate::profile::RequestBuf::default();
+        let clients = &plan.profile().clients;
+        if !clients.is_empty() {
+            let mut lines = vec![format!(
+                "# client classes: normal {:.4}%",
+                plan.profile().normal_share() * 100.0
+            )];
+            for c in clients {
+                lines.push(format!("#   {} {:.4}%: {}", c.name, c.share * 100.0, c.describe()));
+            }
+            printer.out(lines.join("\n"));
+        }
         for i in 0..n {
             plan.render(i, &mut buf);
             let endpoint = &plan.profile().endpoints[buf.endpoint].name;
-            printer.out(format!("# request {i}: {endpoint}\n{}", wire.describe(&buf)));
+            let class = plan
+                .client_class(i)
+                .and_then(|c| clients.get(c))
+                .map_or(String::new(), |c| format!(" (client class {})", c.name));
+            printer.out(format!("# request {i}: {endpoint}{class}\n{}", wire.describe(&buf)));
         }
         return Ok(Exit::Success);
     }

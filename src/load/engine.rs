@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio::sync::Notify;
 
+use super::client::slow::SlowConnector;
 use super::client::{Connector, Proto, SetupError, Wire};
 use super::progress::Progress;
 use super::recorder::{WorkerInterval, WorkerTotals};
@@ -189,6 +190,7 @@ pub struct RunReport {
 pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
     let (shard, shards) = check_run(&profile, opts)?;
     let (rt, connector, proto) = prepare(&profile, opts)?;
+    let slow = slow_connector(&profile, &connector)?;
     let (workers, users_here) = split_load(&profile, opts.workers, shard, shards)?;
     std::fs::create_dir_all(&opts.out_dir).map_err(|source| io_error_in(opts, source))?;
 
@@ -207,6 +209,7 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
         users_here: &users_here,
         opts,
         notify: &notify,
+        slow: &slow,
     };
     let mut threads = Vec::new();
     for w in 0..workers {
@@ -266,8 +269,33 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
         ended_wall: SystemTime::now(),
         interrupted: opts.stop.load(Ordering::Relaxed),
     };
-    let summary = summarize(&profile, writer.totals(), &finals, ctx);
-    let dir = writer.finish(&summary).map_err(|source| io_error_in(opts, source))?;
+    finish_run(&profile, &finals, ctx, writer).map_err(|source| io_error_in(opts, source))
+}
+
+/// The client classes' connector, when the profile has classes.
+fn slow_connector(profile: &Profile, connector: &Connector) -> Result<Option<SlowConnector>, Error> {
+    if profile.clients.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(SlowConnector::new(&profile.target, connector)?))
+}
+
+/// The run's last files: `clients.hlog` when the profile has client
+/// classes (each class's histograms over the measured window), then the
+/// summary, and every file made final.
+fn finish_run(
+    profile: &Profile,
+    finals: &[WorkerTotals],
+    ctx: SummaryContext,
+    mut writer: ResultWriter,
+) -> std::io::Result<RunReport> {
+    if !profile.clients.is_empty() {
+        let measured = ctx.elapsed.min(profile.duration).saturating_sub(profile.warmup);
+        let series = super::summary::client_series(profile, finals);
+        writer.clients(&series, profile.warmup, measured)?;
+    }
+    let summary = summarize(profile, writer.totals(), finals, ctx);
+    let dir = writer.finish(&summary)?;
     Ok(RunReport { summary, dir })
 }
 
@@ -532,6 +560,7 @@ struct Launch<'a> {
     users_here: &'a [u32],
     opts: &'a RunOptions,
     notify: &'a Arc<Notify>,
+    slow: &'a Option<SlowConnector>,
 }
 
 impl Launch<'_> {
@@ -570,6 +599,13 @@ impl Launch<'_> {
             stop: self.opts.stop.clone(),
             stop_notify: self.notify.clone(),
             tx,
+            slow: self.slow.clone(),
+            // Each class's cap, shared out among the workers (at least 1 each).
+            slow_cap: profile
+                .clients
+                .iter()
+                .map(|c| c.max_in_flight.div_ceil(workers as u32))
+                .collect(),
         }
     }
 }
@@ -756,7 +792,9 @@ fn new_interval(profile: &Profile, shards: u32, index: u64) -> IntervalData {
     let t0 = index as f64;
     let end = profile.duration.as_secs_f64();
     let target = match &profile.load {
-        Load::Open { shape, .. } => Some(shape.expected_count(t0, (t0 + 1.0).min(end)) / f64::from(shards)),
+        Load::Open { shape, .. } => {
+            Some(shape.expected_count(t0, (t0 + 1.0).min(end)) / f64::from(shards) * profile.normal_share())
+        }
         Load::Closed { .. } => None,
     };
     IntervalData {

@@ -53,6 +53,42 @@ pub(crate) struct WorkerTotals {
     /// Requests sent again on a fresh connection after their keep-alive
     /// connection turned out closed by the server (measured ones).
     pub retried_stale: u64,
+    /// Per client class of the profile's `clients:`, in its order.
+    pub clients: Vec<ClassTotals>,
+}
+
+/// What one worker recorded of one client class (slow or abandoning
+/// clients) over the run. Kept apart from the endpoints' series, so the
+/// slow clients' own slowness is not in the latency the gate reads.
+#[derive(Debug, Default)]
+pub(crate) struct ClassTotals {
+    /// Latency (µs, from the intended instant) of measured requests that
+    /// got a response or failed, by [`Outcome::index`]; allocated on first use.
+    pub latency: Vec<Option<Histogram<u64>>>,
+    /// Measured requests closed by the client at `abandon_after`, as declared.
+    pub abandoned: u64,
+    /// Measured arrivals not sent: the class's `max_in_flight` was reached.
+    pub overflow: u64,
+    /// Measured requests still running when the run ended (cut, not recorded).
+    pub unfinished: u64,
+    /// Measured arrivals never sent (the run ended while every slot was busy).
+    pub never_sent: u64,
+    /// Requests of the warm-up (not measured).
+    pub warmup_requests: u64,
+    /// Request bytes written by measured requests.
+    pub bytes_sent: u64,
+    /// Response bytes read by measured requests.
+    pub bytes_received: u64,
+}
+
+impl ClassTotals {
+    /// Record a measured request's latency under its outcome.
+    pub fn record(&mut self, outcome: Outcome, us: u64) {
+        if self.latency.len() < Outcome::COUNT {
+            self.latency.resize_with(Outcome::COUNT, || None);
+        }
+        record(self.latency[outcome.index()].get_or_insert_with(new_hist), us);
+    }
 }
 
 /// Where recorded intervals go.
@@ -107,6 +143,7 @@ impl Recorder {
                 dropped: 0,
                 kinds: [0; ErrorKind::COUNT],
                 retried_stale: 0,
+                clients: Vec::new(),
             },
         }
     }

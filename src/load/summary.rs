@@ -13,7 +13,9 @@ use super::recorder::WorkerTotals;
 use crate::profile::{Load, Profile};
 use crate::results::hist::new_hist;
 use crate::results::summary::*;
-use crate::results::{LatencyStats, SeriesKey, LATENCY_LOG_FILE, SUMMARY_FILE, TIMESERIES_FILE};
+use crate::results::{
+    ClientKey, LatencyStats, Outcome, SeriesKey, CLIENTS_LOG_FILE, LATENCY_LOG_FILE, SUMMARY_FILE, TIMESERIES_FILE,
+};
 
 /// Event-loop lag (p99) above which the generator is short of CPU. The
 /// timer's own granularity is 1 ms, so anything near it is normal.
@@ -46,6 +48,7 @@ pub(super) fn summarize(
     let (rate, schedule) = b.rate_and_schedule();
     let read = b.sum(|f| f.read);
     let write = b.sum(|f| f.write);
+    let clients = clients(profile, finals, b.all.len());
     Summary {
         schema_version: SCHEMA_VERSION,
         loadline_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -70,9 +73,71 @@ pub(super) fn summarize(
             summary: SUMMARY_FILE.into(),
             latency_log: LATENCY_LOG_FILE.into(),
             timeseries: TIMESERIES_FILE.into(),
+            clients_log: (!clients.is_empty()).then(|| CLIENTS_LOG_FILE.into()),
         },
+        clients,
         histogram: HistogramLayout::default(),
     }
+}
+
+/// The client classes' latency over the run, per class and outcome, the
+/// workers' histograms added (what `clients.hlog` holds).
+pub(super) fn client_series(profile: &Profile, finals: &[WorkerTotals]) -> BTreeMap<ClientKey, Histogram<u64>> {
+    let mut out: BTreeMap<ClientKey, Histogram<u64>> = BTreeMap::new();
+    for f in finals {
+        for (class, t) in profile.clients.iter().zip(&f.clients) {
+            for (i, h) in t.latency.iter().enumerate() {
+                if let (Some(h), Some(o)) = (h, Outcome::from_index(i)) {
+                    let _ = out.entry((class.name.clone(), o)).or_insert_with(new_hist).add(h);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The client classes' part: each class's histograms and counts, the
+/// workers' added; `normal` is the normal requests measured.
+fn clients(profile: &Profile, finals: &[WorkerTotals], normal: u64) -> Vec<ClientSummary> {
+    let series = client_series(profile, finals);
+    let parts: Vec<(BTreeMap<Outcome, Histogram<u64>>, ClientCounts)> = profile
+        .clients
+        .iter()
+        .enumerate()
+        .map(|(c, class)| {
+            let hists = series
+                .iter()
+                .filter(|((name, _), _)| *name == class.name)
+                .map(|((_, o), h)| (*o, h.clone()))
+                .collect();
+            let mut counts = ClientCounts::default();
+            for t in finals.iter().filter_map(|f| f.clients.get(c)) {
+                counts.add(&ClientCounts {
+                    abandoned: t.abandoned,
+                    overflow: t.overflow,
+                    unfinished: t.unfinished,
+                    never_sent: t.never_sent,
+                    warmup_requests: t.warmup_requests,
+                    bytes_sent: t.bytes_sent,
+                    bytes_received: t.bytes_received,
+                });
+            }
+            (hists, counts)
+        })
+        .collect();
+    let sent = normal
+        + parts
+            .iter()
+            .map(|(h, c)| h.values().map(Histogram::len).sum::<u64>() + c.abandoned)
+            .sum::<u64>();
+    profile
+        .clients
+        .iter()
+        .zip(&parts)
+        .map(|(class, (hists, counts))| {
+            ClientSummary::of((&class.name, &class.describe(), class.share), hists, counts, sent)
+        })
+        .collect()
 }
 
 /// The profile part: name, seed, model.
@@ -222,11 +287,13 @@ impl<'a> Builder<'a> {
         let late = self.sum(|f| f.late);
         let (target_per_s, peak, target_requests, ratio) = match &self.profile.load {
             Load::Open { shape, .. } => {
-                let expected = shape.expected_count(warmup, planned) / f64::from(shards);
+                // The normal clients' part: the client classes are counted on their own.
+                let normal = self.profile.normal_share();
+                let expected = shape.expected_count(warmup, planned) / f64::from(shards) * normal;
                 let ratio = (intended > 0).then(|| round(requests as f64 / intended as f64, 4));
                 (
                     Some(round(expected / (planned - warmup).max(1e-9), 2)),
-                    Some(round(shape.peak(self.profile.duration) / f64::from(shards), 2)),
+                    Some(round(shape.peak(self.profile.duration) / f64::from(shards) * normal, 2)),
                     Some(intended),
                     ratio,
                 )

@@ -19,6 +19,7 @@ use tokio::time::Instant;
 
 use super::client::h1::{H1Conn, Phase};
 use super::client::h2::H2Conn;
+use super::client::slow::{self, SlowConnector, SlowEnd};
 use super::client::{Connector, Proto, Wire};
 use super::recorder::{IntervalSink, Recorder, WorkerInterval, WorkerTotals};
 use super::schedule::{Schedule, Slice};
@@ -61,6 +62,10 @@ pub struct WorkerSpec {
     pub stop: Arc<AtomicBool>,
     pub stop_notify: Arc<Notify>,
     pub tx: UnboundedSender<WorkerMsg>,
+    /// Opens the client classes' own connections; `None` without `clients:`.
+    pub slow: Option<SlowConnector>,
+    /// Per client class: its requests this worker runs at once (open model).
+    pub slow_cap: Vec<u32>,
 }
 
 struct Sink(UnboundedSender<WorkerMsg>);
@@ -81,6 +86,12 @@ struct Shared {
     /// arrival claimed; every arrival before it is claimed, since they are
     /// claimed in order. `u64::MAX` once the schedule is exhausted.
     claimed_through_ns: u64,
+    /// Per client class: its requests running now (their own tasks).
+    slow_in_flight: Vec<u32>,
+    /// Set to cut the client classes' requests still running (run over or stopped).
+    slow_cut: tokio::sync::watch::Sender<bool>,
+    /// Signalled whenever a client class's request ends.
+    slow_idle: Rc<Notify>,
 }
 
 impl Shared {
@@ -235,6 +246,26 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, mut pace: SlotPa
             }
         };
         let measured = intended.saturating_duration_since(start) >= warmup;
+        // A slow or abandoning client: on its own connection and, in the open
+        // model, its own task, so it holds up no normal arrival. Its requests
+        // are kept out of the endpoints' series and counted per class.
+        if let Some(class) = plan.client_class(buf.index) {
+            shared.borrow_mut().abandon(idx, measured);
+            let head = plan.profile().endpoints[buf.endpoint].method == http::Method::HEAD;
+            let mut raw = Vec::new();
+            wire.write_h1(&buf, &mut raw);
+            let request = slow::with_close(&raw);
+            match &pace {
+                SlotPacing::Arrivals => spawn_slow(&shared, class, intended, measured, request, head),
+                SlotPacing::User(user) => {
+                    slow_request(&shared, class, intended, measured, &request, head).await;
+                    if !think(user.think, end, &notify).await {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
         if intended > Instant::now() {
             tokio::select! {
                 _ = tokio::time::sleep_until(intended) => {}
@@ -323,6 +354,146 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, mut pace: SlotPa
             tokio::select! {
                 _ = tokio::time::sleep_until(wake) => {}
                 _ = notify.notified() => break,
+            }
+        }
+    }
+}
+
+/// A closed-model user's pause after a response; false when the run ends first.
+async fn think(pause: Duration, end: Instant, notify: &Notify) -> bool {
+    if pause.is_zero() {
+        return true;
+    }
+    let wake = Instant::now() + pause;
+    if wake >= end {
+        return false;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep_until(wake) => true,
+        _ = notify.notified() => false,
+    }
+}
+
+/// Run a client class's request on its own task, unless the class already
+/// has its cap of requests running here (then it is counted as overflow).
+fn spawn_slow(
+    shared: &Rc<RefCell<Shared>>,
+    class: usize,
+    intended: Instant,
+    measured: bool,
+    request: Vec<u8>,
+    head: bool,
+) {
+    {
+        let mut s = shared.borrow_mut();
+        let cap = s.spec.slow_cap.get(class).copied().unwrap_or(0);
+        if s.slow_in_flight[class] >= cap {
+            if measured {
+                s.recorder.totals.clients[class].overflow += 1;
+            }
+            return;
+        }
+        s.slow_in_flight[class] += 1;
+    }
+    let shared = shared.clone();
+    tokio::task::spawn_local(async move {
+        slow_request(&shared, class, intended, measured, &request, head).await;
+        let mut s = shared.borrow_mut();
+        s.slow_in_flight[class] -= 1;
+        s.slow_idle.notify_one();
+    });
+}
+
+/// One request of client class `class`, due at `intended`: on its own
+/// connection, as the class behaves, recorded in the class's totals. Cut
+/// (counted as unfinished) when the run is stopped or its grace is over.
+async fn slow_request(
+    shared: &Rc<RefCell<Shared>>,
+    class: usize,
+    intended: Instant,
+    measured: bool,
+    request: &[u8],
+    head: bool,
+) {
+    let (conn, plan, notify, mut cut) = {
+        let s = shared.borrow();
+        (
+            s.spec.slow.clone(),
+            s.spec.plan.clone(),
+            s.spec.stop_notify.clone(),
+            s.slow_cut.subscribe(),
+        )
+    };
+    let Some(conn) = conn else { return };
+    let Some(spec) = plan.profile().clients.get(class) else {
+        return;
+    };
+    let stopped = async {
+        tokio::select! {
+            _ = cut.wait_for(|c| *c) => {}
+            _ = notify.notified() => {}
+        }
+    };
+    tokio::pin!(stopped);
+    tokio::select! {
+        _ = tokio::time::sleep_until(intended) => {}
+        _ = &mut stopped => return,
+    }
+    let result = tokio::select! {
+        r = slow::exchange(&conn, spec, request, head) => Some(r),
+        _ = &mut stopped => None,
+    };
+    let us = Instant::now().saturating_duration_since(intended).as_micros() as u64;
+    let mut s = shared.borrow_mut();
+    let Some(t) = s.recorder.totals.clients.get_mut(class) else {
+        return;
+    };
+    match result {
+        _ if !measured => t.warmup_requests += 1,
+        None => t.unfinished += 1,
+        Some(r) => {
+            t.bytes_sent += r.sent;
+            t.bytes_received += r.received;
+            match r.end {
+                SlowEnd::Abandoned => t.abandoned += 1,
+                SlowEnd::Done(Ok(status)) => t.record(Outcome::from_status(status), us),
+                SlowEnd::Done(Err(outcome)) => t.record(outcome, us),
+            }
+        }
+    }
+}
+
+/// Wait for the client classes' requests still running: until the run's
+/// grace (the end plus the target's timeout) is over, or at once when the
+/// run was stopped; those still running then are cut.
+async fn finish_slow(shared: &Rc<RefCell<Shared>>) {
+    let (deadline, idle, stop) = {
+        let s = shared.borrow();
+        (
+            s.start + s.spec.duration + s.spec.timeout,
+            s.slow_idle.clone(),
+            s.spec.stop.clone(),
+        )
+    };
+    let mut cut = false;
+    loop {
+        let running: u32 = shared.borrow().slow_in_flight.iter().sum();
+        if running == 0 {
+            break;
+        }
+        if !cut && stop.load(Ordering::Relaxed) {
+            cut = true;
+            let _ = shared.borrow().slow_cut.send_replace(true);
+        }
+        if cut {
+            idle.notified().await;
+            continue;
+        }
+        tokio::select! {
+            _ = idle.notified() => {}
+            _ = tokio::time::sleep_until(deadline) => {
+                cut = true;
+                let _ = shared.borrow().slow_cut.send_replace(true);
             }
         }
     }
@@ -439,18 +610,25 @@ pub async fn run(spec: WorkerSpec, conns: Vec<Conn>, start: Instant) {
         .map(|t| t.count as usize)
         .unwrap_or(0);
     let tx = spec.tx.clone();
+    let classes = spec.plan.profile().clients.len();
+    let mut recorder = Recorder::new(n_endpoints, n_tenants);
+    recorder.totals.clients = (0..classes).map(|_| Default::default()).collect();
     let shared = Rc::new(RefCell::new(Shared {
-        recorder: Recorder::new(n_endpoints, n_tenants),
+        recorder,
         sink: Sink(tx.clone()),
         start,
         spec,
         claimed_through_ns: 0,
+        slow_in_flight: vec![0; classes],
+        slow_cut: tokio::sync::watch::channel(false).0,
+        slow_idle: Rc::new(Notify::new()),
     }));
     let tasks = spawn_slots(&shared, conns);
     let ticker = spawn_ticker(shared.clone(), start);
     for t in tasks {
         let _ = t.await;
     }
+    finish_slow(&shared).await;
     ticker.abort();
     let mut s = shared.borrow_mut();
     let dropped = never_sent(&mut s);
@@ -547,7 +725,18 @@ fn never_sent(s: &mut Shared) -> u64 {
     let mut dropped = 0;
     if let Pacing::Open { schedule, slice } = &mut s.spec.pacing {
         for a in schedule.by_ref() {
-            if slice.contains(a.index) {
+            if !slice.contains(a.index) {
+                continue;
+            }
+            if let Some(c) = s.spec.plan.client_class(a.index) {
+                if a.at_ns >= warmup_ns {
+                    if let Some(t) = s.recorder.totals.clients.get_mut(c) {
+                        t.never_sent += 1;
+                    }
+                }
+                continue;
+            }
+            {
                 s.recorder.never_sent(interval_of_ns(a.at_ns));
                 if a.at_ns >= warmup_ns {
                     dropped += 1;

@@ -11,6 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub mod clients;
 pub mod keys;
 pub mod overrides;
 pub mod plan;
@@ -21,9 +22,11 @@ pub mod token;
 mod validate;
 pub mod vars;
 
+pub use clients::{ClientClass, Pace};
 pub use plan::{RequestBuf, RequestPlan};
 pub use shape::RateShape;
 pub use template::Template;
+pub use validate::DEFAULT_MAX_IN_FLIGHT;
 pub use vars::VarGen;
 
 /// A profile that could not be read. Each variant says where, and what to
@@ -414,6 +417,9 @@ pub struct Profile {
     pub tenants: Option<Tenants>,
     /// The endpoint mix; never empty.
     pub endpoints: Vec<Endpoint>,
+    /// Client classes (`clients:`): shares of the arrivals that send or
+    /// read slowly or abandon; empty when every client is a normal one.
+    pub clients: Vec<ClientClass>,
     /// `sha256:` and the hex digest of what was run: the profile's text (after
     /// `--set`) and the `--duration` and `--rate-scale` given. Shards of one
     /// run must agree on it; the seed is recorded on its own.
@@ -439,6 +445,11 @@ pub fn content_hash(parts: &[&[u8]]) -> String {
 }
 
 impl Profile {
+    /// The share of arrivals that are normal clients (1 without `clients:`).
+    pub fn normal_share(&self) -> f64 {
+        (1.0 - self.clients.iter().map(|c| c.share).sum::<f64>()).max(0.0)
+    }
+
     /// Users of the closed model (0 for the open model).
     pub fn load_users(&self) -> u32 {
         match &self.load {

@@ -38,6 +38,8 @@ pub struct RequestPlan {
     tenant_ids: Vec<Box<[u8]>>,
     tenant_dist: Option<TenantDist>,
     max_vars: usize,
+    /// Which arrivals are slow or abandoning clients (`clients:`).
+    classes: super::clients::ClassPicker,
 }
 
 /// One rendered request. Reused from request to request, so rendering
@@ -95,6 +97,7 @@ impl RequestPlan {
         let max_vars = profile.endpoints.iter().map(|e| e.vars.len()).max().unwrap_or(2);
         RequestPlan {
             seed: derive_seed(profile.seed, "requests"),
+            classes: super::clients::ClassPicker::new(derive_seed(profile.seed, "clients"), &profile.clients),
             profile,
             mix,
             tenant_ids,
@@ -106,6 +109,14 @@ impl RequestPlan {
     /// The profile this plan was compiled from.
     pub fn profile(&self) -> &Profile {
         &self.profile
+    }
+
+    /// The client class of request `index` (an index into the profile's
+    /// `clients`), `None` for a normal client. Drawn apart from the
+    /// request's own RNG, so classes change no request's endpoint or values.
+    #[inline]
+    pub fn client_class(&self, index: u64) -> Option<usize> {
+        self.classes.pick(index)
     }
 
     /// The RNG for request `index`.

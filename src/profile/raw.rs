@@ -28,6 +28,47 @@ pub struct RawProfile {
     #[serde(default)]
     pub tenants: Option<S<RawTenants>>,
     pub endpoints: S<Vec<RawEndpoint>>,
+    /// Client classes (slow senders, slow readers, abandoners) by name.
+    #[serde(default)]
+    pub clients: Option<S<BTreeMap<String, S<RawClient>>>>,
+}
+
+/// One class under `clients:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClient {
+    /// `2%` or `0.02`.
+    pub share: S<RawNumber>,
+    #[serde(default)]
+    pub send: Option<S<RawPace>>,
+    #[serde(default)]
+    pub read: Option<S<RawPace>>,
+    #[serde(default)]
+    pub abandon_after: Option<S<Dur>>,
+    #[serde(default)]
+    pub timeout: Option<S<Dur>>,
+    #[serde(default)]
+    pub max_in_flight: Option<S<Count>>,
+}
+
+/// `{bytes_per_s: 50}` or `{chunk: 1, every: 100ms}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPace {
+    #[serde(default)]
+    pub bytes_per_s: Option<RawNumber>,
+    #[serde(default)]
+    pub chunk: Option<Count>,
+    #[serde(default)]
+    pub every: Option<Dur>,
+}
+
+/// A number written bare (`0.02`, `50`) or as text in a unit (`2%`, `50/s`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawNumber {
+    Number(f64),
+    Text(String),
 }
 
 #[derive(Debug, Deserialize)]

@@ -25,7 +25,7 @@ use super::hlog::{self, LoggedInterval};
 use super::run::{RunError, SeriesReader, SeriesRow};
 use super::summary::*;
 use super::writer::LogHeader;
-use super::{IntervalData, LatencyStats, Outcome, ResultWriter, SeriesKey, SUMMARY_FILE};
+use super::{ClientKey, IntervalData, LatencyStats, Outcome, ResultWriter, SeriesKey, SUMMARY_FILE};
 
 /// Why shards could not be merged.
 #[derive(Debug, thiserror::Error)]
@@ -343,7 +343,15 @@ fn merge_shards(shards: &[Shard], info: MergedInfo, out: &Path) -> Result<Summar
         let data = merge_interval(&mut cursors, k, interval, &endpoints)?;
         writer.interval(&data).map_err(write_err)?;
     }
-    let summary = merged_summary(shards, &info, writer.totals())?;
+    let mut summary = merged_summary(shards, &info, writer.totals())?;
+    if !first.clients.is_empty() {
+        let series = client_series(shards)?;
+        let start = Duration::from_secs_f64(first.run.warmup_s.max(0.0));
+        let length = Duration::from_secs_f64(summary.run.measured_s.max(0.0));
+        writer.clients(&series, start, length).map_err(write_err)?;
+        summary.clients = merged_clients(shards, &series, summary.totals.requests);
+        summary.files.clients_log = Some(super::CLIENTS_LOG_FILE.into());
+    }
     writer.finish(&summary).map_err(write_err)?;
     Ok(summary)
 }
@@ -398,6 +406,72 @@ fn merge_interval(
         }
     }
     Ok(data)
+}
+
+/// The client classes' histograms of every shard (`clients.hlog`), added
+/// per class and outcome.
+fn client_series(shards: &[Shard]) -> Result<BTreeMap<ClientKey, Histogram<u64>>, MergeError> {
+    let mut out: BTreeMap<ClientKey, Histogram<u64>> = BTreeMap::new();
+    for s in shards {
+        let Some(name) = &s.summary.files.clients_log else {
+            continue;
+        };
+        let path = s.dir.join(name);
+        for iv in hlog::read(&path)? {
+            let tag = iv.tag.clone().unwrap_or_default();
+            let key = tag
+                .rsplit_once('/')
+                .and_then(|(class, o)| Some((class.to_string(), Outcome::parse(o)?)))
+                .filter(|(class, _)| s.summary.clients.iter().any(|c| c.name == *class))
+                .ok_or_else(|| MergeError::Tag {
+                    path: path.display().to_string(),
+                    tag,
+                })?;
+            match out.entry(key) {
+                Entry::Vacant(e) => {
+                    e.insert(iv.hist);
+                }
+                Entry::Occupied(mut e) => {
+                    let _ = e.get_mut().add(&iv.hist);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Each client class from the added histograms, with the shards' counts added.
+fn merged_clients(shards: &[Shard], series: &BTreeMap<ClientKey, Histogram<u64>>, normal: u64) -> Vec<ClientSummary> {
+    let first = &shards[0].summary;
+    let parts: Vec<(BTreeMap<Outcome, Histogram<u64>>, ClientCounts)> = first
+        .clients
+        .iter()
+        .map(|c| {
+            let hists = series
+                .iter()
+                .filter(|((name, _), _)| *name == c.name)
+                .map(|((_, o), h)| (*o, h.clone()))
+                .collect();
+            let mut counts = ClientCounts::default();
+            for s in shards {
+                if let Some(sc) = s.summary.clients.iter().find(|sc| sc.name == c.name) {
+                    counts.add(&ClientCounts::of(sc));
+                }
+            }
+            (hists, counts)
+        })
+        .collect();
+    let sent = normal
+        + parts
+            .iter()
+            .map(|(h, c)| h.values().map(Histogram::len).sum::<u64>() + c.abandoned)
+            .sum::<u64>();
+    first
+        .clients
+        .iter()
+        .zip(&parts)
+        .map(|(c, (hists, counts))| ClientSummary::of((&c.name, &c.behaviour, c.planned_share), hists, counts, sent))
+        .collect()
 }
 
 /// The endpoint and outcome of an `ENDPOINT/OUTCOME` tag.
@@ -484,7 +558,11 @@ fn merged_summary(
         },
         endpoints: merged_endpoints(shards, totals, requests, &per_s),
         tenants: merged_tenants(shards),
-        files: first.files.clone(),
+        clients: Vec::new(),
+        files: Files {
+            clients_log: None,
+            ..first.files.clone()
+        },
         histogram: first.histogram.clone(),
     })
 }

@@ -17,7 +17,9 @@ pub use error_kind::ErrorKind;
 pub use hist::{fmt_us, new_hist, LatencyStats};
 pub use outcome::Outcome;
 pub use summary::Summary;
-pub use writer::{IntervalData, ResultWriter, SeriesKey, LATENCY_LOG_FILE, SUMMARY_FILE, TIMESERIES_FILE};
+pub use writer::{
+    ClientKey, IntervalData, ResultWriter, SeriesKey, CLIENTS_LOG_FILE, LATENCY_LOG_FILE, SUMMARY_FILE, TIMESERIES_FILE,
+};
 
 /// The largest `summary.json` read: a summary is a few kilobytes per
 /// endpoint.

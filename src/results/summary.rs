@@ -48,6 +48,11 @@ pub struct Summary {
     pub endpoints: Vec<EndpointSummary>,
     /// How requests fell on tenants, when the profile has tenants.
     pub tenants: Option<TenantSummary>,
+    /// Per client class of the profile's `clients:` (slow and abandoning
+    /// clients), in name order; absent when the profile has none. Their
+    /// requests are in none of the numbers above.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<ClientSummary>,
     /// The run directory's other files.
     pub files: Files,
     /// The shape of every histogram in the run's files (what lets two runs'
@@ -356,6 +361,133 @@ pub struct Files {
     pub latency_log: String,
     /// Per-second numbers: `timeseries.csv`.
     pub timeseries: String,
+    /// The client classes' latency histograms, one per class and outcome
+    /// over the measured window (tag `CLASS/OUTCOME`): `clients.hlog`,
+    /// present when the profile has client classes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clients_log: Option<String>,
+}
+
+/// One client class (slow senders, slow readers, abandoners): its requests,
+/// kept out of the endpoints, the totals and the gate's histograms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientSummary {
+    /// The class's name under `clients:`.
+    pub name: String,
+    /// What its clients do: `read 20 B every 100ms (200 B/s), abandon after 150ms, ...`.
+    pub behaviour: String,
+    /// The share of arrivals the profile gives it.
+    pub planned_share: f64,
+    /// Measured requests sent: with a response, failed, or abandoned.
+    pub requests: u64,
+    /// Its share of the measured arrivals sent (normal requests included).
+    pub share: f64,
+    /// Errors (5xx and transport failures; abandons are not errors).
+    pub errors: u64,
+    /// Closed by the client at `abandon_after`, as the class says.
+    pub abandoned: u64,
+    /// Arrivals not sent: the class's `max_in_flight` was reached.
+    pub overflow: u64,
+    /// Requests still running when the run ended (cut, not in `requests`).
+    pub unfinished: u64,
+    /// Arrivals never sent (the run ended while every slot was busy).
+    pub never_sent: u64,
+    /// Requests of the warm-up (not measured).
+    pub warmup_requests: u64,
+    /// Request bytes written.
+    pub bytes_sent: u64,
+    /// Response bytes read.
+    pub bytes_received: u64,
+    /// Requests per outcome class (`2xx`, `timeout`, ...), abandoned ones not included.
+    pub outcomes: BTreeMap<String, u64>,
+    /// Latency (µs, from the intended instant) of requests that got a
+    /// response or failed; abandoned ones are not in it.
+    pub latency_us: LatencyStats,
+}
+
+/// A client class's counts besides its latency histograms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientCounts {
+    /// See [`ClientSummary::abandoned`].
+    pub abandoned: u64,
+    /// See [`ClientSummary::overflow`].
+    pub overflow: u64,
+    /// See [`ClientSummary::unfinished`].
+    pub unfinished: u64,
+    /// See [`ClientSummary::never_sent`].
+    pub never_sent: u64,
+    /// See [`ClientSummary::warmup_requests`].
+    pub warmup_requests: u64,
+    /// See [`ClientSummary::bytes_sent`].
+    pub bytes_sent: u64,
+    /// See [`ClientSummary::bytes_received`].
+    pub bytes_received: u64,
+}
+
+impl ClientCounts {
+    /// Add `o`'s counts.
+    pub fn add(&mut self, o: &ClientCounts) {
+        self.abandoned += o.abandoned;
+        self.overflow += o.overflow;
+        self.unfinished += o.unfinished;
+        self.never_sent += o.never_sent;
+        self.warmup_requests += o.warmup_requests;
+        self.bytes_sent += o.bytes_sent;
+        self.bytes_received += o.bytes_received;
+    }
+
+    /// The counts a summary holds.
+    pub fn of(c: &ClientSummary) -> ClientCounts {
+        ClientCounts {
+            abandoned: c.abandoned,
+            overflow: c.overflow,
+            unfinished: c.unfinished,
+            never_sent: c.never_sent,
+            warmup_requests: c.warmup_requests,
+            bytes_sent: c.bytes_sent,
+            bytes_received: c.bytes_received,
+        }
+    }
+}
+
+impl ClientSummary {
+    /// A class's summary from its histograms per outcome and its counts;
+    /// `sent` is every measured request sent, normal ones included.
+    pub fn of(
+        (name, behaviour, planned_share): (&str, &str, f64),
+        hists: &BTreeMap<super::Outcome, hdrhistogram::Histogram<u64>>,
+        counts: &ClientCounts,
+        sent: u64,
+    ) -> ClientSummary {
+        let mut all = super::new_hist();
+        let mut outcomes = BTreeMap::new();
+        let mut errors = 0;
+        for (o, h) in hists {
+            let _ = all.add(h);
+            if o.is_error() {
+                errors += h.len();
+            }
+            outcomes.insert(o.name().to_string(), h.len());
+        }
+        let requests = all.len() + counts.abandoned;
+        ClientSummary {
+            name: name.to_string(),
+            behaviour: behaviour.to_string(),
+            planned_share: round(planned_share, 6),
+            requests,
+            share: share(requests, sent, 4),
+            errors,
+            abandoned: counts.abandoned,
+            overflow: counts.overflow,
+            unfinished: counts.unfinished,
+            never_sent: counts.never_sent,
+            warmup_requests: counts.warmup_requests,
+            bytes_sent: counts.bytes_sent,
+            bytes_received: counts.bytes_received,
+            outcomes,
+            latency_us: LatencyStats::of(&all),
+        }
+    }
 }
 
 /// `v` rounded to `digits` decimals (every share and rate in a summary).

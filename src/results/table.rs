@@ -33,17 +33,23 @@ pub fn render(s: &Summary, dir: &Path) -> String {
     heading(&mut out, s);
     let _ = writeln!(out);
     endpoint_table(&mut out, s);
+    clients(&mut out, s);
     let _ = writeln!(out);
     mix(&mut out, s);
     schedule(&mut out, s);
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "  results in {}: {}, {}, {}",
+        "  results in {}: {}, {}, {}{}",
         dir.display(),
         s.files.summary,
         s.files.latency_log,
-        s.files.timeseries
+        s.files.timeseries,
+        s.files
+            .clients_log
+            .as_deref()
+            .map(|c| format!(", {c}"))
+            .unwrap_or_default()
     );
     out
 }
@@ -112,6 +118,47 @@ fn endpoint_table(out: &mut String, s: &Summary) {
         s.rate.achieved_per_s,
         s.totals.error_rate,
         &s.totals.latency_us,
+    );
+}
+
+/// One row per client class (slow and abandoning clients), apart from the
+/// endpoints: their latency is their own slowness, not the service's.
+fn clients(out: &mut String, s: &Summary) {
+    if s.clients.is_empty() {
+        return;
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "  {:<18} {:>6} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9}  not sent",
+        "client class", "share", "requests", "abandon", "errors", "p50", "p99", "max"
+    );
+    for c in &s.clients {
+        let l = &c.latency_us;
+        let lat = |v: u64| if l.count == 0 { "-".to_string() } else { fmt_us(v) };
+        let errors = if c.requests == 0 {
+            0.0
+        } else {
+            c.errors as f64 / c.requests as f64
+        };
+        let _ = writeln!(
+            out,
+            "  {:<18} {:>6} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9}  {} over cap, {} cut at the end",
+            c.name,
+            pct(c.share),
+            c.requests,
+            c.abandoned,
+            pct(errors),
+            lat(l.p50),
+            lat(l.p99),
+            lat(l.max),
+            c.overflow,
+            c.unfinished,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  (client classes are kept out of the endpoints, the totals and latency.hlog: see `clients` in summary.json)"
     );
 }
 

@@ -24,6 +24,12 @@ pub const LATENCY_LOG_FILE: &str = "latency.hlog";
 /// A run's per-second numbers.
 pub const TIMESERIES_FILE: &str = "timeseries.csv";
 
+/// The client classes' latency histograms (profiles with `clients:`).
+pub const CLIENTS_LOG_FILE: &str = "clients.hlog";
+
+/// A key of the client classes' series: class name and outcome.
+pub type ClientKey = (String, Outcome);
+
 /// A key of the latency series: endpoint index and outcome.
 pub type SeriesKey = (usize, Outcome);
 
@@ -96,6 +102,10 @@ pub struct ResultWriter {
     serializer: V2DeflateSerializer,
     totals: BTreeMap<SeriesKey, Histogram<u64>>,
     tag_buf: String,
+    /// The log header, for the client classes' log.
+    header: LogHeader,
+    /// Whether the client classes' log was written.
+    clients_log: bool,
 }
 
 /// The log's identity line: run id, shard, attempt, seed, profile hash,
@@ -185,6 +195,8 @@ impl ResultWriter {
             serializer,
             totals: BTreeMap::new(),
             tag_buf: String::new(),
+            header: header.clone(),
+            clients_log: false,
         })
     }
 
@@ -275,6 +287,42 @@ impl ResultWriter {
         &self.totals
     }
 
+    /// Write the client classes' log (`clients.hlog.partial`, made final
+    /// by [`Self::finish`]): one histogram per class and outcome, each
+    /// spanning `start..start + length` of the run (the measured window).
+    pub fn clients(
+        &mut self,
+        series: &BTreeMap<ClientKey, Histogram<u64>>,
+        start: Duration,
+        length: Duration,
+    ) -> std::io::Result<()> {
+        let path = partial(&self.dir, CLIENTS_LOG_FILE);
+        let mut out = BufWriter::new(File::create(&path).map_err(|e| io_err(&path, e))?);
+        let mut serializer = V2DeflateSerializer::new();
+        let mut log = IntervalLogWriterBuilder::new()
+            .add_comment(&format!(
+                "loadline {} client classes: {}",
+                env!("CARGO_PKG_VERSION"),
+                self.header.title
+            ))
+            .add_comment(
+                "Values in microseconds, measured from each request's intended send time. One histogram per client class and outcome over the measured window. Tag = class/outcome.",
+            )
+            .add_comment(&identity_line(&self.header))
+            .with_start_time(self.header.t0)
+            .with_base_time(self.header.t0)
+            .with_max_value_divisor(1000.0)
+            .begin_log_with(&mut out, &mut serializer)?;
+        for ((class, outcome), h) in series {
+            let tag = format!("{class}/{}", outcome.name());
+            log.write_histogram(h, start, length, Tag::new(&tag))
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+        }
+        out.flush()?;
+        self.clients_log = true;
+        Ok(())
+    }
+
     /// Write the summary and make every file final (rename from `.partial`).
     pub fn finish(mut self, summary: &Summary) -> std::io::Result<PathBuf> {
         let sent = summary.rate.sent_requests;
@@ -299,6 +347,11 @@ impl ResultWriter {
         drop(self.hlog);
         drop(self.timeseries);
         // The summary last: its presence says the run directory is complete.
+        if self.clients_log {
+            let from = partial(&self.dir, CLIENTS_LOG_FILE);
+            let to = self.dir.join(CLIENTS_LOG_FILE);
+            std::fs::rename(&from, &to).map_err(|e| io_err(&from, e))?;
+        }
         for name in [LATENCY_LOG_FILE, TIMESERIES_FILE, SUMMARY_FILE] {
             let from = partial(&self.dir, name);
             let to = self.dir.join(name);

@@ -31,6 +31,7 @@ mod scrub_golden;
 mod secrets;
 mod seed;
 mod seed_shards;
+mod slow_clients;
 mod support;
 mod synth;
 mod synth_learn;

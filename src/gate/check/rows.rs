@@ -139,10 +139,12 @@ pub(super) mod tests {
             },
             endpoints: Vec::new(),
             tenants: None,
+            clients: Vec::new(),
             files: Files {
                 summary: "summary.json".into(),
                 latency_log: "latency.hlog".into(),
                 timeseries: "timeseries.csv".into(),
+                clients_log: None,
             },
             histogram: HistogramLayout::default(),
         };

@@ -9,6 +9,7 @@
 
 pub(crate) mod h1;
 pub(crate) mod h2;
+pub(crate) mod slow;
 pub(crate) mod stream;
 pub(crate) mod tls;
 pub mod wire;

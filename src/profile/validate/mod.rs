@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod clients;
 mod endpoints;
+
+pub use clients::DEFAULT_MAX_IN_FLIGHT;
 
 use crate::profile::keys::{key_space, KeySpace, Schemas};
 use crate::profile::raw::*;
@@ -154,6 +157,7 @@ pub(super) fn validate(raw: RawProfile, text: &str, path: &Path) -> Result<Profi
         raw.load.read_write.as_ref(),
         tenants.as_ref(),
     )?;
+    let clients = clients::clients(&ctx, raw.clients, &target)?;
     let (seed, seed_chosen) = match raw.seed {
         Some(s) => (s, false),
         None => (rand::random::<u64>() >> 11, true),
@@ -170,6 +174,7 @@ pub(super) fn validate(raw: RawProfile, text: &str, path: &Path) -> Result<Profi
         load,
         tenants,
         endpoints,
+        clients,
         hash: super::content_hash(&[text.as_bytes()]),
     })
 }
