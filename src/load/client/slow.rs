@@ -28,7 +28,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpSocket;
 use tokio::time::Instant;
 
-use super::{io_outcome, Connector, SetupError, Stream};
+use super::{io_kind, Connector, Phase, SetupError, Stream};
 use crate::profile::{ClientClass, HttpMode, Scheme, Target};
 use crate::results::Outcome;
 
@@ -188,7 +188,7 @@ async fn talk(
     received: &Cell<u64>,
 ) -> Result<u16, Outcome> {
     let mut stream = conn.connect(class.read.is_some()).await?;
-    let io = |e: std::io::Error| io_outcome(&e);
+    let io = |e: std::io::Error| io_kind(&e, Phase::Request).outcome();
     match class.send {
         Some(pace) => {
             let mut chunks = request.chunks(pace.chunk as usize).peekable();
