@@ -369,7 +369,7 @@ async fn serve(conn: Arc<Conn>, req: Request<Incoming>) -> Result<Response<Body>
         }
     }
     if shared.wire.h2_rst_rate > 0.0 && parts.version == http::Version::HTTP_2 {
-        let mut rng = SmallRng::seed_from_u64(request_seed(shared.seed, conn.number, n) ^ 0x5253_54);
+        let mut rng = SmallRng::seed_from_u64(request_seed(shared.seed, conn.number, n) ^ 0x0052_5354);
         if rand::RngExt::random::<f64>(&mut rng) < shared.wire.h2_rst_rate {
             // A service error under HTTP/2 is RST_STREAM(INTERNAL_ERROR) on this stream alone.
             shared.stats.reset_sent(conn.stripe);
