@@ -191,6 +191,20 @@ fn empty_endpoint_list() {
     insta::assert_snapshot!(error_of(&text));
 }
 
+/// A run could not write a summary its own gate reads: refused at load.
+#[test]
+fn more_endpoints_than_a_summary_holds() {
+    let mut text = format!("{}endpoints:\n", &GOOD[..GOOD.find("endpoints:").expect("endpoints")]);
+    for i in 0..=loadline::results::MAX_ENDPOINTS {
+        text.push_str(&format!("  - {{name: e{i}, weight: 1, path: /e{i}}}\n"));
+    }
+    let e = error_of(&text);
+    assert!(
+        e.contains("key `endpoints`") && e.contains("1001 endpoints, more than 1000"),
+        "{e}"
+    );
+}
+
 #[test]
 fn weights_sum_to_zero() {
     let text = GOOD

@@ -31,6 +31,18 @@ pub(super) fn endpoints(
             "the endpoint list is empty: add at least one endpoint",
         ));
     }
+    if list.value.len() > crate::results::MAX_ENDPOINTS {
+        return Err(ctx.at(
+            &list,
+            "endpoints",
+            format!(
+                "{} endpoints, more than {}: the summary, gate and report keep histograms per endpoint \
+                 and read at most that many (group paths under one endpoint with a template variable)",
+                list.value.len(),
+                crate::results::MAX_ENDPOINTS
+            ),
+        ));
+    }
     let list_line = list.referenced.line();
     let mut names = BTreeSet::new();
     let mut out = Vec::new();
