@@ -66,6 +66,12 @@ fn locate(e: &serde_saphyr::Error, text: &str) -> Located {
     let (line, column) = e
         .location()
         .map(|l| (l.line() as usize, l.column() as usize))
+        .or_else(|| {
+            // serde's own "duplicate field" carries no location (the YAML
+            // layer saw two different keys: `!tag name` and `name`).
+            let field = message.strip_prefix("duplicate field `")?.split('`').next()?;
+            duplicate_key_line(text, field).map(|l| (l, 1))
+        })
         .unwrap_or((0, 0));
     let key = message
         .strip_prefix("unknown field `")
@@ -81,6 +87,33 @@ fn locate(e: &serde_saphyr::Error, text: &str) -> Located {
             .replace("missing field", "missing key"),
         snippet: snippet(text, line, column),
     }
+}
+
+/// The line of the second `field:` at one indentation (the repeated key),
+/// or of the only one; keys may carry a tag or an anchor (`!t name:`).
+fn duplicate_key_line(text: &str, field: &str) -> Option<usize> {
+    let mut first_at_indent: Vec<usize> = Vec::new();
+    let mut only = None;
+    for (i, l) in text.lines().enumerate() {
+        let body = l.trim_start();
+        let indent = l.len() - body.len();
+        let mut t = body.trim_start_matches("- ").trim_start();
+        while t.starts_with('!') || t.starts_with('&') {
+            t = t.split_once(' ').map_or("", |(_, rest)| rest.trim_start());
+        }
+        let Some((k, _)) = t.split_once(':') else {
+            continue;
+        };
+        if k.trim().trim_matches(['"', '\'']) != field {
+            continue;
+        }
+        if first_at_indent.contains(&indent) {
+            return Some(i + 1);
+        }
+        first_at_indent.push(indent);
+        only.get_or_insert(i + 1);
+    }
+    only
 }
 
 /// The mapping key written on a line (`  rate: 2000` -> `rate`).

@@ -125,19 +125,11 @@ fn clients(profile: &Profile, finals: &[WorkerTotals], normal: u64) -> Vec<Clien
             (hists, counts)
         })
         .collect();
-    let sent = normal
-        + parts
-            .iter()
-            .map(|(h, c)| h.values().map(Histogram::len).sum::<u64>() + c.abandoned)
-            .sum::<u64>();
-    profile
-        .clients
-        .iter()
-        .zip(&parts)
-        .map(|(class, (hists, counts))| {
-            ClientSummary::of((&class.name, &class.describe(), class.share), hists, counts, sent)
-        })
-        .collect()
+    ClientSummary::all(
+        profile.clients.iter().map(|c| (&c.name, c.describe(), c.share)),
+        &parts,
+        normal,
+    )
 }
 
 /// The profile part: name, seed, model.

@@ -461,17 +461,11 @@ fn merged_clients(shards: &[Shard], series: &BTreeMap<ClientKey, Histogram<u64>>
             (hists, counts)
         })
         .collect();
-    let sent = normal
-        + parts
-            .iter()
-            .map(|(h, c)| h.values().map(Histogram::len).sum::<u64>() + c.abandoned)
-            .sum::<u64>();
-    first
-        .clients
-        .iter()
-        .zip(&parts)
-        .map(|(c, (hists, counts))| ClientSummary::of((&c.name, &c.behaviour, c.planned_share), hists, counts, sent))
-        .collect()
+    ClientSummary::all(
+        first.clients.iter().map(|c| (&c.name, &c.behaviour, c.planned_share)),
+        &parts,
+        normal,
+    )
 }
 
 /// The endpoint and outcome of an `ENDPOINT/OUTCOME` tag.

@@ -451,6 +451,28 @@ impl ClientCounts {
 }
 
 impl ClientSummary {
+    /// Every class's summary from its name, behaviour and planned share,
+    /// histograms by outcome and counts; `normal` is the normal requests
+    /// measured, so each class's `share` is of every request sent.
+    pub fn all<N: AsRef<str>, B: AsRef<str>>(
+        classes: impl IntoIterator<Item = (N, B, f64)>,
+        parts: &[(BTreeMap<super::Outcome, hdrhistogram::Histogram<u64>>, ClientCounts)],
+        normal: u64,
+    ) -> Vec<ClientSummary> {
+        let sent = normal
+            + parts
+                .iter()
+                .map(|(h, c)| h.values().map(hdrhistogram::Histogram::len).sum::<u64>() + c.abandoned)
+                .sum::<u64>();
+        classes
+            .into_iter()
+            .zip(parts)
+            .map(|((name, behaviour, share), (hists, counts))| {
+                ClientSummary::of((name.as_ref(), behaviour.as_ref(), share), hists, counts, sent)
+            })
+            .collect()
+    }
+
     /// A class's summary from its histograms per outcome and its counts;
     /// `sent` is every measured request sent, normal ones included.
     pub fn of(
