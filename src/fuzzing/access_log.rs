@@ -141,8 +141,10 @@ fn record_in_line(line: &str, r: &Record<'_>) -> Result<(), Violation> {
         "method {:?} is not part of the line",
         r.method
     );
+    // An absolute URL with no path (`http://h:80`) is the path `/`, which
+    // the ALB reader gives as a constant.
     ensure!(
-        !r.target.is_empty() && inside(r.target, line),
+        !r.target.is_empty() && (inside(r.target, line) || r.target == "/"),
         "target {:?} is not part of the line",
         r.target
     );
