@@ -115,6 +115,14 @@ fn endpoint(
     if !e.path.value.starts_with('/') {
         return Err(ctx.at(&e.path, key("path"), "the path must start with `/`"));
     }
+    if let Some(c) = e.path.value.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        // It would split the request line (a folded YAML line is a space).
+        return Err(ctx.at(
+            &e.path,
+            key("path"),
+            format!("the path holds {c:?}, which would break the request line: write it percent-encoded (`%20` for a space)"),
+        ));
+    }
     let tenant_alias = match tenants.and_then(|t| t.send_as.as_ref()) {
         Some(SendAs::PathVar(p)) => Some(p.clone()),
         _ => None,
