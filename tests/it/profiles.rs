@@ -191,6 +191,15 @@ fn empty_endpoint_list() {
     insta::assert_snapshot!(error_of(&text));
 }
 
+/// A path split by a folded YAML line is refused; spaces inside `{{ }}` are not literal.
+#[test]
+fn a_space_in_a_path_is_refused_but_not_inside_braces() {
+    let e = error_of(&GOOD.replacen("/items/{{item}}", "/items/{{item}} x", 1));
+    assert!(e.contains("path") && e.contains("%20"), "{e}");
+    let spaced = GOOD.replacen("/items/{{item}}", "/items/{{ item }}", 1);
+    profile::from_str(&spaced, Path::new("good.yaml"), &Overrides::default()).expect("spaces inside braces");
+}
+
 /// A run could not write a summary its own gate reads: refused at load.
 #[test]
 fn more_endpoints_than_a_summary_holds() {

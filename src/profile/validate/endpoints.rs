@@ -115,7 +115,21 @@ fn endpoint(
     if !e.path.value.starts_with('/') {
         return Err(ctx.at(&e.path, key("path"), "the path must start with `/`"));
     }
-    if let Some(c) = e.path.value.chars().find(|c| c.is_whitespace() || c.is_control()) {
+    // The literal text only: `{{ tenant }}` may have spaces inside its braces.
+    let literal: String = e
+        .path
+        .value
+        .split("{{")
+        .enumerate()
+        .map(|(i, part)| {
+            if i == 0 {
+                part
+            } else {
+                part.split_once("}}").map_or(part, |(_, rest)| rest)
+            }
+        })
+        .collect();
+    if let Some(c) = literal.chars().find(|c| c.is_whitespace() || c.is_control()) {
         // It would split the request line (a folded YAML line is a space).
         return Err(ctx.at(
             &e.path,
