@@ -16,7 +16,6 @@
 //! its file name.
 
 use std::collections::hash_map::{Entry, HashMap};
-use std::fmt;
 use std::path::Path;
 
 use super::detect::{iban_length, identifying_tokens, Detectors, Hit, REDACT_ROUNDS, SHAPE_ONLY};
@@ -64,26 +63,8 @@ tables:
 /// key is not a secret: it only keys fuzzing.
 pub const KEY_FILE: &str = "fuzzing-key.txt";
 
-/// A property that does not hold for an input: a bug.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation(pub String);
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Violation {}
-
-/// Fail with a [`Violation`] unless `cond` holds.
-macro_rules! ensure {
-    ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            return Err(Violation(format!($($msg)+)));
-        }
-    };
-}
+use crate::fuzzing::ensure;
+pub use crate::fuzzing::Violation;
 
 /// What `scrub` would have done with an input.
 #[derive(Debug)]
