@@ -16,7 +16,7 @@ use super::{CliError, CliResult};
 use crate::load::RunOptions;
 use crate::printer::Printer;
 use crate::profile::{self, Overrides};
-use crate::sample::{RunningTarget, TargetConfig};
+use crate::sample::{RunningTarget, TargetConfig, WireFaults};
 use crate::synth::{self, schema, sink, Generator};
 use crate::units::Dur;
 
@@ -29,6 +29,9 @@ const DEMO_SCHEMA: &str = include_str!("../../profiles/demo.schema.yaml");
 const GATE_POLICY: &str = include_str!("../../profiles/gate.yaml");
 /// The environment the demo judges for: `observe`, so it never blocks.
 const GATE_ENV: &str = "dev";
+/// The demo service closes each keep-alive connection after this many
+/// responses, without a word.
+const DEMO_CLOSE_AFTER: u64 = 250;
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -73,6 +76,13 @@ pub fn execute(args: DemoArgs, printer: Printer) -> CliResult {
         threads: 1,
         seed: 7,
         db: Some(files.db.clone()),
+        // A keep-alive limit that does not announce itself, as many
+        // servers and proxies have: GETs it catches are retried on a fresh
+        // connection (counted), POSTs fail as `eof_before_response`.
+        wire: WireFaults {
+            close_after: Some(DEMO_CLOSE_AFTER),
+            ..WireFaults::default()
+        },
         ..TargetConfig::default()
     };
     let target = RunningTarget::start(config).map_err(|e| match e {
@@ -80,7 +90,8 @@ pub fn execute(args: DemoArgs, printer: Printer) -> CliResult {
         other => CliError::from(other),
     })?;
     printer.info(format!(
-        "sample service on {} serving {} (answers in 1-3 ms, 0.1% errors, one 300 ms stall at t=12s)",
+        "sample service on {} serving {} (answers in 1-3 ms, 0.1% errors, one 300 ms stall at t=12s, \
+         each connection closed unannounced after {DEMO_CLOSE_AFTER} requests)",
         target.base_url(),
         files.db.display()
     ));

@@ -79,6 +79,8 @@ pub(crate) struct ClassTotals {
     pub bytes_sent: u64,
     /// Response bytes read by measured requests.
     pub bytes_received: u64,
+    /// Measured requests that failed, by [`ErrorKind::index`].
+    pub kinds: [u64; ErrorKind::COUNT],
 }
 
 impl ClassTotals {

@@ -120,6 +120,7 @@ fn clients(profile: &Profile, finals: &[WorkerTotals], normal: u64) -> Vec<Clien
                     warmup_requests: t.warmup_requests,
                     bytes_sent: t.bytes_sent,
                     bytes_received: t.bytes_received,
+                    errors_by_kind: crate::results::summary::errors_by_kind(&t.kinds),
                 });
             }
             (hists, counts)

@@ -18,7 +18,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::client::h1::{H1Conn, Phase};
-use super::client::h2::H2Conn;
+use super::client::h2::{self, H2Conn};
 use super::client::slow::{self, SlowConnector, SlowEnd};
 use super::client::{Connector, Proto, Wire};
 use super::recorder::{IntervalSink, Recorder, WorkerInterval, WorkerTotals};
@@ -292,8 +292,12 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, mut pace: SlotPa
             }
         }
         let mut retried = false;
-        let result =
-            tokio::time::timeout(timeout, exchange(&mut conn, &shared, &plan, &wire, &buf, &mut retried)).await;
+        let mut h2_progress = h2::Progress::default();
+        let result = tokio::time::timeout(
+            timeout,
+            exchange(&mut conn, &shared, &plan, &wire, &buf, &mut retried, &mut h2_progress),
+        )
+        .await;
         let done = Instant::now();
         let (outcome, status, kind) = match result {
             Ok(Ok(status)) => {
@@ -307,7 +311,7 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, mut pace: SlotPa
                         c.close();
                         c.phase.timeout_kind()
                     }
-                    Conn::H2(_) => ErrorKind::TimeoutHead,
+                    Conn::H2(_) => h2_progress.timeout_kind(),
                 };
                 (Outcome::Timeout, None, Some(k))
             }
@@ -457,7 +461,10 @@ async fn slow_request(
             match r.end {
                 SlowEnd::Abandoned => t.abandoned += 1,
                 SlowEnd::Done(Ok(status)) => t.record(Outcome::from_status(status), us),
-                SlowEnd::Done(Err(outcome)) => t.record(outcome, us),
+                SlowEnd::Done(Err(kind)) => {
+                    t.record(kind.outcome(), us);
+                    t.kinds[kind.index()] += 1;
+                }
             }
         }
     }
@@ -503,7 +510,10 @@ async fn finish_slow(shared: &Rc<RefCell<Shared>>) {
 /// An idempotent request that finds its reused HTTP/1.1 connection closed
 /// by the server (EOF or reset before any byte of the response: an idle
 /// keep-alive timeout on the server's side) is sent once more on a fresh
-/// connection, as browsers and hyper's pool do; `retried` says so.
+/// connection, as browsers and hyper's pool do; so is any HTTP/2 request
+/// the server says it never processed (above a graceful GOAWAY's last
+/// stream id, or REFUSED_STREAM). `retried` says so; `h2` says how far an
+/// HTTP/2 exchange got, for the kind of a timeout.
 async fn exchange(
     conn: &mut Conn,
     shared: &Rc<RefCell<Shared>>,
@@ -511,6 +521,7 @@ async fn exchange(
     wire: &Wire,
     buf: &RequestBuf,
     retried: &mut bool,
+    h2: &mut h2::Progress,
 ) -> Result<u16, ErrorKind> {
     let connector = || shared.borrow().spec.connector.clone();
     let method = &plan.profile().endpoints[buf.endpoint].method;
@@ -539,24 +550,46 @@ async fn exchange(
             }
         }
         Conn::H2(cell) => {
-            let existing = cell.borrow().as_ref().filter(|c| c.is_usable()).cloned();
-            let mut h2 = match existing {
-                Some(c) => c,
-                None => {
-                    let (stream, _) = connector().connect().await?;
-                    let c = H2Conn::handshake(stream).await?;
-                    *cell.borrow_mut() = Some(c.clone());
-                    c
-                }
-            };
-            let req = wire.to_http_request(buf).map_err(|_| ErrorKind::BadRequest)?;
-            let r = h2.exchange(req).await;
-            if matches!(r, Err(k) if matches!(k.outcome(), Outcome::Reset | Outcome::Other)) {
+            let r = h2_exchange(cell, shared, wire, buf, h2).await;
+            if r.is_err() && h2.unprocessed {
+                // Never processed, by the server's word: any method goes
+                // again, once, on another connection (as browsers do).
+                *retried = true;
                 *cell.borrow_mut() = None;
+                return h2_exchange(cell, shared, wire, buf, h2).await;
             }
             r
         }
     }
+}
+
+/// One HTTP/2 exchange on the slot's shared connection, opened first when
+/// there is none (or it is closing); a connection that failed is dropped.
+async fn h2_exchange(
+    cell: &Rc<RefCell<Option<H2Conn>>>,
+    shared: &Rc<RefCell<Shared>>,
+    wire: &Wire,
+    buf: &RequestBuf,
+    progress: &mut h2::Progress,
+) -> Result<u16, ErrorKind> {
+    *progress = h2::Progress::default();
+    let existing = cell.borrow().as_ref().filter(|c| c.is_usable()).cloned();
+    let mut conn = match existing {
+        Some(c) => c,
+        None => {
+            let connector = shared.borrow().spec.connector.clone();
+            let (stream, _) = connector.connect().await?;
+            let c = H2Conn::handshake(stream).await?;
+            *cell.borrow_mut() = Some(c.clone());
+            c
+        }
+    };
+    let req = wire.to_http_request(buf).map_err(|_| ErrorKind::BadRequest)?;
+    let r = conn.exchange(req, progress).await;
+    if matches!(r, Err(k) if matches!(k.outcome(), Outcome::Reset | Outcome::Other)) {
+        *cell.borrow_mut() = None;
+    }
+    r
 }
 
 /// Methods a client may send twice without changing the result (RFC 9110, 9.2.2).

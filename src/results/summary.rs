@@ -39,7 +39,8 @@ pub struct Summary {
     #[serde(default)]
     pub errors_by_kind: BTreeMap<String, u64>,
     /// Requests sent a second time on a fresh connection because their
-    /// keep-alive connection had been closed by the server while idle (not errors).
+    /// keep-alive connection had been closed by the server while idle, or
+    /// (HTTP/2) the server said it never processed them (not errors).
     #[serde(default)]
     pub retried_stale: u64,
     /// Measured requests to read and to write endpoints.
@@ -400,6 +401,9 @@ pub struct ClientSummary {
     pub bytes_received: u64,
     /// Requests per outcome class (`2xx`, `timeout`, ...), abandoned ones not included.
     pub outcomes: BTreeMap<String, u64>,
+    /// Failed requests per kind (as the run's `errors_by_kind`), kinds seen only.
+    #[serde(default)]
+    pub errors_by_kind: BTreeMap<String, u64>,
     /// Latency (µs, from the intended instant) of requests that got a
     /// response or failed; abandoned ones are not in it.
     pub latency_us: LatencyStats,
@@ -422,6 +426,8 @@ pub struct ClientCounts {
     pub bytes_sent: u64,
     /// See [`ClientSummary::bytes_received`].
     pub bytes_received: u64,
+    /// See [`ClientSummary::errors_by_kind`].
+    pub errors_by_kind: BTreeMap<String, u64>,
 }
 
 impl ClientCounts {
@@ -434,6 +440,9 @@ impl ClientCounts {
         self.warmup_requests += o.warmup_requests;
         self.bytes_sent += o.bytes_sent;
         self.bytes_received += o.bytes_received;
+        for (k, n) in &o.errors_by_kind {
+            *self.errors_by_kind.entry(k.clone()).or_default() += n;
+        }
     }
 
     /// The counts a summary holds.
@@ -446,6 +455,7 @@ impl ClientCounts {
             warmup_requests: c.warmup_requests,
             bytes_sent: c.bytes_sent,
             bytes_received: c.bytes_received,
+            errors_by_kind: c.errors_by_kind.clone(),
         }
     }
 }
@@ -507,6 +517,7 @@ impl ClientSummary {
             bytes_sent: counts.bytes_sent,
             bytes_received: counts.bytes_received,
             outcomes,
+            errors_by_kind: counts.errors_by_kind.clone(),
             latency_us: LatencyStats::of(&all),
         }
     }

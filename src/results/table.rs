@@ -155,11 +155,23 @@ fn clients(out: &mut String, s: &Summary) {
             c.overflow,
             c.unfinished,
         );
+        if !c.errors_by_kind.is_empty() {
+            let _ = writeln!(out, "  {:<18} errors by kind: {}", "", kinds_line(&c.errors_by_kind));
+        }
     }
     let _ = writeln!(
         out,
         "  (client classes are kept out of the endpoints, the totals and latency.hlog: see `clients` in summary.json)"
     );
+}
+
+/// `kind n, kind n, ...`, most frequent first: the fault met most often
+/// leads the line.
+fn kinds_line(by_kind: &std::collections::BTreeMap<String, u64>) -> String {
+    let mut kinds: Vec<(&String, &u64)> = by_kind.iter().collect();
+    kinds.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let kinds: Vec<String> = kinds.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    kinds.join(", ")
 }
 
 /// What the requests came to: outcomes, unexpected statuses, the
@@ -183,11 +195,7 @@ fn mix(out: &mut String, s: &Summary) {
         );
     }
     if !s.errors_by_kind.is_empty() {
-        // Most frequent first: the fault met most often leads the line.
-        let mut kinds: Vec<(&String, &u64)> = s.errors_by_kind.iter().collect();
-        kinds.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let kinds: Vec<String> = kinds.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        let _ = writeln!(out, "  errors by kind: {}", kinds.join(", "));
+        let _ = writeln!(out, "  errors by kind: {}", kinds_line(&s.errors_by_kind));
     }
     if s.retried_stale > 0 {
         let _ = writeln!(

@@ -148,15 +148,15 @@ impl Conn {
     }
 }
 
-/// The service's "error": a request chose to reset its connection. Hyper
-/// answers a service error by dropping the connection without a response,
-/// which is the point.
+/// The service's "error": a request chose to reset its connection (or,
+/// with `close_after`, to close it). Hyper answers a service error by
+/// dropping the connection without a response, which is the point.
 #[derive(Debug)]
 pub(crate) struct Reset;
 
 impl std::fmt::Display for Reset {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection reset injected")
+        f.write_str("connection dropped by an injected fault")
     }
 }
 
@@ -353,6 +353,15 @@ async fn serve(conn: Arc<Conn>, req: Request<Incoming>) -> Result<Response<Body>
         // Outside the counts and the faults, so a test can read the stats
         // of a server it has just made unhealthy.
         return Ok(json(StatusCode::OK, &shared.snapshot()));
+    }
+    if let Some(after) = shared.wire.close_after {
+        if parts.version < http::Version::HTTP_2 && conn.requests.load(Ordering::Relaxed) >= after {
+            // The connection has served its N: it closes (FIN, not RST) as
+            // request N + 1 arrives, unanswered and uncounted, which is the
+            // race a client of a server with an idle or request-count limit
+            // meets now and then. Hyper drops a connection whose service fails.
+            return Err(Reset);
+        }
     }
     shared.stats.request(
         conn.stripe,

@@ -48,7 +48,9 @@ pub struct WireFaults {
     pub slow_body: bool,
     /// The pace of `slow_head` and `slow_body` (100 ms by default).
     pub pace: Duration,
-    /// Close a keep-alive connection after this many responses (with `Connection: close`).
+    /// Close a keep-alive connection, unannounced, after this many
+    /// responses. Hyper's path (the shop) closes as the next request
+    /// arrives; the raw writer, right after the last response.
     pub close_after: Option<u64>,
     /// Send `Connection: close` with every response, and close.
     pub close_every_response: bool,
@@ -108,7 +110,6 @@ impl WireFaults {
     pub(crate) fn raw_h1(&self, reset_rate: f64) -> bool {
         self.slow_head
             || self.slow_body
-            || self.close_after.is_some()
             || self.close_every_response
             || self.hang_rate > 0.0
             || self.garbage_rate > 0.0

@@ -169,9 +169,45 @@ fn reset_after_the_response_is_retried_for_a_get_only() {
 
 /// The server closes each keep-alive connection after 3 responses without
 /// announcing it (an idle or request-count limit): GETs are retried once,
-/// never reported as errors.
+/// never reported as errors. Alone, the fault keeps hyper and the shop
+/// routes (the connection closes as request 4 arrives); beside a framing
+/// fault, the raw writer closes right after response 3. Both look the same
+/// to the client.
 #[test]
 fn silent_close_after_n_requests_is_a_retry_not_an_error() {
+    for (chunked, path) in [(false, "t/acme/products/7"), (true, "")] {
+        let t = wire_target(
+            WireFaults {
+                close_after: Some(3),
+                chunked,
+                ..WireFaults::default()
+            },
+            0.0,
+        );
+        let s = run_bounded(&matrix_profile("", path), &t.base_url());
+        all_ok(&s);
+        // Per connection, every third request after the first finds it closed.
+        let n = s.totals.requests;
+        assert!(
+            s.retried_stale >= n / 3 - 2 && s.retried_stale <= n / 3 + 1,
+            "chunked {chunked}: {} of {n}",
+            s.retried_stale
+        );
+        let st = t.stats();
+        assert!(st.connections >= s.retried_stale, "{st:?}");
+        if !chunked {
+            // The shop answered, and what was closed on was not counted as served.
+            assert_eq!(st.not_found, 0, "{st:?}");
+            assert_eq!(st.total, n, "{st:?}");
+        }
+    }
+}
+
+/// A POST that meets the silent close is not sent again (it may have been
+/// processed): it counts as `eof_before_response`, once per closed
+/// connection, and every other POST is answered.
+#[test]
+fn silent_close_fails_a_post_it_catches() {
     let t = wire_target(
         WireFaults {
             close_after: Some(3),
@@ -179,15 +215,22 @@ fn silent_close_after_n_requests_is_a_retry_not_an_error() {
         },
         0.0,
     );
-    let s = run_bounded(&matrix_profile("", ""), &t.base_url());
-    all_ok(&s);
-    // Per connection, every third request after the first finds it closed.
-    let n = s.totals.requests;
-    assert!(
-        s.retried_stale >= n / 3 - 2 && s.retried_stale <= n / 3 + 1,
-        "{} of {n}",
-        s.retried_stale
+    let s = run_bounded(
+        &matrix_profile("", "t/acme/orders, method: POST, body: '{\"product\": 1}'"),
+        &t.base_url(),
     );
+    let n = s.totals.requests;
+    // A FIN, or an RST if the close came before the server read the whole
+    // body (TCP's rule for unread data): either way, before any response byte.
+    let eof = kind(&s, ErrorKind::EofBeforeResponse) + kind(&s, ErrorKind::ResetBeforeResponse);
+    assert_eq!(s.retried_stale, 0);
+    assert!(
+        eof >= n / 4 - 2 && eof <= n / 4 + 1,
+        "{eof} of {n}: {:?}",
+        s.errors_by_kind
+    );
+    assert_eq!(eof, s.totals.errors, "{:?}", s.errors_by_kind);
+    assert_eq!(eof + outcome(&s, Outcome::S2xx), n, "{:?}", s.outcomes);
 }
 
 #[test]
@@ -398,9 +441,10 @@ fn http2_rst_stream() {
     );
 }
 
-/// GOAWAY after every 4 requests: the client opens new connections; a
-/// request caught on a closing connection is counted as `h2_goaway` (or
-/// as closed before its response), never as anything else.
+/// GOAWAY after every 4 requests: the client opens new connections. The
+/// GOAWAY is graceful, so a request caught above its last stream id was
+/// never processed and goes again on another connection (counted in
+/// `retried_stale`): no request fails.
 #[test]
 fn http2_goaway() {
     let t = wire_target(
@@ -411,14 +455,7 @@ fn http2_goaway() {
         0.0,
     );
     let s = run_bounded(&matrix_profile(", http: http2", ""), &t.base_url());
-    assert!(s.totals.requests >= 15, "{:?}", s.totals);
-    for k in s.errors_by_kind.keys() {
-        assert!(
-            ["h2_goaway", "h2_refused_stream", "eof_before_response"].contains(&k.as_str()),
-            "{:?}",
-            s.errors_by_kind
-        );
-    }
+    all_ok(&s);
     assert!(
         t.stats().connections >= s.totals.requests / 4,
         "{:?}",

@@ -218,3 +218,49 @@ fn shards_merge_the_classes_exactly() {
             .sum::<u64>()
     );
 }
+
+/// A class's failures are counted by kind, as the normal requests' are: a
+/// class whose timeout is shorter than the server's answer times out
+/// waiting for the head, and a server that answers with bytes that are not
+/// HTTP is named so.
+#[test]
+fn a_class_counts_its_errors_by_kind() {
+    for (config, want) in [
+        (
+            TargetConfig {
+                latency: Duration::from_millis(60),
+                ..TargetConfig::default()
+            },
+            "timeout_head",
+        ),
+        (
+            TargetConfig {
+                wire: loadline::sample::WireFaults {
+                    garbage_rate: 1.0,
+                    ..Default::default()
+                },
+                ..TargetConfig::default()
+            },
+            "non_http_reply",
+        ),
+    ] {
+        let scratch = Scratch::new();
+        let t = target(config);
+        let text = "name: kinds
+target: {base_url: \"{BASE}\", connections: 4, timeout: 2s}
+seed: 5
+duration: 1s
+load: {model: open, rate: 100/s, arrivals: uniform}
+endpoints:
+  - {name: root, weight: 1, path: /}
+clients:
+  hasty: {share: 30%, read: {chunk: 4096, every: 1ms}, timeout: 20ms}
+";
+        let report = run(&scratch, profile(&scratch, text, &t.base_url()), 1);
+        let c = class(&report.summary, "hasty");
+        assert!(c.requests > 10, "{c:?}");
+        assert_eq!(c.errors, c.requests, "{c:?}");
+        assert_eq!(c.errors_by_kind.len(), 1, "{want}: {c:?}");
+        assert_eq!(c.errors_by_kind.get(want).copied(), Some(c.errors), "{want}: {c:?}");
+    }
+}

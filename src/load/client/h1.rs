@@ -323,7 +323,7 @@ impl H1Conn {
 
 /// The kind of a response head `httparse` rejected: not HTTP at all, a
 /// bad status line, too many headers, or a bad header.
-fn head_error(buf: &[u8], e: httparse::Error) -> ErrorKind {
+pub(crate) fn head_error(buf: &[u8], e: httparse::Error) -> ErrorKind {
     let n = buf.len().min(5);
     if !buf[..n].eq_ignore_ascii_case(&b"HTTP/"[..n]) {
         return ErrorKind::NonHttpReply;

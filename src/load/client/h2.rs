@@ -39,30 +39,67 @@ impl H2Conn {
     }
 
     /// Send one request and read its whole response; returns the status.
-    pub async fn exchange(&mut self, req: http::Request<Bytes>) -> Result<u16, ErrorKind> {
-        self.send.ready().await.map_err(|e| hyper_kind(&e, false))?;
+    /// `progress` says how far it got, also when the caller's timeout
+    /// drops this future.
+    pub async fn exchange(&mut self, req: http::Request<Bytes>, progress: &mut Progress) -> Result<u16, ErrorKind> {
+        progress.in_body = false;
+        progress.unprocessed = false;
+        self.send.ready().await.map_err(|e| hyper_kind(&e, progress))?;
         let resp = self
             .send
             .send_request(req.map(Full::new))
             .await
-            .map_err(|e| hyper_kind(&e, false))?;
+            .map_err(|e| hyper_kind(&e, progress))?;
+        progress.in_body = true;
         let status = resp.status().as_u16();
         let mut body = resp.into_body();
         while let Some(frame) = body.frame().await {
-            frame.map_err(|e| hyper_kind(&e, true))?;
+            frame.map_err(|e| hyper_kind(&e, progress))?;
         }
         Ok(status)
     }
 }
 
+/// How far one HTTP/2 exchange got.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// The response head had come (a timeout is then `timeout_body`).
+    pub in_body: bool,
+    /// The server said it never processed the request: its stream was
+    /// above a graceful GOAWAY's last stream id, or refused with
+    /// REFUSED_STREAM (RFC 9113, 6.8 and 8.7). Any method may be sent
+    /// again on another connection.
+    pub unprocessed: bool,
+}
+
+impl Progress {
+    /// The kind of a timeout at this point of the exchange.
+    pub fn timeout_kind(&self) -> ErrorKind {
+        if self.in_body {
+            ErrorKind::TimeoutBody
+        } else {
+            ErrorKind::TimeoutHead
+        }
+    }
+}
+
 /// The kind of a failed HTTP/2 exchange, from the h2 error under hyper's
-/// when there is one (GOAWAY, RST_STREAM and its reason); `in_body`: the
-/// response head had come.
-fn hyper_kind(e: &hyper::Error, in_body: bool) -> ErrorKind {
+/// when there is one (GOAWAY, RST_STREAM and its reason); records in
+/// `progress` whether the server never processed the request.
+fn hyper_kind(e: &hyper::Error, progress: &mut Progress) -> ErrorKind {
+    let in_body = progress.in_body;
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(s) = source {
         if let Some(h2e) = s.downcast_ref::<h2::Error>() {
-            return h2_kind(h2e, in_body);
+            let kind = h2_kind(h2e, in_body);
+            // A graceful GOAWAY fails only the streams above its last
+            // stream id; one with an error reason tears down every stream,
+            // processed or not.
+            progress.unprocessed = !in_body
+                && h2e.is_remote()
+                && ((h2e.is_go_away() && h2e.reason() == Some(h2::Reason::NO_ERROR))
+                    || (h2e.is_reset() && h2e.reason() == Some(h2::Reason::REFUSED_STREAM)));
+            return kind;
         }
         source = s.source();
     }

@@ -28,9 +28,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpSocket;
 use tokio::time::Instant;
 
-use super::{io_kind, Connector, Phase, SetupError, Stream};
+use super::{io_kind, tls_kind, Connector, Phase, SetupError, Stream};
 use crate::profile::{ClientClass, HttpMode, Scheme, Target};
-use crate::results::Outcome;
+use crate::results::ErrorKind;
 
 /// The receive buffer asked for on a slow reader's socket, in bytes (Linux
 /// doubles it for its own bookkeeping and keeps a floor of about 2 KB).
@@ -60,7 +60,7 @@ impl std::fmt::Debug for SlowConnector {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SlowEnd {
     /// A complete response (its status), or why there was none.
-    Done(Result<u16, Outcome>),
+    Done(Result<u16, ErrorKind>),
     /// The client closed the connection at `abandon_after`, as declared.
     Abandoned,
 }
@@ -94,8 +94,8 @@ impl SlowConnector {
     }
 
     /// A new connection, with a small receive buffer when `small_rcvbuf`.
-    async fn connect(&self, small_rcvbuf: bool) -> Result<Stream, Outcome> {
-        let mut last = Outcome::Connect;
+    async fn connect(&self, small_rcvbuf: bool) -> Result<Stream, ErrorKind> {
+        let mut last = ErrorKind::ConnectFailed;
         for addr in self.addrs.iter() {
             let socket = if addr.is_ipv4() {
                 TcpSocket::new_v4()
@@ -103,7 +103,7 @@ impl SlowConnector {
                 TcpSocket::new_v6()
             };
             let Ok(socket) = socket else {
-                last = Outcome::Other;
+                last = ErrorKind::Io;
                 continue;
             };
             if small_rcvbuf {
@@ -113,7 +113,11 @@ impl SlowConnector {
                 Ok(tcp) => tcp,
                 Err(e) => {
                     tracing::debug!("slow client: connect to {addr} failed: {e}");
-                    last = Outcome::Connect;
+                    last = if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                        ErrorKind::Refused
+                    } else {
+                        ErrorKind::ConnectFailed
+                    };
                     continue;
                 }
             };
@@ -124,7 +128,7 @@ impl SlowConnector {
                     Ok(tls) => Ok(Stream::Tls(Box::new(tls))),
                     Err(e) => {
                         tracing::debug!("slow client: TLS handshake with {addr} failed: {e}");
-                        Err(Outcome::Connect)
+                        Err(tls_kind(&e))
                     }
                 },
             };
@@ -157,10 +161,11 @@ pub(crate) async fn exchange(conn: &SlowConnector, class: &ClientClass, request:
     let started = Instant::now();
     let timeout = started + class.timeout;
     let abandon = class.abandon_after.map(|a| started + a).filter(|a| *a < timeout);
-    let work = talk(conn, class, request, head, &sent, &received);
+    let phase = Cell::new(Phase::Connect);
+    let work = talk(conn, class, request, head, &sent, &received, &phase);
     let end = tokio::select! {
         r = work => SlowEnd::Done(r),
-        _ = tokio::time::sleep_until(timeout) => SlowEnd::Done(Err(Outcome::Timeout)),
+        _ = tokio::time::sleep_until(timeout) => SlowEnd::Done(Err(phase.get().timeout_kind())),
         _ = sleep_until_opt(abandon) => SlowEnd::Abandoned,
     };
     SlowResult {
@@ -186,9 +191,11 @@ async fn talk(
     head: bool,
     sent: &Cell<u64>,
     received: &Cell<u64>,
-) -> Result<u16, Outcome> {
+    phase: &Cell<Phase>,
+) -> Result<u16, ErrorKind> {
     let mut stream = conn.connect(class.read.is_some()).await?;
-    let io = |e: std::io::Error| io_kind(&e, Phase::Request).outcome();
+    phase.set(Phase::Request);
+    let io = |e: std::io::Error| io_kind(&e, phase.get());
     match class.send {
         Some(pace) => {
             let mut chunks = request.chunks(pace.chunk as usize).peekable();
@@ -216,7 +223,9 @@ async fn talk(
         if n == 0 {
             return reader.at_eof();
         }
-        if let Some(done) = reader.feed(&buf[..n])? {
+        let done = reader.feed(&buf[..n]);
+        phase.set(reader.phase());
+        if let Some(done) = done? {
             return Ok(done);
         }
         if let Some(p) = class.read {
@@ -257,31 +266,32 @@ impl Response {
     }
 
     /// Bytes read; `Some(status)` once the response is complete.
-    fn feed(&mut self, bytes: &[u8]) -> Result<Option<u16>, Outcome> {
+    fn feed(&mut self, bytes: &[u8]) -> Result<Option<u16>, ErrorKind> {
         let body: &[u8] = match self.parsed {
             Some(_) => bytes,
             None => {
                 self.pending.extend_from_slice(bytes);
                 if self.pending.len() > 64 * 1024 {
-                    return Err(Outcome::Other);
+                    return Err(ErrorKind::HeadTooLarge);
                 }
                 let mut headers = [httparse::EMPTY_HEADER; 64];
                 let mut resp = httparse::Response::new(&mut headers);
                 let len = match resp.parse(&self.pending) {
                     Ok(httparse::Status::Complete(len)) => len,
                     Ok(httparse::Status::Partial) => return Ok(None),
-                    Err(_) => return Err(Outcome::Other),
+                    Err(e) => return Err(super::h1::head_error(&self.pending, e)),
                 };
                 let status = resp.code.unwrap_or(0);
                 if status < 200 {
-                    return Err(Outcome::Other);
+                    // Interim responses are not expected with `Connection: close`.
+                    return Err(ErrorKind::BadStatus);
                 }
                 let no_body = self.head || status == 204 || status == 304;
                 let mut framing = Framing::Close;
                 for h in resp.headers.iter() {
                     if h.name.eq_ignore_ascii_case("content-length") {
                         let n = std::str::from_utf8(h.value).ok().and_then(|v| v.trim().parse().ok());
-                        framing = Framing::Length(n.ok_or(Outcome::Other)?);
+                        framing = Framing::Length(n.ok_or(ErrorKind::BadContentLength)?);
                     } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
                         framing = Framing::Close;
                         break;
@@ -300,7 +310,7 @@ impl Response {
     }
 
     /// Body bytes; `Some(status)` once the body is complete.
-    fn body(&mut self, bytes: &[u8]) -> Result<Option<u16>, Outcome> {
+    fn body(&mut self, bytes: &[u8]) -> Result<Option<u16>, ErrorKind> {
         let Some((status, framing)) = &mut self.parsed else {
             return Ok(None);
         };
@@ -321,10 +331,21 @@ impl Response {
     }
 
     /// The server closed the connection: complete if the body ends there.
-    fn at_eof(&self) -> Result<u16, Outcome> {
+    fn at_eof(&self) -> Result<u16, ErrorKind> {
         match self.parsed {
             Some((status, Framing::Close | Framing::Length(0))) => Ok(status),
-            _ => Err(Outcome::Reset),
+            Some(_) => Err(ErrorKind::EofInBody),
+            None if self.pending.is_empty() => Err(ErrorKind::EofBeforeResponse),
+            None => Err(ErrorKind::EofInHead),
+        }
+    }
+
+    /// How far the response has come: for the kind of an error or timeout.
+    fn phase(&self) -> Phase {
+        match self.parsed {
+            Some(_) => Phase::Body,
+            None if self.pending.is_empty() => Phase::Request,
+            None => Phase::Head,
         }
     }
 }
@@ -359,6 +380,20 @@ mod tests {
         assert_eq!(r.at_eof(), Ok(200));
         let mut r = Response::new(true);
         assert_eq!(r.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n"), Ok(Some(200)));
-        assert_eq!(Response::new(false).at_eof(), Err(Outcome::Reset));
+        assert_eq!(Response::new(false).at_eof(), Err(ErrorKind::EofBeforeResponse));
+        let mut r = Response::new(false);
+        assert_eq!(r.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nab"), Ok(None));
+        assert_eq!((r.phase(), r.at_eof()), (Phase::Body, Err(ErrorKind::EofInBody)));
+        let mut r = Response::new(false);
+        assert_eq!(r.feed(b"HTTP/1.1 200"), Ok(None));
+        assert_eq!((r.phase(), r.at_eof()), (Phase::Head, Err(ErrorKind::EofInHead)));
+        assert_eq!(
+            Response::new(false).feed(b"SSH-2.0-x\r\n"),
+            Err(ErrorKind::NonHttpReply)
+        );
+        assert_eq!(
+            Response::new(false).feed(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"),
+            Err(ErrorKind::BadContentLength)
+        );
     }
 }
