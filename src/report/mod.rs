@@ -137,6 +137,12 @@ pub fn render(run: &Run, baseline: Option<&Run>, verdict: Option<&Verdict>) -> S
     out.push_str("<section id=\"endpoints\">\n<h2>Endpoints</h2>\n<div class=\"scroll\">\n");
     out.push_str(&tables::endpoints(run, baseline));
     out.push_str("</div>\n</section>\n");
+    if let Some(table) = tables::clients(run) {
+        out.push_str("<section id=\"clients\">\n<h2>Client classes</h2>\n<div class=\"scroll\">\n");
+        out.push_str(&table);
+        out.push_str("<p class=\"muted\">Slow and abandoning clients declared under the profile's <code>clients:</code>, each request on its own connection. Their latency is kept out of the endpoint table and the gate's checks; abandoned requests are not errors and not in the latency; \"not sent\" counts arrivals over the class's <code>max_in_flight</code> or left when the run ended.</p>\n");
+        out.push_str("</div>\n</section>\n");
+    }
     let _ = writeln!(
         out,
         "<footer>loadline {} &#183; profile seed {} &#183; {} worker{}</footer>",

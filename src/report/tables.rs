@@ -151,7 +151,13 @@ fn errors_fact(s: &Summary) -> String {
         .filter(|(_, n)| **n > 0)
         .map(|(k, n)| format!("{} {n}", esc(k)))
         .collect();
-    format!(
+    let by_kind: Vec<String> = s
+        .errors_by_kind
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{} {n}", esc(k)))
+        .collect();
+    let mut out = format!(
         "{} ({}){}",
         s.totals.errors,
         fmt_pct(s.totals.error_rate),
@@ -160,7 +166,18 @@ fn errors_fact(s: &Summary) -> String {
         } else {
             format!(": {}", by_class.join(", "))
         }
-    )
+    );
+    if !by_kind.is_empty() {
+        let _ = write!(out, "<br/><span class=\"muted\">by kind: {}</span>", by_kind.join(", "));
+    }
+    if s.retried_stale > 0 {
+        let _ = write!(
+            out,
+            "<br/><span class=\"muted\">{} retried on a fresh connection (the server had closed a reused one; not errors)</span>",
+            s.retried_stale
+        );
+    }
+    out
 }
 
 /// p50, p99 and max over every request, `-` without any.
@@ -430,6 +447,53 @@ pub fn verdict(v: &Verdict) -> String {
     }
     out.push_str("</table>\n");
     out
+}
+
+/// Per client class of the profile's `clients:` (slow and abandoning
+/// clients): what they do, their share, counts and latency. Their requests
+/// are not in the endpoint table; `None` when the profile has no classes.
+pub fn clients(run: &Run) -> Option<String> {
+    let classes = &run.summary.clients;
+    if classes.is_empty() {
+        return None;
+    }
+    let mut out = String::from("<table class=\"clients\">\n<thead><tr><th>class</th><th>behaviour</th><th>planned share</th><th>share</th><th>requests</th><th>errors</th><th>abandoned</th><th>not sent</th><th>p50</th><th>p99</th><th>max</th><th>errors by kind</th></tr></thead>\n<tbody>\n");
+    for c in classes {
+        let err_class = if c.errors > 0 { "num bad" } else { "num" };
+        let _ = write!(
+            out,
+            "<tr><td class=\"name\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{err_class}\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+            breakable(&c.name),
+            esc(&c.behaviour),
+            fmt_pct(c.planned_share),
+            fmt_pct(c.share),
+            c.requests,
+            c.errors,
+            c.abandoned,
+            c.overflow + c.never_sent,
+        );
+        let l = &c.latency_us;
+        if l.count == 0 {
+            out.push_str(&"<td class=\"num\">-</td>".repeat(3));
+        } else {
+            for v in [l.p50, l.p99, l.max] {
+                let _ = write!(out, "<td class=\"num\">{}</td>", us(v));
+            }
+        }
+        let kinds: Vec<String> = c
+            .errors_by_kind
+            .iter()
+            .map(|(k, n)| format!("{} {n}", esc(k)))
+            .collect();
+        let _ = write!(
+            out,
+            "<td>{}</td>",
+            if kinds.is_empty() { "-".into() } else { kinds.join(", ") }
+        );
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+    Some(out)
 }
 
 #[cfg(test)]

@@ -613,3 +613,69 @@ fn time_plots_end_at_the_run_and_tables_sit_in_scroll_boxes() {
         .count();
     assert_eq!(rows, 1 + 12 + 1, "header, 12 endpoints, the total");
 }
+
+/// A run with client classes and a server that closes keep-alive
+/// connections unannounced: the report has a table of the classes (kept
+/// apart from the endpoints), the errors by kind and the retried requests.
+#[test]
+fn client_classes_error_kinds_and_retries_are_in_the_report() {
+    let text = "name: classes
+target: {base_url: \"{BASE}\", connections: 4, timeout: 2s}
+seed: 5
+duration: 2s
+load: {model: open, rate: 200/s, arrivals: uniform}
+endpoints:
+  - {name: get_item, weight: 3, path: /items/1}
+  - {name: order, weight: 1, method: POST, path: /t/a/orders, body: '{\"sku\": 1}'}
+clients:
+  impatient: {share: 10%, abandon_after: 5ms}
+  trickle: {share: 5%, send: {bytes_per_s: 2000}}
+";
+    let scratch = Scratch::new();
+    let t = target(TargetConfig {
+        latency: std::time::Duration::from_millis(20),
+        wire: loadline::sample::WireFaults {
+            close_after: Some(5),
+            ..Default::default()
+        },
+        ..TargetConfig::default()
+    });
+    let urls = vec![t.base_url()];
+    run(&scratch, profile(&scratch, text, &t.base_url()), 1);
+    let r = Run::load(&scratch.path("out"), &[]).expect("load");
+    let s = &r.summary;
+    assert_eq!(s.clients.len(), 2, "{:?}", s.clients);
+    assert!(s.retried_stale > 0 && !s.errors_by_kind.is_empty(), "{s:?}");
+
+    let html = loadline::report::render(&r, None, None);
+    let doc = check_document(&html, &urls, true);
+    let section = doc
+        .descendants()
+        .find(|n| n.attribute("id") == Some("clients"))
+        .expect("a client classes section");
+    let rows: Vec<String> = section
+        .descendants()
+        .filter(|n| n.tag_name().name() == "tr")
+        .skip(1)
+        .map(text_of_node)
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let impatient = s.clients.iter().find(|c| c.name == "impatient").expect("class");
+    assert!(impatient.abandoned > 0, "{impatient:?}");
+    assert!(
+        rows[0].contains("impatient") && rows[0].contains("abandon after 5ms"),
+        "{rows:?}"
+    );
+    assert!(rows[0].contains(&impatient.abandoned.to_string()), "{rows:?}");
+    assert!(rows[1].contains("trickle"), "{rows:?}");
+    let all = text_of(&doc);
+    for (kind, n) in &s.errors_by_kind {
+        assert!(all.contains(&format!("{kind} {n}")), "{kind} {n} missing");
+    }
+    assert!(all.contains(&format!("{} retried on a fresh connection", s.retried_stale)));
+
+    // Without classes, no such section.
+    let (plain, _) = real_run(TargetConfig::default(), &two_endpoints("plain"));
+    let html = loadline::report::render(&load(&plain), None, None);
+    assert!(!html.contains("id=\"clients\""));
+}

@@ -236,9 +236,9 @@ endpoints:
     )
 }
 
-/// The load side: run (with --set and a literal cookie), dry run, shards and
-/// merge, gate, report, the target's access log, an unreachable target with
-/// a password in its URL, and deploy.
+/// The load side: run (with --set and a literal cookie), dry run, the demo
+/// on that profile, shards and merge, gate, report, the target's access
+/// log, an unreachable target with a password in its URL, and deploy.
 fn load_side(env: &mut Env) {
     let (mut target, base) = start_target(env);
     let p = env.s.write("profile.yaml", &profile(&base, ""));
@@ -252,6 +252,17 @@ fn load_side(env: &mut Env) {
     env.ok(&["run", &literal, "--out", "run", "--set", &set]);
     env.ok(&["run", &literal, "--dry-run", "5", "--set", &set]);
     env.ok(&["run", &p, "--dry-run", "5"]);
+    // The demo replaying the profile with the canaries against its own
+    // service: its run, verdict and report are searched too. Tenant `a` is
+    // not in the demo's dataset, so its orders get 404s: exit 0 or 1.
+    let o = env.run(&["demo", "--profile", &literal, "--duration", "2s", "--out", "demo"]);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "demo exited {:?}: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(env.s.path("demo/report.html").is_file(), "the demo wrote its report");
     // Two shards of one run, then merge.
     let t0 = (std::time::SystemTime::now() + Duration::from_secs(3))
         .duration_since(std::time::UNIX_EPOCH)
