@@ -326,6 +326,24 @@ impl Tenants {
     }
 }
 
+/// The widths of the `{index:W}` placeholders of a key template (0 for a
+/// bare `{index}`), as [`format_index`] reads them.
+pub fn index_widths(template: &str) -> impl Iterator<Item = usize> + '_ {
+    template.match_indices("{index").filter_map(|(start, _)| {
+        let after = &template[start + 6..];
+        let spec = &after[..after.find('}')?];
+        Some(index_width(spec))
+    })
+}
+
+/// The width of one placeholder's spec (`:05`, `:3` or nothing).
+fn index_width(spec: &str) -> usize {
+    spec.strip_prefix(":0")
+        .or_else(|| spec.strip_prefix(':'))
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Expand `{index}` and `{index:05}` (zero-padded width) in a key template.
 pub fn format_index(template: &str, index: u64) -> String {
     let mut out = String::with_capacity(template.len() + 8);
@@ -336,11 +354,7 @@ pub fn format_index(template: &str, index: u64) -> String {
         match after.find('}') {
             Some(end) => {
                 let spec = &after[..end];
-                let width: usize = spec
-                    .strip_prefix(":0")
-                    .or_else(|| spec.strip_prefix(':'))
-                    .and_then(|w| w.parse().ok())
-                    .unwrap_or(0);
+                let width = index_width(spec);
                 let pad = if spec.starts_with(":0") { '0' } else { ' ' };
                 let digits = index.to_string();
                 for _ in digits.len()..width {

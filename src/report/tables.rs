@@ -143,20 +143,21 @@ fn rate_fact(s: &Summary) -> String {
     }
 }
 
-/// Errors, their rate, and the count of each class that occurred.
+/// `name n, name n, ...` of the counts above 0, escaped.
+fn counts(by_name: &std::collections::BTreeMap<String, u64>) -> String {
+    let listed: Vec<String> = by_name
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{} {n}", esc(k)))
+        .collect();
+    listed.join(", ")
+}
+
+/// Errors, their rate, the count of each class that occurred, their kinds
+/// and the requests retried on a fresh connection.
 fn errors_fact(s: &Summary) -> String {
-    let by_class: Vec<String> = s
-        .errors_by_class
-        .iter()
-        .filter(|(_, n)| **n > 0)
-        .map(|(k, n)| format!("{} {n}", esc(k)))
-        .collect();
-    let by_kind: Vec<String> = s
-        .errors_by_kind
-        .iter()
-        .filter(|(_, n)| **n > 0)
-        .map(|(k, n)| format!("{} {n}", esc(k)))
-        .collect();
+    let by_class = counts(&s.errors_by_class);
+    let by_kind = counts(&s.errors_by_kind);
     let mut out = format!(
         "{} ({}){}",
         s.totals.errors,
@@ -164,11 +165,11 @@ fn errors_fact(s: &Summary) -> String {
         if by_class.is_empty() {
             String::new()
         } else {
-            format!(": {}", by_class.join(", "))
+            format!(": {by_class}")
         }
     );
     if !by_kind.is_empty() {
-        let _ = write!(out, "<br/><span class=\"muted\">by kind: {}</span>", by_kind.join(", "));
+        let _ = write!(out, "<br/><span class=\"muted\">by kind: {by_kind}</span>");
     }
     if s.retried_stale > 0 {
         let _ = write!(
@@ -480,16 +481,8 @@ pub fn clients(run: &Run) -> Option<String> {
                 let _ = write!(out, "<td class=\"num\">{}</td>", us(v));
             }
         }
-        let kinds: Vec<String> = c
-            .errors_by_kind
-            .iter()
-            .map(|(k, n)| format!("{} {n}", esc(k)))
-            .collect();
-        let _ = write!(
-            out,
-            "<td>{}</td>",
-            if kinds.is_empty() { "-".into() } else { kinds.join(", ") }
-        );
+        let kinds = counts(&c.errors_by_kind);
+        let _ = write!(out, "<td>{}</td>", if kinds.is_empty() { "-" } else { &kinds });
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody>\n</table>\n");

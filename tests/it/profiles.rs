@@ -521,3 +521,13 @@ fn prod_target_exits_2_without_allow_prod() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("refusing to send load to production"));
 }
+
+/// Tenant ids' `{index:W}` width is bounded as the schema's keys are.
+#[test]
+fn a_tenant_id_width_past_the_limit_is_refused() {
+    let text = GOOD.replace("t-{index:03}", "t-{index:0999999999}");
+    assert_ne!(text, GOOD);
+    let e = error_of(&text);
+    assert!(e.starts_with("profiles/bad.yaml:"), "{e}");
+    assert!(e.contains("tenants.id") && e.contains("at most 32 digits"), "{e}");
+}

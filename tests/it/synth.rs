@@ -701,3 +701,19 @@ fn sql_shard_scripts_load_in_sequence() {
     assert_eq!(dump(&parts), whole);
     assert_eq!(whole.len(), 2000);
 }
+
+/// A key template's width is bounded: `{index:088888883}` (found by the
+/// `schema_yaml` fuzz target) made every key 88 million digits long.
+#[test]
+fn a_key_width_past_the_limit_is_refused() {
+    let e = schema_error(&format!("{ONE_TABLE}      k: {{key: \"t-{{index:088888883}}\"}}\n"));
+    assert!(e.starts_with("bad.schema.yaml:7"), "{e}");
+    assert!(
+        e.contains("tables.t.columns.k.key") && e.contains("at most 32 digits"),
+        "{e}"
+    );
+    let ok = format!("{ONE_TABLE}      k: {{key: \"t-{{index:032}}\"}}\n");
+    let s = Scratch::new();
+    let p = s.write("ok.schema.yaml", &ok);
+    schema::load(&p, &Options::default()).expect("a width of 32 is fine");
+}

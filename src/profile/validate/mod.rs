@@ -13,6 +13,7 @@ use crate::profile::keys::{key_space, KeySpace, Schemas};
 use crate::profile::raw::*;
 use crate::profile::shape::{Diurnal, RateShape, Spike, Stage, MAX_DIURNAL_FACTORS};
 use crate::profile::*;
+use crate::synth::schema::MAX_KEY_WIDTH;
 
 /// Parse the YAML into the raw structs; syntax and shape errors get a
 /// location, the key and a snippet of the offending line.
@@ -618,6 +619,15 @@ fn tenants(ctx: &Ctx, schemas: &Schemas, raw: S<RawTenants>) -> Result<Tenants, 
         None => Skew::Uniform,
         Some(s) => tenant_skew(ctx, s, count)?,
     };
+    if let Some(id) = &t.id {
+        if let Some(w) = super::index_widths(&id.value).find(|w| *w > MAX_KEY_WIDTH) {
+            return Err(ctx.at(
+                id,
+                "tenants.id",
+                format!("`{{index:{w}}}`: the width is at most {MAX_KEY_WIDTH} digits"),
+            ));
+        }
+    }
     let id_format =
         t.id.as_ref()
             .map(|s| s.value.clone())

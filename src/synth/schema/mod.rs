@@ -257,6 +257,10 @@ pub enum Skew {
     Zipf(f64),
 }
 
+/// The widest zero padding of a key template (`{index:032}`): a u64 has
+/// 20 digits, and a crafted width of millions would make every key that long.
+pub const MAX_KEY_WIDTH: usize = 32;
+
 /// `prefix{index:0W}suffix`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyFormat {

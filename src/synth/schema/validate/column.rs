@@ -559,6 +559,13 @@ fn key_format(ctx: &Ctx, k: &S<String>, key: &str) -> Result<KeyFormat, Error> {
             .and_then(|w| w.parse::<usize>().ok())
             .ok_or_else(bad)?,
     };
+    if width > MAX_KEY_WIDTH {
+        return Err(ctx.at(
+            k,
+            format!("{key}.key"),
+            format!("`{{index:{width}}}`: the width is at most {MAX_KEY_WIDTH} digits"),
+        ));
+    }
     let (prefix, suffix) = (&s[..start], &s[end + 1..]);
     if suffix.contains("{index") {
         return Err(bad());
