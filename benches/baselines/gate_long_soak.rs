@@ -86,7 +86,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let written = started.elapsed();
     let log_bytes = std::fs::metadata(out.join(&summary.files.latency_log))?.len();
 
-    let policy = policy::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/gate.yaml")))?;
+    let policy = policy::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../profiles/gate.yaml"
+    )))?;
     let t = Instant::now();
     let bounds = eval::slo_bounds(&policy);
     let run = Run::load(out, &bounds)?;

@@ -208,7 +208,8 @@ fn scrub_chunks(plan: &TablePlan, format: Format, chunks: Vec<Chunk>) -> Result<
         for column in 0..plan.columns.len() as u32 {
             let domain = plan.domain(column as usize).unwrap_or(&plan.columns[column as usize]);
             let made = done.minted.iter().filter(|m| m.column == column);
-            minted.extend(domain, made.map(|m| (m.tag, m.input)));
+            // In memory (no spill folder): extending cannot fail.
+            let _ = minted.extend(domain, made.map(|m| (m.tag, m.input)));
         }
         rows_in += done.rows_in;
         rows_out += done.rows_out;

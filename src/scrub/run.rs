@@ -64,7 +64,7 @@ pub fn scrub(rules: &Rules, opts: &Options) -> Result<Report, Error> {
     std::fs::create_dir_all(&output).map_err(Error::io(&output))?;
     let mut reports = Vec::new();
     let mut partials: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let mut minted = Minted::default();
+    let mut minted = Minted::spilling_to(output.join(".collision-check.partial"), MINTED_IN_MEMORY);
     let result = (|| -> Result<(), Error> {
         for p in prepared {
             let r = stream(p, &output, &rejects_dir, opts, &mut partials, &mut minted)?;
@@ -72,6 +72,8 @@ pub fn scrub(rules: &Rules, opts: &Options) -> Result<Report, Error> {
         }
         minted.check()
     })();
+    // The spilled runs go before the output folder may be removed as empty.
+    drop(minted);
     if let Err(e) = result {
         for (partial, _) in &partials {
             let _ = std::fs::remove_file(partial);
@@ -405,7 +407,7 @@ fn stream(
             out.write_all(&done.out).map_err(Error::io(&partial))?;
             report.rows_in += done.rows_in;
             report.rows_out += done.rows_out;
-            record_minted(plan, &done, minted);
+            record_minted(plan, &done, minted)?;
             rejects.add(&done, &mut report, partials)
         },
     )?;
@@ -433,7 +435,7 @@ fn header_line(p: &Prepared) -> Vec<u8> {
 
 /// A chunk's one-to-one pseudonyms, for the run's collision check: one domain lookup per
 /// column and chunk, not per value.
-fn record_minted(plan: &TablePlan, done: &Done, minted: &mut Minted) {
+fn record_minted(plan: &TablePlan, done: &Done, minted: &mut Minted) -> Result<(), Error> {
     let mut columns: Vec<u32> = Vec::new();
     for m in &done.minted {
         if !columns.contains(&m.column) {
@@ -443,8 +445,9 @@ fn record_minted(plan: &TablePlan, done: &Done, minted: &mut Minted) {
     for column in columns {
         let domain = plan.domain(column as usize).unwrap_or(&plan.columns[column as usize]);
         let made = done.minted.iter().filter(|m| m.column == column);
-        minted.extend(domain, made.map(|m| (m.tag, m.input)));
+        minted.extend(domain, made.map(|m| (m.tag, m.input)))?;
     }
+    Ok(())
 }
 
 /// A file's reject file (`NAME.rejects.jsonl` in the rejects folder), created at the first
@@ -539,46 +542,94 @@ struct RejectLine<'a> {
 }
 
 /// The tags of every one-to-one pseudonym minted in a run, per domain,
-/// to prove no two different values got the same one. 16 bytes per value:
-/// the only state that grows with the input.
+/// to prove no two different values got the same one: 16 bytes per value.
+/// In memory up to [`MINTED_IN_MEMORY`] pairs; past that (with a spill
+/// folder), each domain's pairs are sorted and written to a run file there,
+/// and the check merges the sorted runs, so memory stays bounded however
+/// large the dump is.
 #[derive(Debug, Default)]
 pub(crate) struct Minted {
-    domains: HashMap<String, Vec<(u64, u64)>>,
+    domains: HashMap<String, Domain>,
+    /// Pairs in memory, over every domain.
+    held: usize,
+    /// Where sorted runs go, and how many pairs memory holds before they do.
+    spill: Option<(PathBuf, usize)>,
+    /// Run files written so far (their names count up).
+    runs: usize,
 }
 
+/// One domain's pairs: in memory, and the sorted run files already written.
+#[derive(Debug, Default)]
+struct Domain {
+    pairs: Vec<(u64, u64)>,
+    runs: Vec<PathBuf>,
+}
+
+/// Pairs the collision check holds in memory before spilling sorted runs
+/// to disk (64 MiB).
+pub(crate) const MINTED_IN_MEMORY: usize = 4 << 20;
+
 impl Minted {
-    /// Add (tag, input) pairs to `domain`.
-    pub(super) fn extend(&mut self, domain: &str, pairs: impl Iterator<Item = (u64, u64)>) {
-        self.domains.entry(domain.to_string()).or_default().extend(pairs);
+    /// A check that spills sorted runs into `dir` (created when first
+    /// needed, removed when the check is dropped) past `limit` pairs.
+    pub(super) fn spilling_to(dir: PathBuf, limit: usize) -> Minted {
+        Minted {
+            domains: HashMap::new(),
+            held: 0,
+            spill: Some((dir, limit.max(1))),
+            runs: 0,
+        }
     }
 
-    /// Sorted by tag, equal tags must come from equal values.
-    /// The two halves are sorted on two threads (the sort is the one
-    /// step of a run that cannot overlap reading), then walked together.
-    pub(super) fn check(&mut self) -> Result<(), Error> {
-        for (domain, v) in &mut self.domains {
-            let mid = v.len() / 2;
-            let (a, b) = v.split_at_mut(mid);
-            std::thread::scope(|s| {
-                s.spawn(|| a.sort_unstable());
-                b.sort_unstable();
-            });
-            let collision = |x: &[(u64, u64)]| {
-                x.windows(2)
-                    .find(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1)
-                    .map(|w| w[0].0)
-            };
-            let mut tag = collision(a).or_else(|| collision(b));
-            let (mut i, mut j) = (0, 0);
-            while tag.is_none() && i < a.len() && j < b.len() {
-                match a[i].0.cmp(&b[j].0) {
-                    std::cmp::Ordering::Less => i += 1,
-                    std::cmp::Ordering::Greater => j += 1,
-                    std::cmp::Ordering::Equal if a[i].1 != b[j].1 => tag = Some(a[i].0),
-                    std::cmp::Ordering::Equal => i += 1,
-                }
+    /// Add (tag, input) pairs to `domain`.
+    pub(super) fn extend(&mut self, domain: &str, pairs: impl Iterator<Item = (u64, u64)>) -> Result<(), Error> {
+        let d = self.domains.entry(domain.to_string()).or_default();
+        let before = d.pairs.len();
+        d.pairs.extend(pairs);
+        self.held += d.pairs.len() - before;
+        match &self.spill {
+            Some((_, limit)) if self.held >= *limit => self.spill_runs(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Sort every domain's pairs in memory and write them as a run file.
+    fn spill_runs(&mut self) -> Result<(), Error> {
+        let Some((dir, _)) = &self.spill else {
+            return Ok(());
+        };
+        std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+        for d in self.domains.values_mut().filter(|d| !d.pairs.is_empty()) {
+            // A run file is one sorted source.
+            d.pairs.sort_unstable();
+            let path = dir.join(format!("run-{:06}", self.runs));
+            self.runs += 1;
+            let mut w = BufWriter::with_capacity(1 << 20, File::create(&path).map_err(Error::io(&path))?);
+            for (tag, input) in d.pairs.drain(..) {
+                w.write_all(&tag.to_le_bytes()).map_err(Error::io(&path))?;
+                w.write_all(&input.to_le_bytes()).map_err(Error::io(&path))?;
             }
-            if let Some(tag) = tag {
+            w.flush().map_err(Error::io(&path))?;
+            d.runs.push(path);
+        }
+        self.held = 0;
+        Ok(())
+    }
+
+    /// Sorted by tag, equal tags must come from equal values: the pairs in
+    /// memory (sorted on two threads, the one step of a run that cannot
+    /// overlap reading) merged with the runs on disk.
+    pub(super) fn check(&mut self) -> Result<(), Error> {
+        for (domain, d) in &mut self.domains {
+            sort_halves(&mut d.pairs);
+            let mid = d.pairs.len() / 2;
+            let (a, b) = d.pairs.split_at(mid);
+            let mut sources: Vec<Source<'_>> =
+                vec![Box::new(a.iter().copied().map(Ok)), Box::new(b.iter().copied().map(Ok))];
+            for path in &d.runs {
+                sources.push(Box::new(RunReader::open(path)?));
+            }
+            if let Some(tag) = merged_collision(sources)? {
                 return Err(Error::Collision {
                     domain: domain.clone(),
                     tag,
@@ -586,6 +637,90 @@ impl Minted {
             }
         }
         Ok(())
+    }
+}
+
+impl Drop for Minted {
+    fn drop(&mut self) {
+        if let Some((dir, _)) = &self.spill {
+            // Ours alone (a `.partial` name inside the output); absent unless spilled.
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Sort `v`'s two halves, one on another thread; the merge takes them as
+/// two sorted sources.
+fn sort_halves(v: &mut [(u64, u64)]) {
+    let mid = v.len() / 2;
+    let (a, b) = v.split_at_mut(mid);
+    std::thread::scope(|s| {
+        s.spawn(|| a.sort_unstable());
+        b.sort_unstable();
+    });
+}
+
+/// One sorted source of (tag, input) pairs: a half in memory or a run file.
+type Source<'a> = Box<dyn Iterator<Item = Result<(u64, u64), Error>> + 'a>;
+
+/// The first tag two different inputs share, walking sorted sources in
+/// merged order.
+fn merged_collision(sources: Vec<Source<'_>>) -> Result<Option<u64>, Error> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut sources = sources;
+    let mut heap = BinaryHeap::new();
+    for (i, s) in sources.iter_mut().enumerate() {
+        if let Some(p) = s.next() {
+            heap.push(Reverse((p?, i)));
+        }
+    }
+    let mut last: Option<(u64, u64)> = None;
+    while let Some(Reverse(((tag, input), i))) = heap.pop() {
+        if let Some((t, inp)) = last {
+            if t == tag && inp != input {
+                return Ok(Some(tag));
+            }
+        }
+        last = Some((tag, input));
+        if let Some(p) = sources[i].next() {
+            heap.push(Reverse((p?, i)));
+        }
+    }
+    Ok(None)
+}
+
+/// The pairs of one run file, in order.
+struct RunReader<'a> {
+    path: &'a Path,
+    r: std::io::BufReader<File>,
+}
+
+impl<'a> RunReader<'a> {
+    fn open(path: &'a Path) -> Result<RunReader<'a>, Error> {
+        let f = File::open(path).map_err(Error::io(path))?;
+        Ok(RunReader {
+            path,
+            r: std::io::BufReader::with_capacity(64 << 10, f),
+        })
+    }
+}
+
+impl Iterator for RunReader<'_> {
+    type Item = Result<(u64, u64), Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        use std::io::Read;
+        let mut b = [0u8; 16];
+        match self.r.read_exact(&mut b) {
+            Ok(()) => {
+                let (t, i) = b.split_at(8);
+                let word = |x: &[u8]| u64::from_le_bytes(x.try_into().unwrap_or_default());
+                Some(Ok((word(t), word(i))))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => None,
+            Err(e) => Some(Err(Error::io(self.path)(e))),
+        }
     }
 }
 
@@ -599,8 +734,24 @@ mod tests {
     fn collision_check_finds_any_two_inputs_with_one_tag() {
         let run = |pairs: &[(u64, u64)]| {
             let mut m = Minted::default();
-            m.extend("users.email", pairs.iter().copied());
-            m.check().err().map(|e| e.to_string())
+            m.extend("users.email", pairs.iter().copied()).expect("in memory");
+            let in_memory = m.check().err().map(|e| e.to_string());
+            // The same pairs spilled to disk in runs of 1, 2 and 3 pairs and merged.
+            for limit in [1, 2, 3] {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let spill = dir.path().join("spill");
+                let mut m = Minted::spilling_to(spill.clone(), limit);
+                for p in pairs {
+                    m.extend("users.email", std::iter::once(*p)).expect("spill");
+                }
+                m.extend("users.phone", [(5, 9), (1, 9)].into_iter()).expect("spill");
+                assert_eq!(spill.exists(), pairs.len() >= limit, "limit {limit}");
+                let spilled = m.check().err().map(|e| e.to_string());
+                assert_eq!(spilled, in_memory, "limit {limit}: {pairs:?}");
+                drop(m);
+                assert!(!spill.exists(), "the runs are removed");
+            }
+            in_memory
         };
         assert_eq!(
             run(&[(5, 1), (7, 2), (5, 1), (9, 3), (u64::MAX, 4), (u64::MAX, 4)]),
