@@ -572,7 +572,6 @@ async fn h2_exchange(
     buf: &RequestBuf,
     progress: &mut h2::Progress,
 ) -> Result<u16, ErrorKind> {
-    *progress = h2::Progress::default();
     let existing = cell.borrow().as_ref().filter(|c| c.is_usable()).cloned();
     let mut conn = match existing {
         Some(c) => c,

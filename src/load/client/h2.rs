@@ -42,8 +42,7 @@ impl H2Conn {
     /// `progress` says how far it got, also when the caller's timeout
     /// drops this future.
     pub async fn exchange(&mut self, req: http::Request<Bytes>, progress: &mut Progress) -> Result<u16, ErrorKind> {
-        progress.in_body = false;
-        progress.unprocessed = false;
+        *progress = Progress::default();
         self.send.ready().await.map_err(|e| hyper_kind(&e, progress))?;
         let resp = self
             .send
