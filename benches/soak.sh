@@ -11,7 +11,8 @@
 # scrub: `loadline scrub` of a SCRUB_ROWS-row users table (10,000,000; made by
 #        fixtures/make_dump.py) with fixtures/shop.scrub.yaml.
 # gate:  `loadline gate` on a GATE_HOURS-hour interval log (24; written by
-#        benches/baselines gate_long_soak, 1000 requests/s, 3 endpoints).
+#        benches/baselines gate_long_soak, 1000 requests/s, 3 endpoints),
+#        alone and with the same log as its `--baseline`.
 #
 # Every SAMPLE_SECS (10; DATA_SAMPLE_SECS, 1, for synth, scrub and gate,
 # which finish in minutes, not hours) the script reads VmRSS from /proc/PID/status and
@@ -27,7 +28,8 @@
 # Exit 0 when every verdict is flat, 1 otherwise.
 #
 # Environment: LL (binary; default target/release/loadline), SOAK_SECS,
-# SOAK_ROWS, SCRUB_ROWS, GATE_HOURS, SAMPLE_SECS, DATA_SAMPLE_SECS, WORK (scratch directory).
+# SOAK_ROWS, SCRUB_ROWS, GATE_HOURS, SAMPLE_SECS, DATA_SAMPLE_SECS,
+# GATE_SAMPLE_SECS (0.1: the gate reads a day in seconds), WORK (scratch directory).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LL=${LL:-$ROOT/target/release/loadline}
@@ -37,6 +39,7 @@ SCRUB_ROWS=${SCRUB_ROWS:-10000000}
 GATE_HOURS=${GATE_HOURS:-24}
 SAMPLE_SECS=${SAMPLE_SECS:-10}
 DATA_SAMPLE_SECS=${DATA_SAMPLE_SECS:-1}
+GATE_SAMPLE_SECS=${GATE_SAMPLE_SECS:-0.1}
 WORK=${WORK:-$(mktemp -d /tmp/loadline-soak.XXXXXX)}
 WHAT=${1:-all}
 PIDS=()
@@ -174,7 +177,10 @@ EOF
   fi
   say "gate: a $GATE_HOURS h interval log ($(du -m "$run/latency.hlog" | cut -f1) MB)"
   # The verdict's exit code is not what is measured here: 0, 1 and 3 are verdicts.
-  OK_CODES="0 1 3" watch gate "$DATA_SAMPLE_SECS" "$LL" gate "$run" --policy "$ROOT/profiles/gate.yaml" --env prod
+  OK_CODES="0 1 3" watch gate "$GATE_SAMPLE_SECS" "$LL" gate "$run" --policy "$ROOT/profiles/gate.yaml" --env prod
+  say "gate: the same log against itself as the baseline (the bootstrap comparison)"
+  OK_CODES="0 1 3" watch gate-baseline "$GATE_SAMPLE_SECS" \
+    "$LL" gate "$run" --baseline "$run" --policy "$ROOT/profiles/gate.yaml" --env prod
 }
 
 case $WHAT in

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use loadline::gate::{eval, policy};
 use loadline::results::hist::{new_hist, record};
-use loadline::results::run::Run;
+use loadline::results::run::{Run, Series};
 use loadline::results::writer::LogHeader;
 use loadline::results::{read_summary, IntervalData, Outcome, ResultWriter};
 use rand::{RngExt, SeedableRng};
@@ -92,9 +92,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )))?;
     let t = Instant::now();
     let bounds = eval::slo_bounds(&policy);
-    let run = Run::load(out, &bounds)?;
+    let run = Run::load(out, &bounds, Series::Skip)?;
     let loaded = t.elapsed();
-    let base = Run::load(out, &bounds)?;
+    let base = Run::load(out, &bounds, Series::Skip)?;
     let t = Instant::now();
     let verdict = eval::evaluate(&policy, &run, Some(&base), &loadline::gate::Options::new("prod"))?;
     let judged = t.elapsed();

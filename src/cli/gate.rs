@@ -15,7 +15,7 @@ use crate::gate::calibrate;
 use crate::gate::policy::{self, Quantile};
 use crate::gate::{self, render, Decision};
 use crate::printer::Printer;
-use crate::results::run::Run;
+use crate::results::run::{Run, Series};
 
 /// The commented example policy `gate init` prints.
 pub const EXAMPLE_POLICY: &str = include_str!("../../profiles/gate.yaml");
@@ -175,7 +175,7 @@ fn calibrate(args: CalibrateArgs, printer: Printer) -> CliResult {
     let runs = args
         .runs
         .iter()
-        .map(|d| Run::load(d, &[]))
+        .map(|d| Run::load(d, &[], Series::Skip))
         .collect::<Result<Vec<_>, _>>()
         .map_err(CliError::input)?;
     let cal = calibrate::calibrate(&runs, &quantiles).map_err(CliError::input)?;

@@ -11,6 +11,7 @@ use crate::atomic;
 use crate::gate;
 use crate::printer::Printer;
 use crate::results::merge::load_run;
+use crate::results::run::Series;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -62,11 +63,11 @@ pub fn execute(args: ReportArgs, printer: Printer) -> CliResult {
             (judged.run, judged.baseline, Some(judged.verdict))
         }
         _ => {
-            let run = load_run(&args.run, &[], args.allow_partial).map_err(CliError::input)?;
+            let run = load_run(&args.run, &[], Series::Read, args.allow_partial).map_err(CliError::input)?;
             let baseline = args
                 .baseline
                 .as_deref()
-                .map(|b| load_run(&[b.to_path_buf()], &[], false))
+                .map(|b| load_run(&[b.to_path_buf()], &[], Series::Read, false))
                 .transpose()
                 .map_err(CliError::input)?;
             (run, baseline, None)

@@ -5,9 +5,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::{ensure, names_file_and_line, Violation};
+use crate::gate::stats::Grid;
 use crate::results::hlog::Reader;
 use crate::results::merge::{self, Shard};
-use crate::results::run::Run;
+use crate::results::run::{Run, Series};
 use crate::results::{self, hist, LatencyStats, Summary};
 
 /// The name a fuzzed log is read as, in errors.
@@ -32,11 +33,28 @@ pub fn hlog(data: &[u8], summary: &Summary) -> Result<(), Violation> {
                 if n <= 2 {
                     let _ = LatencyStats::of(&iv.hist);
                     let _ = run_sparse(&iv.hist);
+                    let theirs = hdrhistogram_decode(r.last_bytes());
+                    ensure!(
+                        theirs.as_ref() == Ok(&iv.hist),
+                        "HdrHistogram's deserializer disagrees with ours: {:?}",
+                        theirs.map(|h| h.len())
+                    );
                 }
             }
             Ok(None) => break,
             Err(e) => {
                 let message = e.to_string();
+                // A payload ours refuses, HdrHistogram's deserializer refuses
+                // too (but for the run of 2^63 empty slots, on which it panics
+                // with overflow checks on).
+                if n < 2 && PAYLOAD_ERRORS.iter().any(|p| message.contains(p)) {
+                    let theirs = hdrhistogram_decode(r.last_bytes());
+                    ensure!(
+                        theirs.is_err(),
+                        "HdrHistogram's deserializer reads what ours refuses ({message}): {:?}",
+                        theirs.map(|h| h.len())
+                    );
+                }
                 ensure!(
                     names_file_and_line(&message, LOG_NAME),
                     "a log error without the file and line: {message:?}"
@@ -55,9 +73,24 @@ pub fn hlog(data: &[u8], summary: &Summary) -> Result<(), Violation> {
         let h = run.latency_of(eps);
         let _ = LatencyStats::of(&h);
         let _ = run.counts_of(eps);
-        let _ = run.blocks_of(eps);
+        let grid = Grid::of(&run.blocks, eps, &run.blocks, eps);
+        let _ = (grid.total(&grid.a), grid.total(&grid.b));
     }
     Ok(())
+}
+
+/// The errors of [`crate::results::slots::decode`] on a payload, after the
+/// header's checks.
+const PAYLOAD_ERRORS: [&str; 3] = ["past the payload", "past the layout", "past 2^64"];
+
+/// `bytes` read by HdrHistogram's own deserializer (the header's limits
+/// checked first, as it allocates what the header asks for).
+fn hdrhistogram_decode(bytes: &[u8]) -> Result<hdrhistogram::Histogram<u64>, String> {
+    let mut z = hist::Inflater::default();
+    let plain = hist::v2_plain(bytes, &mut z)?;
+    hdrhistogram::serialization::Deserializer::new()
+        .deserialize(&mut &plain[..])
+        .map_err(|e| e.to_string())
 }
 
 fn run_sparse(h: &hdrhistogram::Histogram<u64>) -> usize {
@@ -93,7 +126,7 @@ pub fn summary(data: &[u8]) -> Result<(), Violation> {
     let empty = Reader::new(LOG_NAME.into(), Box::new(std::io::Cursor::new(Vec::new())));
     if let Ok(run) = Run::from_log(Path::new("fuzz"), s.clone(), empty, &[Duration::from_secs(1)]) {
         let _ = run.measured();
-        let _ = run.blocks_of(&[]);
+        let _ = Grid::of(&run.blocks, &[], &run.blocks, &[]);
     }
     let shard = Shard {
         dir: "fuzz".into(),
@@ -124,5 +157,10 @@ pub fn seed_summary(dir: &Path) -> Result<Summary, String> {
 /// The run the `policy_yaml` target evaluates policies on: a real run's
 /// directory.
 pub fn seed_run(dir: &Path) -> Result<Run, String> {
-    Run::load(dir, &[Duration::from_millis(100), Duration::from_millis(500)]).map_err(|e| e.to_string())
+    Run::load(
+        dir,
+        &[Duration::from_millis(100), Duration::from_millis(500)],
+        Series::Read,
+    )
+    .map_err(|e| e.to_string())
 }

@@ -163,10 +163,8 @@ pub fn calibrate(runs: &[Run], quantiles: &[Quantile]) -> Result<Calibration, Er
     for i in 0..runs.len() {
         for j in i + 1..runs.len() {
             let (a, b) = (&runs[i], &runs[j]);
-            let grid = Grid::new(
-                &a.blocks_of(&(0..a.endpoints.len()).collect::<Vec<_>>()),
-                &b.blocks_of(&(0..b.endpoints.len()).collect::<Vec<_>>()),
-            );
+            let all = |r: &Run| (0..r.endpoints.len()).collect::<Vec<_>>();
+            let grid = Grid::of(&a.blocks, &all(a), &b.blocks, &all(b));
             let (ta, tb) = (grid.total(&grid.a), grid.total(&grid.b));
             let mut delta = BTreeMap::new();
             for q in &usable {

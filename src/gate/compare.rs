@@ -181,7 +181,7 @@ fn compare_scope(
     shape_tol: f64,
     opts: &Options,
 ) -> Vec<Row> {
-    let grid = Grid::new(&base.blocks_of(base_eps), &run.blocks_of(cand_eps));
+    let grid = Grid::of(&base.blocks, base_eps, &run.blocks, cand_eps);
     let (ta, tb) = (grid.total(&grid.a), grid.total(&grid.b));
     let block_lens = (base.block_len, run.block_len);
     let s = ScopeStats::new(scope, &grid, block_lens, &ta, &tb, reg, opts);

@@ -17,7 +17,7 @@ use super::verdict::{
     action, worst, BootstrapInfo, CheckKind, CheckResult, EnvRef, Outcome, Row, RunRef, Scope, Verdict, SCHEMA_VERSION,
 };
 use crate::results::merge::load_run;
-use crate::results::run::Run;
+use crate::results::run::{Run, Series};
 
 use super::options::Options;
 
@@ -52,12 +52,12 @@ pub fn load_shards(
     allow_partial: bool,
 ) -> Result<(Run, Option<Run>), Error> {
     let bounds = slo_bounds(policy);
-    let cand = load_run(runs, &bounds, allow_partial).map_err(|source| Error::Run {
+    let cand = load_run(runs, &bounds, Series::Skip, allow_partial).map_err(|source| Error::Run {
         which: "candidate",
         source,
     })?;
     let base = baseline
-        .map(|b| load_run(&[b.to_path_buf()], &bounds, false))
+        .map(|b| load_run(&[b.to_path_buf()], &bounds, Series::Skip, false))
         .transpose()
         .map_err(|source| Error::Run {
             which: "baseline",

@@ -15,7 +15,11 @@
 
 use rand::{RngExt, SeedableRng};
 
+use crate::results::hist::SLOTS;
+use crate::results::run::Blocks;
+#[cfg(test)]
 use crate::results::run::Sparse;
+use crate::results::slots;
 use crate::values::seed::Rng64;
 
 /// Bootstrap replicates per comparison.
@@ -46,50 +50,118 @@ pub fn needed(q: f64) -> u64 {
 /// Bucket values shared by two runs, and each run's blocks as counts on it.
 pub struct Grid {
     pub values: Vec<u64>,
-    pub a: Vec<Vec<(u32, u64)>>,
-    pub b: Vec<Vec<(u32, u64)>>,
+    pub a: Vec<GridBlock>,
+    pub b: Vec<GridBlock>,
+}
+
+/// One block's counts on a [`Grid`]: the grid indices of its non-empty
+/// buckets, ascending (a grid has at most [`SLOTS`] < 2^16), and their
+/// counts, in 32 bits unless one needs more.
+pub struct GridBlock {
+    index: Box<[u16]>,
+    counts: Counts,
+}
+
+enum Counts {
+    Narrow(Box<[u32]>),
+    Wide(Box<[u64]>),
+}
+
+impl GridBlock {
+    fn new(index: Vec<u16>, counts: &[u64]) -> GridBlock {
+        let counts = if counts.iter().all(|&c| c <= u64::from(u32::MAX)) {
+            Counts::Narrow(counts.iter().map(|&c| c as u32).collect())
+        } else {
+            Counts::Wide(counts.into())
+        };
+        GridBlock {
+            index: index.into(),
+            counts,
+        }
+    }
+
+    /// Add this block `times` times to `dense` (saturating: a crafted log's
+    /// counts may add past u64).
+    fn add_times(&self, dense: &mut [u64], times: u64) {
+        match &self.counts {
+            Counts::Narrow(c) => {
+                for (&i, &c) in self.index.iter().zip(c.iter()) {
+                    let d = &mut dense[usize::from(i)];
+                    *d = d.saturating_add(u64::from(c).saturating_mul(times));
+                }
+            }
+            Counts::Wide(c) => {
+                for (&i, &c) in self.index.iter().zip(c.iter()) {
+                    let d = &mut dense[usize::from(i)];
+                    *d = d.saturating_add(c.saturating_mul(times));
+                }
+            }
+        }
+    }
 }
 
 impl Grid {
-    pub fn new(a: &[Sparse], b: &[Sparse]) -> Grid {
-        let mut values: Vec<u64> = a.iter().chain(b).flat_map(|s| s.iter().map(|p| p.0)).collect();
-        values.sort_unstable();
-        values.dedup();
-        let index = |blocks: &[Sparse]| -> Vec<Vec<(u32, u64)>> {
-            blocks
-                .iter()
-                .map(|s| {
-                    s.iter()
-                        .map(|&(v, c)| (values.binary_search(&v).unwrap_or_else(|i| i) as u32, c))
-                        .collect()
+    /// The blocks of endpoints `a_eps` of `a` (merged per block) and of
+    /// `b_eps` of `b`, on the buckets either has.
+    pub fn of(a: &Blocks, a_eps: &[usize], b: &Blocks, b_eps: &[usize]) -> Grid {
+        let mut used = vec![false; SLOTS];
+        for (blocks, eps) in [(a, a_eps), (b, b_eps)] {
+            for k in 0..blocks.len() {
+                for &e in eps {
+                    for (s, _) in blocks.slots(k, e) {
+                        used[s as usize] = true;
+                    }
+                }
+            }
+        }
+        let table = slots::values();
+        let mut at = vec![0u16; SLOTS];
+        let mut values = Vec::new();
+        for (s, _) in used.iter().enumerate().filter(|p| *p.1) {
+            at[s] = values.len() as u16;
+            values.push(table[s]);
+        }
+        let side = |blocks: &Blocks, eps: &[usize]| -> Vec<GridBlock> {
+            let mut dense = vec![0u64; values.len()];
+            let mut touched: Vec<u16> = Vec::new();
+            (0..blocks.len())
+                .map(|k| {
+                    for &e in eps {
+                        for (s, c) in blocks.slots(k, e) {
+                            let i = at[s as usize];
+                            let d = &mut dense[usize::from(i)];
+                            if *d == 0 {
+                                touched.push(i);
+                            }
+                            *d = d.saturating_add(c);
+                        }
+                    }
+                    touched.sort_unstable();
+                    let counts: Vec<u64> = touched
+                        .iter()
+                        .map(|&i| std::mem::take(&mut dense[usize::from(i)]))
+                        .collect();
+                    GridBlock::new(std::mem::take(&mut touched), &counts)
                 })
                 .collect()
         };
-        let (a, b) = (index(a), index(b));
+        let (a, b) = (side(a, a_eps), side(b, b_eps));
         Grid { values, a, b }
     }
 
+    /// Blocks of (value, count) pairs on one grid (tests).
+    #[cfg(test)]
+    pub fn new(a: &[Sparse], b: &[Sparse]) -> Grid {
+        Grid::of(&Blocks::from_sparse(a), &[0], &Blocks::from_sparse(b), &[0])
+    }
+
     /// Every block of one side summed into dense counts.
-    pub fn total(&self, blocks: &[Vec<(u32, u64)>]) -> Vec<u64> {
+    pub fn total(&self, blocks: &[GridBlock]) -> Vec<u64> {
         let mut dense = vec![0; self.values.len()];
         for b in blocks {
-            add(&mut dense, b);
+            b.add_times(&mut dense, 1);
         }
         dense
-    }
-}
-
-fn add(dense: &mut [u64], block: &[(u32, u64)]) {
-    for &(i, c) in block {
-        dense[i as usize] += c;
-    }
-}
-
-/// Add `block` `times` times (a block drawn more than once in a replicate
-/// is added once, multiplied: about a third fewer additions).
-fn add_times(dense: &mut [u64], block: &[(u32, u64)], times: u64) {
-    for &(i, c) in block {
-        dense[i as usize] += c * times;
     }
 }
 
@@ -187,7 +259,7 @@ pub fn bootstrap(grid: &Grid, stat: &impl Statistic, replicates: usize, seed: u6
             }
             for (block, &t) in blocks.iter().zip(&times) {
                 if t > 0 {
-                    add_times(dense, block, t);
+                    block.add_times(dense, t);
                 }
             }
         }

@@ -52,7 +52,7 @@ pub fn decode(text: &str) -> Result<Histogram<u64>, String> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(text)
         .map_err(|e| format!("not base64: {e}"))?;
-    decode_bytes(&bytes, &mut hdrhistogram::serialization::Deserializer::new())
+    decode_bytes(&bytes)
 }
 
 /// HdrHistogram's V2 cookie (`0x1c849303 | 0x10`).
@@ -87,30 +87,38 @@ fn be_u64(b: &[u8], at: usize) -> Result<u64, String> {
 }
 
 /// A serialized histogram (HdrHistogram V2, plain or deflated) of
-/// loadline's layout, read with `de` (whose buffer is reused).
+/// loadline's layout.
 ///
-/// Limits, checked before HdrHistogram's deserializer sees a byte (it
-/// allocates what the header's payload length and bounds ask for: up to
-/// 4 GiB and any number of slots): the bounds and precision must be
-/// loadline's ([`LOWEST_US`], [`HIGHEST_US`], [`SIGFIG`]; any other layout
-/// would not add bucket for bucket anyway); the payload length must fit
-/// the bytes that follow and at most [`MAX_PAYLOAD`]; a deflated histogram
-/// is inflated to at most [`MAX_ENCODED_BYTES`].
-pub fn decode_bytes(
-    bytes: &[u8],
-    de: &mut hdrhistogram::serialization::Deserializer,
-) -> Result<Histogram<u64>, String> {
-    let plain: std::borrow::Cow<'_, [u8]> = match be_u32(bytes, 0)? {
-        V2_COOKIE => bytes.into(),
-        V2_DEFLATE_COOKIE => inflate(bytes)?.into(),
+/// Limits, checked before anything is allocated from the header (which
+/// may ask for up to 4 GiB and any number of slots): the bounds and
+/// precision must be loadline's ([`LOWEST_US`], [`HIGHEST_US`],
+/// [`SIGFIG`]; any other layout would not add bucket for bucket anyway);
+/// the payload length must fit the bytes that follow and at most
+/// [`MAX_PAYLOAD`]; a deflated histogram is inflated to at most
+/// [`MAX_ENCODED_BYTES`]. The counts are decoded by [`slots::decode`], not
+/// by HdrHistogram's deserializer, which panics (with overflow checks on)
+/// on a crafted run of 2^63 empty slots.
+pub fn decode_bytes(bytes: &[u8]) -> Result<Histogram<u64>, String> {
+    let mut slots = Vec::new();
+    super::slots::decode(bytes, &mut Inflater::default(), &mut slots)?;
+    Ok(super::slots::to_hist(&slots))
+}
+
+/// The plain V2 histogram in `bytes` (inflated by `z` when deflated),
+/// its header checked as [`decode_bytes`] says: loadline's layout, and a
+/// payload length within the bytes that follow and [`MAX_PAYLOAD`].
+pub fn v2_plain<'a>(bytes: &'a [u8], z: &'a mut Inflater) -> Result<&'a [u8], String> {
+    let plain: &[u8] = match be_u32(bytes, 0)? {
+        V2_COOKIE => bytes,
+        V2_DEFLATE_COOKIE => z.inflate(bytes)?,
         other => return Err(format!("not an HdrHistogram V2 histogram (cookie {other:#010x})")),
     };
-    if be_u32(&plain, 0)? != V2_COOKIE {
+    if be_u32(plain, 0)? != V2_COOKIE {
         return Err("a deflated histogram that does not inflate to a V2 histogram".into());
     }
-    let payload = usize::try_from(be_u32(&plain, 4)?).unwrap_or(usize::MAX);
-    let digits = be_u32(&plain, 12)?;
-    let (low, high) = (be_u64(&plain, 16)?, be_u64(&plain, 24)?);
+    let payload = usize::try_from(be_u32(plain, 4)?).unwrap_or(usize::MAX);
+    let digits = be_u32(plain, 12)?;
+    let (low, high) = (be_u64(plain, 16)?, be_u64(plain, 24)?);
     if (low, high, digits) != (LOWEST_US, HIGHEST_US, u32::from(SIGFIG)) {
         return Err(format!(
             "a histogram of {low}..{high} at {digits} significant digits, not loadline's \
@@ -124,31 +132,75 @@ pub fn decode_bytes(
              the layout can take"
         ));
     }
-    de.deserialize(&mut &plain[..])
-        .map_err(|e| format!("not an HdrHistogram: {e}"))
+    Ok(plain)
 }
 
-/// The V2 histogram inside a deflated one, inflated to at most
-/// [`MAX_ENCODED_BYTES`].
-fn inflate(bytes: &[u8]) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let len = usize::try_from(be_u32(bytes, 4)?).unwrap_or(usize::MAX);
-    let body = &bytes[8..];
-    if len > body.len() {
-        return Err(format!(
-            "a deflated length of {len} bytes, more than the {} that follow",
-            body.len()
-        ));
+/// The counts payload of a plain V2 histogram [`v2_plain`] returned,
+/// refusing what HdrHistogram's deserializer refuses in the rest of the
+/// header: a normalizing offset and an integer-to-double ratio other than 1.
+pub fn v2_payload(plain: &[u8]) -> Result<&[u8], String> {
+    if be_u32(plain, 8)? != 0 {
+        return Err("a normalizing index offset, which HdrHistogram does not read".into());
     }
-    let mut out = Vec::new();
-    flate2::read::ZlibDecoder::new(&body[..len])
-        .take(MAX_ENCODED_BYTES as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("does not inflate: {e}"))?;
-    if out.len() > MAX_ENCODED_BYTES {
-        return Err(format!("inflates to more than {MAX_ENCODED_BYTES} bytes"));
+    if be_u64(plain, 32)? != 1f64.to_bits() {
+        return Err("an integer-to-double ratio other than 1, which HdrHistogram does not read".into());
     }
-    Ok(out)
+    let len = be_u32(plain, 4)? as usize;
+    plain
+        .get(V2_HEADER..V2_HEADER + len)
+        .ok_or_else(|| format!("a payload length of {len} bytes, more than follow"))
+}
+
+/// What inflating deflated histograms reuses from one to the next: the
+/// output buffer and the inflater's state (about 40 KB, which a new
+/// decoder per histogram would allocate and zero: a day-long soak's log
+/// has hundreds of thousands).
+#[derive(Default)]
+pub struct Inflater {
+    out: Vec<u8>,
+    z: Option<flate2::Decompress>,
+}
+
+impl Inflater {
+    /// The V2 histogram inside a deflated one, inflated to at most
+    /// [`MAX_ENCODED_BYTES`]. A stream cut short gives what it inflates
+    /// to (the V2 checks that follow refuse it).
+    fn inflate(&mut self, bytes: &[u8]) -> Result<&[u8], String> {
+        let len = usize::try_from(be_u32(bytes, 4)?).unwrap_or(usize::MAX);
+        let body = &bytes[8..];
+        if len > body.len() {
+            return Err(format!(
+                "a deflated length of {len} bytes, more than the {} that follow",
+                body.len()
+            ));
+        }
+        let input = &body[..len];
+        let z = self.z.get_or_insert_with(|| flate2::Decompress::new(true));
+        z.reset(true);
+        self.out.clear();
+        loop {
+            if self.out.len() == self.out.capacity() {
+                let more = self
+                    .out
+                    .capacity()
+                    .max(1024)
+                    .min(MAX_ENCODED_BYTES + 1 - self.out.len());
+                self.out.reserve_exact(more);
+            }
+            let (read, wrote) = (z.total_in(), self.out.len());
+            let at = usize::try_from(read).unwrap_or(usize::MAX).min(input.len());
+            let status = z
+                .decompress_vec(&input[at..], &mut self.out, flate2::FlushDecompress::Finish)
+                .map_err(|e| format!("does not inflate: {e}"))?;
+            if self.out.len() > MAX_ENCODED_BYTES {
+                return Err(format!("inflates to more than {MAX_ENCODED_BYTES} bytes"));
+            }
+            let stuck = z.total_in() == read && self.out.len() == wrote && self.out.len() < self.out.capacity();
+            if status == flate2::Status::StreamEnd || stuck {
+                return Ok(&self.out);
+            }
+        }
+    }
 }
 
 /// The numbers a summary reports for one histogram, in microseconds.
@@ -247,10 +299,6 @@ mod tests {
         out
     }
 
-    fn de() -> hdrhistogram::serialization::Deserializer {
-        hdrhistogram::serialization::Deserializer::new()
-    }
-
     /// What `encode` writes decodes, plain or deflated, full or empty.
     #[test]
     fn round_trips() {
@@ -259,7 +307,7 @@ mod tests {
             record(&mut h, v);
         }
         assert_eq!(decode(&encode(&h)).unwrap(), h);
-        assert_eq!(decode_bytes(&plain(&h), &mut de()).unwrap(), h);
+        assert_eq!(decode_bytes(&plain(&h)).unwrap(), h);
         assert_eq!(decode(&encode(&new_hist())).unwrap(), new_hist());
     }
 
@@ -274,7 +322,7 @@ mod tests {
         let with = |at: usize, v: &[u8]| {
             let mut b = good.clone();
             b[at..at + v.len()].copy_from_slice(v);
-            decode_bytes(&b, &mut de()).unwrap_err()
+            decode_bytes(&b).unwrap_err()
         };
         let e = with(4, &u32::MAX.to_be_bytes());
         assert!(e.contains("payload length of 4294967295"), "{e}");
@@ -284,12 +332,12 @@ mod tests {
         assert!(e.contains("5 significant digits"), "{e}");
         let e = with(0, &[0, 0, 0, 1]);
         assert!(e.contains("cookie"), "{e}");
-        let e = decode_bytes(&good[..20], &mut de()).unwrap_err();
+        let e = decode_bytes(&good[..20]).unwrap_err();
         assert!(e.contains("inside its header"), "{e}");
         let mut deflated = V2_DEFLATE_COOKIE.to_be_bytes().to_vec();
         deflated.extend_from_slice(&u32::MAX.to_be_bytes());
         deflated.extend_from_slice(&[0x78, 0x9c]);
-        let e = decode_bytes(&deflated, &mut de()).unwrap_err();
+        let e = decode_bytes(&deflated).unwrap_err();
         assert!(e.contains("deflated length"), "{e}");
         // A deflate bomb: a megabyte of zeros is cut at the bound.
         use std::io::Write;
@@ -300,7 +348,7 @@ mod tests {
         let mut bomb = V2_DEFLATE_COOKIE.to_be_bytes().to_vec();
         bomb.extend_from_slice(&(z.len() as u32).to_be_bytes());
         bomb.extend_from_slice(&z);
-        let e = decode_bytes(&bomb, &mut de()).unwrap_err();
+        let e = decode_bytes(&bomb).unwrap_err();
         assert!(e.contains("inflates to more than"), "{e}");
     }
 }

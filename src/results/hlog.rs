@@ -7,11 +7,12 @@
 //! - a line is at most [`MAX_LINE`] bytes: a longer one is an error, read
 //!   no further than that bound (a file without line breaks is not read
 //!   into memory whole);
-//! - each histogram goes through [`hist::decode_bytes`], which refuses any
+//! - each histogram goes through [`slots::decode`] ([`hist::decode_bytes`](super::hist::decode_bytes)'s
+//!   checks), which refuses any
 //!   layout but loadline's and a payload length longer than the bytes that
 //!   follow or than the layout can take, before HdrHistogram allocates
 //!   anything from the header, and inflates at most
-//!   [`hist::MAX_ENCODED_BYTES`];
+//!   [`hist::MAX_ENCODED_BYTES`](super::hist::MAX_ENCODED_BYTES);
 //! - memory is one line and one histogram, whatever the number of lines:
 //!   what a caller keeps per interval is the caller's limit (the gate's
 //!   [`MAX_SECOND_CELLS`](super::run::MAX_SECOND_CELLS)).
@@ -23,13 +24,12 @@ use std::time::Duration;
 
 use base64::Engine;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
-use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::Histogram;
 
-use super::hist;
+use super::slots::{self, Slots};
 
 /// The longest line read: an interval line of loadline's layout is at
-/// most a few hundred kilobytes of base64 ([`hist::MAX_ENCODED_BYTES`]
+/// most a few hundred kilobytes of base64 ([`hist::MAX_ENCODED_BYTES`](super::hist::MAX_ENCODED_BYTES)
 /// bytes, encoded), plus its tag and times.
 pub const MAX_LINE: usize = 1 << 20;
 
@@ -44,6 +44,17 @@ pub struct LoggedInterval {
     pub length: Duration,
     /// Latencies recorded in it, in µs.
     pub hist: Histogram<u64>,
+}
+
+/// An interval's tag and times, without its histogram.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntervalHead {
+    /// The series' tag (`endpoint/outcome`), if the interval has one.
+    pub tag: Option<String>,
+    /// Start of the interval, from the log's start time.
+    pub start: Duration,
+    /// The interval's length.
+    pub length: Duration,
 }
 
 /// Why a log could not be read.
@@ -96,7 +107,8 @@ pub struct Reader {
     line: Vec<u8>,
     line_no: u64,
     raw: Vec<u8>,
-    de: Deserializer,
+    inflated: super::hist::Inflater,
+    slots: Slots,
 }
 
 impl Reader {
@@ -123,13 +135,56 @@ impl Reader {
             line: Vec::new(),
             line_no: 0,
             raw: Vec::new(),
-            de: Deserializer::new(),
+            inflated: super::hist::Inflater::default(),
+            slots: Slots::new(),
         }
     }
 
     /// The next interval, or `None` at the end of the log. Comments, the
     /// header's time lines and the column legend are skipped.
     pub fn next_interval(&mut self) -> Result<Option<LoggedInterval>, ReadError> {
+        let Some(head) = self.next_head()? else {
+            return Ok(None);
+        };
+        slots::decode(&self.raw, &mut self.inflated, &mut self.slots).map_err(|m| self.format(m))?;
+        let hist = slots::to_hist(&self.slots);
+        Ok(Some(LoggedInterval {
+            tag: head.tag,
+            start: head.start,
+            length: head.length,
+            hist,
+        }))
+    }
+
+    /// The next interval with its histogram decoded into `slots` as its
+    /// non-empty slots ([`slots::decode`]: no histogram allocated or
+    /// walked), or `None` at the end of the log.
+    pub fn next_slots(&mut self, slots: &mut Slots) -> Result<Option<IntervalHead>, ReadError> {
+        let Some(head) = self.next_head()? else {
+            return Ok(None);
+        };
+        slots::decode(&self.raw, &mut self.inflated, slots).map_err(|m| self.format(m))?;
+        Ok(Some(head))
+    }
+
+    /// The serialized histogram of the interval line last read (after a
+    /// decoding error too): what the `hlog` fuzz target hands to
+    /// HdrHistogram's own deserializer to compare.
+    pub fn last_bytes(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// An error at the current line.
+    fn format(&self, message: String) -> ReadError {
+        ReadError::Format {
+            path: format!("{}:{}", self.path, self.line_no),
+            message,
+        }
+    }
+
+    /// The next interval line's tag and times, its histogram's bytes
+    /// decoded from base64 into `raw`.
+    fn next_head(&mut self) -> Result<Option<IntervalHead>, ReadError> {
         use std::io::{BufRead, Read};
         loop {
             self.line.clear();
@@ -145,10 +200,7 @@ impl Reader {
             }
             self.line_no += 1;
             if self.line.len() > MAX_LINE {
-                return Err(ReadError::Format {
-                    path: format!("{}:{}", self.path, self.line_no),
-                    message: format!("a line longer than {MAX_LINE} bytes"),
-                });
+                return Err(self.format(format!("a line longer than {MAX_LINE} bytes")));
             }
             if !self.line.ends_with(b"\n") {
                 self.line.push(b'\n');
@@ -160,30 +212,24 @@ impl Reader {
         }
     }
 
-    /// The current line, an interval: tag, start, length and histogram.
-    fn parse_line(&mut self) -> Result<LoggedInterval, ReadError> {
-        let (path, line_no) = (&self.path, self.line_no);
-        let format = |message: String| ReadError::Format {
-            path: format!("{path}:{line_no}"),
-            message,
-        };
+    /// The current line, an interval: tag, start, length, and the
+    /// histogram's bytes into `raw`.
+    fn parse_line(&mut self) -> Result<IntervalHead, ReadError> {
         let entry = IntervalLogIterator::new(&self.line)
             .next()
-            .ok_or_else(|| format("an empty line".into()))?
-            .map_err(|e| format(format!("{e:?}")))?;
+            .ok_or_else(|| self.format("an empty line".into()))?
+            .map_err(|e| self.format(format!("{e:?}")))?;
         let LogEntry::Interval(i) = entry else {
-            return Err(format("expected an interval line".into()));
+            return Err(self.format("expected an interval line".into()));
         };
         self.raw.clear();
         base64::engine::general_purpose::STANDARD
             .decode_vec(i.encoded_histogram(), &mut self.raw)
-            .map_err(|e| format(e.to_string()))?;
-        let hist = hist::decode_bytes(&self.raw, &mut self.de).map_err(format)?;
-        Ok(LoggedInterval {
+            .map_err(|e| self.format(e.to_string()))?;
+        Ok(IntervalHead {
             tag: i.tag().map(|t| t.as_str().to_string()),
             start: i.start_timestamp(),
             length: i.duration(),
-            hist,
         })
     }
 }
@@ -191,6 +237,7 @@ impl Reader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::hist;
 
     fn read_bytes(bytes: &[u8]) -> Result<Vec<LoggedInterval>, ReadError> {
         let mut r = Reader::new("x.hlog".into(), Box::new(std::io::Cursor::new(bytes.to_vec())));

@@ -728,14 +728,19 @@ fn merged_tenants(shards: &[Shard]) -> Option<TenantSummary> {
 /// (several directories, or a run's parent directory) merged with
 /// [`merge`]'s checks into a temporary directory and read back. The run's
 /// `dir` then names what was given.
-pub fn load_run(dirs: &[PathBuf], bounds: &[Duration], allow_partial: bool) -> Result<super::run::Run, RunError> {
+pub fn load_run(
+    dirs: &[PathBuf],
+    bounds: &[Duration],
+    series: super::run::Series,
+    allow_partial: bool,
+) -> Result<super::run::Run, RunError> {
     if let [one] = dirs {
         if one.join(SUMMARY_FILE).is_file() {
-            return super::run::Run::load(one, bounds);
+            return super::run::Run::load(one, bounds, series);
         }
     }
     let (tmp, _) = TempRun::merge(dirs, allow_partial).map_err(Box::new)?;
-    let mut run = super::run::Run::load(&tmp.dir, bounds)?;
+    let mut run = super::run::Run::load(&tmp.dir, bounds, series)?;
     run.dir = PathBuf::from(
         dirs.iter()
             .map(|d| d.display().to_string())

@@ -9,6 +9,7 @@ pub mod hlog;
 pub mod merge;
 pub mod outcome;
 pub mod run;
+pub mod slots;
 pub mod summary;
 pub mod table;
 pub mod writer;

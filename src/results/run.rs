@@ -4,9 +4,12 @@
 //! block of consecutive seconds (what a block bootstrap resamples).
 //!
 //! Everything comes from the run's own files. The interval log is read
-//! once; memory grows with the number of endpoints and blocks, not with
-//! the number of requests, and the number of blocks is capped so a day-long
-//! soak reads in bounded memory.
+//! once, each interval decoded straight into its non-empty slots
+//! ([`slots`]). Memory does not grow with the number of requests: the
+//! blocks are capped at [`MAX_BLOCKS`] and kept packed (a few bytes per
+//! non-empty slot), and what is kept per second is a request count and a
+//! count per SLO bound per endpoint (24 bytes a second for three endpoints
+//! and one bound; a day is 2 MB).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -14,17 +17,18 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 
 use super::hist::new_hist;
-use super::hlog::{self, LoggedInterval};
+use super::hlog::{self, IntervalHead};
+use super::slots::{self, Slots};
 use super::{Outcome, Summary};
 
 /// At most this many blocks per run: longer runs get longer blocks.
 pub const MAX_BLOCKS: usize = 256;
 
 /// At most this many (second, endpoint) cells are kept per run: a run reads
-/// one per endpoint for every second its log has intervals in (about 100
-/// bytes each), so a crafted log of many short lines, or a summary of many
-/// endpoints, is refused here rather than filling memory. A day-long soak
-/// of 190 endpoints fits.
+/// one per endpoint for every second its log has intervals in (8 bytes,
+/// and 8 per SLO bound), so a crafted log of many short lines, or a
+/// summary of many endpoints, is refused here rather than filling memory.
+/// A day-long soak of 185 endpoints fits.
 pub const MAX_SECOND_CELLS: u64 = 16_000_000;
 
 /// Why a run directory could not be read.
@@ -62,18 +66,145 @@ pub enum RunError {
 /// for a quantile), so a sum of these gives the same quantiles as a merge.
 pub type Sparse = Vec<(u64, u64)>;
 
-/// One second of a run: requests completed per endpoint and outcome, and
-/// per endpoint how many non-error requests finished within each of the
-/// latency bounds asked for when loading.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Second {
+/// Per second of a run that recorded requests, in time order: per endpoint
+/// the requests completed (every outcome), and how many good requests (not
+/// an error; a 4xx is the client's, so it counts as good) finished at or
+/// under each latency bound asked for when loading. Flat arrays, one entry
+/// per (second, endpoint): a day-long log is 86,400 seconds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Seconds {
+    endpoints: usize,
+    bounds: usize,
+    index: Vec<u64>,
+    /// `[second * endpoints + endpoint]`.
+    requests: Vec<u64>,
+    /// `[(second * endpoints + endpoint) * bounds + bound]`.
+    within: Vec<u64>,
+}
+
+/// One second of [`Seconds`].
+#[derive(Debug, Clone, Copy)]
+pub struct Second<'a> {
     /// Seconds from the start of the run.
     pub index: u64,
-    /// `[endpoint][outcome]`.
-    pub counts: Vec<[u64; Outcome::COUNT]>,
-    /// `[endpoint][bound]`: good requests (not an error; a 4xx is the
-    /// client's, so it counts as good) at or under the bound.
-    pub within: Vec<Vec<u64>>,
+    bounds: usize,
+    requests: &'a [u64],
+    within: &'a [u64],
+}
+
+impl Second<'_> {
+    /// Requests of endpoint `ep` completed in the second.
+    pub fn requests(&self, ep: usize) -> u64 {
+        self.requests[ep]
+    }
+
+    /// Good requests of endpoint `ep` at or under bound `b`.
+    pub fn within(&self, ep: usize, b: usize) -> u64 {
+        self.within[ep * self.bounds + b]
+    }
+}
+
+impl Seconds {
+    /// No seconds yet, for `endpoints` endpoints and `bounds` bounds.
+    pub fn new(endpoints: usize, bounds: usize) -> Seconds {
+        Seconds {
+            endpoints,
+            bounds,
+            ..Seconds::default()
+        }
+    }
+
+    /// Seconds kept.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether no second recorded requests.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The first and the last second's index.
+    pub fn span(&self) -> Option<(u64, u64)> {
+        Some((*self.index.first()?, *self.index.last()?))
+    }
+
+    /// Each second, in time order.
+    pub fn iter(&self) -> impl Iterator<Item = Second<'_>> + '_ {
+        let (e, b) = (self.endpoints, self.bounds);
+        self.index.iter().enumerate().map(move |(i, &index)| Second {
+            index,
+            bounds: b,
+            requests: &self.requests[i * e..(i + 1) * e],
+            within: &self.within[i * e * b..(i + 1) * e * b],
+        })
+    }
+
+    /// A new last second, every count zero.
+    pub fn push(&mut self, index: u64) {
+        self.index.push(index);
+        self.requests.resize(self.requests.len() + self.endpoints, 0);
+        self.within.resize(self.within.len() + self.endpoints * self.bounds, 0);
+    }
+
+    /// Add to the last second's counts of `ep`: `n` requests, and per
+    /// bound the good ones (saturating: a crafted log's counts may add
+    /// past u64).
+    pub fn add_to_last(&mut self, ep: usize, n: u64, good: impl IntoIterator<Item = u64>) {
+        let Some(i) = self.index.len().checked_sub(1) else {
+            return;
+        };
+        let r = &mut self.requests[i * self.endpoints + ep];
+        *r = r.saturating_add(n);
+        let at = (i * self.endpoints + ep) * self.bounds;
+        for (w, g) in self.within[at..at + self.bounds].iter_mut().zip(good) {
+            *w = w.saturating_add(g);
+        }
+    }
+}
+
+/// One block: where each endpoint's bytes end, and the bytes.
+type PackedBlock = (Box<[u32]>, Box<[u8]>);
+
+/// Each block's latency per endpoint, packed ([`slots::pack`]): at most
+/// [`MAX_BLOCKS`] × endpoints × the slots a block fills, two or three
+/// bytes a slot.
+#[derive(Debug, Clone, Default)]
+pub struct Blocks {
+    blocks: Vec<PackedBlock>,
+}
+
+impl Blocks {
+    /// Blocks kept.
+    pub fn len(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.blocks.is_empty()
+    }
+
+    /// The non-empty slots of endpoint `ep` in block `b`, ascending.
+    pub fn slots(&self, b: usize, ep: usize) -> slots::Unpack<'_> {
+        let Some((ends, bytes)) = self.blocks.get(b) else {
+            return slots::unpack(&[]);
+        };
+        let start = if ep == 0 { 0 } else { ends[ep - 1] as usize };
+        slots::unpack(&bytes[start..ends[ep] as usize])
+    }
+
+    /// Blocks of one endpoint, each a histogram's sparse (value, count)
+    /// pairs: blocks for tests.
+    pub fn from_sparse(blocks: &[Sparse]) -> Blocks {
+        let mut out = Blocks::default();
+        for b in blocks {
+            let mut bytes = Vec::new();
+            slots::pack(b.iter().map(|&(v, c)| (slots::slot_of(v), c)), &mut bytes);
+            out.blocks.push((vec![bytes.len() as u32].into(), bytes.into()));
+        }
+        out
+    }
 }
 
 /// One row of `timeseries.csv`.
@@ -105,13 +236,42 @@ pub struct SeriesRow {
 
 /// The block of seconds being filled while the latency log is read.
 struct OpenBlock {
-    /// Per endpoint.
-    hists: Vec<Histogram<u64>>,
+    /// Per endpoint, counts per slot: allocated when the endpoint is first
+    /// seen (a summary may name a thousand endpoints).
+    dense: Vec<Vec<u64>>,
+    /// Per endpoint, the slots counted in this block, in the order met.
+    touched: Vec<Vec<u32>>,
     /// Which block (0 for the first `block_len` seconds); None before the
     /// first interval.
     id: Option<u64>,
     /// The second of the first interval, where block 0 starts.
     first: Option<u64>,
+}
+
+impl OpenBlock {
+    fn new(endpoints: usize) -> OpenBlock {
+        OpenBlock {
+            dense: vec![Vec::new(); endpoints],
+            touched: vec![Vec::new(); endpoints],
+            id: None,
+            first: None,
+        }
+    }
+
+    /// Count an interval's slots into endpoint `ep`.
+    fn add(&mut self, ep: usize, slots: &[(u32, u64)]) {
+        let dense = &mut self.dense[ep];
+        if dense.is_empty() && !slots.is_empty() {
+            dense.resize(super::hist::SLOTS, 0);
+        }
+        for &(s, c) in slots {
+            let d = &mut dense[s as usize];
+            if *d == 0 {
+                self.touched[ep].push(s);
+            }
+            *d = d.saturating_add(c);
+        }
+    }
 }
 
 /// A run, read back.
@@ -130,14 +290,15 @@ pub struct Run {
     /// `[endpoint][outcome]` over the measured window.
     pub counts: Vec<[u64; Outcome::COUNT]>,
     /// Each second that recorded requests, in time order.
-    pub seconds: Vec<Second>,
+    pub seconds: Seconds,
     /// The latency bounds `Second::within` counts against, in µs.
     pub bounds_us: Vec<u64>,
     /// Seconds per block.
     pub block_len: u64,
-    /// `[block][endpoint]`: latency of each block of `block_len` seconds.
-    pub blocks: Vec<Vec<Sparse>>,
-    /// `timeseries.csv`, warm-up included.
+    /// Latency of each block of `block_len` seconds, per endpoint.
+    pub blocks: Blocks,
+    /// `timeseries.csv`, warm-up included (empty when loaded without it:
+    /// the gate does not read it).
     pub series: Vec<SeriesRow>,
 }
 
@@ -147,6 +308,16 @@ pub struct Run {
 pub fn block_len(n: u64) -> u64 {
     let cube = if n < 27 { 1 } else { (n as f64).cbrt().floor() as u64 };
     cube.max(n.div_ceil(MAX_BLOCKS as u64)).max(1)
+}
+
+/// Whether [`Run::load`] reads `timeseries.csv` (the report plots it; the
+/// gate does not need it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Series {
+    /// Read it into [`Run::series`].
+    Read,
+    /// Leave [`Run::series`] empty.
+    Skip,
 }
 
 /// A histogram as sparse (value, count) pairs.
@@ -159,7 +330,7 @@ pub fn sparse(h: &Histogram<u64>) -> Sparse {
 impl Run {
     /// Read a run directory. `bounds` are the latency bounds to count good
     /// requests against per second (the SLO checks' `latency_le`).
-    pub fn load(dir: &Path, bounds: &[Duration]) -> Result<Run, RunError> {
+    pub fn load(dir: &Path, bounds: &[Duration], series: Series) -> Result<Run, RunError> {
         if !dir.join(super::SUMMARY_FILE).is_file() {
             return Err(RunError::NotARun {
                 dir: dir.display().to_string(),
@@ -170,7 +341,9 @@ impl Run {
         let log_path = dir.join(&summary.files.latency_log);
         let log = hlog::Reader::open(&log_path)?;
         let mut run = Run::from_log(dir, summary, log, bounds)?;
-        run.series = read_series(&dir.join(&run.summary.files.timeseries))?;
+        if series == Series::Read {
+            run.series = read_series(&dir.join(&run.summary.files.timeseries))?;
+        }
         Ok(run)
     }
 
@@ -178,17 +351,14 @@ impl Run {
     /// series (what [`Run::load`] does but for `timeseries.csv`).
     pub fn from_log(dir: &Path, summary: Summary, mut log: hlog::Reader, bounds: &[Duration]) -> Result<Run, RunError> {
         let mut run = Run::empty(dir, summary, bounds);
-        let mut block = OpenBlock {
-            hists: (0..run.endpoints.len()).map(|_| new_hist()).collect(),
-            id: None,
-            first: None,
-        };
+        let mut block = OpenBlock::new(run.endpoints.len());
         let lp = log.path().to_string();
-        while let Some(iv) = log.next_interval()? {
-            run.add_interval(&iv, &mut block, &lp)?;
+        let mut slots = Slots::new();
+        while let Some(head) = log.next_slots(&mut slots)? {
+            run.add_interval(&head, &slots, &mut block, &lp)?;
         }
         if block.id.is_some() {
-            run.flush_block(&mut block.hists);
+            run.flush_block(&mut block);
         }
         Ok(run)
     }
@@ -208,32 +378,38 @@ impl Run {
             latency: (0..n_ep).map(|_| new_hist()).collect(),
             overall: new_hist(),
             counts: vec![[0; Outcome::COUNT]; n_ep],
-            seconds: Vec::new(),
+            seconds: Seconds::new(n_ep, bounds_us.len()),
             bounds_us,
             block_len: block_len(measured),
-            blocks: Vec::new(),
+            blocks: Blocks::default(),
             series: Vec::new(),
             endpoints,
             summary,
         }
     }
 
-    /// One interval of the latency log (`lp`) counted into its second and
-    /// added to the open block, which is flushed first when the interval
-    /// starts a new one.
-    fn add_interval(&mut self, iv: &LoggedInterval, block: &mut OpenBlock, lp: &str) -> Result<(), RunError> {
+    /// One interval of the latency log (`lp`), as its non-empty slots,
+    /// counted into its second and added to the open block, which is
+    /// flushed first when the interval starts a new one.
+    fn add_interval(
+        &mut self,
+        iv: &IntervalHead,
+        slots: &[(u32, u64)],
+        block: &mut OpenBlock,
+        lp: &str,
+    ) -> Result<(), RunError> {
         let (ep, outcome) = self.tag(iv, lp)?;
         let index = iv.start.as_secs();
         let first_index = *block.first.get_or_insert(index);
         let id = index.saturating_sub(first_index) / self.block_len;
         if block.id != Some(id) {
             if block.id.is_some() {
-                self.flush_block(&mut block.hists);
+                self.flush_block(block);
             }
             block.id = Some(id);
         }
-        if self.seconds.last().map(|s| s.index) != Some(index) {
-            if self.seconds.last().is_some_and(|s| s.index > index) {
+        if self.seconds.span().map(|s| s.1) != Some(index) {
+            if self.seconds.span().is_some_and(|s| s.1 > index) {
                 return Err(RunError::Invalid {
                     path: lp.to_string(),
                     message: format!("interval at {index}s comes after a later one: the log is out of order"),
@@ -251,32 +427,23 @@ impl Run {
                     ),
                 });
             }
-            self.seconds.push(Second {
-                index,
-                counts: vec![[0; Outcome::COUNT]; n_ep],
-                within: vec![vec![0; self.bounds_us.len()]; n_ep],
-            });
+            self.seconds.push(index);
         }
-        let h = &iv.hist;
-        let n = h.len();
-        let sec = self.seconds.last_mut().unwrap_or_else(|| unreachable!("pushed above"));
         // Saturating: a crafted log's counts may add past u64.
+        let n = slots.iter().fold(0u64, |n, p| n.saturating_add(p.1));
         let o = outcome.index();
-        sec.counts[ep][o] = sec.counts[ep][o].saturating_add(n);
         self.counts[ep][o] = self.counts[ep][o].saturating_add(n);
-        if !outcome.is_error() {
-            for (slot, &b) in sec.within[ep].iter_mut().zip(&self.bounds_us) {
-                *slot = slot.saturating_add(count_at_or_below(h, b));
-            }
-        }
+        let good = (!outcome.is_error()).then_some(&self.bounds_us);
+        let good = good.into_iter().flatten().map(|&b| slots::count_at_or_below(slots, b));
+        self.seconds.add_to_last(ep, n, good);
         // Into the block only: the block is added to the totals when it
-        // is flushed, one merge per block instead of three per interval.
-        let _ = block.hists[ep].add(h);
+        // is flushed, one pass per block instead of one per interval.
+        block.add(ep, slots);
         Ok(())
     }
 
     /// The endpoint and outcome an interval's `ENDPOINT/OUTCOME` tag names.
-    fn tag(&self, iv: &LoggedInterval, lp: &str) -> Result<(usize, Outcome), RunError> {
+    fn tag(&self, iv: &IntervalHead, lp: &str) -> Result<(usize, Outcome), RunError> {
         let tag = iv.tag.as_deref().unwrap_or("");
         let Some((name, outcome)) = tag.rsplit_once('/') else {
             return Err(RunError::Invalid {
@@ -293,15 +460,22 @@ impl Run {
         Ok((ep, outcome))
     }
 
-    /// Adds the filled block to the list of blocks and to the totals, and
-    /// empties it for the next.
-    fn flush_block(&mut self, block: &mut [Histogram<u64>]) {
-        self.blocks.push(block.iter().map(sparse).collect());
-        for (ep, h) in block.iter_mut().enumerate() {
-            let _ = self.latency[ep].add(&*h);
-            let _ = self.overall.add(&*h);
-            h.reset();
+    /// Packs the filled block into the list of blocks, adds it to the
+    /// totals, and empties it for the next.
+    fn flush_block(&mut self, block: &mut OpenBlock) {
+        let mut ends = Vec::with_capacity(self.endpoints.len());
+        let mut bytes = Vec::new();
+        for (ep, (dense, touched)) in block.dense.iter_mut().zip(&mut block.touched).enumerate() {
+            touched.sort_unstable();
+            let pairs = touched.iter().map(|&s| (s, std::mem::take(&mut dense[s as usize])));
+            let pairs: Slots = pairs.collect();
+            touched.clear();
+            slots::pack(pairs.iter().copied(), &mut bytes);
+            ends.push(u32::try_from(bytes.len()).unwrap_or(u32::MAX));
+            slots::add_to(&mut self.latency[ep], pairs.iter().copied());
+            slots::add_to(&mut self.overall, pairs);
         }
+        self.blocks.blocks.push((ends.into(), bytes.into()));
     }
 
     /// The index of an endpoint by name.
@@ -330,26 +504,6 @@ impl Run {
             }
         }
         c
-    }
-
-    /// Per block, the sparse latency of a set of endpoints merged.
-    pub fn blocks_of(&self, eps: &[usize]) -> Vec<Sparse> {
-        self.blocks
-            .iter()
-            .map(|b| {
-                let mut all: Sparse = eps.iter().flat_map(|&e| b[e].iter().copied()).collect();
-                all.sort_unstable_by_key(|p| p.0);
-                all.dedup_by(|next, kept| {
-                    if next.0 == kept.0 {
-                        kept.1 = kept.1.saturating_add(next.1);
-                        true
-                    } else {
-                        false
-                    }
-                });
-                all
-            })
-            .collect()
     }
 
     /// The measured window in seconds (warm-up excluded).
@@ -508,6 +662,82 @@ mod tests {
         );
         let err = read_series(&path).expect_err("read_series too").to_string();
         assert!(err.contains("timeseries.csv:4:"), "{err}");
+    }
+
+    /// A run read from its log into slots and packed blocks holds what
+    /// adding whole histograms gives: per endpoint the merged latency and
+    /// the counts per outcome, per second the requests and the good ones
+    /// under each bound, per block and endpoint the merged buckets.
+    #[test]
+    fn a_log_reads_as_whole_histograms_add() {
+        use crate::results::hist::encode;
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/run/summary.json");
+        let text = std::fs::read_to_string(&path).expect("seed summary");
+        let mut summary = super::super::summary_from_str(&text, &path).expect("summary");
+        summary.run.measured_s = 300.0;
+        let names: Vec<String> = summary.endpoints.iter().map(|e| e.name.clone()).collect();
+        let outcomes = [Outcome::S2xx, Outcome::S4xx, Outcome::S5xx, Outcome::Timeout];
+        let bounds_us = [800u64, 5_000, 250_000];
+        let block = block_len(301);
+        let (mut x, mut log) = (7u64, String::from("#[StartTime: 0.000]\n"));
+        let mut latency: Vec<Histogram<u64>> = names.iter().map(|_| new_hist()).collect();
+        let mut blocks: Vec<Vec<Histogram<u64>>> = Vec::new();
+        // [second][endpoint]: requests, and good ones per bound.
+        let mut per_second: Vec<Vec<(u64, Vec<u64>)>> = Vec::new();
+        let mut counts = vec![[0u64; Outcome::COUNT]; names.len()];
+        for sec in 3..300u64 {
+            if sec % 17 == 0 {
+                continue; // a second without intervals
+            }
+            let k = ((sec - 3) / block) as usize;
+            if blocks.len() <= k {
+                blocks.push(names.iter().map(|_| new_hist()).collect());
+            }
+            let mut row = vec![(0u64, vec![0u64; bounds_us.len()]); names.len()];
+            for (ep, name) in names.iter().enumerate() {
+                for &o in &outcomes[..1 + (sec as usize + ep) % outcomes.len()] {
+                    let mut h = new_hist();
+                    for _ in 0..(sec * 7 + ep as u64) % 40 {
+                        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        record(&mut h, 100 + (x >> 33) % (1 << (8 + (x >> 60))) * 37);
+                    }
+                    log.push_str(&format!("Tag={name}/{},{sec}.000,1.000,1.0,{}\n", o.name(), encode(&h)));
+                    latency[ep].add(&h).expect("add");
+                    blocks[k][ep].add(&h).expect("add");
+                    counts[ep][o.index()] += h.len();
+                    row[ep].0 += h.len();
+                    if !o.is_error() {
+                        for (g, &b) in row[ep].1.iter_mut().zip(&bounds_us) {
+                            *g += count_at_or_below(&h, b);
+                        }
+                    }
+                }
+            }
+            per_second.push(row);
+        }
+        let reader = hlog::Reader::new("t.hlog".into(), Box::new(std::io::Cursor::new(log.into_bytes())));
+        let bounds: Vec<Duration> = bounds_us.iter().map(|&b| Duration::from_micros(b)).collect();
+        let run = Run::from_log(Path::new("t"), summary, reader, &bounds).expect("run");
+        assert_eq!(run.latency, latency);
+        let mut overall = new_hist();
+        latency.iter().for_each(|h| overall.add(h).expect("add"));
+        assert_eq!(run.overall, overall);
+        assert_eq!(run.counts, counts);
+        assert_eq!(run.seconds.len(), per_second.len());
+        for (sec, want) in run.seconds.iter().zip(&per_second) {
+            for (ep, (n, good)) in want.iter().enumerate() {
+                assert_eq!(sec.requests(ep), *n, "second {}", sec.index);
+                for (b, g) in good.iter().enumerate() {
+                    assert_eq!(sec.within(ep, b), *g, "second {} bound {b}", sec.index);
+                }
+            }
+        }
+        assert_eq!(run.blocks.len(), blocks.len());
+        for (k, per_ep) in blocks.iter().enumerate() {
+            for (ep, h) in per_ep.iter().enumerate() {
+                assert_eq!(run.blocks.slots(k, ep).collect::<Slots>(), slots::of(h), "block {k}");
+            }
+        }
     }
 
     #[test]

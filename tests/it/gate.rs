@@ -14,7 +14,7 @@ use loadline::gate::eval;
 use loadline::gate::policy::{self, Action, Policy, Quantile};
 use loadline::gate::verdict::{CheckKind, CheckResult, Decision, Op, Outcome, Scope, Verdict};
 use loadline::gate::Options;
-use loadline::results::run::Run;
+use loadline::results::run::{Run, Series};
 use loadline::sample::TargetConfig;
 
 use crate::support::*;
@@ -469,7 +469,7 @@ fn baseline_comparison_tells_noise_from_regressions() {
     // A noise floor from the A/A pair as the tolerance: still fails the slowdown.
     let runs: Vec<Run> = [&base, &again]
         .iter()
-        .map(|d| Run::load(d, &[]).expect("run"))
+        .map(|d| Run::load(d, &[], Series::Read).expect("run"))
         .collect();
     let qs: Vec<Quantile> = ["p50", "p99", "p99.9"]
         .iter()

@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use loadline::gate::{eval, policy, Decision};
-use loadline::results::run::Run;
+use loadline::results::run::{Run, Series};
 use loadline::sample::TargetConfig;
 
 use crate::support::*;
@@ -79,7 +79,7 @@ fn candidate_and_baseline() -> (Scratch, Scratch, Vec<String>) {
 }
 
 fn load(scratch: &Scratch) -> Run {
-    let mut r = Run::load(&scratch.path("out"), &[]).expect("load run");
+    let mut r = Run::load(&scratch.path("out"), &[], Series::Read).expect("load run");
     rename_endpoint(&mut r, 1, NASTY_ENDPOINT);
     r
 }
@@ -421,7 +421,7 @@ endpoints: [{name: root, weight: 1, path: /}]
     let t = plain_target();
     let urls = vec![t.base_url()];
     run(&scratch, profile(&scratch, text, &t.base_url()), 1);
-    let closed = Run::load(&scratch.path("out"), &[]).expect("load");
+    let closed = Run::load(&scratch.path("out"), &[], Series::Read).expect("load");
     assert_eq!(closed.summary.rate.target_per_s, None);
 
     let html = loadline::report::render(&closed, None, None);
@@ -442,7 +442,7 @@ endpoints: [{name: root, weight: 1, path: /}]
         h.reset();
     }
     empty.series.clear();
-    empty.seconds.clear();
+    empty.seconds = loadline::results::run::Seconds::default();
     let s = &mut empty.summary;
     s.totals = loadline::results::summary::Totals {
         requests: 0,
@@ -549,7 +549,7 @@ fn time_plots_end_at_the_run_and_tables_sit_in_scroll_boxes() {
         2,
     );
     assert_eq!(report.summary.run.measured_s, 2.4);
-    let r = Run::load(&scratch.path("out"), &[]).expect("load");
+    let r = Run::load(&scratch.path("out"), &[], Series::Read).expect("load");
     let last = r.series.last().expect("a time series");
     assert_eq!(last.second, 3, "the last interval is [3, 3.4)");
     let html = loadline::report::render(&r, Some(&r), None);
@@ -642,7 +642,7 @@ clients:
     });
     let urls = vec![t.base_url()];
     run(&scratch, profile(&scratch, text, &t.base_url()), 1);
-    let r = Run::load(&scratch.path("out"), &[]).expect("load");
+    let r = Run::load(&scratch.path("out"), &[], Series::Read).expect("load");
     let s = &r.summary;
     assert_eq!(s.clients.len(), 2, "{:?}", s.clients);
     assert!(s.retried_stale > 0 && !s.errors_by_kind.is_empty(), "{s:?}");

@@ -19,17 +19,14 @@ pub fn budget_rows(run: &Run, slices: &[Slice], le: Duration, target: f64, burn:
     let mut rows = Vec::new();
     for s in slices {
         // Per second from the first to the last second with data: requests and bad ones.
-        let (first, last) = match (run.seconds.first(), run.seconds.last()) {
-            (Some(f), Some(l)) => (f.index, l.index),
-            _ => (0, 0),
-        };
+        let (first, last) = run.seconds.span().unwrap_or((0, 0));
         let len = (last - first + 1) as usize;
         let (mut total, mut bad) = (vec![0u64; len], vec![0u64; len]);
-        for sec in &run.seconds {
+        for sec in run.seconds.iter() {
             let i = (sec.index - first) as usize;
             for &e in &s.endpoints {
-                let n: u64 = sec.counts[e].iter().sum();
-                let good = b.map_or(0, |b| sec.within[e][b]);
+                let n = sec.requests(e);
+                let good = b.map_or(0, |b| sec.within(e, b));
                 total[i] += n;
                 bad[i] += n - good.min(n);
             }
@@ -156,7 +153,7 @@ fn burn_row(scope: Scope, w: &BurnWindow, total: &[u64], bad: &[u64], budget: f6
 
 #[cfg(test)]
 mod tests {
-    use super::super::rows::tests::{empty_run, endpoint, overall, second};
+    use super::super::rows::tests::{empty_run, endpoint, overall, seconds_of};
     use super::*;
 
     fn window(long: u64, short: u64, factor: f64) -> BurnWindow {
@@ -206,7 +203,7 @@ mod tests {
     fn run_of(endpoints: &[&str], seconds: &[&[(u64, u64)]]) -> Run {
         let mut run = empty_run(endpoints);
         run.bounds_us = vec![1000];
-        run.seconds = seconds.iter().zip(0..).map(|(s, i)| second(i, s)).collect();
+        run.seconds = seconds_of(seconds);
         run
     }
 

@@ -53,7 +53,7 @@ pub(super) mod tests {
 
     use super::*;
     use crate::results::hist::{new_hist, record};
-    use crate::results::run::{Run, Second};
+    use crate::results::run::{Blocks, Run, Seconds};
     use crate::results::summary::{
         Files, HistogramLayout, LagStats, Model, ProfileInfo, RateInfo, ReadWrite, RunInfo, ScheduleInfo, Summary,
         TargetInfo, Totals,
@@ -155,10 +155,10 @@ pub(super) mod tests {
             latency: endpoints.iter().map(|_| new_hist()).collect(),
             overall: new_hist(),
             counts: vec![[0; Status::COUNT]; endpoints.len()],
-            seconds: Vec::new(),
+            seconds: Seconds::new(endpoints.len(), 0),
             bounds_us: Vec::new(),
             block_len: 1,
-            blocks: Vec::new(),
+            blocks: Blocks::default(),
             series: Vec::new(),
         }
     }
@@ -174,21 +174,17 @@ pub(super) mod tests {
         run.counts[ep][status.index()] += n;
     }
 
-    /// One second of a run for the budget check: per endpoint, `(requests, good)` where good
-    /// means not an error and within `run.bounds_us[0]`.
-    pub(in crate::gate::check) fn second(index: u64, per_endpoint: &[(u64, u64)]) -> Second {
-        Second {
-            index,
-            counts: per_endpoint
-                .iter()
-                .map(|&(n, _)| {
-                    let mut c = [0; Status::COUNT];
-                    c[Status::S2xx.index()] = n;
-                    c
-                })
-                .collect(),
-            within: per_endpoint.iter().map(|&(_, good)| vec![good]).collect(),
+    /// Seconds 0, 1, ... of a run for the budget check: per second and endpoint,
+    /// `(requests, good)` where good means not an error and within `run.bounds_us[0]`.
+    pub(in crate::gate::check) fn seconds_of(seconds: &[&[(u64, u64)]]) -> Seconds {
+        let mut out = Seconds::new(seconds.first().map_or(0, |s| s.len()), 1);
+        for (i, per_endpoint) in (0..).zip(seconds) {
+            out.push(i);
+            for (ep, &(n, good)) in per_endpoint.iter().enumerate() {
+                out.add_to_last(ep, n, [good]);
+            }
         }
+        out
     }
 
     /// The whole run, merging `endpoints`.
