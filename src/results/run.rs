@@ -114,6 +114,18 @@ impl Seconds {
         }
     }
 
+    /// No seconds yet, with room for `seconds` of them made at once (a
+    /// run's length is known from its summary: no doubling as they come).
+    pub fn with_capacity(endpoints: usize, bounds: usize, seconds: usize) -> Seconds {
+        Seconds {
+            endpoints,
+            bounds,
+            index: Vec::with_capacity(seconds),
+            requests: Vec::with_capacity(seconds * endpoints),
+            within: Vec::with_capacity(seconds * endpoints * bounds),
+        }
+    }
+
     /// Seconds kept.
     pub fn len(&self) -> usize {
         self.index.len()
@@ -378,7 +390,14 @@ impl Run {
             latency: (0..n_ep).map(|_| new_hist()).collect(),
             overall: new_hist(),
             counts: vec![[0; Outcome::COUNT]; n_ep],
-            seconds: Seconds::new(n_ep, bounds_us.len()),
+            // Room for the seconds the summary says the run measured, up to
+            // 12 days and the cells a run may have (a crafted `measured_s`
+            // reserves no more).
+            seconds: Seconds::with_capacity(
+                n_ep,
+                bounds_us.len(),
+                measured.min(1 << 20).min(MAX_SECOND_CELLS / n_ep.max(1) as u64) as usize,
+            ),
             bounds_us,
             block_len: block_len(measured),
             blocks: Blocks::default(),
