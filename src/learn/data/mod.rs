@@ -171,8 +171,17 @@ pub fn profile(src: &mut dyn Source, opts: &Options, prf: &Prf) -> Result<Profil
     })
 }
 
+/// The tables `loadline synth` keeps in a database it seeded to know what
+/// it wrote there: loadline's, not the application's, so not learned
+/// unless `--tables` names them.
+pub const BOOKKEEPING_TABLES: [&str; 2] = ["loadline_seed_runs", "loadline_seed_shards"];
+
 fn select(all: Vec<TableInfo>, opts: &Options, name: &str) -> Result<Vec<TableInfo>, Error> {
     let Some(want) = &opts.tables else {
+        let all: Vec<TableInfo> = all
+            .into_iter()
+            .filter(|t| !BOOKKEEPING_TABLES.contains(&t.name.as_str()))
+            .collect();
         if all.is_empty() {
             return Err(SourceError::Empty(name.to_string()).into());
         }

@@ -643,3 +643,33 @@ fn references_that_close_a_cycle_are_left_out() {
     assert!(text.contains("b_id: {ref: b.id"), "{text}");
     assert!(!p.fks.iter().any(|f| f.table == f.parent), "{text}");
 }
+
+/// A database loadline seeded holds its bookkeeping tables (empty ones
+/// too, as after a reset): they are left out unless `--tables` names them.
+#[test]
+fn loadline_bookkeeping_tables_are_not_learned() {
+    let users = (
+        info("users", &["id"]),
+        (1..=50).map(|i| vec![Some(i.to_string())]).collect(),
+    );
+    let runs = (info("loadline_seed_runs", &["table_name"]), Vec::new());
+    let shards = (
+        info("loadline_seed_shards", &["table_name"]),
+        vec![vec![Some("users".into())]],
+    );
+    let mut src = Memory {
+        tables: vec![users, runs, shards],
+    };
+    let (p, text) = learn(&mut src, &Options::default());
+    assert_eq!(
+        p.tables.iter().map(|t| t.info.name.as_str()).collect::<Vec<_>>(),
+        ["users"]
+    );
+    assert!(!text.contains("loadline_seed"), "{text}");
+    let named = Options {
+        tables: Some(vec!["loadline_seed_runs".into()]),
+        ..Options::default()
+    };
+    let e = profile(&mut src, &named, &prf()).unwrap_err().to_string();
+    assert!(e.contains("`loadline_seed_runs` has no rows"), "{e}");
+}
