@@ -216,14 +216,8 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
         threads.push(spawn_worker(w, launch.spec(w, tx.clone()), gates.clone())?);
     }
     drop(tx);
-    let Clock {
-        start,
-        t0,
-        late,
-        run_id,
-        writer,
-    } = start_clock(&gates, &profile, opts);
-    let mut writer = match writer {
+    let clock = start_clock(&gates, &profile, opts);
+    let mut writer = match clock.writer {
         Ok(w) => w,
         Err(source) => {
             for t in threads {
@@ -262,10 +256,11 @@ pub fn run(profile: Profile, opts: &RunOptions) -> Result<RunReport, Error> {
         late_threshold: opts.late_threshold,
         shard: opts.shard,
         attempt: opts.attempt,
-        run_id,
-        late_start: late,
-        start_wall: t0,
-        elapsed: start.elapsed(),
+        run_id: clock.run_id,
+        late_start: clock.late,
+        start_wall: clock.t0,
+        elapsed: clock.start.elapsed(),
+        cpu: super::summary::process_cpu().saturating_sub(clock.cpu_at_start),
         ended_wall: SystemTime::now(),
         interrupted: opts.stop.load(Ordering::Relaxed),
     };
@@ -375,6 +370,8 @@ struct Clock {
     late: Duration,
     run_id: String,
     writer: std::io::Result<ResultWriter>,
+    /// The process's CPU time when the clock started.
+    cpu_at_start: Duration,
 }
 
 /// `t` truncated to a whole millisecond (T0 is recorded in ms).
@@ -449,6 +446,7 @@ fn start_clock(gates: &Gates, profile: &Profile, opts: &RunOptions) -> Clock {
         late,
         run_id,
         writer,
+        cpu_at_start: super::summary::process_cpu(),
     }
 }
 

@@ -34,7 +34,34 @@ pub(super) struct SummaryContext {
     pub start_wall: SystemTime,
     pub ended_wall: SystemTime,
     pub elapsed: Duration,
+    /// The process's CPU time over `elapsed`.
+    pub cpu: Duration,
     pub interrupted: bool,
+}
+
+/// CPU time (user and system, every thread) this process has used.
+pub(super) fn process_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(
+        u64::try_from(t.tv_sec).unwrap_or(0),
+        u32::try_from(t.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// What the run cost: its CPU, the share of its workers' it was, and
+/// requests per CPU-second. `None` when no CPU time was measured.
+fn generator_info(s: &Summary, ctx: &SummaryContext) -> Option<GeneratorInfo> {
+    let cpu = ctx.cpu.as_secs_f64();
+    if cpu <= 0.0 {
+        return None;
+    }
+    let capacity = ctx.elapsed.as_secs_f64() * f64::from(ctx.workers.max(1));
+    let requests = s.totals.requests + s.totals.warmup_requests + s.clients.iter().map(|c| c.requests).sum::<u64>();
+    Some(GeneratorInfo {
+        cpu_s: round(cpu, 3),
+        cpu_share: if capacity > 0.0 { round(cpu / capacity, 3) } else { 0.0 },
+        requests_per_cpu_s: round(requests as f64 / cpu, 1),
+    })
 }
 
 /// The summary of a finished run.
@@ -49,7 +76,7 @@ pub(super) fn summarize(
     let read = b.sum(|f| f.read);
     let write = b.sum(|f| f.write);
     let clients = clients(profile, finals, b.all.len());
-    Summary {
+    let mut s = Summary {
         schema_version: SCHEMA_VERSION,
         loadline_version: env!("CARGO_PKG_VERSION").to_string(),
         profile: profile_info(profile),
@@ -77,7 +104,29 @@ pub(super) fn summarize(
         },
         clients,
         histogram: HistogramLayout::default(),
+        generator: None,
+    };
+    s.generator = generator_info(&s, &ctx);
+    if let Some(g) = s
+        .generator
+        .as_ref()
+        .filter(|g| s.rate.achieved_ratio.is_some() && g.cpu_share >= CPU_SATURATED)
+    {
+        let cpu = format!(
+            "the generator used {:.0}% of the CPU its {} worker thread(s) could use ({:.2} CPU-s in {:.1} s): with so little to spare it cannot be trusted to keep the schedule",
+            g.cpu_share * 100.0,
+            ctx.workers,
+            g.cpu_s,
+            ctx.elapsed.as_secs_f64()
+        );
+        let sched = &mut s.schedule;
+        sched.generator_saturated = true;
+        sched.saturation_reason = Some(match sched.saturation_reason.take() {
+            Some(r) => format!("{r}; {cpu}"),
+            None => cpu,
+        });
     }
+    s
 }
 
 /// The client classes' latency over the run, per class and outcome, the

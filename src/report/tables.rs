@@ -207,8 +207,16 @@ fn generator_fact(s: &Summary) -> String {
     } else {
         "kept up".into()
     };
+    let cpu = s.generator.as_ref().map_or(String::new(), |g| {
+        format!(
+            "; {:.2} CPU-s, {:.0}% of its workers', {:.0} requests per CPU-second",
+            g.cpu_s,
+            g.cpu_share * 100.0,
+            g.requests_per_cpu_s
+        )
+    });
     format!(
-        "{generator} (send lag p99 {}, {} late, {} dropped)",
+        "{generator} (send lag p99 {}, {} late, {} dropped{cpu})",
         us(sched.lag_us.p99),
         sched.late_requests,
         sched.dropped_requests

@@ -545,6 +545,7 @@ fn merged_summary(
         errors_by_kind: merged_kinds(shards),
         retried_stale: sum(&|s| s.retried_stale),
         outcomes,
+        generator: merged_generator(shards),
         read_write: ReadWrite {
             read,
             write,
@@ -558,6 +559,23 @@ fn merged_summary(
             ..first.files.clone()
         },
         histogram: first.histogram.clone(),
+    })
+}
+
+/// What the shards' generators cost together: CPU-seconds added, the share
+/// of every shard's workers over its own wall time, requests per CPU-second
+/// over all of them. `None` unless every shard measured its CPU.
+fn merged_generator(shards: &[Shard]) -> Option<GeneratorInfo> {
+    let (mut cpu, mut capacity, mut requests) = (0.0, 0.0, 0u64);
+    for s in shards.iter().map(|s| &s.summary) {
+        cpu += s.generator.as_ref()?.cpu_s;
+        capacity += s.run.elapsed_s * f64::from(s.run.workers.max(1));
+        requests += s.totals.requests + s.totals.warmup_requests + s.clients.iter().map(|c| c.requests).sum::<u64>();
+    }
+    (cpu > 0.0).then(|| GeneratorInfo {
+        cpu_s: round(cpu, 3),
+        cpu_share: if capacity > 0.0 { round(cpu / capacity, 3) } else { 0.0 },
+        requests_per_cpu_s: round(requests as f64 / cpu, 1),
     })
 }
 

@@ -43,6 +43,9 @@ pub struct Summary {
     /// (HTTP/2) the server said it never processed them (not errors).
     #[serde(default)]
     pub retried_stale: u64,
+    /// What generating the load cost (absent in files of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<GeneratorInfo>,
     /// Measured requests to read and to write endpoints.
     pub read_write: ReadWrite,
     /// Per endpoint, in the profile's order.
@@ -224,6 +227,28 @@ pub struct RateInfo {
     /// sent / target (open model); below 0.99 the run did not deliver its load.
     pub achieved_ratio: Option<f64>,
 }
+
+/// What generating the load cost the machine it ran on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GeneratorInfo {
+    /// CPU-seconds (user and system, every thread) the loadline process
+    /// used from the start of the load to its end. With `loadline demo`,
+    /// whose built-in target runs in the same process, the target's too.
+    pub cpu_s: f64,
+    /// `cpu_s` over the load's wall time times the worker threads: the
+    /// share of the CPU the workers could have used (1.0: every worker busy
+    /// all the time). An open-model run at or above
+    /// [`CPU_SATURATED`] counts as saturated.
+    pub cpu_share: f64,
+    /// Requests completed per CPU-second: the warm-up's, the measured ones
+    /// and the client classes' together.
+    pub requests_per_cpu_s: f64,
+}
+
+/// The share of its workers' CPU ([`GeneratorInfo::cpu_share`]) at which an
+/// open-model run's generator counts as saturated: with less than a tenth
+/// of its CPU to spare, it cannot be trusted to keep the schedule.
+pub const CPU_SATURATED: f64 = 0.9;
 
 /// Quantiles of schedule lag, in microseconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

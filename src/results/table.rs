@@ -243,6 +243,16 @@ fn schedule(out: &mut String, s: &Summary) {
         sc.late_threshold_ms,
         sc.dropped_requests
     );
+    if let Some(g) = &s.generator {
+        let _ = writeln!(
+            out,
+            "  generator: {:.2} CPU-s, {:.0}% of its {} worker(s); {:.0} requests per CPU-second",
+            g.cpu_s,
+            g.cpu_share * 100.0,
+            s.run.workers,
+            g.requests_per_cpu_s
+        );
+    }
     if sc.generator_saturated {
         let _ = writeln!(
             out,

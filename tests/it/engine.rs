@@ -44,6 +44,17 @@ fn open_model_keeps_its_rate() {
         );
         // On a busy machine the generator may be short of CPU; it must then say why.
         assert_eq!(s.schedule.generator_saturated, s.schedule.saturation_reason.is_some());
+        // What the load cost: CPU-seconds, their share, requests per CPU-second.
+        let g = s.generator.as_ref().expect("the generator's CPU is measured");
+        assert!(g.cpu_s > 0.0 && g.cpu_share > 0.0, "{g:?}");
+        let done = (s.totals.requests + s.totals.warmup_requests) as f64;
+        let per_cpu = done / g.cpu_s;
+        assert!((g.requests_per_cpu_s - per_cpu).abs() <= 0.01 * per_cpu + 1.0, "{g:?}");
+        let share = g.cpu_s / (s.run.elapsed_s * f64::from(s.run.workers));
+        assert!((g.cpu_share - share).abs() < 0.01, "{g:?} {share}");
+        if g.cpu_share >= loadline::results::summary::CPU_SATURATED {
+            assert!(s.schedule.generator_saturated, "{:?}", s.schedule);
+        }
     }
 }
 

@@ -175,6 +175,18 @@ fn three_shards_merge_into_exactly_the_unsharded_run() {
     assert_eq!(m.rate.target_requests, u.rate.target_requests);
     assert_eq!(m.totals.requests, u.totals.requests);
     assert_eq!(m.read_write, u.read_write);
+    // The shards' CPU-seconds add up; requests per CPU-second are over all of them.
+    let cpu: f64 = shards
+        .iter()
+        .map(|d| summary(d).generator.expect("a shard's CPU").cpu_s)
+        .sum();
+    let g = m.generator.clone().expect("the merged CPU");
+    assert!((g.cpu_s - cpu).abs() < 0.01, "{g:?} {cpu}");
+    let done = (m.totals.requests + m.totals.warmup_requests) as f64;
+    assert!(
+        (g.requests_per_cpu_s - done / g.cpu_s).abs() <= 0.01 * done / g.cpu_s + 1.0,
+        "{g:?}"
+    );
     let per_endpoint = |s: &Summary| -> Vec<(String, u64, BTreeMap<String, u64>)> {
         s.endpoints
             .iter()

@@ -132,6 +132,7 @@ pub(super) mod tests {
             errors_by_class: BTreeMap::new(),
             errors_by_kind: BTreeMap::new(),
             retried_stale: 0,
+            generator: None,
             read_write: ReadWrite {
                 read: 0,
                 write: 0,
