@@ -51,17 +51,8 @@ pub(super) fn process_cpu() -> Duration {
 /// What the run cost: its CPU, the share of its workers' it was, and
 /// requests per CPU-second. `None` when no CPU time was measured.
 fn generator_info(s: &Summary, ctx: &SummaryContext) -> Option<GeneratorInfo> {
-    let cpu = ctx.cpu.as_secs_f64();
-    if cpu <= 0.0 {
-        return None;
-    }
     let capacity = ctx.elapsed.as_secs_f64() * f64::from(ctx.workers.max(1));
-    let requests = s.totals.requests + s.totals.warmup_requests + s.clients.iter().map(|c| c.requests).sum::<u64>();
-    Some(GeneratorInfo {
-        cpu_s: round(cpu, 3),
-        cpu_share: if capacity > 0.0 { round(cpu / capacity, 3) } else { 0.0 },
-        requests_per_cpu_s: round(requests as f64 / cpu, 1),
-    })
+    GeneratorInfo::new(ctx.cpu.as_secs_f64(), capacity, s.requests_completed())
 }
 
 /// The summary of a finished run.

@@ -570,13 +570,9 @@ fn merged_generator(shards: &[Shard]) -> Option<GeneratorInfo> {
     for s in shards.iter().map(|s| &s.summary) {
         cpu += s.generator.as_ref()?.cpu_s;
         capacity += s.run.elapsed_s * f64::from(s.run.workers.max(1));
-        requests += s.totals.requests + s.totals.warmup_requests + s.clients.iter().map(|c| c.requests).sum::<u64>();
+        requests += s.requests_completed();
     }
-    (cpu > 0.0).then(|| GeneratorInfo {
-        cpu_s: round(cpu, 3),
-        cpu_share: if capacity > 0.0 { round(cpu / capacity, 3) } else { 0.0 },
-        requests_per_cpu_s: round(requests as f64 / cpu, 1),
-    })
+    GeneratorInfo::new(cpu, capacity, requests)
 }
 
 /// Failures per kind: the shards' counts added, exactly.

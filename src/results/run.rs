@@ -208,7 +208,8 @@ impl Blocks {
 
     /// Blocks of one endpoint, each a histogram's sparse (value, count)
     /// pairs: blocks for tests.
-    pub fn from_sparse(blocks: &[Sparse]) -> Blocks {
+    #[cfg(test)]
+    pub(crate) fn from_sparse(blocks: &[Sparse]) -> Blocks {
         let mut out = Blocks::default();
         for b in blocks {
             let mut bytes = Vec::new();
@@ -533,8 +534,10 @@ impl Run {
 }
 
 /// Requests in `h` at or under `bound` µs, at the histogram's precision
-/// (values within 0.1% of the bound count as equal to it).
-pub fn count_at_or_below(h: &Histogram<u64>, bound: u64) -> u64 {
+/// (values within 0.1% of the bound count as equal to it): the whole-
+/// histogram reference the tests hold [`slots::count_at_or_below`] to.
+#[cfg(test)]
+pub(crate) fn count_at_or_below(h: &Histogram<u64>, bound: u64) -> u64 {
     if h.is_empty() || bound < h.min() {
         return 0;
     }

@@ -245,6 +245,31 @@ pub struct GeneratorInfo {
     pub requests_per_cpu_s: f64,
 }
 
+impl GeneratorInfo {
+    /// `cpu_s` CPU-seconds spent against `capacity` worker-seconds (wall
+    /// time times worker threads) to complete `requests`; `None` when no
+    /// CPU time was measured.
+    pub fn new(cpu_s: f64, capacity: f64, requests: u64) -> Option<GeneratorInfo> {
+        (cpu_s > 0.0).then(|| GeneratorInfo {
+            cpu_s: round(cpu_s, 3),
+            cpu_share: if capacity > 0.0 {
+                round(cpu_s / capacity, 3)
+            } else {
+                0.0
+            },
+            requests_per_cpu_s: round(requests as f64 / cpu_s, 1),
+        })
+    }
+}
+
+impl Summary {
+    /// Requests completed in all: the warm-up's, the measured ones and the
+    /// client classes'.
+    pub fn requests_completed(&self) -> u64 {
+        self.totals.requests + self.totals.warmup_requests + self.clients.iter().map(|c| c.requests).sum::<u64>()
+    }
+}
+
 /// The share of its workers' CPU ([`GeneratorInfo::cpu_share`]) at which an
 /// open-model run's generator counts as saturated: with less than a tenth
 /// of its CPU to spare, it cannot be trusted to keep the schedule.
