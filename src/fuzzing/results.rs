@@ -116,9 +116,13 @@ pub fn summary(data: &[u8]) -> Result<(), Violation> {
             return Ok(());
         }
     };
-    for h in [&s.schedule.lag_histogram, &s.schedule.loop_lag_histogram]
-        .into_iter()
-        .flatten()
+    for h in [
+        &s.schedule.lag_histogram,
+        &s.schedule.loop_lag_histogram,
+        &s.schedule.send_lag_histogram,
+    ]
+    .into_iter()
+    .flatten()
     {
         let _ = hist::decode(h);
     }

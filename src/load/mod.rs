@@ -12,6 +12,7 @@ pub mod recorder;
 pub mod schedule;
 pub mod stop;
 mod summary;
+mod timer;
 mod worker;
 
 pub use engine::{run, Error, RunOptions, RunReport};

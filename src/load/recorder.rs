@@ -43,6 +43,9 @@ pub(crate) struct WorkerTotals {
     pub lag: Histogram<u64>,
     /// Event-loop oversleep, µs.
     pub loop_lag: Histogram<u64>,
+    /// Open model: the lag of requests whose connection was free and waiting
+    /// for their instant (the generator's own lateness), µs.
+    pub send_lag: Histogram<u64>,
     pub late: u64,
     pub warmup_requests: u64,
     /// Requests intended in the measured window (open model), sent or not.
@@ -139,6 +142,7 @@ impl Recorder {
                 write: 0,
                 lag: new_hist(),
                 loop_lag: new_hist(),
+                send_lag: new_hist(),
                 late: 0,
                 warmup_requests: 0,
                 intended: 0,

@@ -311,9 +311,11 @@ impl<'a> Builder<'a> {
         let planned = self.profile.duration.as_secs_f64();
         let mut lag = new_hist();
         let mut loop_lag = new_hist();
+        let mut send_lag = new_hist();
         for f in self.finals {
             let _ = lag.add(&f.lag);
             let _ = loop_lag.add(&f.loop_lag);
+            let _ = send_lag.add(&f.send_lag);
         }
         let intended = self.sum(|f| f.intended);
         let dropped = self.sum(|f| f.dropped);
@@ -335,7 +337,14 @@ impl<'a> Builder<'a> {
         };
         let lag_q = |h: &Histogram<u64>, q: f64| if h.is_empty() { 0 } else { h.value_at_quantile(q) };
         let loop_p99 = lag_q(&loop_lag, 0.99);
-        let reason = self.saturation_reason(loop_p99, ratio, dropped, late);
+        let stats = |h: &Histogram<u64>| LagStats {
+            p50: lag_q(h, 0.5),
+            p99: lag_q(h, 0.99),
+            max: if h.is_empty() { 0 } else { h.max() },
+        };
+        let send_lag_us = stats(&send_lag);
+        let send_p99 = (send_lag.len() >= SEND_LAG_MIN_REQUESTS).then_some(send_lag_us.p99);
+        let reason = self.saturation_reason(loop_p99, send_p99, ratio, dropped, late);
         let rate = RateInfo {
             target_per_s,
             peak_target_per_s: peak,
@@ -345,11 +354,8 @@ impl<'a> Builder<'a> {
             achieved_ratio: ratio,
         };
         let schedule = ScheduleInfo {
-            lag_us: LagStats {
-                p50: lag_q(&lag, 0.5),
-                p99: lag_q(&lag, 0.99),
-                max: if lag.is_empty() { 0 } else { lag.max() },
-            },
+            lag_us: stats(&lag),
+            send_lag_us,
             late_requests: late,
             late_threshold_ms: self.ctx.late_threshold.as_millis() as u64,
             dropped_requests: dropped,
@@ -358,18 +364,33 @@ impl<'a> Builder<'a> {
             saturation_reason: reason,
             lag_histogram: Some(crate::results::hist::encode(&lag)),
             loop_lag_histogram: Some(crate::results::hist::encode(&loop_lag)),
+            send_lag_histogram: Some(crate::results::hist::encode(&send_lag)),
         };
         (rate, schedule)
     }
 
-    /// Why the schedule was not kept, if it was not: the generator's own CPU, or too few
-    /// connections for what the target's latency allows.
-    fn saturation_reason(&self, loop_p99: u64, ratio: Option<f64>, dropped: u64, late: u64) -> Option<String> {
+    /// Why the schedule was not kept, if it was not: the generator's own CPU or timer, or
+    /// too few connections for what the target's latency allows.
+    fn saturation_reason(
+        &self,
+        loop_p99: u64,
+        send_p99: Option<u64>,
+        ratio: Option<f64>,
+        dropped: u64,
+        late: u64,
+    ) -> Option<String> {
         let mut reasons = Vec::new();
         if loop_p99 > LOOP_LAG_LIMIT_US {
             reasons.push(format!(
                 "the generator's event loop ran {} late (p99): it was short of CPU, so requests went out later than intended (see schedule.lag_us) and latencies include that delay",
                 crate::results::fmt_us(loop_p99)
+            ));
+        }
+        if let Some(send_p99) = send_p99.filter(|p| *p > SEND_LAG_LIMIT_US) {
+            reasons.push(format!(
+                "requests went out {} after their instants (p99) although a connection was free and waiting for each (schedule.send_lag_us; the limit is {}): the generator's timer or event loop could not keep the schedule",
+                crate::results::fmt_us(send_p99),
+                crate::results::fmt_us(SEND_LAG_LIMIT_US)
             ));
         }
         if let Some(r) = ratio.filter(|r| !self.ctx.interrupted && *r < 0.99) {
@@ -464,5 +485,69 @@ impl<'a> Builder<'a> {
                 })
                 .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::load::recorder::Recorder;
+    use crate::profile::Overrides;
+    use crate::results::hist::record;
+
+    fn context() -> SummaryContext {
+        SummaryContext {
+            workers: 1,
+            late_threshold: Duration::from_millis(10),
+            shard: None,
+            attempt: 1,
+            run_id: "r".into(),
+            late_start: Duration::ZERO,
+            start_wall: SystemTime::UNIX_EPOCH,
+            ended_wall: SystemTime::UNIX_EPOCH,
+            elapsed: Duration::from_secs(2),
+            cpu: Duration::from_millis(100),
+            interrupted: false,
+        }
+    }
+
+    /// An open run's generator counts as saturated when requests whose
+    /// connection was free went out later than the stated limit (p99, over
+    /// enough requests), and not for lag that waits for a free connection caused.
+    #[test]
+    fn send_lag_above_its_limit_marks_the_generator_saturated() {
+        let text = "name: t\ntarget: {base_url: \"http://127.0.0.1:9\"}\nduration: 2s\nload: {model: open, rate: 100/s}\nendpoints: [{name: a, weight: 1, path: /}]\n";
+        let profile = crate::profile::from_str(text, Path::new("t.yaml"), &Overrides::default()).unwrap();
+        let summary_with = |n: u64, send_us: u64, wait_us: u64| {
+            let mut totals = Recorder::new(1, 0).totals;
+            totals.intended = 200;
+            for _ in 0..n {
+                record(&mut totals.lag, send_us);
+                record(&mut totals.send_lag, send_us);
+                record(&mut totals.lag, wait_us);
+            }
+            summarize(&profile, &BTreeMap::new(), &[totals], context()).schedule
+        };
+        let kept = summary_with(SEND_LAG_MIN_REQUESTS, 150, 400_000);
+        assert_eq!(kept.send_lag_us.p99, 150, "{kept:?}");
+        assert!(kept.lag_us.p99 >= 399_000, "{kept:?}");
+        let reason = kept.saturation_reason.unwrap_or_default();
+        assert!(!reason.contains("send_lag"), "{reason}");
+
+        let late = summary_with(SEND_LAG_MIN_REQUESTS, SEND_LAG_LIMIT_US + 1_000, 0);
+        assert!(late.generator_saturated, "{late:?}");
+        let reason = late.saturation_reason.unwrap_or_default();
+        assert!(
+            reason.contains("schedule.send_lag_us") && reason.contains("3.00ms"),
+            "{reason}"
+        );
+
+        // Too few requests for a p99: not judged, still reported.
+        let few = summary_with(SEND_LAG_MIN_REQUESTS / 2 - 1, SEND_LAG_LIMIT_US + 1_000, 0);
+        assert_eq!(few.send_lag_us.p99, late.send_lag_us.p99);
+        let reason = few.saturation_reason.unwrap_or_default();
+        assert!(!reason.contains("send_lag"), "{reason}");
     }
 }

@@ -23,6 +23,7 @@ use super::client::slow::{self, SlowConnector, SlowEnd};
 use super::client::{Connector, Proto, Wire};
 use super::recorder::{IntervalSink, Recorder, WorkerInterval, WorkerTotals};
 use super::schedule::{Schedule, Slice};
+use super::timer::Timer;
 use crate::profile::{Kind, RequestBuf, RequestPlan};
 use crate::results::hist::record;
 use crate::results::{ErrorKind, Outcome};
@@ -92,6 +93,9 @@ struct Shared {
     slow_cut: tokio::sync::watch::Sender<bool>,
     /// Signalled whenever a client class's request ends.
     slow_idle: Rc<Notify>,
+    /// Open model: the precise timer the slots wait on for their instants;
+    /// `None` where there is no `timerfd` (tokio's millisecond timer then).
+    timer: Option<Rc<Timer>>,
 }
 
 impl Shared {
@@ -267,12 +271,20 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, mut pace: SlotPa
             continue;
         }
         if intended > Instant::now() {
-            tokio::select! {
-                _ = tokio::time::sleep_until(intended) => {}
-                _ = notify.notified() => {
-                    shared.borrow_mut().abandon(idx, measured);
-                    break;
-                }
+            let timer = shared.borrow().timer.clone();
+            let stopped = match timer {
+                Some(timer) => tokio::select! {
+                    () = timer.sleep_until(intended) => false,
+                    () = notify.notified() => true,
+                },
+                None => tokio::select! {
+                    () = tokio::time::sleep_until(intended) => false,
+                    () = notify.notified() => true,
+                },
+            };
+            if stopped {
+                shared.borrow_mut().abandon(idx, measured);
+                break;
             }
         }
         let sent_at = Instant::now();
@@ -287,6 +299,9 @@ async fn slot_loop(shared: Rc<RefCell<Shared>>, mut conn: Conn, mut pace: SlotPa
             let recorder = &mut s.recorder;
             recorder.sent(idx);
             record(&mut recorder.totals.lag, lag.as_micros() as u64);
+            if claimed_early && matches!(pace, SlotPacing::Arrivals) {
+                record(&mut recorder.totals.send_lag, lag.as_micros() as u64);
+            }
             if lag > s.spec.late_threshold {
                 s.recorder.totals.late += 1;
             }
@@ -643,6 +658,16 @@ pub async fn run(spec: WorkerSpec, conns: Vec<Conn>, start: Instant) {
         .unwrap_or(0);
     let tx = spec.tx.clone();
     let classes = spec.plan.profile().clients.len();
+    let timer = match spec.pacing {
+        // `LOADLINE_TIMER=tokio` paces with tokio's timer instead, to measure
+        // what the precise one costs and gives (BENCHMARKS.md).
+        Pacing::Open { .. } if std::env::var_os("LOADLINE_TIMER").is_some_and(|v| v == "tokio") => None,
+        Pacing::Open { .. } => Timer::new()
+            .inspect_err(|e| tracing::debug!("no precise timer ({e}): tokio's millisecond timer paces the schedule"))
+            .ok(),
+        Pacing::Closed { .. } => None,
+    };
+    let driver = timer.clone().map(|t| tokio::task::spawn_local(t.drive()));
     let mut recorder = Recorder::new(n_endpoints, n_tenants);
     recorder.totals.clients = (0..classes).map(|_| Default::default()).collect();
     let shared = Rc::new(RefCell::new(Shared {
@@ -654,6 +679,7 @@ pub async fn run(spec: WorkerSpec, conns: Vec<Conn>, start: Instant) {
         slow_in_flight: vec![0; classes],
         slow_cut: tokio::sync::watch::channel(false).0,
         slow_idle: Rc::new(Notify::new()),
+        timer,
     }));
     let tasks = spawn_slots(&shared, conns);
     let ticker = spawn_ticker(shared.clone(), start);
@@ -662,6 +688,9 @@ pub async fn run(spec: WorkerSpec, conns: Vec<Conn>, start: Instant) {
     }
     finish_slow(&shared).await;
     ticker.abort();
+    if let Some(d) = driver {
+        d.abort();
+    }
     let mut s = shared.borrow_mut();
     let dropped = never_sent(&mut s);
     s.recorder.totals.intended += dropped;

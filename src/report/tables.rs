@@ -215,8 +215,14 @@ fn generator_fact(s: &Summary) -> String {
             g.requests_per_cpu_s
         )
     });
+    // The open model's own lateness, apart from waits for a free connection.
+    let send = if s.rate.target_per_s.is_some() {
+        format!(" (send lag p99 {})", us(sched.send_lag_us.p99))
+    } else {
+        String::new()
+    };
     format!(
-        "{generator} (send lag p99 {}, {} late, {} dropped{cpu})",
+        "{generator} (schedule lag p99 {}{send}, {} late, {} dropped{cpu})",
         us(sched.lag_us.p99),
         sched.late_requests,
         sched.dropped_requests

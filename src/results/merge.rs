@@ -604,30 +604,47 @@ fn merged_rate(shards: &[Shard], requests: u64, achieved_per_s: f64) -> RateInfo
     }
 }
 
+/// Add a shard's encoded histogram `field` into `into`; false when the shard
+/// has none (written before the field existed).
+fn add_histogram(
+    shard: &Shard,
+    field: &'static str,
+    text: Option<&str>,
+    into: &mut Histogram<u64>,
+) -> Result<bool, MergeError> {
+    let Some(t) = text else { return Ok(false) };
+    let h = decode(t).map_err(|message| MergeError::Histogram {
+        dir: shard.dir.clone(),
+        field,
+        message,
+    })?;
+    let _ = into.add(&h);
+    Ok(true)
+}
+
 /// The schedule part: lag quantiles from the added lag histograms, counts
 /// added, saturated when any shard was (its reason named with its index).
 fn merged_schedule(shards: &[Shard]) -> Result<ScheduleInfo, MergeError> {
     let mut lag = new_hist();
     let mut loop_lag = new_hist();
+    let mut send_lag = new_hist();
     let mut exact = true;
+    let mut send_exact = true;
     for s in shards {
         let sch = &s.summary.schedule;
-        for (field, text, into) in [
-            ("lag_histogram", &sch.lag_histogram, &mut lag),
-            ("loop_lag_histogram", &sch.loop_lag_histogram, &mut loop_lag),
-        ] {
-            match text {
-                Some(t) => {
-                    let h = decode(t).map_err(|message| MergeError::Histogram {
-                        dir: s.dir.clone(),
-                        field,
-                        message,
-                    })?;
-                    let _ = into.add(&h);
-                }
-                None => exact = false,
-            }
-        }
+        exact &= add_histogram(s, "lag_histogram", sch.lag_histogram.as_deref(), &mut lag)?;
+        exact &= add_histogram(
+            s,
+            "loop_lag_histogram",
+            sch.loop_lag_histogram.as_deref(),
+            &mut loop_lag,
+        )?;
+        send_exact &= add_histogram(
+            s,
+            "send_lag_histogram",
+            sch.send_lag_histogram.as_deref(),
+            &mut send_lag,
+        )?;
     }
     let q = |h: &Histogram<u64>, p: f64| if h.is_empty() { 0 } else { h.value_at_quantile(p) };
     let worst = |f: &dyn Fn(&ScheduleInfo) -> u64| shards.iter().map(|s| f(&s.summary.schedule)).max().unwrap_or(0);
@@ -639,19 +656,30 @@ fn merged_schedule(shards: &[Shard]) -> Result<ScheduleInfo, MergeError> {
         })
         .collect();
     let first = &shards[0].summary.schedule;
+    let stats = |h: &Histogram<u64>| LagStats {
+        p50: q(h, 0.5),
+        p99: q(h, 0.99),
+        max: if h.is_empty() { 0 } else { h.max() },
+    };
     Ok(ScheduleInfo {
         // Shards written before lag histograms existed: the worst shard's numbers.
         lag_us: if exact {
-            LagStats {
-                p50: q(&lag, 0.5),
-                p99: q(&lag, 0.99),
-                max: if lag.is_empty() { 0 } else { lag.max() },
-            }
+            stats(&lag)
         } else {
             LagStats {
                 p50: worst(&|s| s.lag_us.p50),
                 p99: worst(&|s| s.lag_us.p99),
                 max: worst(&|s| s.lag_us.max),
+            }
+        },
+        // Shards written before send lag was recorded: the worst shard's numbers.
+        send_lag_us: if send_exact {
+            stats(&send_lag)
+        } else {
+            LagStats {
+                p50: worst(&|s| s.send_lag_us.p50),
+                p99: worst(&|s| s.send_lag_us.p99),
+                max: worst(&|s| s.send_lag_us.max),
             }
         },
         late_requests: shards.iter().map(|s| s.summary.schedule.late_requests).sum(),
@@ -666,6 +694,7 @@ fn merged_schedule(shards: &[Shard]) -> Result<ScheduleInfo, MergeError> {
         saturation_reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
         lag_histogram: exact.then(|| encode(&lag)),
         loop_lag_histogram: exact.then(|| encode(&loop_lag)),
+        send_lag_histogram: send_exact.then(|| encode(&send_lag)),
     })
 }
 

@@ -233,9 +233,15 @@ fn mix(out: &mut String, s: &Summary) {
 /// How well the generator kept its schedule, and whether it could not.
 fn schedule(out: &mut String, s: &Summary) {
     let sc = &s.schedule;
+    // The open model's own lateness, apart from waits for a free connection.
+    let send = if s.rate.target_per_s.is_some() {
+        format!(" (send lag p99 {})", fmt_us(sc.send_lag_us.p99))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "  schedule: lag p50 {} p99 {} max {}; {} late (>{}ms), {} never sent",
+        "  schedule: lag p50 {} p99 {} max {}{send}; {} late (>{}ms), {} never sent",
         fmt_us(sc.lag_us.p50),
         fmt_us(sc.lag_us.p99),
         fmt_us(sc.lag_us.max),

@@ -119,6 +119,8 @@ pub(super) mod tests {
                 saturation_reason: None,
                 lag_histogram: None,
                 loop_lag_histogram: None,
+                send_lag_us: LagStats::default(),
+                send_lag_histogram: None,
             },
             totals: Totals {
                 requests: 6000,
