@@ -405,6 +405,16 @@ endpoints:
     vars: {product: {uniform: [1, 20000]}, qty: {uniform: [1, 5]}, email: {fake: safe_email}}
 EOF
 }
+# The io_uring question (BENCHMARKS.md "HTTP/1.1 and io_uring"): one minimal
+# keep-alive client (a fixed GET /, no histograms) on tokio's epoll reactor and
+# on tokio-uring. Build: cargo build --release -p loadline-baselines --bin h1_ring
+RING_BIN=${RING_BIN:-$(dirname "$CAND_BIN")/h1_ring}
+ring_max() { CMD=("$RING_BIN" --io "$1" --addr "127.0.0.1:$PORT" --conns "$2" --secs "$3"); }
+ring_parse() { local r; r=$(sed -n 's/^requests=//p' "$1"); echo "reqs=${r:-n/a} rps=$(fdiv "${r:-0}" "$DUR" %.1f)"; }
+ringepoll_max() { ring_max epoll "$2" "$3"; }
+ringuring_max() { ring_max uring "$2" "$3"; }
+ringepoll_parse() { ring_parse "$1"; }
+ringuring_parse() { ring_parse "$1"; }
 CAND_OUT="$WORK/cand-out"
 cand_max()  { cand_profile max "$1" "{model: closed, users: $2}" "$2" "$3"
               rm -rf "$CAND_OUT"; CMD=("$CAND_BIN" run "$WORK/cand-max.yaml" --quiet --out "$CAND_OUT"); }
