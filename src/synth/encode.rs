@@ -1,5 +1,5 @@
 //! Rows to bytes, in every format a sink takes: CSV, JSON lines,
-//! PostgreSQL `COPY` text, MySQL `LOAD DATA` text and SQL `INSERT`s.
+//! PostgreSQL `COPY` text and binary, MySQL `LOAD DATA` text and SQL `INSERT`s.
 //! Encoding runs on the generator threads, in parallel; sinks only move
 //! bytes.
 //!
@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 
 use super::batch::{Cell, RowBatch};
-use super::schema::Table;
+use super::schema::{Kind, Table};
 
 /// SQL flavour, for DDL and `INSERT` literals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +52,12 @@ pub enum Encoding {
     Jsonl,
     /// PostgreSQL `COPY ... FROM STDIN` text format.
     PgText,
+    /// PostgreSQL `COPY ... FROM STDIN (FORMAT binary)` rows, without the
+    /// stream's header and trailer ([`PG_BINARY_HEADER`], [`PG_BINARY_TRAILER`]).
+    /// Each value is in the binary form of its column's type (see
+    /// [`pg_binary_cell`]); the server then only copies bytes, where the
+    /// text format has it parse every number and time.
+    PgBinary,
     /// MySQL `LOAD DATA` text (tabs, `\N`, booleans as `1`/`0`).
     MysqlText,
     /// `INSERT` statements of up to 1000 rows, batches aligned to row
@@ -64,9 +70,20 @@ const INSERT_BATCH: u64 = 1000;
 
 /// Encode every row of `batch` (rows of `table`) onto `out`.
 pub(crate) fn encode(enc: Encoding, table: &Table, batch: &RowBatch, out: &mut Vec<u8>) {
+    if enc == Encoding::PgBinary {
+        out.reserve(batch.rows * 64);
+        for r in 0..batch.rows {
+            let row = batch.row(r);
+            out.extend_from_slice(&(row.len() as i16).to_be_bytes());
+            for (c, col) in row.iter().zip(&table.columns) {
+                pg_binary_cell(c, col.kind, batch, out);
+            }
+        }
+        return;
+    }
     let mut s = String::with_capacity(batch.rows * 96);
     match enc {
-        Encoding::None => {}
+        Encoding::None | Encoding::PgBinary => {}
         Encoding::Csv => {
             for r in 0..batch.rows {
                 for (i, c) in batch.row(r).iter().enumerate() {
@@ -198,6 +215,96 @@ fn float(f: f64, s: &mut String) {
 
 /// Text for PostgreSQL `COPY ... FROM STDIN` (text format) or MySQL `LOAD
 /// DATA` defaults: tab-separated, `\N` for NULL, backslash escapes.
+/// What a binary `COPY` stream starts with: the signature, no flags, no header extension.
+pub(crate) const PG_BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+/// What a binary `COPY` stream ends with: a field count of -1.
+pub(crate) const PG_BINARY_TRAILER: &[u8] = &[0xff, 0xff];
+
+/// Seconds from the Unix epoch to PostgreSQL's (2000-01-01).
+const PG_EPOCH: i64 = 946_684_800;
+
+/// One field of a binary `COPY` row: its length, then the value in the binary form of the
+/// column's PostgreSQL type (`bigint`, `double precision`, `boolean`, `text`, `timestamp`,
+/// `date`, `uuid`, `jsonb`: see `sink::ddl`). The value stored is the one the text format
+/// gives for the same cell: a cell of another kind than its column (a `one_of` of numbers
+/// written as text, an integer in a `float` column, a date in a `timestamp` column) is
+/// converted as the server would read its text. A cell that the server could not read as
+/// the column's type gets a field of the wrong length, which the server refuses, as it
+/// refuses the text.
+pub(crate) fn pg_binary_cell(c: &Cell, kind: Kind, batch: &RowBatch, out: &mut Vec<u8>) {
+    fn field(out: &mut Vec<u8>, bytes: &[u8]) {
+        out.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+        out.extend_from_slice(bytes);
+    }
+    if matches!(c, Cell::Null) {
+        out.extend_from_slice(&(-1i32).to_be_bytes());
+        return;
+    }
+    let text = batch.str(c);
+    match kind {
+        Kind::Text | Kind::Json => {
+            let version: &[u8] = if kind == Kind::Json { &[1] } else { &[] };
+            let mut s = String::new();
+            let v = match c {
+                Cell::Text { .. } | Cell::Json { .. } => text,
+                other => {
+                    scalar(other, false, &mut s);
+                    &s
+                }
+            };
+            out.extend_from_slice(&((v.len() + version.len()) as i32).to_be_bytes());
+            out.extend_from_slice(version);
+            out.extend_from_slice(v.as_bytes());
+        }
+        Kind::Int => match *c {
+            Cell::Int(i) => field(out, &i.to_be_bytes()),
+            Cell::Text { .. } => match text.trim().parse::<i64>() {
+                Ok(i) => field(out, &i.to_be_bytes()),
+                Err(_) => field(out, &[]),
+            },
+            _ => field(out, &[]),
+        },
+        Kind::Float => {
+            let f = match *c {
+                // The text format writes every non-finite value as `NaN`.
+                Cell::Float(f) if !f.is_finite() => Some(f64::NAN),
+                Cell::Float(f) => Some(f),
+                Cell::Int(i) => Some(i as f64),
+                Cell::Text { .. } => text.trim().parse::<f64>().ok(),
+                _ => None,
+            };
+            match f {
+                Some(f) => field(out, &f.to_bits().to_be_bytes()),
+                None => field(out, &[]),
+            }
+        }
+        Kind::Bool => {
+            let b = match *c {
+                Cell::Bool(b) => Some(b),
+                Cell::Text { .. } if text == "true" => Some(true),
+                Cell::Text { .. } if text == "false" => Some(false),
+                _ => None,
+            };
+            match b {
+                Some(b) => field(out, &[u8::from(b)]),
+                None => field(out, &[]),
+            }
+        }
+        Kind::Timestamp => match *c {
+            Cell::Time(t) | Cell::Date(t) => field(out, &((t - PG_EPOCH) * 1_000_000).to_be_bytes()),
+            _ => field(out, &[]),
+        },
+        Kind::Date => match *c {
+            Cell::Date(t) | Cell::Time(t) => field(out, &((t - PG_EPOCH).div_euclid(86_400) as i32).to_be_bytes()),
+            _ => field(out, &[]),
+        },
+        Kind::Uuid => match *c {
+            Cell::Uuid(u) => field(out, &u.to_be_bytes()),
+            _ => field(out, &[]),
+        },
+    }
+}
+
 fn copy_cell(c: &Cell, batch: &RowBatch, mysql: bool, s: &mut String) {
     match c {
         Cell::Null => s.push_str("\\N"),
@@ -330,6 +437,59 @@ fn uuid(u: u128, s: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each kind's binary field: the length, then the value as PostgreSQL's `*recv`
+    /// functions read it; cells of another kind than the column are read as their text.
+    #[test]
+    fn binary_copy_fields() {
+        let mut batch = RowBatch {
+            text: "hello42true{\"a\":1}".into(),
+            ..RowBatch::default()
+        };
+        let text = |start, len| Cell::Text { start, len };
+        let field = |c: Cell, kind: Kind, batch: &RowBatch| {
+            let mut out = Vec::new();
+            pg_binary_cell(&c, kind, batch, &mut out);
+            out
+        };
+        let with_len = |bytes: &[u8]| [&(bytes.len() as i32).to_be_bytes()[..], bytes].concat();
+        assert_eq!(field(Cell::Null, Kind::Int, &batch), (-1i32).to_be_bytes());
+        assert_eq!(
+            field(Cell::Int(-2), Kind::Int, &batch),
+            with_len(&(-2i64).to_be_bytes())
+        );
+        assert_eq!(field(text(5, 2), Kind::Int, &batch), with_len(&42i64.to_be_bytes()));
+        assert_eq!(
+            field(Cell::Int(3), Kind::Float, &batch),
+            with_len(&3f64.to_bits().to_be_bytes())
+        );
+        let inf = field(Cell::Float(f64::INFINITY), Kind::Float, &batch);
+        assert!(f64::from_bits(u64::from_be_bytes(inf[4..].try_into().unwrap())).is_nan());
+        assert_eq!(field(text(7, 4), Kind::Bool, &batch), with_len(&[1]));
+        assert_eq!(field(text(0, 5), Kind::Text, &batch), with_len(b"hello"));
+        assert_eq!(field(Cell::Int(7), Kind::Text, &batch), with_len(b"7"));
+        assert_eq!(
+            field(Cell::Json { start: 11, len: 7 }, Kind::Json, &batch),
+            with_len(b"\x01{\"a\":1}")
+        );
+        // 2000-01-01 00:00:01 UTC: one second after PostgreSQL's epoch, in microseconds.
+        assert_eq!(
+            field(Cell::Time(946_684_801), Kind::Timestamp, &batch),
+            with_len(&1_000_000i64.to_be_bytes())
+        );
+        assert_eq!(
+            field(Cell::Date(946_684_800 - 86_400), Kind::Date, &batch),
+            with_len(&(-1i32).to_be_bytes())
+        );
+        assert_eq!(
+            field(Cell::Time(946_684_800 + 90_000), Kind::Date, &batch),
+            with_len(&1i32.to_be_bytes())
+        );
+        assert_eq!(field(Cell::Uuid(1), Kind::Uuid, &batch), with_len(&1u128.to_be_bytes()));
+        // What the server could not read as the column's type: a field it refuses.
+        assert_eq!(field(text(0, 5), Kind::Int, &batch), with_len(&[]));
+        batch.text.clear();
+    }
 
     #[test]
     fn dates_match_jiff() {

@@ -1,9 +1,13 @@
-//! PostgreSQL: `COPY ... FROM STDIN` (text format) per table, each table
-//! created and loaded in one transaction, so a failure rolls the whole
-//! table back. Primary keys, unique constraints and foreign keys are added
-//! in one more transaction after the last table, then the tables are
-//! analysed. The rows are encoded on the generator threads; this thread
-//! only moves bytes, so generation overlaps with the server's work.
+//! PostgreSQL: `COPY ... FROM STDIN` (binary format, frozen) per table, each
+//! table created and loaded in one transaction, so a failure rolls the whole
+//! table back. Once a table is committed, its primary key, unique
+//! constraints and foreign keys (to the tables before it) are added in one
+//! transaction and it is analysed, on a second connection ([`KeyBuilder`]),
+//! while this one loads the next table: the server builds a table's
+//! indexes on one core while it parses the next table's rows on the other.
+//! `finish` waits for the last table's keys. The rows are encoded on the
+//! generator threads; this thread only moves bytes, so generation overlaps
+//! with the server's work.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,7 +16,7 @@ use postgres::{Client, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{ddl, dropped, redact_url, Chunks, Error, Marker, RunPlan, SeedState, Shared, Sink};
-use crate::synth::encode::{Dialect, Encoding};
+use crate::synth::encode::{Dialect, Encoding, PG_BINARY_HEADER, PG_BINARY_TRAILER};
 use crate::tls::{client_config, Verify};
 
 pub struct PostgresSink {
@@ -20,6 +24,68 @@ pub struct PostgresSink {
     client: Client,
     /// Tables this run created and committed, in order.
     created: Vec<String>,
+    /// The second connection that adds the keys of committed tables, started with the first.
+    keys: Option<KeyBuilder>,
+}
+
+/// A thread with its own connection that adds each committed table's keys and analyses it,
+/// in the order the tables were committed (parents first, so a foreign key finds its parent's
+/// key), while the sink's own connection loads the next table. The first error stops it;
+/// [`KeyBuilder::wait`] reports it.
+struct KeyBuilder {
+    jobs: Option<std::sync::mpsc::Sender<KeyJob>>,
+    handle: Option<std::thread::JoinHandle<Result<(), String>>>,
+}
+
+/// One table's keys (one transaction) and its `ANALYZE`.
+struct KeyJob {
+    constraints: String,
+    analyze: String,
+}
+
+impl KeyBuilder {
+    fn start(url: &str) -> Result<KeyBuilder, String> {
+        let (tx, rx) = std::sync::mpsc::channel::<KeyJob>();
+        let url = url.to_string();
+        let handle = std::thread::Builder::new()
+            .name("pg-keys".into())
+            .spawn(move || -> Result<(), String> {
+                let mut client = connect_client(&url)?;
+                client
+                    .batch_execute("SET client_min_messages = warning")
+                    .map_err(|e| pg_message(&e))?;
+                for job in rx {
+                    if !job.constraints.is_empty() {
+                        client.batch_execute(&job.constraints).map_err(|e| pg_message(&e))?;
+                    }
+                    client.batch_execute(&job.analyze).map_err(|e| pg_message(&e))?;
+                }
+                Ok(())
+            })
+            .map_err(|e| format!("cannot start the thread that adds keys: {e}"))?;
+        Ok(KeyBuilder {
+            jobs: Some(tx),
+            handle: Some(handle),
+        })
+    }
+
+    /// Queue a table's keys. A builder that has stopped on an error drops them: `wait` reports
+    /// the error.
+    fn add(&self, job: KeyJob) {
+        if let Some(tx) = &self.jobs {
+            let _ = tx.send(job);
+        }
+    }
+
+    /// Every queued table's keys are in (or the first error).
+    fn wait(mut self) -> Result<(), String> {
+        drop(self.jobs.take());
+        match self.handle.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err("the thread that adds keys panicked".into()),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The server's message with its detail and context (`COPY users, line
@@ -134,6 +200,7 @@ impl PostgresSink {
             url: url.to_string(),
             client,
             created: Vec::new(),
+            keys: None,
         };
         s.client
             .batch_execute("SET client_min_messages = warning")
@@ -149,9 +216,39 @@ impl PostgresSink {
     }
 }
 
+impl PostgresSink {
+    /// Hand table `table`'s keys and `ANALYZE` to the key builder (started on the first
+    /// table), which adds them while this connection loads the next table.
+    fn queue_keys(&mut self, plan: &RunPlan, table: usize) -> Result<(), Error> {
+        let mut constraints = String::new();
+        for c in ddl::constraints(Dialect::Postgres, plan.schema, table, &plan.selected) {
+            constraints.push_str(&c);
+            constraints.push_str(";\n");
+        }
+        if !constraints.is_empty() {
+            constraints = format!("BEGIN;\n{constraints}COMMIT;");
+        }
+        let analyze = format!(
+            "ANALYZE {}",
+            Dialect::Postgres.quote_ident(&plan.schema.tables[table].name)
+        );
+        if self.keys.is_none() {
+            let k = KeyBuilder::start(&self.url).map_err(|message| Error::Database {
+                target: redact_url(&self.url),
+                message,
+            })?;
+            self.keys = Some(k);
+        }
+        if let Some(k) = &self.keys {
+            k.add(KeyJob { constraints, analyze });
+        }
+        Ok(())
+    }
+}
+
 impl Sink for PostgresSink {
     fn encoding(&self) -> Encoding {
-        Encoding::PgText
+        Encoding::PgBinary
     }
 
     fn prepare(&mut self, plan: &RunPlan) -> Result<(), Error> {
@@ -194,12 +291,25 @@ impl Sink for PostgresSink {
         };
         let q = |s: &str| Dialect::Postgres.quote_ident(s);
         let create = ddl::create_table(Dialect::Postgres, plan.schema, table, &plan.selected);
-        let copy = format!("COPY {} ({}) FROM STDIN", q(&t.name), Dialect::Postgres.column_list(t));
+        // A table created in this transaction is loaded frozen: its rows are written
+        // already visible to everyone, so the scans that build its keys and `ANALYZE`
+        // do not first rewrite every page to set hint bits. A shard's tables were made
+        // by `synth prepare`, so it cannot.
+        let copy = format!(
+            "COPY {} ({}) FROM STDIN (FORMAT binary{})",
+            q(&t.name),
+            Dialect::Postgres.column_list(t),
+            if plan.shared { "" } else { ", FREEZE" }
+        );
         let mut tx = self.client.transaction().map_err(|e| terr(pg_message(&e)))?;
         if !plan.shared {
             tx.batch_execute(&create).map_err(|e| terr(pg_message(&e)))?;
         }
         let mut w = tx.copy_in(&copy).map_err(|e| terr(pg_message(&e)))?;
+        if let Err(e) = w.write_all(PG_BINARY_HEADER) {
+            drop(w);
+            return Err(terr(format!("COPY failed before the first row: {e}")));
+        }
         let mut sent = 0u64;
         for c in chunks {
             if let Err(e) = w.write_all(&c.bytes) {
@@ -216,6 +326,10 @@ impl Sink for PostgresSink {
             tx.rollback().map_err(|e| terr(pg_message(&e)))?;
             return Err(terr(format!("generation stopped after {sent} of {expected} rows")));
         }
+        if let Err(e) = w.write_all(PG_BINARY_TRAILER) {
+            drop(w);
+            return Err(terr(format!("COPY failed after the last row: {e}")));
+        }
         let rows = w.finish().map_err(|e| terr(pg_message(&e)))?;
         if plan.shared {
             // Committed with the rows: the record says exactly what is in.
@@ -230,6 +344,7 @@ impl Sink for PostgresSink {
         tx.commit().map_err(|e| terr(pg_message(&e)))?;
         if !plan.shared {
             self.created.push(t.name.clone());
+            self.queue_keys(plan, table)?;
         }
         Ok(rows)
     }
@@ -239,25 +354,20 @@ impl Sink for PostgresSink {
             // A shard of a sharded seed: `synth finish` builds the keys.
             return Ok(());
         }
-        let mut sql = String::from("BEGIN;");
-        for (ti, _) in plan.tables() {
-            for c in ddl::constraints(Dialect::Postgres, plan.schema, ti, &plan.selected) {
-                sql.push_str(&c);
-                sql.push_str(";\n");
-            }
+        match self.keys.take() {
+            Some(k) => k.wait().map_err(|message| Error::Database {
+                target: redact_url(&self.url),
+                message,
+            }),
+            None => Ok(()),
         }
-        sql.push_str("COMMIT;");
-        self.client.batch_execute(&sql).map_err(|e| self.err(&e))?;
-        let names: Vec<String> = plan
-            .tables()
-            .map(|(_, t)| Dialect::Postgres.quote_ident(&t.name))
-            .collect();
-        self.client
-            .batch_execute(&format!("ANALYZE {}", names.join(", ")))
-            .map_err(|e| self.err(&e))
     }
 
     fn abort(&mut self, plan: &RunPlan) -> String {
+        // The key builder holds locks on tables about to be dropped: let it finish first.
+        if let Some(k) = self.keys.take() {
+            let _ = k.wait();
+        }
         // A shard's earlier tables stay (see `RunPlan::shared`): something was written.
         let mut undone = String::from(if plan.shared {
             "rolled back the open transaction"
