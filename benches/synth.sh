@@ -19,7 +19,9 @@
 #
 # Environment: WORK (scratch, default /tmp/loadline-synth-bench), PG_URL
 # (default postgres://root@127.0.0.1:5432/test; the fixture's four tables
-# there are dropped and recreated), PAIRS (5), RUNS (3), FAKER_ROWS (20000).
+# there are dropped and recreated), PAIRS (5), RUNS (3), FAKER_ROWS (20000),
+# LL_BEFORE (another loadline binary, seeded after loadline in each run of
+# `seed`, for a before/after ratio in the same conditions).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -105,10 +107,17 @@ step_seed() {
     local n
     n=$("${psql[@]}" -At -c 'SELECT (SELECT count(*) FROM tenants) + (SELECT count(*) FROM users) + (SELECT count(*) FROM products) + (SELECT count(*) FROM orders)')
     [[ $n == "$rows" ]] || { echo "loadline seeded $n rows, expected $rows" >&2; exit 1; }
+    local before=""
+    if [[ -n ${LL_BEFORE:-} ]]; then
+      # An earlier build, interleaved: the same seed, timed the same way.
+      "${psql[@]}" -f "$WORK/drop.sql" -c CHECKPOINT
+      timed "$LL_BEFORE" synth "$FX" --to "$PG_URL"
+      before="before_s=$WALL ratio_before_vs_bare_then_keys=$(ratio "$b" "$WALL")"
+    fi
     result "seed run=$i psql_bare_s=$a psql_bare_then_keys_s=$b psql_keyed_tables_s=$c loadline_s=$l loadline_copy_phase_s=$copy_phase" \
            "loadline_rows_per_s=$(python3 -c "print(round($rows / $l))")" \
            "ratio_vs_bare_then_keys=$(ratio "$b" "$l") ratio_vs_keyed=$(ratio "$c" "$l") ratio_vs_bare=$(ratio "$a" "$l")" \
-           "copy_phase_ratio_vs_bare=$(ratio "$a" "$copy_phase")"
+           "copy_phase_ratio_vs_bare=$(ratio "$a" "$copy_phase") $before"
   done
   "${psql[@]}" -f "$WORK/drop.sql"
 }
