@@ -5,7 +5,8 @@
 //! transaction and it is analysed, on a second connection ([`KeyBuilder`]),
 //! while this one loads the next table: the server builds a table's
 //! indexes on one core while it parses the next table's rows on the other.
-//! `finish` waits for the last table's keys. The rows are encoded on the
+//! `finish` waits for the last table's keys; `synth finish`, whose sink
+//! loaded nothing, adds every table's keys in one transaction. The rows are encoded on the
 //! generator threads; this thread only moves bytes, so generation overlaps
 //! with the server's work.
 
@@ -26,6 +27,8 @@ pub struct PostgresSink {
     created: Vec<String>,
     /// The second connection that adds the keys of committed tables, started with the first.
     keys: Option<KeyBuilder>,
+    /// Tables whose keys went to `keys`, by index in the schema.
+    keyed: Vec<usize>,
 }
 
 /// A thread with its own connection that adds each committed table's keys and analyses it,
@@ -201,6 +204,7 @@ impl PostgresSink {
             client,
             created: Vec::new(),
             keys: None,
+            keyed: Vec::new(),
         };
         s.client
             .batch_execute("SET client_min_messages = warning")
@@ -241,6 +245,7 @@ impl PostgresSink {
         }
         if let Some(k) = &self.keys {
             k.add(KeyJob { constraints, analyze });
+            self.keyed.push(table);
         }
         Ok(())
     }
@@ -354,13 +359,38 @@ impl Sink for PostgresSink {
             // A shard of a sharded seed: `synth finish` builds the keys.
             return Ok(());
         }
-        match self.keys.take() {
-            Some(k) => k.wait().map_err(|message| Error::Database {
+        if let Some(k) = self.keys.take() {
+            k.wait().map_err(|message| Error::Database {
                 target: redact_url(&self.url),
                 message,
-            }),
-            None => Ok(()),
+            })?;
         }
+        // Tables this sink did not load (`synth finish` after a sharded seed): all their
+        // keys in one transaction, so that a failure leaves none, then `ANALYZE`.
+        let rest: Vec<usize> = plan
+            .tables()
+            .map(|(ti, _)| ti)
+            .filter(|ti| !self.keyed.contains(ti))
+            .collect();
+        if rest.is_empty() {
+            return Ok(());
+        }
+        let mut sql = String::from("BEGIN;");
+        for &ti in &rest {
+            for c in ddl::constraints(Dialect::Postgres, plan.schema, ti, &plan.selected) {
+                sql.push_str(&c);
+                sql.push_str(";\n");
+            }
+        }
+        sql.push_str("COMMIT;");
+        self.client.batch_execute(&sql).map_err(|e| self.err(&e))?;
+        let names: Vec<String> = rest
+            .iter()
+            .map(|&ti| Dialect::Postgres.quote_ident(&plan.schema.tables[ti].name))
+            .collect();
+        self.client
+            .batch_execute(&format!("ANALYZE {}", names.join(", ")))
+            .map_err(|e| self.err(&e))
     }
 
     fn abort(&mut self, plan: &RunPlan) -> String {
