@@ -3,12 +3,12 @@
 //! table back. Once a table is committed, its primary key, unique
 //! constraints and foreign keys (to the tables before it) are added in one
 //! transaction and it is analysed, on a second connection ([`KeyBuilder`]),
-//! while this one loads the next table: the server builds a table's
-//! indexes on one core while it parses the next table's rows on the other.
+//! while this one loads the next table: the server builds one table's
+//! indexes on one core while it stores the next table's rows on the other.
 //! `finish` waits for the last table's keys; `synth finish`, whose sink
-//! loaded nothing, adds every table's keys in one transaction. The rows are encoded on the
-//! generator threads; this thread only moves bytes, so generation overlaps
-//! with the server's work.
+//! loaded nothing, adds every table's keys in one transaction. The rows are
+//! encoded on the generator threads; this thread only moves bytes, so
+//! generation overlaps with the server's work.
 
 use std::io::Write;
 use std::path::PathBuf;
