@@ -8,7 +8,7 @@
 # measurement prints exactly one line starting with "RESULT" (also appended to
 # $RESULTS), key=value fields, so runs can be diffed / pasted into tables.
 #
-# Usage:  bash peers.sh [install|http|rate|co|datagen|seed|csv|soak|versions|all]...
+# Usage:  bash peers.sh [install|http|h2|rate|co|datagen|seed|csv|soak|versions|all]...
 #         (default: all).  Everything is sent to 127.0.0.1 only; every load run
 #         is bounded (DUR seconds, default 10, never more than 15).
 #
@@ -22,8 +22,10 @@ set -uo pipefail
 # ----------------------------------------------------------------- settings --
 WORK=${PEERS_WORK:-/tmp/peers-bench}          # scratch dir (not in any repo)
 PORT=${PEERS_PORT:-18080}                     # nginx listen port (127.0.0.1)
+H2PORT=${PEERS_H2PORT:-18082}                 # nginx h2c (prior knowledge) port
 PGPORT=${PEERS_PGPORT:-54329}                 # postgres listen port (127.0.0.1)
 URL="http://127.0.0.1:$PORT/"
+H2URL="http://127.0.0.1:$H2PORT/"
 GEN_CPU=${GEN_CPU:-0}                         # core for the load generator
 SRV_CPU=${SRV_CPU:-1}                         # core for the server under load
 DATA_CPU=${DATA_CPU:-0}                       # core for data gen / csv copy
@@ -43,13 +45,15 @@ CAND_BIN=${CAND_BIN:-}                        # the new project's binary
 
 # Tool lists per measurement. The candidate is appended when CAND_BIN is set.
 HTTP_TOOLS=${HTTP_TOOLS:-"wrk oha hey h2load"}
+H2_TOOLS=${H2_TOOLS:-"h2load"}
+H2_SHAPES=${H2_SHAPES:-"16x4 64x1"}                # HTTP/2 runs: connections x streams
 RATE_TOOLS=${RATE_TOOLS:-"oha oha_lc h2load hey"}
 CO_TOOLS=${CO_TOOLS:-"wrk oha oha_lc h2load hey"}
 GEN_TOOLS=${GEN_TOOLS:-"faker fake_rs synth"}
 CSV_TOOLS=${CSV_TOOLS:-"csv_rs"}
 SEED_TOOLS=${SEED_TOOLS:-"psql_copy"}
 if [[ -n $CAND_BIN ]]; then
-  HTTP_TOOLS+=" cand"; RATE_TOOLS+=" cand"; CO_TOOLS+=" cand"
+  HTTP_TOOLS+=" cand"; RATE_TOOLS+=" cand"; CO_TOOLS+=" cand"; H2_TOOLS+=" cand"
 fi
 
 mkdir -p "$WORK"/{logs,data}
@@ -283,6 +287,11 @@ http {
     listen 127.0.0.1:$PORT backlog=4096;
     location / { default_type text/plain; return 200 "hello\n"; }
   }
+  server {
+    # HTTP/2 cleartext with prior knowledge (h2c), as h2load and loadline speak it
+    listen 127.0.0.1:$H2PORT http2 backlog=4096;
+    location / { default_type text/plain; return 200 "hello\n"; }
+  }
 }
 EOF
   taskset -c "$SRV_CPU" nginx -e "$d/logs/error.log" -p "$d" -c "$d/nginx.conf" -g 'daemon off;' &
@@ -365,6 +374,7 @@ hey_parse() {
 h2load_max()  { CMD=(h2load --h1 -t1 -c "$2" -D "$3" "$1"); }
 h2load_rate() { CMD=(h2load --h1 -t1 -c "$RATE_CONNS" --rps "$(( $2 / RATE_CONNS ))" -D "$3"
                      --log-file "$WORK/logs/h2load-req.log" "$1"); }
+h2load_h2()    { CMD=(h2load -t1 -c "$2" -m "$3" -D "$4" "$1"); }
 h2load_parse() {
   local f=$1 pct="p50_ms=n/a p90_ms=n/a p99_ms=n/a"
   if grep -q -- '--log-file' "$f.cmd" 2>/dev/null && [[ -s $WORK/logs/h2load-req.log ]]; then
@@ -385,10 +395,10 @@ h2load_parse() {
 # mix: path and body templating, Zipf tenant picks sent as a header, fake
 # words and emails, and per-endpoint histograms, all switched on. nginx answers
 # every path with "hello", so only the generator's work differs from wrk's.
-cand_profile() { # cand_profile NAME URL LOAD-YAML CONNS DUR
+cand_profile() { # cand_profile NAME URL LOAD-YAML CONNS DUR [MORE-TARGET-KEYS]
   cat >"$WORK/cand-$1.yaml" <<EOF
 name: bench-$1
-target: {base_url: "$2", connections: $4, timeout: 5s}
+target: {base_url: "$2", connections: $4, timeout: 5s${6:+, $6}}
 seed: 42
 duration: ${5}s
 load: $3
@@ -420,6 +430,10 @@ cand_max()  { cand_profile max "$1" "{model: closed, users: $2}" "$2" "$3"
               rm -rf "$CAND_OUT"; CMD=("$CAND_BIN" run "$WORK/cand-max.yaml" --quiet --out "$CAND_OUT"); }
 cand_rate() { cand_profile rate "$1" "{model: open, rate: $2/s, arrivals: poisson}" "$RATE_CONNS" "$3"
               rm -rf "$CAND_OUT"; CMD=("$CAND_BIN" run "$WORK/cand-rate.yaml" --quiet --out "$CAND_OUT"); }
+# HTTP/2: CONNS connections with STREAMS users each (the closed model puts
+# `streams` users on one connection), no think time.
+cand_h2()   { cand_profile h2 "$1" "{model: closed, users: $(( $2 * $3 ))}" "$2" "$4" "http: http2, streams: $3"
+              rm -rf "$CAND_OUT"; CMD=("$CAND_BIN" run "$WORK/cand-h2.yaml" --quiet --out "$CAND_OUT"); }
 cand_parse() {
   python3 - "$CAND_OUT/summary.json" <<'EOF'
 import json, sys
@@ -457,6 +471,30 @@ measure_http_max() {
              "mean_ms=$(kv mean_ms "$p") reqs=$(kv reqs "$p")" \
              "nginx_cpu_pct=$(fdiv "$(( (ticks1 - ticks0) * 100 ))" "$(awk -v w="$T_WALL" -v h="$hz" 'BEGIN{print w*h}')" %.0f) rc=$T_RC"
       sleep 1
+    done
+  done
+  nginx_stop
+}
+
+# ===================================================== 1b. HTTP/2 cleartext ==
+# Closed loop, no rate limit: per shape CxS, C connections with S concurrent
+# streams each (h2load -c C -m S; loadline C*S users, S per connection).
+measure_h2() {
+  nginx_start || return 1
+  local tool run log shape c s p
+  for run in $(seq "$REPEAT"); do
+    for shape in $H2_SHAPES; do
+      c=${shape%x*}; s=${shape#*x}
+      for tool in $H2_TOOLS; do
+        "${tool}_h2" "$H2URL" "$c" "$s" "$DUR"
+        log="$WORK/logs/h2-$tool-$shape-$run.log"; echo "${CMD[*]}" >"$log.cmd"
+        run_timed "$GEN_CPU" "$log" - "${CMD[@]}"
+        p=$("${tool}_parse" "$log")
+        result "h2 tool=$tool run=$run shape=$shape dur=${DUR}s rps=$(kv rps "$p")" \
+               "gen_cpu_s=$T_CPU req_per_cpu_s=$(fdiv "$(kv reqs "$p")" "$T_CPU" %.0f)" \
+               "gen_rss_mb=$T_RSS_MB mean_ms=$(kv mean_ms "$p") reqs=$(kv reqs "$p") errors=$(kv errors "$p") rc=$T_RC"
+        sleep 1
+      done
     done
   done
   nginx_stop
@@ -699,6 +737,7 @@ for step in "$@"; do
     install)  install_all ;;
     versions) versions ;;
     http)     measure_http_max ;;
+    h2)       measure_h2 ;;
     rate)     measure_rate ;;
     co)       measure_co ;;
     datagen)  measure_datagen ;;
