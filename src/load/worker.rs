@@ -625,7 +625,7 @@ fn is_idempotent(m: &http::Method) -> bool {
 pub async fn preconnect(spec: &WorkerSpec) -> Vec<Conn> {
     let n = match &spec.pacing {
         Pacing::Open { .. } => spec.connections as usize,
-        Pacing::Closed { users, .. } => users.len(),
+        Pacing::Closed { users, .. } => users.len().div_ceil(users_per_conn(spec)),
     };
     let mut conns = Vec::with_capacity(n);
     for _ in 0..n {
@@ -712,8 +712,18 @@ pub async fn run(spec: WorkerSpec, conns: Vec<Conn>, start: Instant) {
     let _ = tx.send(WorkerMsg::Done(Box::new(totals)));
 }
 
-/// One request loop per HTTP/1.1 connection; in the open model `streams` per HTTP/2
-/// connection, in the closed one a single stream, driven by user `i` on connection `i`.
+/// Closed model: the users that share one connection, `streams` of them
+/// on an HTTP/2 connection (each its own stream), one on HTTP/1.1.
+fn users_per_conn(spec: &WorkerSpec) -> usize {
+    match spec.proto {
+        Proto::H2 => spec.streams.max(1) as usize,
+        Proto::H1 => 1,
+    }
+}
+
+/// One request loop per HTTP/1.1 connection and `streams` per HTTP/2
+/// connection; in the closed model each loop is one user, users
+/// `i * streams ..` on connection `i`.
 fn spawn_slots(shared: &Rc<RefCell<Shared>>, conns: Vec<Conn>) -> Vec<tokio::task::JoinHandle<()>> {
     let s = shared.borrow();
     let pace_of = |i: usize| match &s.spec.pacing {
@@ -722,27 +732,27 @@ fn spawn_slots(shared: &Rc<RefCell<Shared>>, conns: Vec<Conn>) -> Vec<tokio::tas
             .get(i)
             .map(|&u| SlotPacing::User(User::new(u, &s.spec.plan, *think))),
     };
-    let streams = match &s.spec.pacing {
-        Pacing::Open { .. } => s.spec.streams.max(1),
-        Pacing::Closed { .. } => 1,
-    };
+    let streams = s.spec.streams.max(1) as usize;
     let mut tasks = Vec::new();
-    for (i, conn) in conns.into_iter().enumerate() {
+    let mut slot = 0;
+    for conn in conns {
         match conn {
             Conn::H1(c) => {
-                if let Some(pace) = pace_of(i) {
+                if let Some(pace) = pace_of(slot) {
                     tasks.push(tokio::task::spawn_local(slot_loop(shared.clone(), Conn::H1(c), pace)));
                 }
+                slot += 1;
             }
             Conn::H2(cell) => {
                 for _ in 0..streams {
-                    if let Some(pace) = pace_of(i) {
+                    if let Some(pace) = pace_of(slot) {
                         tasks.push(tokio::task::spawn_local(slot_loop(
                             shared.clone(),
                             Conn::H2(cell.clone()),
                             pace,
                         )));
                     }
+                    slot += 1;
                 }
             }
         }
