@@ -588,7 +588,7 @@ async fn h2_exchange(
     progress: &mut h2::Progress,
 ) -> Result<u16, ErrorKind> {
     let existing = cell.borrow().as_ref().filter(|c| c.is_usable()).cloned();
-    let mut conn = match existing {
+    let conn = match existing {
         Some(c) => c,
         None => {
             let connector = shared.borrow().spec.connector.clone();
@@ -598,8 +598,7 @@ async fn h2_exchange(
             c
         }
     };
-    let req = wire.to_http_request(buf).map_err(|_| ErrorKind::BadRequest)?;
-    let r = conn.exchange(req, progress).await;
+    let r = conn.exchange(wire, buf, progress).await;
     if matches!(r, Err(k) if matches!(k.outcome(), Outcome::Reset | Outcome::Other)) {
         *cell.borrow_mut() = None;
     }

@@ -1,5 +1,6 @@
 //! A rendered request ([`RequestBuf`]) on the wire: HTTP/1.1 bytes, an
-//! `http::Request` for HTTP/2, and the text `loadline run --dry-run` prints.
+//! HTTP/2 header block (HPACK), an `http::Request`, and the text
+//! `loadline run --dry-run` prints.
 //!
 //! [`RequestPlan`](crate::profile::RequestPlan) decides *which* request
 //! number `i` is (endpoint, tenant, path, varying headers, body); [`Wire`]
@@ -38,6 +39,11 @@ struct EndpointWire {
     /// The same headers as name/value pairs, for HTTP/2 (which sends `Host`
     /// as the URI's authority instead).
     static_pairs: Vec<(HeaderName, HeaderValue)>,
+    /// HPACK: `:method`, `:scheme` and `:authority`, the header block's start.
+    h2_pseudo: Vec<u8>,
+    /// HPACK: the static headers (`static_pairs` less `Host` and the
+    /// connection-specific ones HTTP/2 forbids), after `:path`.
+    h2_static: Vec<u8>,
 }
 
 impl fmt::Debug for Wire {
@@ -69,6 +75,8 @@ impl Wire {
                     line_start: format!("{} ", e.method).into_bytes(),
                     static_h1: format!("Host: {authority}\r\n").into_bytes(),
                     static_pairs: Vec::new(),
+                    h2_pseudo: hpack::pseudo(&e.method, profile.target.base.scheme, &authority),
+                    h2_static: Vec::new(),
                 };
                 for h in &profile.target.headers {
                     if !e.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&h.name)) {
@@ -112,6 +120,39 @@ impl Wire {
         }
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(&buf.body);
+    }
+
+    /// The request's HTTP/2 header block (HPACK, RFC 7541), appending to
+    /// `out`: pseudo-headers, static then varying headers, `content-length`
+    /// with a body. Every field is a literal without indexing (or a static
+    /// table entry), so the block depends on no connection state. An error
+    /// means a rendered path or header value has bytes HTTP/2 forbids.
+    pub fn write_h2_block(&self, buf: &RequestBuf, out: &mut Vec<u8>) -> Result<(), BadField> {
+        let ep = &self.endpoints[buf.endpoint];
+        out.extend_from_slice(&ep.h2_pseudo);
+        if buf.path.is_empty() || buf.path.iter().any(|&b| b <= b' ' || b == 0x7f) {
+            return Err(BadField);
+        }
+        hpack::indexed_name(out, hpack::PATH, &buf.path);
+        out.extend_from_slice(&ep.h2_static);
+        for line in buf.headers.split(|b| *b == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if let Some(pos) = line.iter().position(|b| *b == b':') {
+                let (n, v) = line.split_at(pos);
+                let v = v[1..].trim_ascii();
+                if n.is_empty() || v.iter().any(|&b| (b < b' ' && b != b'\t') || b == 0x7f) {
+                    return Err(BadField);
+                }
+                if !hpack::is_connection_specific(n) {
+                    hpack::literal_lower(out, n, v);
+                }
+            }
+        }
+        if buf.has_body {
+            let digits = Digits::new(buf.body.len());
+            hpack::indexed_name(out, hpack::CONTENT_LENGTH, digits.as_bytes());
+        }
+        Ok(())
     }
 
     /// The request as a person reads it (`loadline run --dry-run`): HTTP/1.1
@@ -172,7 +213,143 @@ impl EndpointWire {
         self.static_h1.extend_from_slice(value);
         self.static_h1.extend_from_slice(b"\r\n");
         if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_bytes(value)) {
+            if n != http::header::HOST && !hpack::is_connection_specific(n.as_str().as_bytes()) {
+                hpack::literal_lower(&mut self.h2_static, n.as_str().as_bytes(), v.as_bytes());
+            }
             self.static_pairs.push((n, v));
+        }
+    }
+}
+
+/// A rendered path or header value has bytes HTTP/2 forbids (control
+/// characters, or whitespace in the path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadField;
+
+/// A decimal number in a small stack buffer.
+struct Digits {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl Digits {
+    fn new(mut n: usize) -> Digits {
+        let mut d = Digits {
+            buf: [0; 20],
+            start: 20,
+        };
+        loop {
+            d.start -= 1;
+            d.buf[d.start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                return d;
+            }
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+}
+
+/// The HPACK (RFC 7541) a client needs to write requests without a dynamic
+/// table: static-table entries and literals without indexing, no Huffman.
+pub(crate) mod hpack {
+    use http::Method;
+
+    use crate::profile::Scheme;
+
+    /// Static table indexes (RFC 7541, Appendix A).
+    pub const AUTHORITY: usize = 1;
+    pub const METHOD: usize = 2;
+    pub const PATH: usize = 4;
+    pub const CONTENT_LENGTH: usize = 28;
+
+    /// `:method`, `:scheme` and `:authority` of every request to one origin.
+    pub fn pseudo(method: &Method, scheme: Scheme, authority: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        match *method {
+            Method::GET => out.push(0x82),
+            Method::POST => out.push(0x83),
+            _ => indexed_name(&mut out, METHOD, method.as_str().as_bytes()),
+        }
+        out.push(match scheme {
+            Scheme::Http => 0x86,
+            Scheme::Https => 0x87,
+        });
+        indexed_name(&mut out, AUTHORITY, authority.as_bytes());
+        out
+    }
+
+    /// HTTP/1.1 headers HTTP/2 forbids (RFC 9113, 8.2.2), and `Host`,
+    /// which `:authority` replaces.
+    pub fn is_connection_specific(name: &[u8]) -> bool {
+        const NAMES: [&[u8]; 7] = [
+            b"connection",
+            b"keep-alive",
+            b"proxy-connection",
+            b"transfer-encoding",
+            b"upgrade",
+            b"host",
+            b"te",
+        ];
+        NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
+    }
+
+    /// A literal field without indexing whose name is static table entry `index`.
+    pub fn indexed_name(out: &mut Vec<u8>, index: usize, value: &[u8]) {
+        integer(out, 4, 0x00, index);
+        string(out, value);
+    }
+
+    /// A literal field without indexing with a literal name, lower-cased
+    /// as HTTP/2 requires.
+    pub fn literal_lower(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+        out.push(0x00);
+        integer(out, 7, 0x00, name.len());
+        out.extend(name.iter().map(u8::to_ascii_lowercase));
+        string(out, value);
+    }
+
+    /// A string literal, not Huffman-coded.
+    fn string(out: &mut Vec<u8>, s: &[u8]) {
+        integer(out, 7, 0x00, s.len());
+        out.extend_from_slice(s);
+    }
+
+    /// An integer with an `n`-bit prefix whose upper bits are `flags` (RFC 7541, 5.1).
+    fn integer(out: &mut Vec<u8>, n: u32, flags: u8, mut v: usize) {
+        let max = (1usize << n) - 1;
+        if v < max {
+            out.push(flags | v as u8);
+            return;
+        }
+        out.push(flags | max as u8);
+        v -= max;
+        while v >= 128 {
+            out.push((v % 128) as u8 | 0x80);
+            v /= 128;
+        }
+        out.push(v as u8);
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// RFC 7541, C.1: integer examples.
+        #[test]
+        fn integers_as_in_the_rfc() {
+            let mut out = Vec::new();
+            integer(&mut out, 5, 0, 10);
+            assert_eq!(out, [0x0a]);
+            out.clear();
+            integer(&mut out, 5, 0, 1337);
+            assert_eq!(out, [0x1f, 0x9a, 0x0a]);
+            out.clear();
+            integer(&mut out, 8, 0, 42);
+            assert_eq!(out, [0x2a]);
         }
     }
 }
