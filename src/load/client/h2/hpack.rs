@@ -35,7 +35,15 @@ pub struct Decoder {
     max_size: usize,
     max_allowed: usize,
     scratch: Vec<u8>,
+    /// Huffman-coded values that entered the table lately, with their
+    /// decoded lengths: servers send the same ones on every response
+    /// (nginx enters its `server`, `date` and `content-type` each time).
+    memo: [(Vec<u8>, usize); MEMO],
+    memo_next: usize,
 }
+
+/// Values remembered by [`Decoder::huffman_len`].
+const MEMO: usize = 4;
 
 impl Decoder {
     pub fn new(max_allowed: usize) -> Decoder {
@@ -45,6 +53,8 @@ impl Decoder {
             max_size: max_allowed,
             max_allowed,
             scratch: Vec::new(),
+            memo: Default::default(),
+            memo_next: 0,
         }
     }
 
@@ -99,13 +109,13 @@ impl Decoder {
         let (huffman, raw) = string(b)?;
         let mut status = None;
         let mut value_len = raw.len();
-        if is_status || (insert && huffman) {
+        if is_status {
             self.scratch.clear();
             decode_to(huffman, raw, &mut self.scratch)?;
             value_len = self.scratch.len();
-            if is_status {
-                status = parse_status(&self.scratch);
-            }
+            status = parse_status(&self.scratch);
+        } else if insert && huffman {
+            value_len = self.huffman_len(raw)?;
         }
         if insert {
             let size = name_len + value_len + 32;
@@ -121,6 +131,23 @@ impl Decoder {
             }
         }
         Ok(status)
+    }
+
+    /// The decoded length of a Huffman-coded value, from the memo when it
+    /// came lately (the same bytes decode the same).
+    fn huffman_len(&mut self, raw: &[u8]) -> Result<usize, DecodeError> {
+        if let Some((_, n)) = self.memo.iter().find(|(r, _)| r.as_slice() == raw) {
+            return Ok(*n);
+        }
+        self.scratch.clear();
+        huffman_decode(raw, &mut self.scratch)?;
+        let n = self.scratch.len();
+        let slot = &mut self.memo[self.memo_next % MEMO];
+        slot.0.clear();
+        slot.0.extend_from_slice(raw);
+        slot.1 = n;
+        self.memo_next += 1;
+        Ok(n)
     }
 
     /// Entry `index`: the static table's, then the dynamic table's.
@@ -465,6 +492,18 @@ mod tests {
         assert_eq!(d.decode(&unhex(r3)), Ok(Some(200)));
         assert_eq!(d.size, 215);
         assert_eq!(d.table.len(), 3);
+    }
+
+    /// A value entered again and again (a server's `date`) has its decoded
+    /// length from the memo the second time: the table grows by the same.
+    #[test]
+    fn repeated_values_enter_the_table_with_their_decoded_length() {
+        let mut d = Decoder::new(4096);
+        let date = unhex("6196 d07a be94 1054 d444 a820 0595 040b 8166 e084 a62d 1bff");
+        assert_eq!(d.decode(&date), Ok(None));
+        assert_eq!(d.size, 4 + 29 + 32);
+        assert_eq!(d.decode(&date), Ok(None));
+        assert_eq!(d.size, 2 * (4 + 29 + 32));
     }
 
     /// Every byte value, coded with the canonical code the lengths define,
