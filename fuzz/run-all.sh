@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.." || exit 2
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=(scrub_csv scrub_copy scrub_jsonl scrub_rules detect
-        profile_yaml schema_yaml policy_yaml units template hlog summary access_log h1_response)
+        profile_yaml schema_yaml policy_yaml units template hlog summary access_log h1_response h2_frames)
 fi
 
 mkdir -p fuzz/artifacts

@@ -21,7 +21,13 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 
 #[doc(hidden)]
-pub use self::h1::fuzzing;
+/// Entry points for the fuzz targets `h1_response` and `h2_frames`: the
+/// clients' real response handling, from bytes in memory.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use super::h1::fuzzing::h1_responses;
+    pub use super::h2::fuzzing::h2_frames;
+}
 use self::h1::Phase;
 pub(crate) use self::stream::Stream;
 pub use self::wire::Wire;

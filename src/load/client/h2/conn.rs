@@ -649,6 +649,64 @@ fn unpad(h: Head, p: &[u8]) -> Result<&[u8], u32> {
     Ok(&rest[..keep])
 }
 
+/// Entry point for the fuzz target `h2_frames`: the connection's real frame
+/// handling, fed the server's side from bytes in memory.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::task::{Context, Poll, Waker};
+
+    use super::{Ended, Inner};
+    use crate::load::client::h2::frame::{self, Head};
+    use crate::results::ErrorKind;
+
+    /// Open `streams` streams (1 to 8; a body on the even ones), then read
+    /// `data` as the server's frames, each handled as the connection's I/O
+    /// task does (a connection error ends it; a frame cut short is where the
+    /// server's bytes end, and the connection then ends as at EOF). Every
+    /// stream is polled after each frame. Properties: no panic; every stream
+    /// ends once the connection has ended; a stream that ended with a status
+    /// had `:status` in a header block. Returns each stream's end.
+    pub fn h2_frames(data: &[u8], streams: usize) -> Result<Vec<Result<u16, ErrorKind>>, String> {
+        let mut c = Inner::new();
+        let ids: Vec<u32> = (0..streams.clamp(1, 8))
+            .map(|i| c.start_stream(&[0x82, 0x84], if i % 2 == 1 { b"body" } else { b"" }))
+            .collect();
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut ends: Vec<Option<Result<u16, ErrorKind>>> = vec![None; ids.len()];
+        let mut poll_all = |c: &mut Inner, ends: &mut Vec<Option<Result<u16, ErrorKind>>>| {
+            for (i, id) in ids.iter().enumerate() {
+                if ends[i].is_some() {
+                    continue;
+                }
+                if let Poll::Ready((r, _)) = c.poll_response(*id, &mut cx) {
+                    ends[i] = Some(r.map_err(|f| f.kind));
+                }
+            }
+        };
+        let mut rest = data;
+        while rest.len() >= frame::HEADER_LEN && c.ended.is_none() {
+            let mut head = [0u8; frame::HEADER_LEN];
+            head.copy_from_slice(&rest[..frame::HEADER_LEN]);
+            let h = Head::parse(&head);
+            let Some(payload) = rest.get(frame::HEADER_LEN..frame::HEADER_LEN + h.len) else {
+                break;
+            };
+            if let Err(code) = c.on_frame(h, payload) {
+                c.end(Ended::Protocol(code));
+            }
+            rest = &rest[frame::HEADER_LEN + h.len..];
+            c.wbuf.clear();
+            poll_all(&mut c, &mut ends);
+        }
+        c.end(Ended::Eof);
+        poll_all(&mut c, &mut ends);
+        ends.into_iter()
+            .enumerate()
+            .map(|(i, e)| e.ok_or_else(|| format!("stream {} did not end after the connection did", ids[i])))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::task::Waker;
@@ -712,6 +770,28 @@ mod tests {
 
     /// `:status 200`, the static table's entry 8.
     const STATUS_200: &[u8] = &[0x88];
+
+    /// The fuzz target's entry: the server's frames from bytes; each stream
+    /// ends with its status, or as the connection ends.
+    #[test]
+    fn frames_from_bytes_end_every_stream() {
+        let mut data = Vec::new();
+        frame::head(&mut data, 0, frame::SETTINGS, 0, 0);
+        frame::head(&mut data, 1, frame::HEADERS, frame::END_HEADERS | frame::END_STREAM, 1);
+        data.extend_from_slice(STATUS_200);
+        // `:status 404` as a literal of the static table's name 8, then a cut frame.
+        frame::head(&mut data, 5, frame::HEADERS, frame::END_HEADERS | frame::END_STREAM, 3);
+        data.extend_from_slice(&[0x08, 0x03, b'4', b'0', b'4']);
+        frame::head(&mut data, 9, frame::DATA, 0, 5);
+        data.extend_from_slice(b"cut");
+        let ends = super::fuzzing::h2_frames(&data, 3).unwrap();
+        assert_eq!(ends, [Ok(200), Ok(404), Err(ErrorKind::EofBeforeResponse)]);
+        // A frame on stream 0 that must not be there: a connection error.
+        let mut bad = Vec::new();
+        frame::head(&mut bad, 0, frame::HEADERS, frame::END_HEADERS, 0);
+        let ends = super::fuzzing::h2_frames(&bad, 1).unwrap();
+        assert_eq!(ends, [Err(ErrorKind::H2Handshake)]);
+    }
 
     #[test]
     fn a_response_in_headers_and_data_ends_the_stream() {

@@ -14,6 +14,7 @@
 //! as the RFC says; a failure is an [`ErrorKind`].
 
 mod conn;
+pub(crate) use conn::fuzzing;
 mod driver;
 pub(crate) mod frame;
 mod hpack;
