@@ -554,7 +554,7 @@ fn dockerfile_stubs_every_declared_target() {
             }
         }
     }
-    assert_eq!(expected.len(), 9, "{expected:?}");
+    assert_eq!(expected.len(), 10, "{expected:?}");
     for stub in expected {
         assert!(dockerfile.contains(&stub), "deploy/Dockerfile does not stub {stub}");
     }
