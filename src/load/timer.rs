@@ -287,7 +287,7 @@ mod tests {
                     n.notify_one();
                 }
             });
-            let at = Instant::now() + Duration::from_millis(20);
+            let at = Instant::now() + Duration::from_millis(100);
             let t = timer.clone();
             let (wakes, most) = tokio::task::spawn_local(async move {
                 let sleep = t.sleep_until(at);
