@@ -661,26 +661,22 @@ fn merged_schedule(shards: &[Shard]) -> Result<ScheduleInfo, MergeError> {
         p99: q(h, 0.99),
         max: if h.is_empty() { 0 } else { h.max() },
     };
+    // Shards written before a lag histogram existed: the worst shard's numbers.
+    let worst_stats = |f: &dyn Fn(&ScheduleInfo) -> &LagStats| LagStats {
+        p50: worst(&|s| f(s).p50),
+        p99: worst(&|s| f(s).p99),
+        max: worst(&|s| f(s).max),
+    };
     Ok(ScheduleInfo {
-        // Shards written before lag histograms existed: the worst shard's numbers.
         lag_us: if exact {
             stats(&lag)
         } else {
-            LagStats {
-                p50: worst(&|s| s.lag_us.p50),
-                p99: worst(&|s| s.lag_us.p99),
-                max: worst(&|s| s.lag_us.max),
-            }
+            worst_stats(&|s| &s.lag_us)
         },
-        // Shards written before send lag was recorded: the worst shard's numbers.
         send_lag_us: if send_exact {
             stats(&send_lag)
         } else {
-            LagStats {
-                p50: worst(&|s| s.send_lag_us.p50),
-                p99: worst(&|s| s.send_lag_us.p99),
-                max: worst(&|s| s.send_lag_us.max),
-            }
+            worst_stats(&|s| &s.send_lag_us)
         },
         late_requests: shards.iter().map(|s| s.summary.schedule.late_requests).sum(),
         late_threshold_ms: first.late_threshold_ms,
