@@ -10,8 +10,8 @@
 //! `timerfd_settime` each time the earliest deadline changes.
 //!
 //! Sleeping and waking costs more than the wait is worth when instants are
-//! microseconds apart (at 100,000/s, arming the fire for every arrival took
-//! the whole core on this VM, where every armed hrtimer is a VM exit), so
+//! microseconds apart (at 100,000/s, firing for every arrival took the whole
+//! core on the benchmark VM, BENCHMARKS.md), so
 //! the timer fires at most once per [`MIN_GAP`] and each firing releases
 //! every slot whose instant has come: a send is late by at most that much
 //! plus the wake-up, and the worker wakes at most 20,000 times a second.
