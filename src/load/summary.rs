@@ -337,12 +337,7 @@ impl<'a> Builder<'a> {
         };
         let lag_q = |h: &Histogram<u64>, q: f64| if h.is_empty() { 0 } else { h.value_at_quantile(q) };
         let loop_p99 = lag_q(&loop_lag, 0.99);
-        let stats = |h: &Histogram<u64>| LagStats {
-            p50: lag_q(h, 0.5),
-            p99: lag_q(h, 0.99),
-            max: if h.is_empty() { 0 } else { h.max() },
-        };
-        let send_lag_us = stats(&send_lag);
+        let send_lag_us = LagStats::of(&send_lag);
         let send_p99 = (send_lag.len() >= SEND_LAG_MIN_REQUESTS).then_some(send_lag_us.p99);
         let reason = self.saturation_reason(loop_p99, send_p99, ratio, dropped, late);
         let rate = RateInfo {
@@ -354,7 +349,7 @@ impl<'a> Builder<'a> {
             achieved_ratio: ratio,
         };
         let schedule = ScheduleInfo {
-            lag_us: stats(&lag),
+            lag_us: LagStats::of(&lag),
             send_lag_us,
             late_requests: late,
             late_threshold_ms: self.ctx.late_threshold.as_millis() as u64,

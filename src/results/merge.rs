@@ -656,11 +656,6 @@ fn merged_schedule(shards: &[Shard]) -> Result<ScheduleInfo, MergeError> {
         })
         .collect();
     let first = &shards[0].summary.schedule;
-    let stats = |h: &Histogram<u64>| LagStats {
-        p50: q(h, 0.5),
-        p99: q(h, 0.99),
-        max: if h.is_empty() { 0 } else { h.max() },
-    };
     // Shards written before a lag histogram existed: the worst shard's numbers.
     let worst_stats = |f: &dyn Fn(&ScheduleInfo) -> &LagStats| LagStats {
         p50: worst(&|s| f(s).p50),
@@ -669,12 +664,12 @@ fn merged_schedule(shards: &[Shard]) -> Result<ScheduleInfo, MergeError> {
     };
     Ok(ScheduleInfo {
         lag_us: if exact {
-            stats(&lag)
+            LagStats::of(&lag)
         } else {
             worst_stats(&|s| &s.lag_us)
         },
         send_lag_us: if send_exact {
-            stats(&send_lag)
+            LagStats::of(&send_lag)
         } else {
             worst_stats(&|s| &s.send_lag_us)
         },

@@ -299,6 +299,20 @@ pub struct LagStats {
     pub max: u64,
 }
 
+impl LagStats {
+    /// The quantiles of a lag histogram (µs); zeros when it is empty.
+    pub fn of(h: &hdrhistogram::Histogram<u64>) -> LagStats {
+        if h.is_empty() {
+            return LagStats::default();
+        }
+        LagStats {
+            p50: h.value_at_quantile(0.5),
+            p99: h.value_at_quantile(0.99),
+            max: h.max(),
+        }
+    }
+}
+
 /// How well the generator kept the schedule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScheduleInfo {
