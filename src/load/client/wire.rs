@@ -149,8 +149,8 @@ impl Wire {
             }
         }
         if buf.has_body {
-            let digits = Digits::new(buf.body.len());
-            hpack::indexed_name(out, hpack::CONTENT_LENGTH, digits.as_bytes());
+            let mut digits = itoa::Buffer::new();
+            hpack::indexed_name(out, hpack::CONTENT_LENGTH, digits.format(buf.body.len()).as_bytes());
         }
         Ok(())
     }
@@ -225,33 +225,6 @@ impl EndpointWire {
 /// characters, or whitespace in the path).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BadField;
-
-/// A decimal number in a small stack buffer.
-struct Digits {
-    buf: [u8; 20],
-    start: usize,
-}
-
-impl Digits {
-    fn new(mut n: usize) -> Digits {
-        let mut d = Digits {
-            buf: [0; 20],
-            start: 20,
-        };
-        loop {
-            d.start -= 1;
-            d.buf[d.start] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                return d;
-            }
-        }
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        &self.buf[self.start..]
-    }
-}
 
 /// The HPACK (RFC 7541) a client needs to write requests without a dynamic
 /// table: static-table entries and literals without indexing, no Huffman.
