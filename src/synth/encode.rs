@@ -68,20 +68,29 @@ pub enum Encoding {
 /// Rows per `INSERT` statement.
 const INSERT_BATCH: u64 = 1000;
 
-/// Encode every row of `batch` (rows of `table`) onto `out`.
-pub(crate) fn encode(enc: Encoding, table: &Table, batch: &RowBatch, out: &mut Vec<u8>) {
-    if enc == Encoding::PgBinary {
-        out.reserve(batch.rows * 64);
-        for r in 0..batch.rows {
-            let row = batch.row(r);
-            out.extend_from_slice(&(row.len() as i16).to_be_bytes());
-            for (c, col) in row.iter().zip(&table.columns) {
-                pg_binary_cell(c, col.kind, batch, out);
-            }
+/// Whether an encoding's rows are written each on its own, so that a chunk
+/// encoded a few rows at a time gives the same bytes as the whole chunk at
+/// once (`INSERT` statements span rows).
+pub(crate) fn row_by_row(enc: Encoding) -> bool {
+    !matches!(enc, Encoding::Insert(_))
+}
+
+/// The binary `COPY` rows of `batch` onto `out`.
+pub(crate) fn pg_binary_rows(table: &Table, batch: &RowBatch, out: &mut Vec<u8>) {
+    out.reserve(batch.rows * 64);
+    for r in 0..batch.rows {
+        let row = batch.row(r);
+        out.extend_from_slice(&(row.len() as i16).to_be_bytes());
+        for (c, col) in row.iter().zip(&table.columns) {
+            pg_binary_cell(c, col.kind, batch, out);
         }
-        return;
     }
-    let mut s = String::with_capacity(batch.rows * 96);
+}
+
+/// Every row of `batch` in a text encoding (any but [`Encoding::PgBinary`])
+/// onto `s`.
+pub(crate) fn encode_text(enc: Encoding, table: &Table, batch: &RowBatch, s: &mut String) {
+    s.reserve(batch.rows * 96);
     match enc {
         Encoding::None | Encoding::PgBinary => {}
         Encoding::Csv => {
@@ -90,7 +99,7 @@ pub(crate) fn encode(enc: Encoding, table: &Table, batch: &RowBatch, out: &mut V
                     if i > 0 {
                         s.push(',');
                     }
-                    csv_cell(c, batch, &mut s);
+                    csv_cell(c, batch, s);
                 }
                 s.push('\n');
             }
@@ -102,9 +111,9 @@ pub(crate) fn encode(enc: Encoding, table: &Table, batch: &RowBatch, out: &mut V
                     if i > 0 {
                         s.push(',');
                     }
-                    json_string(&col.name, &mut s);
+                    json_string(&col.name, s);
                     s.push(':');
-                    json_value(c, batch.str(c), &mut s);
+                    json_value(c, batch.str(c), s);
                 }
                 s.push_str("}\n");
             }
@@ -116,7 +125,7 @@ pub(crate) fn encode(enc: Encoding, table: &Table, batch: &RowBatch, out: &mut V
                     if i > 0 {
                         s.push('\t');
                     }
-                    copy_cell(c, batch, mysql, &mut s);
+                    copy_cell(c, batch, mysql, s);
                 }
                 s.push('\n');
             }
@@ -135,7 +144,7 @@ pub(crate) fn encode(enc: Encoding, table: &Table, batch: &RowBatch, out: &mut V
                     if i > 0 {
                         s.push_str(", ");
                     }
-                    sql_literal(d, c, batch.str(c), &mut s);
+                    sql_literal(d, c, batch.str(c), s);
                 }
                 s.push(')');
                 if r + 1 == batch.rows || (row + 1) % INSERT_BATCH == 0 {
@@ -143,11 +152,6 @@ pub(crate) fn encode(enc: Encoding, table: &Table, batch: &RowBatch, out: &mut V
                 }
             }
         }
-    }
-    if out.is_empty() {
-        *out = s.into_bytes();
-    } else {
-        out.extend_from_slice(s.as_bytes());
     }
 }
 
@@ -389,36 +393,45 @@ pub(crate) fn json_value(c: &Cell, text: &str, s: &mut String) {
     }
 }
 
-fn push2(n: u32, s: &mut String) {
-    s.push((b'0' + (n / 10) as u8) as char);
-    s.push((b'0' + (n % 10) as u8) as char);
+/// Two decimal digits of `n` (below 100) at `b[0..2]`.
+fn put2(n: u32, b: &mut [u8]) {
+    b[0] = b'0' + (n / 10) as u8;
+    b[1] = b'0' + (n % 10) as u8;
 }
 
+/// `YYYY-MM-DD`, UTC (a year outside 0..=9999 written in full).
 fn date(t: i64, s: &mut String) {
     let (y, m, d) = crate::dates::civil_from_days(t.div_euclid(86_400));
+    let mut b = *b"0000-00-00";
+    put2(m, &mut b[5..]);
+    put2(d, &mut b[8..]);
     if (0..10_000).contains(&y) {
         let y = y as u32;
-        push2(y / 100, s);
-        push2(y % 100, s);
+        put2(y / 100, &mut b[0..]);
+        put2(y % 100, &mut b[2..]);
+        s.push_str(ascii(&b));
     } else {
         let _ = write!(s, "{y}");
+        s.push_str(ascii(&b[4..]));
     }
-    s.push('-');
-    push2(m, s);
-    s.push('-');
-    push2(d, s);
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (or with `T`), UTC.
 fn datetime(t: i64, sep: char, s: &mut String) {
     date(t, s);
     let secs = t.rem_euclid(86_400) as u32;
+    let mut b = *b" 00:00:00";
+    put2(secs / 3600, &mut b[1..]);
+    put2(secs / 60 % 60, &mut b[4..]);
+    put2(secs % 60, &mut b[7..]);
     s.push(sep);
-    push2(secs / 3600, s);
-    s.push(':');
-    push2(secs / 60 % 60, s);
-    s.push(':');
-    push2(secs % 60, s);
+    s.push_str(ascii(&b[1..]));
+}
+
+/// Bytes written above, all ASCII, as text (one append instead of one
+/// `push` per character).
+fn ascii(b: &[u8]) -> &str {
+    std::str::from_utf8(b).unwrap_or_default()
 }
 
 fn uuid(u: u128, s: &mut String) {

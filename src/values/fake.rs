@@ -200,6 +200,20 @@ impl FakeKind {
             from.choose(rng).copied().unwrap_or("")
         }
         fn numerify<R: Rng + ?Sized>(format: &str, rng: &mut R, out: &mut String) {
+            // Most formats are short and ASCII: their digits go into a buffer
+            // on the stack and into `out` in one append, not one `push` each.
+            let mut buf = [0u8; 40];
+            if format.is_ascii() && format.len() <= buf.len() {
+                for (b, c) in buf.iter_mut().zip(format.bytes()) {
+                    *b = match c {
+                        b'^' => b'0' + rng.random_range(1..10u8),
+                        b'#' => b'0' + rng.random_range(0..10u8),
+                        other => other,
+                    };
+                }
+                out.push_str(std::str::from_utf8(&buf[..format.len()]).unwrap_or_default());
+                return;
+            }
             for c in format.chars() {
                 match c {
                     '^' => out.push(char::from(b'0' + rng.random_range(1..10u8))),
@@ -239,8 +253,15 @@ impl FakeKind {
                 out.push_str(rest);
             }
             FakeKind::SafeEmail => {
-                for c in pick(L::NAME_FIRST_NAME, rng).chars() {
-                    out.extend(c.to_lowercase());
+                let first = pick(L::NAME_FIRST_NAME, rng);
+                if first.is_ascii() {
+                    let start = out.len();
+                    out.push_str(first);
+                    out[start..].make_ascii_lowercase();
+                } else {
+                    for c in first.chars() {
+                        out.extend(c.to_lowercase());
+                    }
                 }
                 out.push_str("@example.");
                 out.push_str(pick(&["com", "net", "org"], rng));

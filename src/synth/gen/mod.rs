@@ -9,6 +9,8 @@
 //! produces it. `unique: true` is built in with keyed permutations
 //! ([`crate::values::perm`]) instead of retry loops.
 
+use std::sync::OnceLock;
+
 use rand::RngExt;
 use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Distribution, Exp, LogNormal, Normal, Poisson, Zipf};
@@ -139,7 +141,7 @@ enum Pick {
     /// Zipf over up to [`ALIAS_MAX`] parent rows: an alias table, O(1) per
     /// pick (rand_distr's `Zipf` pays two `powf` per sample, the largest
     /// cost of a row with a foreign key). 12 bytes per parent row.
-    Alias(WeightedAliasIndex<f64>),
+    Alias(LazyAlias),
     /// Zipf over more parent rows: constant memory, slower picks.
     Zipf(Zipf<f64>, u64),
     OneToOne(Perm),
@@ -147,6 +149,34 @@ enum Pick {
 
 /// Parent tables up to this many rows get an alias table (12 MiB at most).
 const ALIAS_MAX: u64 = 1 << 20;
+
+/// The alias table of a Zipf foreign key, built on its first pick: a run
+/// that writes some of a schema's tables does not pay for the tables it
+/// leaves out (a million-row parent's table takes tens of milliseconds
+/// and 12 MiB, before any row is written).
+#[derive(Debug)]
+struct LazyAlias {
+    parents: u64,
+    exponent: f64,
+    table: OnceLock<Option<WeightedAliasIndex<f64>>>,
+}
+
+impl LazyAlias {
+    /// The alias table's weights: rank r (1-based) weighs r^-s.
+    fn build(parents: u64, exponent: f64) -> Result<WeightedAliasIndex<f64>, rand_distr::weighted::Error> {
+        WeightedAliasIndex::new((1..=parents).map(|r| (r as f64).powf(-exponent)).collect())
+    }
+
+    fn pick(&self, rng: &mut CellRng) -> u64 {
+        // A schema's exponent is positive and finite and its parents at
+        // most ALIAS_MAX: every weight is in (0, 1], so the table is always
+        // built and the uniform pick is never taken.
+        match self.table.get_or_init(|| Self::build(self.parents, self.exponent).ok()) {
+            Some(t) => t.sample(rng) as u64,
+            None => rng.random_range(0..self.parents),
+        }
+    }
+}
 
 impl Generator {
     /// Prepare generation of `schema` (rows already scaled). Fails when a
@@ -435,7 +465,7 @@ fn weighted_time(from: i64, to: i64, hours: Option<&[f64; 24]>, week: Option<&[f
 fn pick_parent(p: &Pick, rng: &mut CellRng, row: u64) -> u64 {
     match p {
         Pick::Uniform(n) => rng.random_range(0..*n),
-        Pick::Alias(a) => a.sample(rng) as u64,
+        Pick::Alias(a) => a.pick(rng),
         Pick::Zipf(z, n) => (z.sample(rng) as u64).clamp(1, *n) - 1,
         Pick::OneToOne(perm) => perm.apply(row),
     }
@@ -466,7 +496,7 @@ fn unique_suffix(out: &mut String, start: usize, n: u64, width: usize) {
         x /= 36;
     }
     let suffix = std::str::from_utf8(&buf[..=width]).unwrap_or(".0");
-    match out[start..].rfind('@') {
+    match memchr::memrchr(b'@', &out.as_bytes()[start..]) {
         Some(at) => out.insert_str(start + at, suffix),
         None => {
             out.push('-');
@@ -716,8 +746,15 @@ impl ColAt<'_> {
             match skew {
                 Skew::Uniform => Pick::Uniform(n),
                 Skew::Zipf(s) if n <= ALIAS_MAX => {
-                    let weights = (1..=n).map(|r| (r as f64).powf(-*s)).collect();
-                    Pick::Alias(WeightedAliasIndex::new(weights).map_err(|e| self.err(format!("bad zipf skew: {e}")))?)
+                    // Checked here on a table of at most two ranks, so that a
+                    // skew the alias table refuses is an error of the schema;
+                    // the real table waits for the first pick.
+                    LazyAlias::build(n.min(2), *s).map_err(|e| self.err(format!("bad zipf skew: {e}")))?;
+                    Pick::Alias(LazyAlias {
+                        parents: n,
+                        exponent: *s,
+                        table: OnceLock::new(),
+                    })
                 }
                 Skew::Zipf(s) => Pick::Zipf(
                     Zipf::new(n as f64, *s).map_err(|e| self.err(format!("bad zipf skew: {e}")))?,
