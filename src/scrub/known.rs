@@ -616,7 +616,7 @@ impl Needles {
     /// capitalizes it too. The value is split into atoms once, and its words are runs of
     /// its atoms with no space or hyphen between them.
     pub fn add(&mut self, key: &Keyed, value: &str, tag: u16) {
-        let value = value.trim();
+        let value = trim(value);
         if value.len() < 3 {
             return;
         }
@@ -683,7 +683,17 @@ impl Needles {
 /// The entry of `value` of column `column` (see [`KnownValues::insert`]), if it is specific
 /// enough to remember. Needs only the key, so workers make entries side by side.
 pub fn entry(key: &Keyed, column: u16, value: &str) -> Option<Entry> {
-    Shape::of(key, value).entry(column, value.trim().len())
+    Shape::of(key, value).entry(column, trim(value).len())
+}
+
+/// `value.trim()`, without its Unicode tables when the value starts and ends with a printable
+/// ASCII byte (no white space to trim), which nearly every value does.
+pub(crate) fn trim(value: &str) -> &str {
+    let b = value.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) if f.is_ascii_graphic() && l.is_ascii_graphic() => value,
+        _ => value.trim(),
+    }
 }
 
 #[cfg(test)]

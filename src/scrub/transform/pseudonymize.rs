@@ -233,7 +233,7 @@ pub(super) fn pseudo_uuid(p: &Permutation, value: &str, out: &mut String) -> Res
 /// What an email pseudonym is keyed by: `Jane.Doe@x.com` and
 /// `jane.doe@x.com` are one mailbox, so they get one pseudonym.
 fn mailbox(value: &str, lower: &mut String) {
-    let value = value.trim();
+    let value = crate::scrub::known::trim(value);
     lower.clear();
     if value.is_ascii() {
         lower.push_str(value);
