@@ -683,7 +683,11 @@ impl Needles {
 /// The entry of `value` of column `column` (see [`KnownValues::insert`]), if it is specific
 /// enough to remember. Needs only the key, so workers make entries side by side.
 pub fn entry(key: &Keyed, column: u16, value: &str) -> Option<Entry> {
-    Shape::of(key, value).entry(column, trim(value).len())
+    let bytes = trim(value).len();
+    if bytes < MIN_BYTES {
+        return None; // too short whatever its atoms are: not hashed
+    }
+    Shape::of(key, value).entry(column, bytes)
 }
 
 /// `value.trim()`, without its Unicode tables when the value starts and ends with a printable
