@@ -605,11 +605,6 @@ impl Needles {
         self.firsts = 0;
     }
 
-    /// Whether there is no needle.
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
-
     /// Adds a row's value (of 3 bytes or more), with a tag that is handed back when it is
     /// found: the whole value, and for a value of several words, each word of 4 or more
     /// chars that starts with a capital (a first name on its own), found where the text
@@ -657,6 +652,19 @@ impl Needles {
         }
     }
 
+    /// [`Needles::add`] for one text, split into `text` with the same key: a value whose first
+    /// atom the text does not have, and that has no capitalized word to be found by on its
+    /// own, cannot be found there and is not split further. Most of a row's values (its
+    /// e-mail, phone and ids) are not in its note.
+    pub fn add_for(&mut self, key: &Keyed, value: &str, tag: u16, text: &[Atom]) {
+        let b = value.as_bytes();
+        let words = memchr::memchr(b' ', b).is_some() && (!value.is_ascii() || b.iter().any(u8::is_ascii_uppercase));
+        if !words && !first_atom(key, value).is_some_and(|h| text.iter().any(|a| a.hash == h)) {
+            return;
+        }
+        self.add(key, value, tag);
+    }
+
     /// The longest needle that starts at atom `i` of `atoms` (split with the same key): its
     /// number of atoms and its tag.
     pub fn at(&self, atoms: &[Atom], i: usize) -> Option<(usize, u16)> {
@@ -678,6 +686,28 @@ impl Needles {
         }
         best
     }
+}
+
+/// The hash of the first atom of `value`, as [`split_atoms`] makes it, hashing no further
+/// than the first ASCII byte that ends a run of ASCII letters and digits (the first atom ends
+/// there or before it).
+fn first_atom(key: &Keyed, value: &str) -> Option<u64> {
+    let b = value.as_bytes();
+    let end = b
+        .iter()
+        .position(u8::is_ascii_alphanumeric)
+        .and_then(|s| {
+            b[s..]
+                .iter()
+                .position(|c| c.is_ascii() && !c.is_ascii_alphanumeric())
+                .map(|n| s + n)
+        })
+        .unwrap_or(b.len());
+    let mut first = None;
+    each_atom(key, value.get(..end)?, |a| {
+        first.get_or_insert(a.hash);
+    });
+    first
 }
 
 /// The entry of `value` of column `column` (see [`KnownValues::insert`]), if it is specific
@@ -805,6 +835,59 @@ mod tests {
                 ("1-271-224-0809", 2)
             ]
         );
+    }
+
+    /// Values added for a text only if the text has their first atom find what adding them
+    /// all finds.
+    #[test]
+    fn needles_for_a_text_find_what_all_needles_find() {
+        let key = Keyed::new(&Secret::new(b"test key of 32 bytes or so......".to_vec()));
+        let values = [
+            "lena.bakker@gmail.com",
+            " +33 1 99 00 54 56 ",
+            "070-35-5917",
+            "Lena Bakker",
+            "lena bakker",
+            "van der Berg Jansen",
+            "山田太郎",
+            "José Álvarez",
+            "josé-luis",
+            "--- x",
+            "Ängel 1234567",
+            "1234567",
+        ];
+        let texts = [
+            "Spoke to Lena Bakker about the refund, mail lena.bakker@gmail.com",
+            "call 33 1 99 00 54 56 or +33 1 99 00 54 56; ssn 070 35 5917",
+            "Jansen and Berg met 山田太郎 and Álvarez; JOSÉ ÁLVAREZ, José-Luis, josé luis",
+            "ÄNGEL 1234567 x --- x",
+            "nothing here",
+        ];
+        let finds = |nd: &Needles, atoms: &[Atom]| {
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < atoms.len() {
+                match nd.at(atoms, i) {
+                    Some((n, tag)) => {
+                        out.push((i, n, tag));
+                        i += n;
+                    }
+                    None => i += 1,
+                }
+            }
+            out
+        };
+        for text in texts {
+            let mut atoms = Vec::new();
+            split_atoms(&key, text, &mut atoms);
+            let (mut all, mut some) = (Needles::default(), Needles::default());
+            for (tag, v) in values.iter().enumerate() {
+                all.add(&key, v, tag as u16);
+                some.add_for(&key, v, tag as u16, &atoms);
+            }
+            assert_eq!(finds(&all, &atoms), finds(&some, &atoms), "{text}");
+            assert!(some.list.len() < all.list.len(), "{text}");
+        }
     }
 
     /// Atoms marked by the table's filter ([`KnownValues::split`]) and atoms that were not

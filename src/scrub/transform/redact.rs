@@ -57,20 +57,22 @@ impl TablePlan {
         let mut next = std::mem::take(&mut scratch.next);
         current.clear();
         scratch.needles.clear();
-        if row_values {
-            for (tag, (c, _)) in self.row_value_columns.iter().enumerate() {
-                if let Some(v) = cells.cell(*c) {
-                    scratch.needles.add(&self.keyed, v, tag as u16);
-                }
-            }
-        }
         let table = self.known.as_deref().filter(|k| !k.is_empty());
-        if scratch.needles.is_empty() && table.is_none() {
+        if !row_values && table.is_none() {
             current.push_str(value);
         } else {
+            // The text's atoms first, so that only the row's values that may be in it are
+            // split (with no value and no table, the walk below finds nothing).
             match table {
                 Some(t) => t.split(value, &mut scratch.atoms),
                 None => known::split_atoms(&self.keyed, value, &mut scratch.atoms),
+            }
+            if row_values {
+                for (tag, (c, _)) in self.row_value_columns.iter().enumerate() {
+                    if let Some(v) = cells.cell(*c) {
+                        scratch.needles.add_for(&self.keyed, v, tag as u16, &scratch.atoms);
+                    }
+                }
             }
             let atoms = &scratch.atoms;
             let mut last = 0;
