@@ -80,46 +80,56 @@ pub fn split_atoms(key: &Keyed, text: &str, out: &mut Vec<Atom>) {
 /// decoded, and lower-cased by Unicode's rules.
 fn each_atom(key: &Keyed, text: &str, mut f: impl FnMut(Atom)) {
     let b = text.as_bytes();
-    let mut cur: Option<Atom> = None;
+    // The atom being read, if `open`: plain state rather than an `Option<Atom>`, which cost
+    // a test and a move of the whole atom at every byte.
+    let mut open = false;
+    let mut cur = Atom::starting(0, false);
     let mut h = key.hasher();
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
         if c < 0x80 {
             if c.is_ascii_alphanumeric() {
-                let a = cur.get_or_insert_with(|| {
+                if !open {
+                    open = true;
                     h = key.hasher();
-                    Atom::starting(i, c.is_ascii_uppercase())
-                });
+                    cur = Atom::starting(i, c.is_ascii_uppercase());
+                }
                 // The whole run of ASCII letters and digits in one tight loop; setting bit
                 // 5 lower-cases exactly these bytes.
                 let mut digits = 0;
-                while let Some(&c) = b.get(i).filter(|c| c.is_ascii_alphanumeric()) {
-                    h.write_u8(c | 0x20);
-                    digits += u32::from(c.is_ascii_digit());
+                while i < b.len() && b[i].is_ascii_alphanumeric() {
+                    h.write_u8(b[i] | 0x20);
+                    digits += u32::from(b[i].is_ascii_digit());
                     i += 1;
                 }
-                a.digits += digits;
-                a.alphabetic &= digits == 0;
+                cur.digits += digits;
+                cur.alphabetic &= digits == 0;
                 continue;
             }
-            if let Some(mut a) = cur.take() {
-                a.end = i;
-                a.hash = h.finish();
-                f(a);
+            if open {
+                open = false;
+                cur.end = i;
+                cur.hash = h.finish();
+                f(cur);
             }
             i += 1;
             continue;
         }
         let ch = text[i..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER);
         let len = ch.len_utf8();
-        if !ch.is_alphanumeric() || is_cjk(ch) {
-            if let Some(mut a) = cur.take() {
-                a.end = i;
-                a.hash = h.finish();
-                f(a);
+        // `is_alphanumeric` is exactly this, and the atom needs `alphabetic` too: one look
+        // in the Unicode tables instead of two.
+        let alphabetic = ch.is_alphabetic();
+        let alphanumeric = alphabetic || ch.is_numeric();
+        if !alphanumeric || is_cjk(ch) {
+            if open {
+                open = false;
+                cur.end = i;
+                cur.hash = h.finish();
+                f(cur);
             }
-            if ch.is_alphanumeric() {
+            if alphanumeric {
                 // Han, kana and Hangul: each char is an atom of its own.
                 let mut one = key.hasher();
                 one.write_u32(ch as u32);
@@ -136,20 +146,21 @@ fn each_atom(key: &Keyed, text: &str, mut f: impl FnMut(Atom)) {
             i += len;
             continue;
         }
-        let a = cur.get_or_insert_with(|| {
+        if !open {
+            open = true;
             h = key.hasher();
-            Atom::starting(i, ch.is_uppercase())
-        });
+            cur = Atom::starting(i, ch.is_uppercase());
+        }
         for l in ch.to_lowercase() {
             h.write_u32(l as u32);
         }
-        a.alphabetic &= ch.is_alphabetic();
+        cur.alphabetic &= alphabetic;
         i += len;
     }
-    if let Some(mut a) = cur {
-        a.end = b.len();
-        a.hash = h.finish();
-        f(a);
+    if open {
+        cur.end = b.len();
+        cur.hash = h.finish();
+        f(cur);
     }
 }
 
