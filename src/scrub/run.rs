@@ -831,27 +831,48 @@ mod tests {
             b"\"\",,\"\"\"\"",
             b"x,\"\xc3\",\"\xa9\"",
         ];
+        for raw in records {
+            spans_match_the_parser(raw);
+        }
+    }
+
+    /// [`csv_spans`] on `raw`, a record with its line break, against [`Parser::record`]: the
+    /// same records taken, with the same fields.
+    fn spans_match_the_parser(raw: &[u8]) {
         let parser = Parser { format: Format::Csv };
         let (mut rec, mut spans) = (Record::default(), Vec::new());
-        for raw in records {
-            let parsed = parser.record(raw, &mut rec).is_ok();
-            let stripped = raw.strip_suffix(b"\n").unwrap_or(raw);
-            let stripped = stripped.strip_suffix(b"\r").unwrap_or(stripped);
-            let found = std::str::from_utf8(stripped)
-                .ok()
-                .filter(|_| csv_spans(stripped, &mut spans));
-            assert_eq!(parsed, found.is_some(), "{raw:?}");
-            let Some(text) = found else { continue };
-            let fields: Vec<Option<String>> = spans
-                .iter()
-                .map(|s| match *s {
-                    CsvSpan::Null => None,
-                    CsvSpan::Plain(s, e) => Some(text[s..e].to_string()),
-                    CsvSpan::Escaped(s, e) => Some(text[s..e].replace("\"\"", "\"")),
-                })
-                .collect();
-            let want: Vec<Option<String>> = rec.fields().map(|f| f.map(str::to_string)).collect();
-            assert_eq!(fields, want, "{raw:?}");
+        let parsed = parser.record(raw, &mut rec).is_ok();
+        let stripped = raw.strip_suffix(b"\n").unwrap_or(raw);
+        let stripped = stripped.strip_suffix(b"\r").unwrap_or(stripped);
+        let found = std::str::from_utf8(stripped)
+            .ok()
+            .filter(|_| csv_spans(stripped, &mut spans));
+        assert_eq!(parsed, found.is_some(), "{raw:?}");
+        let Some(text) = found else { return };
+        let fields: Vec<Option<String>> = spans
+            .iter()
+            .map(|s| match *s {
+                CsvSpan::Null => None,
+                CsvSpan::Plain(s, e) => Some(text[s..e].to_string()),
+                CsvSpan::Escaped(s, e) => Some(text[s..e].replace("\"\"", "\"")),
+            })
+            .collect();
+        let want: Vec<Option<String>> = rec.fields().map(|f| f.map(str::to_string)).collect();
+        assert_eq!(fields, want, "{raw:?}");
+    }
+
+    proptest::proptest! {
+        /// Any record made of the bytes that matter to either reader (separators, quotes,
+        /// line breaks, a two-byte character's halves, a byte that is never UTF-8): the
+        /// known-value pass and the scrub read the same fields, or both refuse the record.
+        #[test]
+        fn csv_spans_read_any_record_as_the_parser_does(
+            raw in proptest::collection::vec(
+                proptest::sample::select(vec![b'a', b' ', b',', b'"', b'\r', b'\n', 0xc3, 0xa9, 0xff]),
+                0..40,
+            )
+        ) {
+            spans_match_the_parser(&raw);
         }
     }
 
