@@ -43,8 +43,9 @@ pub struct Chunk {
 struct Spare(Mutex<Vec<Vec<u8>>>);
 
 impl Spare {
-    /// Enough for every chunk in flight: `DEPTH` per thread, one being
-    /// written and one being made per thread.
+    /// Enough for every chunk in flight with up to 4 threads: `DEPTH` queued
+    /// per thread, one being made per thread, one being written. With more
+    /// threads, the buffers beyond it are freed as before.
     const KEEP: usize = 4 * (DEPTH + 2);
 
     fn take(&self) -> Vec<u8> {
