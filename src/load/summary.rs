@@ -335,8 +335,7 @@ impl<'a> Builder<'a> {
             }
             Load::Closed { .. } => (None, None, None, None),
         };
-        let lag_q = |h: &Histogram<u64>, q: f64| if h.is_empty() { 0 } else { h.value_at_quantile(q) };
-        let loop_p99 = lag_q(&loop_lag, 0.99);
+        let loop_p99 = LagStats::of(&loop_lag).p99;
         let send_lag_us = LagStats::of(&send_lag);
         let send_p99 = (send_lag.len() >= SEND_LAG_MIN_REQUESTS).then_some(send_lag_us.p99);
         let reason = self.saturation_reason(loop_p99, send_p99, ratio, dropped, late);

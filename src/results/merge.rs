@@ -646,7 +646,6 @@ fn merged_schedule(shards: &[Shard]) -> Result<ScheduleInfo, MergeError> {
             &mut send_lag,
         )?;
     }
-    let q = |h: &Histogram<u64>, p: f64| if h.is_empty() { 0 } else { h.value_at_quantile(p) };
     let worst = |f: &dyn Fn(&ScheduleInfo) -> u64| shards.iter().map(|s| f(&s.summary.schedule)).max().unwrap_or(0);
     let reasons: Vec<String> = shards
         .iter()
@@ -677,7 +676,7 @@ fn merged_schedule(shards: &[Shard]) -> Result<ScheduleInfo, MergeError> {
         late_threshold_ms: first.late_threshold_ms,
         dropped_requests: shards.iter().map(|s| s.summary.schedule.dropped_requests).sum(),
         loop_lag_p99_us: if exact {
-            q(&loop_lag, 0.99)
+            LagStats::of(&loop_lag).p99
         } else {
             worst(&|s| s.loop_lag_p99_us)
         },

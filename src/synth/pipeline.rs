@@ -173,12 +173,12 @@ fn encode_chunk(
 ) -> Vec<u8> {
     let t = &gen.schema().tables[table];
     let step = if row_by_row(enc) { ROWS_AT_A_TIME } else { count.max(1) };
-    let mut parts = (0..count)
+    let parts = (0..count)
         .step_by(step)
         .map(|r| (first + r as u64, step.min(count - r)));
     if enc == Encoding::PgBinary {
         let mut out = buf;
-        for (row, n) in parts.by_ref() {
+        for (row, n) in parts {
             gen.fill(table, row, n, cells);
             pg_binary_rows(t, cells, &mut out);
         }
